@@ -1,0 +1,14 @@
+//! zongjie (总结): a batch pipeline for archives of Chinese work reports.
+//!
+//! Stages: [`ingest`] (decode, unzip, split pieces, find sections) →
+//! [`segment`] (paragraphs, sentences, words) → [`extract`] (dates, counts,
+//! activities, places) → audit → [`emit`] (records) → reports.
+//! One [`model::Document`] flows through all of them.
+
+pub mod data;
+pub mod emit;
+pub mod extract;
+pub mod ingest;
+pub mod model;
+pub mod pipeline;
+pub mod segment;

@@ -1,0 +1,125 @@
+//! Data files (dictionaries, unit lists, taxonomy, gazetteer) embedded in the
+//! binary and extendable by the user.
+//!
+//! Every table the pipeline uses lives in `data/` and is embedded with
+//! `include_str!`. A user can pass `--dict-dir DIR`: a file of the same name
+//! in DIR is *appended* to the embedded table (its lines extend or, where a
+//! table says so, override the embedded entries).
+
+use std::path::{Path, PathBuf};
+
+/// A malformed line in a data file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct DataError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+impl DataError {
+    pub fn new(file: &str, line: usize, reason: impl Into<String>) -> Self {
+        DataError {
+            file: file.to_string(),
+            line,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One logical data file: the embedded text plus an optional user extension.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub name: &'static str,
+    pub embedded: &'static str,
+    pub user: Option<(PathBuf, String)>,
+}
+
+impl DataFile {
+    /// Non-empty, non-comment lines with their file name and 1-based line
+    /// number (for error messages), embedded lines first.
+    pub fn lines(&self) -> impl Iterator<Item = (&str, usize, &str)> + '_ {
+        let emb = self
+            .embedded
+            .lines()
+            .enumerate()
+            .map(move |(i, l)| (self.name, i + 1, l));
+        let user = self.user.iter().flat_map(|(p, t)| {
+            let name = p.to_str().unwrap_or(self.name);
+            t.lines().enumerate().map(move |(i, l)| (name, i + 1, l))
+        });
+        emb.chain(user).filter_map(|(f, n, l)| {
+            let l = l.trim_end_matches('\r');
+            let t = l.trim();
+            if t.is_empty() || t.starts_with('#') {
+                None
+            } else {
+                Some((f, n, l))
+            }
+        })
+    }
+}
+
+/// The data files the pipeline knows, by name.
+pub struct DataDir {
+    user_dir: Option<PathBuf>,
+}
+
+macro_rules! embedded_files {
+    ($($name:literal),* $(,)?) => {
+        /// Names and contents of every embedded data file.
+        pub const EMBEDDED: &[(&str, &str)] = &[$(($name, include_str!(concat!("../data/", $name)))),*];
+    };
+}
+
+embedded_files!(
+    "user_dict.txt",
+    "activity_types.tsv",
+    "units.tsv",
+    "count_exclusions.txt",
+    "plan_cues.txt",
+    "counties.tsv",
+    "prefectures.tsv",
+    "townships.tsv",
+    "org_suffixes.txt",
+);
+
+impl DataDir {
+    pub fn embedded_only() -> Self {
+        DataDir { user_dir: None }
+    }
+
+    pub fn with_user_dir(dir: Option<&Path>) -> Self {
+        DataDir {
+            user_dir: dir.map(Path::to_path_buf),
+        }
+    }
+
+    /// Fetch a data file; an unreadable user file is an error, a missing one is not.
+    pub fn file(&self, name: &'static str) -> Result<DataFile, DataError> {
+        let embedded = EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| DataError::new(name, 0, "no such embedded data file"))?;
+        let user = match &self.user_dir {
+            Some(dir) => {
+                let p = dir.join(name);
+                if p.exists() {
+                    let t = std::fs::read_to_string(&p).map_err(|e| {
+                        DataError::new(&p.display().to_string(), 0, format!("cannot read: {e}"))
+                    })?;
+                    Some((p, t))
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        Ok(DataFile {
+            name,
+            embedded,
+            user,
+        })
+    }
+}

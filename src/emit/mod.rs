@@ -1,0 +1,183 @@
+//! Writing records: byte offsets become Unicode scalar offsets here, at the
+//! boundary, and nowhere else.
+
+pub mod jsonl;
+
+use crate::model::{Document, Fact, FactData, Finding, Span};
+use serde_json::{json, Map, Value};
+
+/// Maps byte offsets of one text to Unicode scalar (code point) offsets.
+pub struct CharIndex<'a> {
+    text: &'a str,
+    /// (byte offset, char offset) checkpoints every 64 chars, so a lookup
+    /// walks at most 64 chars.
+    marks: Vec<(usize, usize)>,
+}
+
+impl<'a> CharIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut marks = Vec::with_capacity(text.len() / 64 + 1);
+        for (ci, (bi, _)) in text.char_indices().enumerate() {
+            if ci % 64 == 0 {
+                marks.push((bi, ci));
+            }
+        }
+        CharIndex { text, marks }
+    }
+
+    /// Char offset of a byte offset that lies on a char boundary.
+    pub fn char_of(&self, byte: usize) -> usize {
+        let i = self.marks.partition_point(|&(b, _)| b <= byte);
+        if i == 0 {
+            return 0;
+        }
+        let (b0, c0) = self.marks[i - 1];
+        c0 + self.text[b0..byte.min(self.text.len())].chars().count()
+    }
+
+    pub fn span(&self, span: Span) -> (usize, usize) {
+        (self.char_of(span.start), self.char_of(span.end))
+    }
+}
+
+/// A stable id for a fact: its document, kind, char span and (for kinds that
+/// can share a span) its value.
+pub fn fact_id(doc_id: &str, fact: &Fact, start: usize, end: usize) -> String {
+    match &fact.data {
+        FactData::Activity(a) => format!("{doc_id}:{}:{start}-{end}:{}", fact.kind(), a.type_id),
+        _ => format!("{doc_id}:{}:{start}-{end}", fact.kind()),
+    }
+}
+
+/// The JSON record of one fact (the `facts.jsonl` shape).
+pub fn fact_record(doc_id: &str, text: &str, idx: &CharIndex, fact: &Fact) -> Value {
+    let (start, end) = idx.span(fact.span);
+    let mut m = Map::new();
+    m.insert("fact_id".into(), json!(fact_id(doc_id, fact, start, end)));
+    m.insert("doc_id".into(), json!(doc_id));
+    m.insert("kind".into(), json!(fact.kind()));
+    m.insert("text".into(), json!(fact.span.slice(text)));
+    m.insert("start".into(), json!(start));
+    m.insert("end".into(), json!(end));
+    match &fact.data {
+        FactData::Date(d) => {
+            m.insert("value".into(), json!(d.value));
+            m.insert("year_inferred".into(), json!(d.year_inferred));
+            if d.relative {
+                m.insert("relative".into(), json!(true));
+            }
+            if d.placeholder {
+                m.insert("placeholder".into(), json!(true));
+            }
+        }
+        FactData::Count(c) => {
+            m.insert("value".into(), number_value(c.value));
+            m.insert("approx".into(), json!(c.approx));
+            m.insert("unit".into(), json!(c.unit));
+            if c.placeholder {
+                m.insert("placeholder".into(), json!(true));
+            }
+        }
+        FactData::Activity(a) => {
+            m.insert("value".into(), json!(a.type_id));
+            m.insert("status".into(), json!(a.status));
+        }
+        FactData::Place(p) => {
+            m.insert("value".into(), json!(p.name));
+            m.insert("level".into(), json!(p.level));
+            m.insert("code".into(), json!(p.code));
+        }
+        FactData::Org(o) => {
+            m.insert("value".into(), json!(o.name));
+            m.insert("category".into(), json!(o.category));
+        }
+    }
+    Value::Object(m)
+}
+
+/// Integers print as integers (`3000`, not `3000.0`).
+pub fn number_value(v: Option<f64>) -> Value {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => json!(x as i64),
+        Some(x) => json!(x),
+        None => Value::Null,
+    }
+}
+
+/// The JSON record of one document (the `documents.jsonl` shape).
+pub fn document_record(doc: &Document, idx: &CharIndex) -> Value {
+    let sections: Vec<Value> = doc
+        .sections
+        .iter()
+        .map(|s| {
+            let (start, end) = idx.span(s.extent);
+            let (_, heading_end) = idx.span(s.heading);
+            json!({"level": s.level, "title": s.title, "start": start, "end": end, "heading_end": heading_end})
+        })
+        .collect();
+    json!({
+        "doc_id": doc.doc_id,
+        "source": doc.source,
+        "title": doc.title,
+        "text": doc.text,
+        "year": doc.year,
+        "year_source": doc.year_source,
+        "region": doc.region,
+        "sections": sections,
+        "chars": doc.text.chars().count(),
+        "paragraphs": doc.paragraphs.len(),
+        "facts": doc.facts.len(),
+    })
+}
+
+/// The JSON record of one finding (the `findings.jsonl` shape).
+pub fn finding_record(doc: &Document, idx: &CharIndex, f: &Finding) -> Value {
+    let (start, end) = idx.span(f.span);
+    let related: Vec<Value> = f
+        .related_spans
+        .iter()
+        .map(|s| {
+            let (a, b) = idx.span(*s);
+            json!({"start": a, "end": b, "text": s.slice(&doc.text)})
+        })
+        .collect();
+    let facts: Vec<Value> = f
+        .facts
+        .iter()
+        .filter_map(|&i| doc.facts.get(i))
+        .map(|fact| {
+            let (a, b) = idx.span(fact.span);
+            json!(fact_id(&doc.doc_id, fact, a, b))
+        })
+        .collect();
+    json!({
+        "finding_id": format!("{}:{}:{}-{}", doc.doc_id, f.rule, start, end),
+        "doc_id": doc.doc_id,
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "start": start,
+        "end": end,
+        "text": f.span.slice(&doc.text),
+        "related": related,
+        "facts": facts,
+        "others": f.others,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_index_matches_naive_count() {
+        let text = "ab县科协2024年。\u{3000}x".repeat(20);
+        let idx = CharIndex::new(&text);
+        for (b, _) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            assert_eq!(idx.char_of(b), text[..b].chars().count());
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Fact extraction: dates, counts, activities, places and organizations.
+//!
+//! Extractors are small trait objects run in a fixed order over one
+//! [`ExtractContext`]; each sees the facts found before it (counts skip what
+//! the date extractor took, for instance).
+
+pub mod activity;
+pub mod count;
+pub mod date;
+pub mod entity;
+pub mod number;
+
+use crate::data::{DataDir, DataError};
+use crate::model::{Fact, Paragraph, Region, Section, Sentence};
+use crate::segment::Word;
+
+/// Everything an extractor may look at for one document.
+pub struct ExtractContext<'a> {
+    pub text: &'a str,
+    pub paragraphs: &'a [Paragraph],
+    pub sentences: &'a [Sentence],
+    pub sections: &'a [Section],
+    /// Words of the whole text, in order, as byte spans.
+    pub words: &'a [Word],
+    /// The year the document reports on (given or inferred), used to
+    /// complete month-day dates.
+    pub year: Option<i32>,
+    /// True when `year` was inferred from the text rather than given.
+    pub year_inferred: bool,
+}
+
+/// One kind of fact finder.
+pub trait Extractor: Send + Sync {
+    /// A stable name (referable from configuration and logs).
+    fn name(&self) -> &'static str;
+    /// Append facts found in `ctx` to `out`; `out` already holds the facts of
+    /// the extractors that ran before this one.
+    fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>);
+}
+
+/// The extractors, built once from the data files and shared by all threads.
+pub struct Extractors {
+    pub date: date::DateExtractor,
+    pub count: count::CountExtractor,
+    pub activity: activity::ActivityExtractor,
+    pub entity: entity::EntityExtractor,
+}
+
+impl Extractors {
+    pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        Ok(Extractors {
+            date: date::DateExtractor::new(data)?,
+            count: count::CountExtractor::new(data)?,
+            activity: activity::ActivityExtractor::new(data)?,
+            entity: entity::EntityExtractor::new(data)?,
+        })
+    }
+
+    /// In the order they must run.
+    pub fn ordered(&self) -> [&dyn Extractor; 4] {
+        [&self.date, &self.count, &self.activity, &self.entity]
+    }
+
+    /// The year a text reports on, from its own words.
+    pub fn infer_year(&self, text: &str) -> Option<i32> {
+        date::infer_year(text)
+    }
+
+    /// Run every extractor; facts come out sorted by position then kind.
+    pub fn extract(&self, ctx: &ExtractContext<'_>) -> Vec<Fact> {
+        let mut out = Vec::new();
+        for e in self.ordered() {
+            e.extract(ctx, &mut out);
+        }
+        out.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
+        });
+        out
+    }
+
+    /// The region a document belongs to.
+    pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
+        self.entity.region(ctx, title)
+    }
+}

@@ -1,0 +1,3 @@
+//! Ingest: bytes → decoded text → pieces → documents with sections.
+
+pub mod structure;

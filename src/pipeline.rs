@@ -1,0 +1,57 @@
+//! The stages over one document, and the resources they share.
+
+use crate::data::{DataDir, DataError};
+use crate::extract::{ExtractContext, Extractors};
+use crate::model::Document;
+use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+
+/// Everything built once at start-up and shared (read-only) by all threads.
+pub struct Pipeline {
+    pub segmenter: ChineseWordSegmenter,
+    pub extractors: Extractors,
+}
+
+/// Per-run options that change what a stage does.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// The year every document reports on (`--year`), overriding inference.
+    pub year: Option<i32>,
+}
+
+impl Pipeline {
+    pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        Ok(Pipeline {
+            segmenter: ChineseWordSegmenter::new(data)?,
+            extractors: Extractors::new(data)?,
+        })
+    }
+
+    /// Segment and extract: fills paragraphs, sentences, year, region and
+    /// facts of a document whose text and sections are set.
+    pub fn analyze(&self, doc: &mut Document, opts: &AnalyzeOptions) {
+        doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
+        doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
+        let mut words = Vec::with_capacity(doc.text.len() / 4);
+        for s in &doc.sentences {
+            self.segmenter
+                .segment_into(s.span.slice(&doc.text), s.span.start, &mut words);
+        }
+        let (year, year_inferred) = match opts.year {
+            Some(y) => (Some(y), false),
+            None => (self.extractors.infer_year(&doc.text), true),
+        };
+        doc.year = year;
+        doc.year_source = year.map(|_| if year_inferred { "text" } else { "given" });
+        let ctx = ExtractContext {
+            text: &doc.text,
+            paragraphs: &doc.paragraphs,
+            sentences: &doc.sentences,
+            sections: &doc.sections,
+            words: &words,
+            year,
+            year_inferred,
+        };
+        doc.facts = self.extractors.extract(&ctx);
+        doc.region = self.extractors.region(&ctx, doc.title.as_deref());
+    }
+}
