@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use zongjie::batch::{self, RunOptions};
 use zongjie::data::DataDir;
 use zongjie::emit::{fact_record, CharIndex};
 use zongjie::ingest::structure;
+use zongjie::ingest::IngestOptions;
 use zongjie::model::{Document, Format, Source};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};
 
@@ -28,6 +30,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Process files and folders into records: DIR/records/{documents,facts,findings}.jsonl and DIR/run.json.
+    ///
+    /// Folders are walked recursively. .txt (UTF-8, UTF-16 with BOM, GB18030/GBK)
+    /// and .docx are read; the format is decided from the bytes. Files that
+    /// cannot be read are listed in run.json with the reason; the run goes on.
+    Run {
+        /// Files and folders to read.
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, default_value = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Force this encoding for .txt files (UTF-8, GB18030, GBK, UTF-16LE, UTF-16BE, Big5).
+        #[arg(long, value_name = "LABEL")]
+        encoding: Option<String>,
+        /// The year every document reports on, instead of inferring it per document.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Reject files larger than this many MiB without reading them.
+        #[arg(long, default_value_t = 64, value_name = "MIB")]
+        max_file_size: u64,
+        /// Process only shard K of N (e.g. 2/8): a stable share of the inputs.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
+        /// No progress bar.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
         /// The year the text reports on (completes dates such as 3月23日);
@@ -53,6 +86,55 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     let data = DataDir::with_user_dir(cli.dict_dir.as_deref());
     match cli.command {
+        Command::Run {
+            inputs,
+            out,
+            jobs,
+            encoding,
+            year,
+            max_file_size,
+            shard,
+            quiet,
+        } => {
+            let encoding = match encoding {
+                Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
+                None => None,
+            };
+            if let Some(n) = jobs {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build_global()
+                    .context("starting worker threads")?;
+            }
+            let opts = RunOptions {
+                inputs,
+                out_dir: out,
+                jobs,
+                ingest: IngestOptions {
+                    encoding,
+                    ..Default::default()
+                },
+                analyze: AnalyzeOptions { year },
+                max_file_bytes: max_file_size.saturating_mul(1 << 20),
+                progress: !quiet,
+                shard,
+            };
+            let summary = batch::run(&opts, &data)?;
+            let t = &summary.totals;
+            eprintln!(
+                "zongjie: {} files: {} read, {} rejected, {} skipped; {} documents, {} facts, {} findings in {:.2} s -> {}",
+                t.files_seen,
+                t.files_ok,
+                t.files_rejected,
+                summary.skipped.len(),
+                t.documents,
+                t.facts,
+                t.findings,
+                summary.timings_ms.total as f64 / 1000.0,
+                opts.out_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Extract { year, file } => {
             let text = read_input_text(file.as_ref())?;
             let pipeline = Pipeline::new(&data).context("loading data files")?;
@@ -115,4 +197,14 @@ fn document_from_text(text: String, path: &str) -> Document {
         facts: Vec::new(),
         findings: Vec::new(),
     }
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: u64 = k.trim().parse().map_err(|_| "K is not a number")?;
+    let n: u64 = n.trim().parse().map_err(|_| "N is not a number")?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("need 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
 }

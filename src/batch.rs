@@ -1,0 +1,549 @@
+//! The batch job behind `zongjie run`: walk the inputs, process files in
+//! parallel, write records in a deterministic order.
+//!
+//! Files are processed in chunks: each chunk runs on the rayon pool and its
+//! results are written in input order before the next chunk starts, so
+//! output is byte-identical whatever the thread count, and memory holds one
+//! chunk of documents at a time however many files there are.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::ingest::{self, IngestOptions};
+use crate::model::Document;
+use crate::pipeline::{AnalyzeOptions, Pipeline};
+
+/// Extensions considered at all; the bytes then decide the format.
+const ACCEPTED_EXTENSIONS: &[&str] = &["txt", "docx", "doc", "text", "docm"];
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Worker threads; `None` lets rayon decide (all cores, or RAYON_NUM_THREADS).
+    pub jobs: Option<usize>,
+    pub ingest: IngestOptions,
+    pub analyze: AnalyzeOptions,
+    /// Files larger than this are rejected before being read.
+    pub max_file_bytes: u64,
+    /// Show a progress bar (only drawn when standard error is a terminal).
+    pub progress: bool,
+    /// Keep this share of the inputs: (k, n) with 1 <= k <= n.
+    pub shard: Option<(u64, u64)>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            inputs: Vec::new(),
+            out_dir: PathBuf::from("out"),
+            jobs: None,
+            ingest: IngestOptions::default(),
+            analyze: AnalyzeOptions::default(),
+            max_file_bytes: 64 << 20,
+            progress: true,
+            shard: None,
+        }
+    }
+}
+
+/// A file that yielded no document, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejected {
+    pub path: String,
+    /// Which stage refused it: `walk`, `read`, `ingest`, `internal`.
+    pub stage: &'static str,
+    /// Short stable code (`legacy_doc`, `bad_docx`, `undecodable`, …).
+    pub code: String,
+    /// What is wrong, for a person.
+    pub reason: String,
+}
+
+/// One input file found by walking.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// The path as written to records (lossy for non-UTF-8 names).
+    pub display: String,
+}
+
+/// Walk inputs (files and folders, recursively), sorted; folders' symlinks
+/// to directories are not followed (no loops).
+pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for input in inputs {
+        match std::fs::metadata(input) {
+            Ok(m) if m.is_dir() => walk_dir(input, &mut files, &mut skipped, 0),
+            Ok(_) => consider_file(input, &mut files, &mut skipped),
+            Err(e) => skipped.push(rejected(
+                input,
+                "walk",
+                "unreadable",
+                format!("cannot access: {e}"),
+            )),
+        }
+    }
+    files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    files.dedup_by(|a, b| a.path == b.path);
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, skipped)
+}
+
+fn rejected(path: &Path, stage: &'static str, code: &str, reason: String) -> Rejected {
+    Rejected {
+        path: path.to_string_lossy().into_owned(),
+        stage,
+        code: code.to_string(),
+        reason,
+    }
+}
+
+fn consider_file(path: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Rejected>) {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    match ext {
+        Some(e) if ACCEPTED_EXTENSIONS.contains(&e.as_str()) => files.push(InputFile {
+            path: path.to_path_buf(),
+            display: path.to_string_lossy().into_owned(),
+        }),
+        _ => skipped.push(rejected(
+            path,
+            "walk",
+            "unsupported_type",
+            "not a .txt or .docx file: skipped".into(),
+        )),
+    }
+}
+
+fn walk_dir(dir: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Rejected>, depth: usize) {
+    if depth > 64 {
+        skipped.push(rejected(
+            dir,
+            "walk",
+            "too_deep",
+            "folder nesting deeper than 64: not walked".into(),
+        ));
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            skipped.push(rejected(
+                dir,
+                "walk",
+                "unreadable",
+                format!("cannot read folder: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => paths.push(e.path()),
+            Err(e) => skipped.push(rejected(
+                dir,
+                "walk",
+                "unreadable",
+                format!("cannot list folder: {e}"),
+            )),
+        }
+    }
+    paths.sort();
+    for p in paths {
+        let link = std::fs::symlink_metadata(&p)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                if link {
+                    skipped.push(rejected(
+                        &p,
+                        "walk",
+                        "symlinked_folder",
+                        "symbolic link to a folder: not followed".into(),
+                    ));
+                } else {
+                    walk_dir(&p, files, skipped, depth + 1);
+                }
+            }
+            Ok(m) if m.is_file() => consider_file(&p, files, skipped),
+            Ok(_) => skipped.push(rejected(
+                &p,
+                "walk",
+                "not_a_file",
+                "not a regular file: skipped".into(),
+            )),
+            Err(e) => skipped.push(rejected(
+                &p,
+                "walk",
+                "unreadable",
+                format!("cannot access: {e}"),
+            )),
+        }
+    }
+}
+
+/// What processing one file gave.
+pub struct FileResult {
+    pub index: usize,
+    pub documents: Vec<Document>,
+    pub rejected: Option<Rejected>,
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+/// Read, ingest and analyze one file. Never panics outward: a panic inside a
+/// stage becomes a rejection with the panic message.
+pub fn process_file(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    index: usize,
+    file: &InputFile,
+) -> FileResult {
+    let t0 = Instant::now();
+    let mut result = FileResult {
+        index,
+        documents: Vec::new(),
+        rejected: None,
+        bytes: 0,
+        elapsed: Duration::ZERO,
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        process_inner(pipeline, opts, file)
+    }));
+    match outcome {
+        Ok(Ok((docs, bytes))) => {
+            result.documents = docs;
+            result.bytes = bytes;
+        }
+        Ok(Err(r)) => result.rejected = Some(r),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            result.rejected = Some(rejected(
+                &file.path,
+                "internal",
+                "internal_error",
+                format!("internal error while processing (please report): {msg}"),
+            ));
+        }
+    }
+    result.elapsed = t0.elapsed();
+    result
+}
+
+fn process_inner(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    file: &InputFile,
+) -> Result<(Vec<Document>, u64), Rejected> {
+    let meta = std::fs::metadata(&file.path).map_err(|e| {
+        rejected(
+            &file.path,
+            "read",
+            "unreadable",
+            format!("cannot read file: {e}"),
+        )
+    })?;
+    if meta.len() > opts.max_file_bytes {
+        return Err(rejected(
+            &file.path,
+            "read",
+            "too_large",
+            format!(
+                "file is {} bytes, over the limit of {} bytes (--max-file-size)",
+                meta.len(),
+                opts.max_file_bytes
+            ),
+        ));
+    }
+    let bytes = std::fs::read(&file.path).map_err(|e| {
+        rejected(
+            &file.path,
+            "read",
+            "unreadable",
+            format!("cannot read file: {e}"),
+        )
+    })?;
+    if bytes.len() as u64 > opts.max_file_bytes {
+        return Err(rejected(
+            &file.path,
+            "read",
+            "too_large",
+            "file grew over the size limit while read".into(),
+        ));
+    }
+    let mut docs = ingest::ingest_bytes(&file.display, &bytes, &opts.ingest)
+        .map_err(|e| rejected(&file.path, "ingest", e.code(), e.to_string()))?;
+    for doc in &mut docs {
+        pipeline.analyze(doc, &opts.analyze);
+    }
+    Ok((docs, bytes.len() as u64))
+}
+
+/// Consumers of finished documents, called in input order on one thread.
+pub trait Sink {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()>;
+    /// Called once after the last document.
+    fn finish(&mut self) -> anyhow::Result<()>;
+}
+
+/// Totals of a run, written to run.json.
+#[derive(Debug, Default, Serialize)]
+pub struct RunTotals {
+    pub files_seen: usize,
+    pub files_ok: usize,
+    pub files_rejected: usize,
+    pub documents: usize,
+    pub facts: usize,
+    pub findings: usize,
+    pub input_bytes: u64,
+    pub text_bytes: u64,
+}
+
+/// Process every file; hand documents to `sink` in input order.
+pub fn run_files(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    files: &[InputFile],
+    sink: &mut dyn Sink,
+) -> anyhow::Result<(RunTotals, Vec<Rejected>, Duration)> {
+    let bar = if opts.progress && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(files.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files ({per_sec}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut totals = RunTotals {
+        files_seen: files.len(),
+        ..Default::default()
+    };
+    let mut rejected = Vec::new();
+    let mut write_time = Duration::ZERO;
+    let threads = rayon::current_num_threads();
+    let chunk = (threads * 16).max(32);
+    for (ci, group) in files.chunks(chunk).enumerate() {
+        let results: Vec<FileResult> = group
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| process_file(pipeline, opts, ci * chunk + i, f))
+            .collect();
+        let t = Instant::now();
+        for r in results {
+            match r.rejected {
+                Some(rej) => {
+                    totals.files_rejected += 1;
+                    rejected.push(rej);
+                }
+                None => {
+                    totals.files_ok += 1;
+                    totals.input_bytes += r.bytes;
+                    for doc in &r.documents {
+                        totals.documents += 1;
+                        totals.facts += doc.facts.len();
+                        totals.findings += doc.findings.len();
+                        totals.text_bytes += doc.text.len() as u64;
+                        sink.document(doc)?;
+                    }
+                }
+            }
+            bar.inc(1);
+        }
+        write_time += t.elapsed();
+    }
+    bar.finish_and_clear();
+    let t = Instant::now();
+    sink.finish()?;
+    write_time += t.elapsed();
+    Ok((totals, rejected, write_time))
+}
+
+/// Writes documents.jsonl, facts.jsonl and findings.jsonl under `records/`,
+/// each under a temporary name until the run completes.
+pub struct JsonlSink {
+    documents: crate::emit::jsonl::JsonlWriter,
+    facts: crate::emit::jsonl::JsonlWriter,
+    findings: crate::emit::jsonl::JsonlWriter,
+}
+
+impl JsonlSink {
+    pub fn create(records_dir: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(records_dir)?;
+        use crate::emit::jsonl::JsonlWriter;
+        Ok(JsonlSink {
+            documents: JsonlWriter::create(&records_dir.join("documents.jsonl"))?,
+            facts: JsonlWriter::create(&records_dir.join("facts.jsonl"))?,
+            findings: JsonlWriter::create(&records_dir.join("findings.jsonl"))?,
+        })
+    }
+
+    /// Close all three files (rename into place).
+    pub fn close(self) -> std::io::Result<()> {
+        self.documents.finish()?;
+        self.facts.finish()?;
+        self.findings.finish()?;
+        Ok(())
+    }
+}
+
+impl Sink for JsonlSink {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        let idx = crate::emit::CharIndex::new(&doc.text);
+        self.documents
+            .write(&crate::emit::document_record(doc, &idx))?;
+        for f in &doc.facts {
+            self.facts
+                .write(&crate::emit::fact_record(&doc.doc_id, &doc.text, &idx, f))?;
+        }
+        for f in &doc.findings {
+            self.findings
+                .write(&crate::emit::finding_record(doc, &idx, f))?;
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The run summary written to `run.json`.
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    pub zongjie_version: &'static str,
+    pub inputs: Vec<String>,
+    pub out_dir: String,
+    pub jobs: usize,
+    #[serde(flatten)]
+    pub totals: RunTotals,
+    /// Files that yielded no document, with the reason.
+    pub rejected: Vec<Rejected>,
+    /// Paths met while walking that were not considered (wrong type, links).
+    pub skipped: Vec<Rejected>,
+    pub timings_ms: Timings,
+    pub outputs: Vec<String>,
+}
+
+/// Wall-clock milliseconds per phase.
+#[derive(Debug, Default, Serialize)]
+pub struct Timings {
+    pub startup: u128,
+    pub walk: u128,
+    pub process_and_write: u128,
+    pub write: u128,
+    pub total: u128,
+}
+
+/// Errors that stop a run (as opposed to bad input files, which do not).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no input files found (of {0} path(s) given); see run.json for what was skipped")]
+    NoInputs(usize),
+    #[error("output folder {path} is not writable: {source}")]
+    Output {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("loading data files: {0}")]
+    Data(#[from] crate::data::DataError),
+    #[error("{0}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// Write a file atomically: temporary name, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
+/// The whole `zongjie run`: walk, process, write records and run.json.
+pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary, RunError> {
+    let t0 = Instant::now();
+    let out_err = |e: std::io::Error| RunError::Output {
+        path: opts.out_dir.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(&opts.out_dir).map_err(out_err)?;
+    let pipeline = Pipeline::new(data)?;
+    let startup = t0.elapsed();
+    let t_walk = Instant::now();
+    let (mut files, skipped) = walk(&opts.inputs);
+    if let Some((k, n)) = opts.shard {
+        files.retain(|f| shard_of(&f.display, n) == k - 1);
+    }
+    let walk_time = t_walk.elapsed();
+    let t_proc = Instant::now();
+    let mut sink = JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?;
+    let (totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
+    sink.close().map_err(out_err)?;
+    let summary = RunSummary {
+        zongjie_version: env!("CARGO_PKG_VERSION"),
+        inputs: opts
+            .inputs
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        out_dir: opts.out_dir.to_string_lossy().into_owned(),
+        jobs: rayon::current_num_threads(),
+        totals,
+        rejected,
+        skipped,
+        timings_ms: Timings {
+            startup: startup.as_millis(),
+            walk: walk_time.as_millis(),
+            process_and_write: t_proc.elapsed().as_millis(),
+            write: write_time.as_millis(),
+            total: t0.elapsed().as_millis(),
+        },
+        outputs: vec![
+            "records/documents.jsonl".into(),
+            "records/facts.jsonl".into(),
+            "records/findings.jsonl".into(),
+        ],
+    };
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;
+    write_atomic(&opts.out_dir.join("run.json"), &json).map_err(out_err)?;
+    if summary.totals.files_seen == 0 {
+        return Err(RunError::NoInputs(opts.inputs.len()));
+    }
+    Ok(summary)
+}
+
+/// Which of `n` shards a path belongs to: a hash of the path, stable across
+/// machines (FNV-1a, not std's randomized hasher).
+pub fn shard_of(path: &str, n: u64) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in path.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % n.max(1)
+}

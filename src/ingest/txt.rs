@@ -1,0 +1,222 @@
+//! Plain-text decoding: BOM sniffing, UTF-8 validation, then a statistical
+//! guess (chardetng) for legacy encodings such as GB18030/GBK. Bytes that
+//! cannot be decoded reject the file: characters are never replaced silently.
+
+use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE, UTF_8};
+
+/// Why a text file could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error("bytes at offset {offset} are not valid {encoding}: refusing to replace characters")]
+    Malformed {
+        encoding: &'static str,
+        offset: usize,
+    },
+    #[error("binary data (NUL byte at offset {offset}) in a text file")]
+    Binary { offset: usize },
+    #[error("unknown encoding label {0:?} (try UTF-8, GB18030, GBK, UTF-16LE, UTF-16BE, Big5)")]
+    UnknownEncoding(String),
+}
+
+/// Decoded text and the encoding it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub text: String,
+    /// Canonical encoding name (`UTF-8`, `UTF-16LE`, `gb18030`, …).
+    pub encoding: &'static str,
+    /// A byte order mark was present (and is not part of `text`).
+    pub bom: bool,
+}
+
+/// Resolve a user-given encoding label (`--encoding`). GBK and GB2312 map to
+/// GB18030, which is their superset.
+pub fn encoding_for_label(label: &str) -> Result<&'static Encoding, DecodeError> {
+    let l = label.trim().to_ascii_lowercase();
+    let enc = match l.as_str() {
+        "gbk" | "gb2312" | "gb18030" | "cp936" => Some(GB18030),
+        "utf-16" | "utf16" => Some(UTF_16LE),
+        _ => Encoding::for_label(l.as_bytes()),
+    };
+    enc.ok_or_else(|| DecodeError::UnknownEncoding(label.to_string()))
+}
+
+/// Decode text bytes. With `forced`, that encoding is used (a BOM that
+/// agrees with it is still stripped); otherwise the encoding is detected.
+pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded, DecodeError> {
+    let (bom_enc, bom_len) = match Encoding::for_bom(bytes) {
+        Some((e, n)) => (Some(e), n),
+        None => (None, 0),
+    };
+    let (enc, skip) = match (forced, bom_enc) {
+        (Some(f), Some(b)) if f == b => (f, bom_len),
+        (Some(f), _) => (f, 0),
+        (None, Some(b)) => (b, bom_len),
+        (None, None) => (detect(bytes), 0),
+    };
+    let body = &bytes[skip..];
+    if enc != UTF_16LE && enc != UTF_16BE {
+        if let Some(offset) = memchr::memchr(0, body) {
+            return Err(DecodeError::Binary {
+                offset: offset + skip,
+            });
+        }
+    }
+    let text = decode_strict(enc, body).map_err(|offset| DecodeError::Malformed {
+        encoding: enc.name(),
+        offset: offset + skip,
+    })?;
+    if enc == UTF_16LE || enc == UTF_16BE {
+        if let Some(i) = text.find('\0') {
+            return Err(DecodeError::Binary {
+                offset: skip + 2 * text[..i].encode_utf16().count(),
+            });
+        }
+    }
+    Ok(Decoded {
+        text,
+        encoding: enc.name(),
+        bom: skip > 0,
+    })
+}
+
+/// UTF-8 when the bytes are valid UTF-8 (nearly every legacy Chinese file
+/// fails that test quickly); else chardetng's guess, with GBK widened to
+/// GB18030 so that every GBK file decodes.
+fn detect(bytes: &[u8]) -> &'static Encoding {
+    if std::str::from_utf8(bytes).is_ok() {
+        return UTF_8;
+    }
+    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    // Feeding a bounded prefix keeps detection linear and cheap on huge files.
+    let sample = &bytes[..bytes.len().min(1 << 20)];
+    det.feed(sample, sample.len() == bytes.len());
+    let guess = det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
+    if guess == encoding_rs::GBK {
+        GB18030
+    } else {
+        guess
+    }
+}
+
+/// Decode without replacement; on failure, the byte offset of the first
+/// malformed sequence.
+fn decode_strict(enc: &'static Encoding, body: &[u8]) -> Result<String, usize> {
+    if enc == UTF_8 {
+        return match std::str::from_utf8(body) {
+            Ok(s) => Ok(s.to_string()),
+            Err(e) => Err(e.valid_up_to()),
+        };
+    }
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let cap = decoder
+        .max_utf8_buffer_length_without_replacement(body.len())
+        .unwrap_or(body.len() * 3 + 16);
+    let mut out = String::with_capacity(cap);
+    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(out),
+        encoding_rs::DecoderResult::Malformed(bad, _) => Err(read.saturating_sub(bad as usize)),
+        encoding_rs::DecoderResult::OutputFull => Err(read),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "　　县科协2024年共举办培训12期，受训人数达1500多人(次)。\n";
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let d = decode(SAMPLE.as_bytes(), None).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.encoding, d.bom),
+            (SAMPLE, "UTF-8", false)
+        );
+        let mut b = vec![0xEF, 0xBB, 0xBF];
+        b.extend_from_slice(SAMPLE.as_bytes());
+        let d = decode(&b, None).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.encoding, d.bom),
+            (SAMPLE, "UTF-8", true)
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for u in SAMPLE.encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode(&le, None).unwrap().text, SAMPLE);
+        assert_eq!(decode(&le, None).unwrap().encoding, "UTF-16LE");
+        assert_eq!(decode(&be, None).unwrap().text, SAMPLE);
+        assert_eq!(decode(&be, None).unwrap().encoding, "UTF-16BE");
+    }
+
+    #[test]
+    fn gb18030_detected_without_bom() {
+        let text = SAMPLE.repeat(3);
+        let (bytes, _, bad) = GB18030.encode(&text);
+        assert!(!bad);
+        let d = decode(&bytes, None).unwrap();
+        assert_eq!(d.encoding, "gb18030");
+        assert_eq!(d.text, text);
+    }
+
+    #[test]
+    fn forced_encoding_is_used() {
+        let (bytes, _, _) = GB18030.encode(SAMPLE);
+        let d = decode(&bytes, Some(encoding_for_label("GBK").unwrap())).unwrap();
+        assert_eq!(d.text, SAMPLE);
+        // Forcing UTF-8 on GBK bytes reports where decoding failed.
+        let e = decode(&bytes, Some(UTF_8)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DecodeError::Malformed {
+                    encoding: "UTF-8",
+                    offset: 0
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn undecodable_bytes_reject_with_offset() {
+        // 0xFF can start no GB18030 sequence.
+        let mut b = "科协".as_bytes().to_vec();
+        b.truncate(4);
+        let mut gb = GB18030.encode("县科协工作总结，共举办培训").0.into_owned();
+        gb.push(0xFF);
+        gb.push(0xFF);
+        let e = decode(&gb, Some(GB18030)).unwrap_err();
+        assert_eq!(
+            e,
+            DecodeError::Malformed {
+                encoding: "gb18030",
+                offset: gb.len() - 2
+            }
+        );
+        assert!(decode(&b, Some(UTF_8)).is_err());
+    }
+
+    #[test]
+    fn nul_bytes_are_binary() {
+        assert_eq!(
+            decode(b"abc\0def", None).unwrap_err(),
+            DecodeError::Binary { offset: 3 }
+        );
+    }
+
+    #[test]
+    fn unknown_label() {
+        assert!(matches!(
+            encoding_for_label("klingon"),
+            Err(DecodeError::UnknownEncoding(_))
+        ));
+    }
+}
