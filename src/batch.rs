@@ -35,6 +35,10 @@ pub struct RunOptions {
     pub progress: bool,
     /// Keep this share of the inputs: (k, n) with 1 <= k <= n.
     pub shard: Option<(u64, u64)>,
+    /// The SQLite store to import into (`--db`); default `OUT/zongjie.db`.
+    pub db: Option<PathBuf>,
+    /// Write no SQLite store.
+    pub no_db: bool,
 }
 
 impl Default for RunOptions {
@@ -48,6 +52,8 @@ impl Default for RunOptions {
             max_file_bytes: 64 << 20,
             progress: true,
             shard: None,
+            db: None,
+            no_db: false,
         }
     }
 }
@@ -296,8 +302,30 @@ fn process_inner(
 /// Consumers of finished documents, called in input order on one thread.
 pub trait Sink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()>;
+    /// Findings that involve several documents (found once all documents are
+    /// seen), as `findings.jsonl` records; called once, before `finish`.
+    fn cross_findings(&mut self, _records: &[serde_json::Value]) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Called once after the last document.
     fn finish(&mut self) -> anyhow::Result<()>;
+}
+
+/// Several sinks fed the same documents in turn.
+pub struct Sinks(pub Vec<Box<dyn Sink>>);
+
+impl Sink for Sinks {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.document(doc))
+    }
+    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|s| s.cross_findings(records))
+    }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.finish())
+    }
 }
 
 /// Totals of a run, written to run.json.
@@ -397,14 +425,6 @@ impl JsonlSink {
             findings: JsonlWriter::create(&records_dir.join("findings.jsonl"))?,
         })
     }
-
-    /// Close all three files (rename into place).
-    pub fn close(self) -> std::io::Result<()> {
-        self.documents.finish()?;
-        self.facts.finish()?;
-        self.findings.finish()?;
-        Ok(())
-    }
 }
 
 impl Sink for JsonlSink {
@@ -422,7 +442,16 @@ impl Sink for JsonlSink {
         }
         Ok(())
     }
+    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        for r in records {
+            self.findings.write(r)?;
+        }
+        Ok(())
+    }
     fn finish(&mut self) -> anyhow::Result<()> {
+        self.documents.finish_in_place()?;
+        self.facts.finish_in_place()?;
+        self.findings.finish_in_place()?;
         Ok(())
     }
 }
@@ -501,9 +530,14 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     }
     let walk_time = t_walk.elapsed();
     let t_proc = Instant::now();
-    let mut sink = JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?;
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
+        JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
+    )];
+    if let Some(store) = crate::store::open_sink(opts)? {
+        sinks.push(store);
+    }
+    let mut sink = Sinks(sinks);
     let (totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
-    sink.close().map_err(out_err)?;
     let summary = RunSummary {
         zongjie_version: env!("CARGO_PKG_VERSION"),
         inputs: opts

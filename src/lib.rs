@@ -13,3 +13,4 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod segment;
+pub mod store;

@@ -60,6 +60,12 @@ enum Command {
         /// No progress bar.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Import into this SQLite store (created if missing) instead of DIR/zongjie.db.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Write no SQLite store.
+        #[arg(long, conflicts_with = "db")]
+        no_db: bool,
     },
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
@@ -95,6 +101,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             max_file_size,
             shard,
             quiet,
+            db,
+            no_db,
         } => {
             let encoding = match encoding {
                 Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
@@ -118,6 +126,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 max_file_bytes: max_file_size.saturating_mul(1 << 20),
                 progress: !quiet,
                 shard,
+                db,
+                no_db,
             };
             let summary = batch::run(&opts, &data)?;
             let t = &summary.totals;
