@@ -16,6 +16,9 @@ pub mod scan;
 pub mod totals;
 pub mod values;
 
+use std::path::PathBuf;
+
+use crate::batch::Sink;
 use crate::model::{Document, Finding, Severity, Span};
 
 /// Every rule id with its default severity and a short Chinese name (used
@@ -238,5 +241,49 @@ pub fn doc_from_text(doc_id: &str, text: &str, year: Option<i32>) -> Document {
         sentences,
         facts: Vec::new(),
         findings: Vec::new(),
+    }
+}
+
+/// Wraps the run's sinks: observes every document for the cross-document
+/// index and the report, then at `finish` hands the cross-document findings
+/// to the sinks and writes `audit/index.html` and `audit/audit.md`.
+pub struct AuditSink<S: Sink> {
+    pub inner: S,
+    index: cross::CrossIndex,
+    report: report::Report,
+    dir: PathBuf,
+    /// Cross-document findings written at finish (for run.json totals).
+    pub cross_count: usize,
+}
+
+impl<S: Sink> AuditSink<S> {
+    /// `dir` receives the report (`OUT/audit`).
+    pub fn new(inner: S, dir: PathBuf) -> Self {
+        AuditSink {
+            inner,
+            index: cross::CrossIndex::new(),
+            report: report::Report::new(),
+            dir,
+            cross_count: 0,
+        }
+    }
+}
+
+impl<S: Sink> Sink for AuditSink<S> {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.index.observe(doc);
+        self.report.observe(doc);
+        self.inner.document(doc)
+    }
+    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        self.inner.cross_findings(records)
+    }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        let records = self.index.findings();
+        self.cross_count = records.len();
+        self.inner.cross_findings(&records)?;
+        self.report.add_cross(&records);
+        self.report.write(&self.dir)?;
+        self.inner.finish()
     }
 }

@@ -1,4 +1,509 @@
-//! todo
-use super::Ctx;
-use crate::model::Finding;
-pub fn check(_ctx: &Ctx, _out: &mut Vec<Finding>) {}
+//! Rule group 4: totals against their parts.
+//!
+//! - `sum_mismatch`: a total (`共`, `合计`, `总计`, `累计`, `共计`) against
+//!   the same-unit figures on the same topic in its paragraph or section.
+//! - `enumeration_mismatch`: a stated number of items (`共四个阶段`,
+//!   `从三个方面`) against the items enumerated (`一是…`, `（1）…`,
+//!   `A、B、C`).
+//! - `part_exceeds_total`: a `其中` part larger than the total it belongs to.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::scan::{self, Figure};
+use super::{finding, num, Ctx};
+use crate::model::{Approx, Finding, Severity, Span};
+
+/// Words that mark a figure as a total.
+const TOTAL_CUES: &[&str] = &["合计", "总计", "累计", "共计", "总共", "一共", "总数", "共"];
+
+/// Chars after `共` that make it part of a word (`共同`, `共建`), not "in all".
+const GONG_WORDS: &str = "同建享产青识赢治商育性用担筑谋创进荣鸣情振勉事处存生";
+
+/// Words before a figure that make it a comparison or a rate, not an amount
+/// that a total sums.
+const NOT_PART: &[&str] = &[
+    "比", "较", "同比", "增加", "增长", "减少", "下降", "提高", "上升", "超出", "每", "平均", "人均",
+    "户均", "占", "约占",
+];
+
+/// Generic verbs and scope words that say nothing about what is counted.
+const GENERIC: &[&str] = &[
+    "举办", "开展", "组织", "召开", "发放", "印发", "参加", "完成", "实现", "达到", "全年", "全县",
+    "全镇", "全乡", "全区", "全市", "全街", "共计", "合计", "总计", "累计", "总共", "一共", "其中",
+    "今年", "本年", "共有", "活动", "各类", "各种", "工作",
+];
+
+fn is_total_unit(u: &str) -> bool {
+    !matches!(u, "%" | "个百分点" | "岁" | "天" | "小时")
+}
+
+/// The clause text before a figure.
+fn lead<'a>(ctx: &'a Ctx, pi: usize, f: &Figure) -> &'a str {
+    let s = ctx.clause_start(pi, f.span.start);
+    ctx.text.get(s..f.span.start).unwrap_or("")
+}
+
+/// Does the lead mark a total? Returns the cue's byte offset in the lead.
+pub fn total_cue(lead: &str) -> Option<usize> {
+    for cue in TOTAL_CUES {
+        for (i, _) in lead.match_indices(cue) {
+            if *cue == "共" {
+                let next = lead[i + cue.len()..].chars().next();
+                let prev = lead[..i].chars().next_back();
+                if next.is_some_and(|c| GONG_WORDS.contains(c))
+                    || prev.is_some_and(|c| matches!(c, '中' | '公' | '总' | '一'))
+                {
+                    continue;
+                }
+            }
+            // The cue must govern this figure: a short distance before it.
+            if lead[i..].chars().count() <= 14 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// CJK bigrams of a lead that say what is counted.
+fn topic(lead: &str) -> Vec<String> {
+    let chars: Vec<char> = lead
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
+    let mut out = Vec::new();
+    for w in chars.windows(2) {
+        let s: String = w.iter().collect();
+        if GENERIC.iter().any(|g| *g == s) || s.contains('共') || s.contains('了') {
+            continue;
+        }
+        out.push(s);
+    }
+    out
+}
+
+pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    sums(ctx, out);
+    parts(ctx, out);
+    enumerations(ctx, out);
+}
+
+struct Fig<'a> {
+    pi: usize,
+    f: &'a Figure,
+    total: bool,
+    part_ok: bool,
+    topic: Vec<String>,
+}
+
+fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut figs: Vec<Fig> = Vec::new();
+    for (pi, fs) in ctx.figures.iter().enumerate() {
+        if ctx.doc.paragraphs[pi].is_heading {
+            continue;
+        }
+        for f in fs {
+            let l = lead(ctx, pi, f);
+            let para_start = ctx.doc.paragraphs[pi].span.start;
+            let before_para = ctx.text.get(para_start..f.span.start).unwrap_or("");
+            let in_qizhong = before_para.contains("其中");
+            figs.push(Fig {
+                pi,
+                f,
+                total: total_cue(l).is_some() && !in_qizhong,
+                part_ok: !in_qizhong
+                    && total_cue(l).is_none()
+                    && !NOT_PART.iter().any(|w| l.contains(w)),
+                topic: topic(l),
+            });
+        }
+    }
+    for t in figs.iter().filter(|t| t.total) {
+        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic.is_empty() {
+            continue;
+        }
+        let same = |p: &&Fig| {
+            p.part_ok
+                && !std::ptr::eq(p.f, t.f)
+                && p.f.unit == t.f.unit
+                && p.topic.iter().any(|b| t.topic.contains(b))
+        };
+        let mut parts: Vec<&Fig> = figs.iter().filter(|p| p.pi == t.pi).filter(same).collect();
+        if parts.len() < 2 {
+            // The section the total's paragraph sits in, when it is not the whole text.
+            let Some(si) = ctx.doc.paragraphs[t.pi].section else { continue };
+            let ext = ctx.doc.sections[si].extent;
+            parts = figs
+                .iter()
+                .filter(|p| ext.contains(&p.f.span))
+                .filter(same)
+                .collect();
+        }
+        if parts.len() < 2 || parts.iter().any(|p| p.f.approx != Approx::Exact) {
+            continue;
+        }
+        let sum: f64 = parts.iter().map(|p| p.f.value).sum();
+        if (sum - t.f.value).abs() < 1e-6 {
+            continue;
+        }
+        let listed = parts
+            .iter()
+            .map(|p| ctx.slice(p.f.span))
+            .collect::<Vec<_>>()
+            .join("、");
+        let sev = if sum > t.f.value { Severity::Error } else { Severity::Warning };
+        out.push(finding(
+            "sum_mismatch",
+            sev,
+            format!(
+                "合计“{}”与分项之和不符：分项{}相加为{}{}，而合计为{}{}",
+                ctx.slice(t.f.span),
+                listed,
+                num(sum),
+                t.f.unit,
+                num(t.f.value),
+                t.f.unit
+            ),
+            t.f.span,
+            parts.iter().map(|p| p.f.span).collect(),
+        ));
+    }
+}
+
+fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pi, p) in ctx.doc.paragraphs.iter().enumerate() {
+        let pt = p.span.slice(ctx.text);
+        for (i, _) in pt.match_indices("其中") {
+            let at = p.span.start + i;
+            let sent = ctx.sentence_of(at);
+            // `其中` opening a sentence refers to the sentence before.
+            let mut from = sent.start;
+            if ctx.text.get(sent.start..at).is_some_and(|s| s.trim().is_empty()) {
+                if let Some(prev) = ctx.doc.sentences.iter().rev().find(|s| s.span.end <= sent.start) {
+                    if prev.span.start >= p.span.start {
+                        from = prev.span.start;
+                    }
+                }
+            }
+            let figs = &ctx.figures[pi];
+            let totals: Vec<&Figure> = figs
+                .iter()
+                .filter(|f| f.span.start >= from && f.span.end <= at)
+                .collect();
+            let next_qizhong = pt[i + "其中".len()..]
+                .find("其中")
+                .map_or(p.span.end, |j| at + "其中".len() + j);
+            let end = sent.end.min(next_qizhong);
+            for part in figs.iter().filter(|f| f.span.start > at && f.span.end <= end) {
+                if !is_total_unit(&part.unit) {
+                    continue;
+                }
+                let l = lead(ctx, pi, part);
+                if NOT_PART.iter().any(|w| l.contains(w)) {
+                    continue;
+                }
+                let Some(total) = totals.iter().rev().find(|t| t.unit == part.unit) else {
+                    continue;
+                };
+                let limit = match total.approx {
+                    Approx::Exact | Approx::AtMost | Approx::LessThan => total.value,
+                    _ => total.value * 1.5,
+                };
+                if part.value > limit && !(part.approx == Approx::MoreThan && part.value <= total.value) {
+                    out.push(finding(
+                        "part_exceeds_total",
+                        Severity::Error,
+                        format!(
+                            "“其中”部分“{}”（{}{}）大于总数“{}”（{}{}）",
+                            ctx.slice(part.span),
+                            num(part.value),
+                            part.unit,
+                            ctx.slice(total.span),
+                            num(total.value),
+                            total.unit
+                        ),
+                        part.span,
+                        vec![total.span],
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `共四个阶段`, `分为三个方面`, `五项措施`: a stated number of items.
+static STATED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?P<n>[两二三四五六七八九十]|[2-9２-９]|1[0-9])(?:个|项|大|条|点|类|种|步|批|方面)?(?P<noun>阶段|方面|部分|环节|步骤|措施|任务|举措|板块|重点工作|工作|活动|内容|类别|原则|步|项目|专题|课程|单元)",
+    )
+    .expect("stated regex")
+});
+
+/// An enumeration marker at the start of `s`: (kind, index).
+fn marker(s: &str) -> Option<(u8, i64)> {
+    let s = s.trim_start_matches([' ', '\u{3000}', '>', '\t']);
+    let cn = |t: &str| -> Option<(i64, usize)> {
+        let n: String = t
+            .chars()
+            .take_while(|c| "一二三四五六七八九十".contains(*c))
+            .collect();
+        scan::parse_chinese(&n).map(|v| (v as i64, n.len()))
+    };
+    let ar = |t: &str| -> Option<(i64, usize)> {
+        let n: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+        n.parse().ok().map(|v| (v, n.len()))
+    };
+    if let Some((v, l)) = cn(s) {
+        let rest = &s[l..];
+        if rest.starts_with("是") {
+            return Some((1, v));
+        }
+        if rest.starts_with('、') {
+            return Some((2, v));
+        }
+    }
+    if let Some(rest) = s.strip_prefix('第') {
+        if let Some((v, l)) = cn(rest) {
+            if rest[l..].starts_with(['，', '、', '：', ',']) {
+                return Some((3, v));
+            }
+        }
+    }
+    for (open, close, kind) in [("（", "）", 4u8), ("(", ")", 4u8)] {
+        if let Some(rest) = s.strip_prefix(open) {
+            if let Some((v, l)) = cn(rest) {
+                if rest[l..].starts_with(close) {
+                    return Some((kind, v));
+                }
+            }
+            if let Some((v, l)) = ar(rest) {
+                if rest[l..].starts_with(close) {
+                    return Some((5, v));
+                }
+            }
+        }
+    }
+    if let Some((v, l)) = ar(s) {
+        if s[l..].starts_with(['、', '.', '．']) && !s[l..].starts_with("..") {
+            let next = s[l..].chars().nth(1);
+            if !next.is_some_and(|c| c.is_ascii_digit()) {
+                return Some((6, v));
+            }
+        }
+    }
+    let c = s.chars().next()?;
+    if ('①'..='⑳').contains(&c) {
+        return Some((7, c as i64 - '①' as i64 + 1));
+    }
+    None
+}
+
+/// Markers anywhere in a stretch (`一是…；二是…`), counted as the longest
+/// run 1, 2, 3… of one kind.
+fn inline_items(s: &str) -> Option<usize> {
+    let mut best = 0;
+    for kind in [1u8, 3, 4, 5, 7] {
+        let mut next = 1;
+        for (i, _) in s.char_indices() {
+            if let Some((k, v)) = marker(&s[i..]) {
+                if k == kind && v == next {
+                    // A marker must start a clause, not sit inside a word.
+                    let prev = s[..i].chars().next_back();
+                    if prev.is_none_or(|p| super::is_clause_mark(p) || matches!(p, '、' | ' ' | '\u{3000}' | '）' | ')')) {
+                        next += 1;
+                    }
+                }
+            }
+        }
+        best = best.max(next - 1);
+    }
+    (best >= 2).then_some(best as usize)
+}
+
+/// Items of a `、`-list (`A、B、C和D`); `None` if open-ended (`等`) or short.
+fn list_items(s: &str) -> Option<usize> {
+    if !s.contains('、') {
+        return None;
+    }
+    let mut n = s.split('、').count();
+    let last = s.rsplit('、').next().unwrap_or("");
+    if ["和", "及", "与", "以及"].iter().any(|w| last.contains(w)) {
+        n += 1;
+    }
+    (n >= 2).then_some(n)
+}
+
+fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let paras = &ctx.doc.paragraphs;
+    for (pi, p) in paras.iter().enumerate() {
+        let pt = p.span.slice(ctx.text);
+        for c in STATED_RE.captures_iter(pt) {
+            let (Some(all), Some(n)) = (c.get(0), c.name("n")) else { continue };
+            let Some(stated) = scan::parse_number(n.as_str()).map(|v| v as usize) else {
+                continue;
+            };
+            // Slogans in quotes (`“三个方面”`) and ordinals are not counts.
+            let prev = pt[..all.start()].chars().next_back();
+            if matches!(prev, Some('第' | '“' | '"' | '「')) {
+                continue;
+            }
+            let abs = Span::new(p.span.start + all.start(), p.span.start + all.end());
+            let rest = &pt[all.end()..];
+            // Items after: `…四个阶段：A、B…` or `…如下：` then marked items.
+            let colon = rest
+                .char_indices()
+                .take(8)
+                .find(|(_, c)| matches!(c, '：' | ':'))
+                .map(|(i, c)| i + c.len_utf8())
+                .or_else(|| rest.strip_prefix("，即").map(|_| "，即".len()))
+                .or_else(|| rest.strip_prefix("，分别是").map(|_| "，分别是".len()))
+                .or_else(|| rest.strip_prefix("即").map(|_| "即".len()));
+            let found = if let Some(ci) = colon {
+                let after = &rest[ci..];
+                if after.trim().is_empty() {
+                    following_items(ctx, pi)
+                } else {
+                    let upto = after.find('。').map_or(after, |e| &after[..e]);
+                    inline_items(after).or_else(|| {
+                        let first = upto.split(['；', ';']).next().unwrap_or(upto);
+                        if first.trim_end().ends_with('等') {
+                            None
+                        } else {
+                            list_items(first)
+                        }
+                    })
+                }
+            } else {
+                // Items before: `准备、实施、检查和总结四个阶段`.
+                let cs = ctx.clause_start(pi, abs.start);
+                let before = ctx.text.get(cs..abs.start).unwrap_or("");
+                let before = before.strip_suffix("等").unwrap_or(before);
+                let before = before.trim_end_matches(['共', '这', '等']);
+                if before.chars().count() > 60 {
+                    None
+                } else {
+                    list_items(before)
+                }
+            };
+            let Some(found) = found else { continue };
+            if found == stated {
+                continue;
+            }
+            out.push(finding(
+                "enumeration_mismatch",
+                Severity::Error,
+                format!(
+                    "文中称“{}”（{}项），实际列举了{}项",
+                    ctx.slice(abs),
+                    stated,
+                    found
+                ),
+                abs,
+                vec![],
+            ));
+        }
+    }
+}
+
+/// Marked items in the paragraphs after `pi` (the stated count ended its
+/// paragraph with a colon): a run of one marker kind numbered from 1.
+fn following_items(ctx: &Ctx, pi: usize) -> Option<usize> {
+    let mut kind = None;
+    let mut next = 1;
+    for p in ctx.doc.paragraphs.iter().skip(pi + 1).take(60) {
+        let t = p.span.slice(ctx.text);
+        if t.trim().is_empty() {
+            continue;
+        }
+        match (marker(t), kind) {
+            (Some((k, 1)), None) => {
+                kind = Some(k);
+                next = 2;
+            }
+            (None, None) => return inline_items(t),
+            (Some((k, v)), Some(kk)) if k == kk => {
+                if v == next {
+                    next += 1;
+                } else {
+                    break;
+                }
+            }
+            // A marker of a coarser kind ends the list (`二、` after `（三）`).
+            (Some((k, _)), Some(kk)) if k < kk || (kk == 1 && k != 1) => break,
+            _ => {}
+        }
+    }
+    (next > 2).then_some((next - 1) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{doc_from_text, Auditor};
+    use super::marker;
+
+    fn rules(text: &str) -> Vec<(&'static str, String)> {
+        let doc = doc_from_text("t", text, Some(2024));
+        Auditor::new()
+            .audit(&doc)
+            .into_iter()
+            .map(|f| (f.rule, doc.slice(f.span).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(marker("一是加强学习"), Some((1, 1)));
+        assert_eq!(marker("（三）抓宣传"), Some((4, 3)));
+        assert_eq!(marker("2、培训"), Some((6, 2)));
+        assert_eq!(marker("(2)培训"), Some((5, 2)));
+        assert_eq!(marker("2.5万人"), None);
+        assert_eq!(marker("一批"), None);
+    }
+
+    #[test]
+    fn totals_cases() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "3月举办农业技术培训3期，5月举办养殖培训4期，9月举办电商培训3期，全年共举办培训12期。",
+                &[("sum_mismatch", "12期")],
+            ),
+            (
+                "3月举办农业技术培训3期，5月举办养殖培训4期，9月举办电商培训3期，全年共举办培训10期。",
+                &[],
+            ),
+            (
+                "共发放资料3000份，其中发放明白纸800份，印发宣传册500份。",
+                &[],
+            ),
+            ("全镇共有会员350人，其中女会员420人。", &[("part_exceeds_total", "420人")]),
+            ("全镇共有会员350人，其中女会员120人。", &[]),
+            ("共培训1200人次，其中农民800人。", &[]),
+            (
+                "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高和表彰奖励。",
+                &[("enumeration_mismatch", "四个阶段")],
+            ),
+            ("活动共分四个阶段：宣传发动、组织实施、检查验收和总结提高。", &[]),
+            (
+                "重点抓好三个方面：一是抓学习；二是抓宣传；三是抓队伍；四是抓作风。",
+                &[("enumeration_mismatch", "三个方面")],
+            ),
+            ("开展科普、培训、宣传等三项活动。", &[]),
+            ("开展科普、培训、宣传、咨询等三项活动。", &[("enumeration_mismatch", "三项活动")]),
+            ("坚持“三个代表”，", &[]),
+            (
+                "主要做好以下四项工作：\n一是抓学习。\n二是抓宣传。\n三是抓队伍。\n四是抓作风。\n（二）其他",
+                &[],
+            ),
+            (
+                "今年主要抓好五项措施：\n1、抓学习。\n2、抓宣传。\n3、抓队伍。\n4、抓作风。\n二、下一步",
+                &[("enumeration_mismatch", "五项措施")],
+            ),
+        ];
+        for (text, want) in cases {
+            let got = rules(text);
+            let want: Vec<(&str, String)> = want.iter().map(|(r, s)| (*r, s.to_string())).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+}
