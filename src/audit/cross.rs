@@ -21,7 +21,7 @@ use crate::model::{Document, Severity};
 /// so five-char shingles span about two words.
 const SHINGLE: usize = 5;
 /// Sketch size per paragraph.
-const K: usize = 24;
+const K: usize = 48;
 /// Paragraphs shorter than this (masked chars) are not compared: headings,
 /// slogans and one-line formulae recur by nature.
 const MIN_CHARS: usize = 40;
@@ -29,6 +29,8 @@ const MIN_CHARS: usize = 40;
 const MAX_POSTING: usize = 64;
 /// Similarity (boilerplate-weighed) from which a pair counts as copied.
 const COPY_THRESHOLD: f64 = 0.5;
+/// Specific (non-boilerplate) sampled shingles two paragraphs must share.
+const MIN_SHARED: usize = 5;
 /// Excerpt kept per paragraph for the report, in chars.
 const EXCERPT: usize = 60;
 
@@ -276,29 +278,33 @@ impl CrossIndex {
         }
     }
 
-    /// Similarity of two paragraphs from their sketches, with shingles most
-    /// documents share weighed down to nothing.
-    fn similarity(&self, a: &ParaSig, b: &ParaSig, boiler_df: u16) -> f64 {
+    /// Similarity of two paragraphs from their sketches: the share of the
+    /// union sample both hold, counting only shingles that few documents
+    /// hold (boilerplate every report shares counts for nothing), and
+    /// `None` when too little specific text is shared to call it a copy.
+    fn similarity(&self, a: &ParaSig, b: &ParaSig, boiler_df: u16) -> Option<f64> {
         let mut union: Vec<u32> = a.sig.iter().chain(b.sig.iter()).copied().collect();
         union.sort_unstable();
         union.dedup();
         union.truncate(K);
-        let sa: HashSet<u32> = a.sig.iter().copied().collect();
-        let sb: HashSet<u32> = b.sig.iter().copied().collect();
-        let mut both = 0.0;
+        let (mut both, mut specific) = (0usize, 0usize);
         for h in &union {
-            if sa.contains(h) && sb.contains(h) {
-                both += if self.df.get(*h) >= boiler_df { 0.0 } else { 1.0 };
+            if self.df.get(*h) >= boiler_df {
+                continue;
+            }
+            specific += 1;
+            if a.sig.binary_search(h).is_ok() && b.sig.binary_search(h).is_ok() {
+                both += 1;
             }
         }
-        both / union.len().max(1) as f64
+        (both >= MIN_SHARED).then(|| both as f64 / specific.max(1) as f64)
     }
 
     /// All cross-document findings as `findings.jsonl` records, one per
     /// document involved, in a deterministic order.
     pub fn findings(&self) -> Vec<Value> {
         let n_docs = self.docs.len();
-        let boiler_df = (3.max(n_docs / 5)).min(u16::MAX as usize) as u16;
+        let boiler_df = (4.max(n_docs / 4)).min(u16::MAX as usize) as u16;
         let mut shared: HashMap<(u32, u32), u32> = HashMap::new();
         for list in self.postings.values() {
             if list.len() > MAX_POSTING {
@@ -318,7 +324,7 @@ impl CrossIndex {
             .into_iter()
             .filter(|&(_, n)| n >= 3)
             .filter_map(|((p, q), _)| {
-                let s = self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df);
+                let s = self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df)?;
                 (s >= COPY_THRESHOLD).then_some((p, q, s))
             })
             .collect();
