@@ -287,18 +287,11 @@ impl<'a> Package<'a> {
     /// case-insensitive one.
     fn index_of(&self, name: &str) -> Option<usize> {
         self.archive.index_for_name(name).or_else(|| {
-            self.archive
+            let found = self
+                .archive
                 .file_names()
-                .position(|n| n.eq_ignore_ascii_case(name))
-                .and_then(|_| {
-                    // file_names() order is not the index order, so look the
-                    // matched name up again.
-                    let found = self
-                        .archive
-                        .file_names()
-                        .find(|n| n.eq_ignore_ascii_case(name))?;
-                    self.archive.index_for_name(found)
-                })
+                .find(|n| n.eq_ignore_ascii_case(name))?;
+            self.archive.index_for_name(found)
         })
     }
 
@@ -775,10 +768,8 @@ fn parse_styles(data: &[u8], part: &str, limits: &DocxLimits) -> Result<Styles, 
                         }
                         // Revision history holds the old properties; they
                         // must not override the current ones.
-                        b"pPrChange" | b"rPrChange" => {
-                            if is_start && depth > *style_depth {
-                                xml.skip_element()?;
-                            }
+                        b"pPrChange" | b"rPrChange" if is_start && depth > *style_depth => {
+                            xml.skip_element()?;
                         }
                         _ => {}
                     }
@@ -1063,11 +1054,7 @@ fn handle_start(
                 Some(taken) if !*taken => *taken = true,
                 _ => xml.skip_element()?,
             },
-            b"Fallback" => {
-                if st.alternate.last().copied().unwrap_or(true) {
-                    xml.skip_element()?;
-                }
-            }
+            b"Fallback" if st.alternate.last().copied().unwrap_or(true) => xml.skip_element()?,
             _ => {}
         }
         return Ok(());
@@ -1153,11 +1140,9 @@ fn handle_empty(st: &mut DocState<'_>, e: Elem<'_>) {
                     }
                 }
             }
-            Some("end") => {
-                if st.fields.pop() == Some(false) {
-                    st.fields_in_instruction -= 1;
-                }
-            }
+            // The pop happens in the guard; a field that was already in its
+            // result (or a stray end) leaves the instruction count alone.
+            Some("end") if st.fields.pop() == Some(false) => st.fields_in_instruction -= 1,
             _ => {}
         },
         _ => {}
