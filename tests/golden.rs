@@ -22,9 +22,6 @@ fn fixtures() -> Vec<PathBuf> {
         for e in entries.flatten() {
             let p = e.path();
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if ext == "txt" && p.to_string_lossy().ends_with(".expected.txt") {
-                continue;
-            }
             if ext == "txt" || ext == "docx" {
                 out.push(p);
             }
