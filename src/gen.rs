@@ -150,10 +150,10 @@ pub fn document(rng: &mut Rng) -> (String, String) {
             ][s % 4]
         ));
         let subs = rng.range(1, 3) as usize;
-        for k in 0..subs {
+        for digit in CN_DIGITS.iter().take(subs) {
             t.push_str(&format!(
                 "　　（{}）{}\n",
-                CN_DIGITS[k],
+                digit,
                 rng.pick(&[
                     "突出活动载体",
                     "创新培训方式",
