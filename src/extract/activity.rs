@@ -92,7 +92,6 @@ impl Trie {
 #[derive(Debug, Clone)]
 struct Cue {
     ty: usize,
-    text: String,
     weak: bool,
     /// Must start and end on jieba word bounds.
     word: bool,
@@ -191,8 +190,15 @@ impl ActivityExtractor {
                 }
                 if lex == "span" {
                     for w in split_list(cols[3]) {
-                        let Some((h, t)) = w.split_once('…').filter(|(h, t)| !h.is_empty() && !t.is_empty()) else {
-                            return Err(DataError::new(f, n, format!("span {w:?} needs head…tail")));
+                        let Some((h, t)) = w
+                            .split_once('…')
+                            .filter(|(h, t)| !h.is_empty() && !t.is_empty())
+                        else {
+                            return Err(DataError::new(
+                                f,
+                                n,
+                                format!("span {w:?} needs head…tail"),
+                            ));
                         };
                         add(&mut trie, &mut pats, h, Pat::SpanHead(span_tails.len()));
                         add(&mut trie, &mut pats, t, Pat::Tail);
@@ -259,7 +265,6 @@ impl ActivityExtractor {
                 add(&mut trie, &mut pats, head, Pat::Cue(cues.len()));
                 cues.push(Cue {
                     ty,
-                    text: head.to_string(),
                     weak,
                     word,
                     tail: tail.map(str::to_string),
@@ -562,15 +567,8 @@ impl ActivityExtractor {
         }
         for (k, w) in words.iter().enumerate() {
             let ws = w.slice(text);
-            let next = words
-                .get(k + 1)
-                .map(|n| n.slice(text))
-                .unwrap_or_default();
-            let prev = if k == 0 {
-                ""
-            } else {
-                words[k - 1].slice(text)
-            };
+            let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
+            let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
             if self.plan.done.contains(ws) {
                 done = true;
             }
@@ -657,7 +655,9 @@ impl ActivityExtractor {
                 .find(|w| !is_marker_token(w));
             let purpose = first.is_some_and(|fw| {
                 matches.iter().any(|&(s, e, p)| {
-                    p == Pat::Purpose && c.contains(&Span::new(s, e)) && Span::new(s, e).slice(text) == fw
+                    p == Pat::Purpose
+                        && c.contains(&Span::new(s, e))
+                        && Span::new(s, e).slice(text) == fw
                 })
             });
             let ideology = matches
@@ -697,7 +697,11 @@ impl ActivityExtractor {
                 .find(|x| x.start <= s && s < x.end)
                 .map_or(span.end, |x| x.end);
             if let Some(&(_, te, _)) = matches.iter().find(|&&(ts, te, tp)| {
-                tp == Pat::Tail && ts >= e && te <= sent_end && te - s <= 60 * 3 && Span::new(ts, te).slice(text) == tail
+                tp == Pat::Tail
+                    && ts >= e
+                    && te <= sent_end
+                    && te - s <= 60 * 3
+                    && Span::new(ts, te).slice(text) == tail
             }) {
                 discount.push(Span::new(s, te));
             }
@@ -765,10 +769,6 @@ impl ActivityExtractor {
                 hits.push(Hit { cue: ci, span: sp });
             }
         }
-        if std::env::var_os("ZJ_ACT_DEBUG").is_some() {
-            let ds: Vec<&str> = discount.iter().map(|d| d.slice(text)).collect();
-            eprintln!("LP {:?}\n   DISC {:?}", ptext.chars().take(40).collect::<String>(), ds);
-        }
         let mut types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
@@ -805,7 +805,6 @@ impl ActivityExtractor {
         is_heading: bool,
         heading_end: usize,
     ) -> Vec<usize> {
-        let text = ctx.text;
         // A cue inside a longer cue (`科普` in `科普大学`) is that cue's part.
         let live: Vec<&Hit> = hits
             .iter()
@@ -815,10 +814,6 @@ impl ActivityExtractor {
                     .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
             })
             .collect();
-        if std::env::var_os("ZJ_ACT_DEBUG").is_some() {
-            let hs: Vec<String> = live.iter().map(|h| format!("{}:{}{}", self.types[self.cues[h.cue].ty].id, if self.cues[h.cue].weak {"~"} else {""}, h.span.slice(text))).collect();
-            eprintln!("   HITS {:?}", hs);
-        }
         let mut types: Vec<usize> = Vec::new();
         for h in &live {
             let cue = &self.cues[h.cue];
@@ -859,7 +854,11 @@ impl ActivityExtractor {
                 && e <= at.start
                 && at.start - e <= 6
                 && is_word_start(ctx, s)
-                && !ctx.text.get(e..at.start).unwrap_or("、").contains(['、', '，'])
+                && !ctx
+                    .text
+                    .get(e..at.start)
+                    .unwrap_or("、")
+                    .contains(['、', '，'])
         })
     }
 
@@ -892,7 +891,11 @@ impl ActivityExtractor {
             let mut j = k;
             while j + 1 < quotes.len() {
                 let gap = text.get(quotes[j].end..quotes[j + 1].start).unwrap_or("x");
-                if gap.chars().count() <= 1 && gap.chars().all(|c| matches!(c, '、' | '和' | '及' | '与' | ',' | '，')) {
+                if gap.chars().count() <= 1
+                    && gap
+                        .chars()
+                        .all(|c| matches!(c, '、' | '和' | '及' | '与' | ',' | '，'))
+                {
                     j += 1;
                 } else {
                     break;
@@ -903,7 +906,8 @@ impl ActivityExtractor {
                 after += '等'.len_utf8();
             }
             let slogan = matches.iter().any(|&(ms, me, p)| {
-                (p == Pat::SloganAfter && ms == after) || (p == Pat::SloganBefore && me == quotes[k].start)
+                (p == Pat::SloganAfter && ms == after)
+                    || (p == Pat::SloganBefore && me == quotes[k].start)
             });
             if slogan {
                 discount.extend_from_slice(&quotes[k..=j]);
@@ -916,7 +920,10 @@ impl ActivityExtractor {
     /// plan (a plan word or a plan sentence) and almost nothing is reported
     /// in the past tense.
     fn document_is_plan(&self, ctx: &ExtractContext<'_>, lps: &[Logical]) -> bool {
-        let Some(first) = lps.iter().find(|l| !l.span.slice(ctx.text).starts_with('【')) else {
+        let Some(first) = lps
+            .iter()
+            .find(|l| !l.span.slice(ctx.text).starts_with('【'))
+        else {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
@@ -930,12 +937,10 @@ impl ActivityExtractor {
         let done = lps
             .iter()
             .filter(|l| {
-                pieces(ctx.text, l.span, is_sentence_end)
-                    .iter()
-                    .any(|s| {
-                        let (p, d) = self.sentence_status(ctx, *s);
-                        d && !p
-                    })
+                pieces(ctx.text, l.span, is_sentence_end).iter().any(|s| {
+                    let (p, d) = self.sentence_status(ctx, *s);
+                    d && !p
+                })
             })
             .count();
         done <= (lps.len() / 10).max(1)
@@ -965,7 +970,8 @@ impl Extractor for ActivityExtractor {
             own_plan[i] = self.plan_title(&s.title, s.level, review_before, ctx.year);
             sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
             // `一、指导思想`: goals and guidelines, no work of their own.
-            let own_none = s.title.chars().count() <= 20 && Self::any_in(&self.section_none, &s.title);
+            let own_none =
+                s.title.chars().count() <= 20 && Self::any_in(&self.section_none, &s.title);
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
             if s.level == 1 && Self::any_in(&self.plan.review, &s.title) {
                 review_before = true;
@@ -995,9 +1001,14 @@ impl Extractor for ActivityExtractor {
             {
                 intro_plan = true;
             }
-            let heading_plan = heading_sec.is_some_and(|si| own_plan.get(si).copied().unwrap_or(false));
-            let section_plan = p.section.is_some_and(|si| sec_plan.get(si).copied().unwrap_or(false));
-            if p.section.is_some_and(|si| sec_none.get(si).copied().unwrap_or(false)) {
+            let heading_plan =
+                heading_sec.is_some_and(|si| own_plan.get(si).copied().unwrap_or(false));
+            let section_plan = p
+                .section
+                .is_some_and(|si| sec_plan.get(si).copied().unwrap_or(false));
+            if p.section
+                .is_some_and(|si| sec_none.get(si).copied().unwrap_or(false))
+            {
                 continue;
             }
             let (types, own) = self.classify(ctx, lp, heading_plan);
@@ -1025,6 +1036,295 @@ impl Extractor for ActivityExtractor {
                             status,
                         }),
                     ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::structure::find_sections;
+    use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn segmenter() -> &'static ChineseWordSegmenter {
+        static SEG: OnceLock<ChineseWordSegmenter> = OnceLock::new();
+        SEG.get_or_init(|| ChineseWordSegmenter::new(&DataDir::embedded_only()).unwrap())
+    }
+
+    fn extractor() -> &'static ActivityExtractor {
+        static EX: OnceLock<ActivityExtractor> = OnceLock::new();
+        EX.get_or_init(|| ActivityExtractor::new(&DataDir::embedded_only()).unwrap())
+    }
+
+    fn facts_with(ex: &ActivityExtractor, text: &str) -> Vec<Fact> {
+        let sections = find_sections(text, &[]);
+        let paragraphs = segment::paragraphs(text, &sections);
+        let sentences = segment::sentences(text, &paragraphs);
+        let mut words = Vec::new();
+        for s in &sentences {
+            segmenter().segment_into(s.span.slice(text), s.span.start, &mut words);
+        }
+        let ctx = ExtractContext {
+            text,
+            paragraphs: &paragraphs,
+            sentences: &sentences,
+            sections: &sections,
+            words: &words,
+            year: Some(2024),
+            year_inferred: false,
+        };
+        let mut out = Vec::new();
+        ex.extract(&ctx, &mut out);
+        out
+    }
+
+    /// Per non-empty line: (sorted type ids, status of the line's first fact).
+    fn lines_with(ex: &ActivityExtractor, text: &str) -> Vec<(Vec<String>, Option<Status>)> {
+        let facts = facts_with(ex, text);
+        let mut out = Vec::new();
+        let mut start = 0;
+        for line in text.split('\n') {
+            let span = Span::new(start, start + line.len());
+            start += line.len() + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut types = Vec::new();
+            let mut status = None;
+            for f in facts.iter().filter(|f| f.span.overlaps(&span)) {
+                if let FactData::Activity(a) = &f.data {
+                    types.push(a.type_id.clone());
+                    status.get_or_insert(a.status);
+                }
+            }
+            types.sort();
+            types.dedup();
+            out.push((types, status));
+        }
+        out
+    }
+
+    fn lines(text: &str) -> Vec<(Vec<String>, Option<Status>)> {
+        lines_with(extractor(), text)
+    }
+
+    use Status::{Done as D, Planned as P};
+
+    fn check(text: &str, want: &[(&[&str], Option<Status>)]) {
+        let got = lines(text);
+        let want: Vec<(Vec<String>, Option<Status>)> = want
+            .iter()
+            .map(|(t, s)| {
+                let mut t: Vec<String> = t.iter().map(|x| x.to_string()).collect();
+                t.sort();
+                (t, *s)
+            })
+            .collect();
+        assert_eq!(got, want, "{text}");
+    }
+
+    #[test]
+    fn single_lines() {
+        let cases: &[(&str, &[&str], Option<Status>)] = &[
+            // Headings get the types they name; generic headings none.
+            ("（五）抓禁毒工作，增强群众抵毒能力", &["anti_drug"], Some(D)),
+            ("一、20xx年重点工作", &[], None),
+            ("三、结语", &[], None),
+            // A weak cue in a heading is enough.
+            ("（六）抓学会建设，增强科技服务能力", &["organization_building"], Some(D)),
+            // Sentence plan cues, and 将 as an object marker.
+            ("县科协将继续开展科普日活动。", &["science_popularization"], Some(P)),
+            ("县科协拟举办培训班两期。", &["training"], Some(P)),
+            ("预计全年开展禁毒宣传十场。", &["anti_drug"], Some(P)),
+            ("我们将科幻绘画作品报送省里参加评选，获得三等奖。", &["competition_award", "youth_science"], Some(D)),
+            ("县科协要求各单位组织禁毒宣传。", &["anti_drug"], Some(D)),
+            ("这是一项重要的禁毒工作，主要开展了尿检。", &["anti_drug"], Some(D)),
+            // Ideology and preamble lines carry nothing.
+            ("县科协在县委、县政府的领导下，以习近平新时代中国特色社会主义思想为指导，团结带领广大科技工作者，取得了一定成绩。", &[], None),
+            // Purposes and outcomes add no type.
+            ("为促进乡村振兴，县科协举办了农民培训班。", &["training"], Some(D)),
+            ("县科协举办了培训班，助力脱贫攻坚。", &["training"], Some(D)),
+            // Weak cues need support.
+            ("全县企业经济效益良好。", &[], None),
+            ("县科协走访企业，了解需求。", &["enterprise_innovation"], Some(D)),
+            ("在县城、乡镇、村、企业设置咨询台。", &[], None),
+            // Slogans and themes in quotes.
+            ("围绕“助力精准扶贫、服务乡村振兴”等主题，开展科普宣传活动。", &["science_popularization"], Some(D)),
+            // A lesson learned elsewhere is not work done.
+            ("班子成员赴外县学习在科技扶贫、科普e站建设等方面的先进经验。", &[], None),
+            // Book titles name texts.
+            ("发放《花椒的种植技术》等宣传资料。", &["science_popularization"], Some(D)),
+            // `以…为抓手` frames a vehicle.
+            ("我们将继续以“创全优环境”为抓手，求真务实。", &[], None),
+            // Activities listed in passing count as done.
+            ("开展了科普惠农、青少年科普、送科技下乡等一系列工作。", &["rural_outreach", "science_popularization", "youth_science"], Some(D)),
+            // Longest match: 科普 inside 科普大学 is training only.
+            ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
+            // Web header fields.
+            ("【 标  题 】开展科普宣传活动", &[], None),
+            ("", &[], None),
+        ];
+        for (text, types, status) in cases {
+            if text.is_empty() {
+                assert!(lines(text).is_empty());
+                continue;
+            }
+            check(text, &[(types, *status)]);
+        }
+    }
+
+    #[test]
+    fn plan_sections_and_intro_lines() {
+        check(
+            "一、2024年工作总结\n县科协开展了禁毒宣传活动。\n二、2025年工作打算\n1.开展科普日活动。\n2.组织培训班。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // A plan heading names no type even with a cue in it.
+        check(
+            "二、2025年科普宣传工作计划\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(P))],
+        );
+        // An intro line that is no formal heading opens a plan part.
+        check(
+            "县科协开展了禁毒宣传活动。\n下一步工作打算：\n加强青少年科技教育。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["youth_science"], Some(P)),
+            ],
+        );
+        // After a review, `2026年重点工作` is a plan heading.
+        check(
+            "一、2025年工作回顾\n举办了培训班。\n二、2026年重点工作\n开展禁毒宣传。",
+            &[
+                (&[], None),
+                (&["training"], Some(D)),
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // Goals and guidelines sections get no type.
+        check(
+            "一、指导思想\n在全街广泛开展科普活动。",
+            &[(&[], None), (&[], None)],
+        );
+    }
+
+    #[test]
+    fn wholly_plan_document() {
+        check(
+            "社区老科协2025年工作计划\n1、开展科普讲座。\n2、组织禁毒宣传。",
+            &[
+                (&[], None),
+                (&["training"], Some(P)),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // A report with past-tense lines is not a plan even if it opens with 要.
+        check(
+            "今年要抓好各项工作。\n举办了培训班。\n开展了禁毒宣传。\n召开了换届大会。",
+            &[
+                (&[], None),
+                (&["training"], Some(D)),
+                (&["anti_drug"], Some(D)),
+                (&["organization_building"], Some(D)),
+            ],
+        );
+    }
+
+    #[test]
+    fn hard_wrapped_lines_carry_their_paragraph() {
+        let a = "县科协组织各成员单位深入农村开展“科技下乡”活动，向农民赠送科技图书一万多册，编印下发技术";
+        let b = "资料近万份，举办实用技术培训班十期，培训农民三千人次，受到群众欢迎。";
+        let c = "县科协召开了禁毒工作动员会，传达学习有关会议精神，安排部署下一步的各项工作任务。";
+        let text = format!("    {a}\n{b}\n    {c}\n{a}\n{b}");
+        let got = lines(&text);
+        assert_eq!(got.len(), 5);
+        assert_eq!(
+            got[0], got[1],
+            "a wrapped line carries its paragraph's types"
+        );
+        assert!(got[0].0.contains(&"rural_outreach".to_string()));
+        assert!(got[1].0.contains(&"training".to_string()));
+        assert_eq!(got[2].0, vec!["anti_drug".to_string()]);
+        assert_eq!(got[2].1, Some(D), "下一步 mid-sentence is no plan");
+    }
+
+    #[test]
+    fn user_file_adds_types_and_cues() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("activity_types.tsv"),
+            "# user additions\nwater_conservancy\t水利建设\tirrigation and dams\t水利工程,~灌溉\nanti_drug\t-\t-\t缉毒\n",
+        )
+        .unwrap();
+        let ex = ActivityExtractor::new(&DataDir::with_user_dir(Some(dir.path()))).unwrap();
+        assert!(ex.type_ids().any(|t| t == "water_conservancy"));
+        assert_eq!(
+            lines_with(
+                &ex,
+                "全年开展水利工程建设。\n配合公安开展缉毒行动。\n灌溉面积扩大。"
+            ),
+            vec![
+                (vec!["water_conservancy".to_string()], Some(D)),
+                (vec!["anti_drug".to_string()], Some(D)),
+                (vec![], None),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_data_lines_are_reported() {
+        for (file, body) in [
+            ("activity_types.tsv", "only\ttwo\n"),
+            ("activity_types.tsv", "bad id!\tx\ty\tz\n"),
+            ("activity_types.tsv", "@nonsense\t-\t-\tx\n"),
+            ("activity_types.tsv", "@span\t-\t-\t发挥\n"),
+            ("plan_cues.txt", "nowhere\t将\n"),
+            ("plan_cues.txt", "no tab here\n"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(file), body).unwrap();
+            let err = ActivityExtractor::new(&DataDir::with_user_dir(Some(dir.path())))
+                .err()
+                .unwrap_or_else(|| panic!("{file}: {body:?} accepted"));
+            assert_eq!(err.line, 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn trie_reports_overlapping_matches() {
+        let mut t = Trie::new();
+        t.insert("科普", 0);
+        t.insert("科普大学", 1);
+        t.insert("大学", 2);
+        let mut got = Vec::new();
+        t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
+        assert_eq!(got, vec![(16, 22, 0), (16, 28, 1), (22, 28, 2)]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn never_panics_and_spans_are_lines(
+            text in "[科普培训禁毒将要计划企业社区下一步工作打算为以指导主题“”《》（）、，。；：\n 　a1２一二三>]{0,300}",
+            extra in any::<String>(),
+        ) {
+            for t in [text.as_str(), extra.as_str()] {
+                for f in facts_with(extractor(), t) {
+                    prop_assert!(t.is_char_boundary(f.span.start) && t.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end && f.span.end <= t.len());
+                    prop_assert!(!f.span.slice(t).contains('\n'));
                 }
             }
         }
