@@ -84,6 +84,21 @@ impl<'a> Chars<'a> {
     fn prev(&self, i: usize) -> Option<char> {
         i.checked_sub(1).and_then(|j| self.ch(j))
     }
+    /// Between a number and its unit: blanks, and one line break of a
+    /// hard-wrapped text (`１９７５\n年`).
+    fn skip_gap(&self, i: usize) -> usize {
+        let mut j = self.skip_blank(i);
+        if self.is(j, '\r') {
+            j += 1;
+        }
+        if self.is(j, '\n') {
+            return self.skip_blank(j + 1);
+        }
+        if j > i && self.is(j - 1, '\r') {
+            return j - 1;
+        }
+        j
+    }
     /// Skip at most two blanks inside a line (`2月20 日`).
     fn skip_blank(&self, mut i: usize) -> usize {
         let mut n = 0;
@@ -308,7 +323,7 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
 /// `５０年代`. Returns (EDTF, placeholder, decade, end after 年/年代).
 fn year_at(c: &Chars, i: usize) -> Option<(String, bool, bool, usize)> {
     let n = read_num(c, i)?;
-    let j = c.skip_blank(n.end);
+    let j = c.skip_gap(n.end);
     if !c.is(j, '年') {
         return None;
     }
@@ -386,7 +401,7 @@ fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
 /// `N月` / `N月份` → (value, placeholder, number, end).
 fn month_at(c: &Chars, i: usize) -> Option<(String, bool, Num, usize)> {
     let n = read_num(c, i)?;
-    let j = c.skip_blank(n.end);
+    let j = c.skip_gap(n.end);
     if !c.is(j, '月') {
         return None;
     }
@@ -398,7 +413,7 @@ fn month_at(c: &Chars, i: usize) -> Option<(String, bool, Num, usize)> {
 /// `N日` / `N号` → (value, placeholder, end).
 fn day_at(c: &Chars, i: usize) -> Option<(String, bool, usize)> {
     let n = read_num(c, i)?;
-    let j = c.skip_blank(n.end);
+    let j = c.skip_gap(n.end);
     if !(c.is(j, '日') || c.is(j, '号')) {
         return None;
     }
@@ -475,7 +490,7 @@ fn scan(c: &Chars) -> Vec<Raw> {
     let mut i = 0;
     while i < c.len() {
         if num_starts_at(c, i) {
-            if let Some(e) = expr_at(c, i) {
+            if let Some(e) = could_be_date(c, i).then(|| expr_at(c, i)).flatten() {
                 i = e.end.max(i + 1);
                 out.push(Raw::Date(e));
                 continue;
@@ -496,6 +511,47 @@ fn scan(c: &Chars) -> Vec<Raw> {
         i += 1;
     }
     out
+}
+
+/// Cheap pre-check: a date's first number is followed by a calendar unit
+/// or a separator (most runs, `一些`, `3000余册`, are not).
+fn could_be_date(c: &Chars, i: usize) -> bool {
+    let mut j = i;
+    while c
+        .ch(j)
+        .is_some_and(|ch| is_arabic_like(ch) || is_cn_numeral(ch))
+    {
+        j += 1;
+    }
+    let j = c.skip_blank(j);
+    matches!(
+        c.ch(j),
+        Some(
+            '年' | '月'
+                | '日'
+                | '号'
+                | '至'
+                | '到'
+                | '~'
+                | '～'
+                | '〜'
+                | '-'
+                | '—'
+                | '–'
+                | '－'
+                | '―'
+                | '─'
+                | '.'
+                | '/'
+                | '．'
+                | '／'
+                | ' '
+                | '\u{3000}'
+                | '\u{a0}'
+                | '\n'
+                | '\r'
+        )
+    )
 }
 
 /// The simple relative year words; not `一年来`, `近年来`, `上年纪`.
@@ -1279,6 +1335,10 @@ mod tests {
                 &[("2024 年 3 月 15 日", "2024-03-15")],
             ),
             ("____年__月__日", &[("____年__月__日", "XXXX-XX-XX")]),
+            (
+                "趋于频繁。１９７５\n年，数百年来",
+                &[("１９７５\n年", "1975")],
+            ),
         ]);
     }
 
