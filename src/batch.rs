@@ -470,7 +470,17 @@ pub struct RunSummary {
     /// Paths met while walking that were not considered (wrong type, links).
     pub skipped: Vec<Rejected>,
     pub timings_ms: Timings,
+    /// Peak resident memory of the process (Linux VmHWM), in bytes.
+    pub peak_rss_bytes: Option<u64>,
     pub outputs: Vec<String>,
+}
+
+/// Peak resident set size of this process, where the OS tells it.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Wall-clock milliseconds per phase.
@@ -561,6 +571,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             write: write_time.as_millis(),
             total: t0.elapsed().as_millis(),
         },
+        peak_rss_bytes: peak_rss_bytes(),
         outputs: vec![
             "records/documents.jsonl".into(),
             "records/facts.jsonl".into(),

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod data;
 pub mod emit;
 pub mod extract;
+pub mod gen;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;

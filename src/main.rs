@@ -10,10 +10,8 @@ use clap::{Parser, Subcommand};
 use zongjie::batch::{self, RunOptions};
 use zongjie::data::DataDir;
 use zongjie::emit::{fact_record, CharIndex};
-use zongjie::ingest::structure;
 use zongjie::ingest::IngestOptions;
-use zongjie::model::{Document, Format, Source};
-use zongjie::pipeline::{AnalyzeOptions, Pipeline};
+use zongjie::pipeline::{document_from_text, AnalyzeOptions, Pipeline};
 
 /// zongjie (总结): turn archives of Chinese work reports into traced records.
 #[derive(Parser)]
@@ -176,37 +174,6 @@ fn read_input_text(file: Option<&PathBuf>) -> Result<String> {
         }
     }
     String::from_utf8(bytes).context("extract reads UTF-8 text only")
-}
-
-/// A one-piece document for `extract`: the text exactly as given.
-fn document_from_text(text: String, path: &str) -> Document {
-    use sha2::{Digest, Sha256};
-    let sha = format!("{:x}", Sha256::digest(text.as_bytes()));
-    let sections = structure::find_sections(&text, &[]);
-    let title = structure::find_title(&text, None);
-    Document {
-        doc_id: sha[..16].to_string(),
-        source: Source {
-            path: path.to_string(),
-            piece: 1,
-            pieces: 1,
-            format: Format::Txt,
-            sha256: sha,
-            encoding: "UTF-8".into(),
-            piece_header: None,
-            offset_in_file: 0,
-        },
-        title,
-        text,
-        year: None,
-        year_source: None,
-        region: None,
-        sections,
-        paragraphs: Vec::new(),
-        sentences: Vec::new(),
-        facts: Vec::new(),
-        findings: Vec::new(),
-    }
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {

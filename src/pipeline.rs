@@ -3,7 +3,8 @@
 use crate::audit::Auditor;
 use crate::data::{DataDir, DataError};
 use crate::extract::{ExtractContext, Extractors};
-use crate::model::Document;
+use crate::ingest::structure;
+use crate::model::{Document, Format, Source};
 use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
 
 /// Everything built once at start-up and shared (read-only) by all threads.
@@ -57,5 +58,37 @@ impl Pipeline {
         doc.facts = self.extractors.extract(&ctx);
         doc.region = self.extractors.region(&ctx, doc.title.as_deref());
         doc.findings = self.auditor.audit(doc);
+    }
+}
+
+/// A one-piece document for `extract` (and for in-process scoring in tests):
+/// the text exactly as given, its sections found, nothing else analyzed yet.
+pub fn document_from_text(text: String, path: &str) -> Document {
+    use sha2::{Digest, Sha256};
+    let sha = format!("{:x}", Sha256::digest(text.as_bytes()));
+    let sections = structure::find_sections(&text, &[]);
+    let title = structure::find_title(&text, None);
+    Document {
+        doc_id: sha[..16].to_string(),
+        source: Source {
+            path: path.to_string(),
+            piece: 1,
+            pieces: 1,
+            format: Format::Txt,
+            sha256: sha,
+            encoding: "UTF-8".into(),
+            piece_header: None,
+            offset_in_file: 0,
+        },
+        title,
+        text,
+        year: None,
+        year_source: None,
+        region: None,
+        sections,
+        paragraphs: Vec::new(),
+        sentences: Vec::new(),
+        facts: Vec::new(),
+        findings: Vec::new(),
     }
 }

@@ -126,7 +126,6 @@ pub fn document_record(doc: &Document, idx: &CharIndex) -> Value {
         "sections": sections,
         "chars": doc.text.chars().count(),
         "paragraphs": doc.paragraphs.len(),
-        "facts": doc.facts.len(),
     })
 }
 

@@ -1,14 +1,949 @@
-//! Activity types per paragraph, with done/planned status. (Stub.)
+//! Activity types per paragraph, with done/planned status.
+//!
+//! Every line of a document is classified by the taxonomy in
+//! `data/activity_types.tsv` (cue phrases per type, user-extendable) and
+//! given a status from the plan cues in `data/plan_cues.txt`.
+//!
+//! How a line gets its types:
+//! - Hard-wrapped lines are first joined into logical paragraphs; every
+//!   physical line then carries its paragraph's types (the gold rule).
+//! - One trie scan over the paragraph finds every cue, negative phrase and
+//!   rule-lexicon word (overlapping matches included).
+//! - Cues in a purpose/outcome clause (`为…`, `促进…`), in an ideology clause
+//!   (`以…为指导`, `在县委领导下`), inside `以…为抓手` frames or inside a
+//!   quoted slogan (`围绕“…”主题`) add nothing: they name goals, not work.
+//! - A weak cue (`企业`, `社区`, `学会`) needs support: an action verb right
+//!   before it, a second distinct cue of its type, or a heading line.
+//! - A heading whose title is a plan heading (`二、20xx年工作打算`) names no
+//!   type of its own.
+//!
+//! Status is `planned` when the paragraph sits in a plan section (its title
+//! or an ancestor's), after a plan-intro line, in a document that is wholly
+//! a plan, or when its own sentences say what will be done (将/要/拟/计划/
+//! 力争/预计 as words of their own, checked on the jieba words).
+
+use std::collections::{HashMap, HashSet};
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
-use crate::model::Fact;
+use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
-pub struct ActivityExtractor {}
+/// A prefix tree over chars that reports every pattern starting at every
+/// position (overlaps included). Built once; scanning is
+/// O(text length × longest pattern).
+#[derive(Default)]
+struct Trie {
+    edges: HashMap<(u32, char), u32>,
+    /// Pattern ids ending at each node.
+    outputs: Vec<Vec<u32>>,
+    /// Longest pattern, in chars, to bound each walk.
+    depth: usize,
+}
+
+impl Trie {
+    fn new() -> Self {
+        Trie {
+            edges: HashMap::new(),
+            outputs: vec![Vec::new()],
+            depth: 0,
+        }
+    }
+
+    fn insert(&mut self, pattern: &str, id: u32) {
+        let mut node = 0u32;
+        let mut n = 0;
+        for c in pattern.chars() {
+            n += 1;
+            node = match self.edges.get(&(node, c)) {
+                Some(&next) => next,
+                None => {
+                    let next = self.outputs.len() as u32;
+                    self.outputs.push(Vec::new());
+                    self.edges.insert((node, c), next);
+                    next
+                }
+            };
+        }
+        if node != 0 {
+            self.outputs[node as usize].push(id);
+            self.depth = self.depth.max(n);
+        }
+    }
+
+    /// Call `f(start, end, id)` for every match in `text`, spans offset by `base`.
+    fn scan(&self, text: &str, base: usize, mut f: impl FnMut(usize, usize, u32)) {
+        for (i, _) in text.char_indices() {
+            let mut node = 0u32;
+            for (j, c) in text[i..].char_indices().take(self.depth) {
+                match self.edges.get(&(node, c)) {
+                    Some(&next) => node = next,
+                    None => break,
+                }
+                let end = i + j + c.len_utf8();
+                for &id in &self.outputs[node as usize] {
+                    f(base + i, base + end, id);
+                }
+            }
+        }
+    }
+}
+
+/// One cue phrase of one type.
+#[derive(Debug, Clone)]
+struct Cue {
+    ty: usize,
+    weak: bool,
+    /// Must start and end on jieba word bounds.
+    word: bool,
+    /// For `head…tail` cues: the tail to find after the head in the clause.
+    tail: Option<String>,
+}
+
+/// What a trie pattern stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pat {
+    Cue(usize),
+    /// Cancels overlapping cues of this type.
+    Neg(usize),
+    Action,
+    Purpose,
+    /// `为X` of a `以…为X` frame.
+    Frame,
+    Ideology,
+    SloganAfter,
+    SloganBefore,
+    /// A tail of a `head…tail` cue or span.
+    Tail,
+    /// The head of a `head…tail` discount span; index into `span_tails`.
+    SpanHead(usize),
+}
+
+#[derive(Debug, Clone)]
+struct TypeDef {
+    id: String,
+}
+
+/// Plan cues by scope (see data/plan_cues.txt).
+#[derive(Debug, Default)]
+struct PlanCues {
+    title: Vec<String>,
+    title_weak: Vec<String>,
+    title_block: Vec<String>,
+    review: Vec<String>,
+    doc: Vec<String>,
+    word: HashSet<String>,
+    jiang_next: HashSet<String>,
+    lead: Vec<String>,
+    done: HashSet<String>,
+}
+
+pub struct ActivityExtractor {
+    types: Vec<TypeDef>,
+    cues: Vec<Cue>,
+    pats: Vec<Pat>,
+    trie: Trie,
+    plan: PlanCues,
+    span_tails: Vec<String>,
+    section_none: Vec<String>,
+}
+
+const TYPES_FILE: &str = "activity_types.tsv";
+const PLAN_FILE: &str = "plan_cues.txt";
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty() && *x != "-")
+}
 
 impl ActivityExtractor {
-    pub fn new(_data: &DataDir) -> Result<Self, DataError> {
-        Ok(ActivityExtractor {})
+    pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        let mut types: Vec<TypeDef> = Vec::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut cues: Vec<Cue> = Vec::new();
+        let mut pats: Vec<Pat> = Vec::new();
+        let mut trie = Trie::new();
+        let mut span_tails: Vec<String> = Vec::new();
+        let mut section_none: Vec<String> = Vec::new();
+        let add = |trie: &mut Trie, pats: &mut Vec<Pat>, text: &str, p: Pat| {
+            trie.insert(text, pats.len() as u32);
+            pats.push(p);
+        };
+        let file = data.file(TYPES_FILE)?;
+        for (f, n, line) in file.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 4 {
+                return Err(DataError::new(
+                    f,
+                    n,
+                    "expected id<TAB>名称<TAB>description<TAB>cues[<TAB>negatives]",
+                ));
+            }
+            let id = cols[0].trim();
+            if id.is_empty() {
+                return Err(DataError::new(f, n, "empty type id"));
+            }
+            if let Some(lex) = id.strip_prefix('@') {
+                if lex == "section_none" {
+                    section_none.extend(split_list(cols[3]).map(str::to_string));
+                    continue;
+                }
+                if lex == "span" {
+                    for w in split_list(cols[3]) {
+                        let Some((h, t)) = w
+                            .split_once('…')
+                            .filter(|(h, t)| !h.is_empty() && !t.is_empty())
+                        else {
+                            return Err(DataError::new(
+                                f,
+                                n,
+                                format!("span {w:?} needs head…tail"),
+                            ));
+                        };
+                        add(&mut trie, &mut pats, h, Pat::SpanHead(span_tails.len()));
+                        add(&mut trie, &mut pats, t, Pat::Tail);
+                        span_tails.push(t.to_string());
+                    }
+                    continue;
+                }
+                let p = match lex {
+                    "action" => Pat::Action,
+                    "purpose" => Pat::Purpose,
+                    "frame" => Pat::Frame,
+                    "ideology" => Pat::Ideology,
+                    "slogan_after" => Pat::SloganAfter,
+                    "slogan_before" => Pat::SloganBefore,
+                    _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
+                };
+                for w in split_list(cols[3]) {
+                    if p == Pat::Frame {
+                        add(&mut trie, &mut pats, &format!("为{w}"), p);
+                    } else {
+                        add(&mut trie, &mut pats, w, p);
+                    }
+                }
+                continue;
+            }
+            if !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(DataError::new(f, n, format!("bad type id {id:?}")));
+            }
+            let ty = match by_id.get(id) {
+                Some(&t) => t,
+                None => {
+                    types.push(TypeDef { id: id.to_string() });
+                    by_id.insert(id.to_string(), types.len() - 1);
+                    types.len() - 1
+                }
+            };
+            for raw in split_list(cols[3]) {
+                let mut s = raw;
+                let (mut weak, mut word) = (false, false);
+                loop {
+                    if let Some(r) = s.strip_prefix('~') {
+                        weak = true;
+                        s = r;
+                    } else if let Some(r) = s.strip_prefix('=') {
+                        word = true;
+                        s = r;
+                    } else {
+                        break;
+                    }
+                }
+                let (head, tail) = match s.split_once('…') {
+                    Some((h, t)) => (h.trim(), Some(t.trim())),
+                    None => (s, None),
+                };
+                if head.is_empty() || tail.is_some_and(str::is_empty) {
+                    return Err(DataError::new(f, n, format!("empty cue in {raw:?}")));
+                }
+                if let Some(t) = tail {
+                    add(&mut trie, &mut pats, t, Pat::Tail);
+                }
+                add(&mut trie, &mut pats, head, Pat::Cue(cues.len()));
+                cues.push(Cue {
+                    ty,
+                    weak,
+                    word,
+                    tail: tail.map(str::to_string),
+                });
+            }
+            if let Some(negs) = cols.get(4) {
+                for w in split_list(negs) {
+                    add(&mut trie, &mut pats, w, Pat::Neg(ty));
+                }
+            }
+        }
+        if types.is_empty() {
+            return Err(DataError::new(TYPES_FILE, 0, "no activity types"));
+        }
+
+        let mut plan = PlanCues::default();
+        let file = data.file(PLAN_FILE)?;
+        for (f, n, line) in file.lines() {
+            let (scope, cue) = line
+                .split_once('\t')
+                .map(|(a, b)| (a.trim(), b.trim()))
+                .ok_or_else(|| DataError::new(f, n, "expected scope<TAB>cue"))?;
+            if cue.is_empty() {
+                return Err(DataError::new(f, n, "empty cue"));
+            }
+            let c = cue.to_string();
+            match scope {
+                "title" => plan.title.push(c),
+                "title_weak" => plan.title_weak.push(c),
+                "title_block" => plan.title_block.push(c),
+                "review" => plan.review.push(c),
+                "doc" => plan.doc.push(c),
+                "word" => {
+                    plan.word.insert(c);
+                }
+                "jiang_next" => {
+                    plan.jiang_next.insert(c);
+                }
+                "lead" => plan.lead.push(c),
+                "done" => {
+                    plan.done.insert(c);
+                }
+                _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
+            }
+        }
+        Ok(ActivityExtractor {
+            types,
+            cues,
+            pats,
+            trie,
+            plan,
+            span_tails,
+            section_none,
+        })
+    }
+
+    /// The type ids, in file order (embedded first, then the user's).
+    pub fn type_ids(&self) -> impl Iterator<Item = &str> {
+        self.types.iter().map(|t| t.id.as_str())
+    }
+
+    fn any_in(list: &[String], s: &str) -> bool {
+        list.iter().any(|c| s.contains(c.as_str()))
+    }
+
+    /// Is a section title a plan heading? `review_before`: an earlier
+    /// top-level heading was a review, which makes `2026年重点工作` a plan.
+    fn plan_title(&self, title: &str, level: u8, review_before: bool, year: Option<i32>) -> bool {
+        let p = &self.plan;
+        if Self::any_in(&p.title_block, title) || Self::any_in(&p.review, title) {
+            return false;
+        }
+        if Self::any_in(&p.title, title) {
+            return true;
+        }
+        if level == 1 && title.contains('年') && Self::any_in(&p.title_weak, title) {
+            if review_before {
+                return true;
+            }
+            if let (Some(y), Some(t)) = (year, first_year(title)) {
+                return t > y;
+            }
+        }
+        false
+    }
+}
+
+/// First 4-digit year (ASCII or full-width digits) in a string.
+fn first_year(s: &str) -> Option<i32> {
+    let mut digits = String::new();
+    for c in s.chars() {
+        let d = if c.is_ascii_digit() {
+            Some(c)
+        } else if ('０'..='９').contains(&c) {
+            char::from_u32(c as u32 - '０' as u32 + '0' as u32)
+        } else {
+            None
+        };
+        match d {
+            Some(d) => digits.push(d),
+            None => {
+                if digits.len() == 4 {
+                    return digits.parse().ok();
+                }
+                digits.clear();
+            }
+        }
+    }
+    if digits.len() == 4 {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}' | '\u{feff}')
+}
+
+fn is_clause_end(c: char) -> bool {
+    matches!(
+        c,
+        '，' | ',' | '。' | '；' | ';' | '！' | '？' | '!' | '?' | '：' | ':'
+    )
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '；' | ';' | '！' | '？' | '!' | '?')
+}
+
+fn is_terminal(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '！' | '？' | '；' | '：' | '!' | '?' | ';' | ':' | '…'
+    )
+}
+
+/// A span trimmed of surrounding whitespace and `>` debris.
+fn trim_span(text: &str, span: Span) -> Span {
+    let s = span.slice(text);
+    let t = s.trim_start_matches(|c: char| is_space(c) || c == '>' || c == '＞');
+    let start = span.start + (s.len() - t.len());
+    let t2 = t.trim_end_matches(is_space);
+    Span::new(start, start + t2.len())
+}
+
+/// Does the line end with terminal punctuation (closing quotes skipped)?
+fn ends_terminal(s: &str) -> bool {
+    let mut it = s
+        .trim_end_matches(is_space)
+        .chars()
+        .rev()
+        .skip_while(|c| matches!(c, '”' | '’' | '」' | '』' | '）' | ')' | '"'));
+    it.next().is_some_and(is_terminal)
+}
+
+/// Byte ranges of the pieces of `span` cut after each char where `cut` holds.
+fn pieces(text: &str, span: Span, cut: fn(char) -> bool) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = span.start;
+    for (i, c) in span.slice(text).char_indices() {
+        if cut(c) {
+            let end = span.start + i + c.len_utf8();
+            out.push(Span::new(start, end));
+            start = end;
+        }
+    }
+    if start < span.end {
+        out.push(Span::new(start, span.end));
+    }
+    out
+}
+
+/// Words of `ctx` that lie inside `span`.
+fn words_in<'a>(ctx: &'a ExtractContext<'_>, span: Span) -> &'a [Span] {
+    let a = ctx.words.partition_point(|w| w.start < span.start);
+    let b = ctx.words.partition_point(|w| w.start < span.end);
+    let b = b.max(a);
+    let slice = &ctx.words[a..b];
+    // A word may run past the span end only when segmentation was odd;
+    // drop it rather than read outside.
+    match slice.last() {
+        Some(w) if w.end > span.end => &slice[..slice.len() - 1],
+        _ => slice,
+    }
+}
+
+fn is_word_start(ctx: &ExtractContext<'_>, pos: usize) -> bool {
+    ctx.words.binary_search_by_key(&pos, |w| w.start).is_ok()
+}
+
+fn is_word_end(ctx: &ExtractContext<'_>, pos: usize) -> bool {
+    ctx.words.binary_search_by_key(&pos, |w| w.end).is_ok()
+}
+
+/// True for a token with no letters (punctuation, digits, numbering).
+fn is_marker_token(s: &str) -> bool {
+    s.chars().all(|c| {
+        is_space(c)
+            || c.is_ascii_punctuation()
+            || c.is_ascii_digit()
+            || ('０'..='９').contains(&c)
+            || matches!(
+                c,
+                '一' | '二'
+                    | '三'
+                    | '四'
+                    | '五'
+                    | '六'
+                    | '七'
+                    | '八'
+                    | '九'
+                    | '十'
+                    | '（'
+                    | '）'
+                    | '、'
+                    | '．'
+                    | '“'
+                    | '”'
+                    | '《'
+                    | '》'
+                    | '＞'
+            )
+            || ('\u{3220}'..='\u{3229}').contains(&c)
+            || ('\u{2460}'..='\u{2473}').contains(&c)
+    })
+}
+
+/// One logical paragraph: physical lines `first..=last`.
+struct Logical {
+    first: usize,
+    last: usize,
+    span: Span,
+}
+
+/// Join hard-wrapped physical lines into logical paragraphs. A line runs on
+/// into the next when it does not end a sentence and either is long (a
+/// wrapped line) with an unindented follower, or ends on `、`/`，`.
+fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
+    // The wrap width: a hard-wrapped text has many lines of (nearly) the
+    // same, longest length; take the 90th percentile of line lengths.
+    let mut lens: Vec<usize> = ctx
+        .paragraphs
+        .iter()
+        .map(|p| trim_span(ctx.text, p.span).slice(ctx.text).chars().count())
+        .filter(|&n| n > 0)
+        .collect();
+    lens.sort_unstable();
+    let width = lens.get(lens.len() * 9 / 10).copied().unwrap_or(0);
+    let wrapped_min = (width * 85 / 100).max(20);
+    let mut out: Vec<Logical> = Vec::new();
+    let mut prev_open = false;
+    for (pi, p) in ctx.paragraphs.iter().enumerate() {
+        let raw = p.span.slice(ctx.text);
+        let t = trim_span(ctx.text, p.span);
+        if t.is_empty() {
+            prev_open = false;
+            continue;
+        }
+        let indented = raw.starts_with(is_space);
+        let joins = prev_open && !p.is_heading && {
+            let last = out.last().map(|l| l.last).unwrap_or(pi);
+            let prev = trim_span(ctx.text, ctx.paragraphs[last].span).slice(ctx.text);
+            let open_end = prev.ends_with(['、', '，', ',', '（', '(', '“']);
+            open_end || (!indented && prev.chars().count() >= wrapped_min)
+        };
+        match out.last_mut() {
+            Some(l) if joins => {
+                l.last = pi;
+                l.span.end = t.end;
+            }
+            _ => out.push(Logical {
+                first: pi,
+                last: pi,
+                span: t,
+            }),
+        }
+        prev_open = !p.is_heading && !ends_terminal(t.slice(ctx.text));
+    }
+    out
+}
+
+/// A cue found in a paragraph, after filtering.
+struct Hit {
+    cue: usize,
+    span: Span,
+}
+
+impl ActivityExtractor {
+    /// Status of one sentence: (has a plan cue, has a done marker).
+    fn sentence_status(&self, ctx: &ExtractContext<'_>, sent: Span) -> (bool, bool) {
+        let text = ctx.text;
+        let words = words_in(ctx, sent);
+        let mut plan = false;
+        let mut done = false;
+        let s = sent.slice(text).trim_start_matches(is_space);
+        let head: String = s.chars().take(8).collect();
+        if self.plan.lead.iter().any(|l| head.contains(l.as_str())) {
+            plan = true;
+        }
+        for (k, w) in words.iter().enumerate() {
+            let ws = w.slice(text);
+            let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
+            let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
+            if self.plan.done.contains(ws) {
+                done = true;
+            }
+            // A word right after a hard line wrap may be a word's tail
+            // (`重\n要作用`): jieba saw the halves apart.
+            let after_wrap = text[..w.start]
+                .trim_end_matches(|c: char| is_space(c) && c != '\n')
+                .ends_with('\n');
+            if after_wrap {
+                continue;
+            }
+            if ws == "将" {
+                if self.plan.jiang_next.contains(next) {
+                    plan = true;
+                }
+            } else if ws == "计划" {
+                // A verb at the head of its clause (`计划在2000年以前…`), not
+                // the noun of `教学计划`.
+                let clause_start = prev.is_empty() || prev.chars().all(is_clause_end);
+                if clause_start || self.plan.jiang_next.contains(next) {
+                    plan = true;
+                }
+            } else if ws == "要" {
+                if !next.is_empty() && !next.chars().all(is_clause_end) {
+                    plan = true;
+                }
+            } else if self.plan.word.contains(ws) {
+                plan = true;
+            }
+        }
+        (plan, done)
+    }
+
+    /// Types of one logical paragraph, with the paragraph's own status
+    /// (planned by its sentences).
+    fn classify(
+        &self,
+        ctx: &ExtractContext<'_>,
+        lp: &Logical,
+        heading_plan: bool,
+    ) -> (Vec<usize>, bool) {
+        let text = ctx.text;
+        let span = lp.span;
+        let ptext = span.slice(text);
+        // Web header fields (`【 标  题 】…`) are metadata, not activities.
+        if ptext.starts_with('【') {
+            return (Vec::new(), false);
+        }
+        // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
+        if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
+            return (Vec::new(), false);
+        }
+        let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
+        let heading_end = if is_heading {
+            ptext.find('。').map(|i| span.start + i).unwrap_or(span.end)
+        } else {
+            span.start
+        };
+
+        let mut matches: Vec<(usize, usize, Pat)> = Vec::new();
+        self.trie.scan(ptext, span.start, |s, e, id| {
+            if let Some(&p) = self.pats.get(id as usize) {
+                matches.push((s, e, p));
+            }
+        });
+
+        let clauses = pieces(text, span, is_clause_end);
+        let sentences = pieces(text, span, is_sentence_end);
+        let clause_of = |pos: usize| {
+            clauses
+                .iter()
+                .find(|c| c.start <= pos && pos < c.end)
+                .copied()
+                .unwrap_or(span)
+        };
+
+        // Stretches whose cues add nothing.
+        let mut discount: Vec<Span> = Vec::new();
+        let words = words_in(ctx, span);
+        for c in &clauses {
+            let first = words_in(ctx, *c)
+                .iter()
+                .map(|w| w.slice(text))
+                .find(|w| !is_marker_token(w));
+            let purpose = first.is_some_and(|fw| {
+                matches.iter().any(|&(s, e, p)| {
+                    p == Pat::Purpose
+                        && c.contains(&Span::new(s, e))
+                        && Span::new(s, e).slice(text) == fw
+                })
+            });
+            let ideology = matches
+                .iter()
+                .any(|&(s, e, p)| p == Pat::Ideology && c.contains(&Span::new(s, e)));
+            if purpose || ideology {
+                discount.push(*c);
+            }
+        }
+        for &(s, e, p) in &matches {
+            if p != Pat::Frame || !is_word_start(ctx, s) {
+                continue;
+            }
+            // The nearest `以` before `为X` in the same sentence opens the frame.
+            let sent = sentences
+                .iter()
+                .find(|x| x.start <= s && s < x.end)
+                .copied()
+                .unwrap_or(span);
+            if let Some(yi) = words
+                .iter()
+                .rev()
+                .find(|w| w.start >= sent.start && w.end <= s && w.slice(text) == "以")
+            {
+                discount.push(Span::new(yi.start, e));
+            }
+        }
+        self.slogans(text, span, &matches, &mut discount);
+        // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
+        for &(s, e, p) in &matches {
+            let Pat::SpanHead(k) = p else { continue };
+            let Some(tail) = self.span_tails.get(k) else {
+                continue;
+            };
+            let sent_end = sentences
+                .iter()
+                .find(|x| x.start <= s && s < x.end)
+                .map_or(span.end, |x| x.end);
+            if let Some(&(_, te, _)) = matches.iter().find(|&&(ts, te, tp)| {
+                tp == Pat::Tail
+                    && ts >= e
+                    && te <= sent_end
+                    && te - s <= 60 * 3
+                    && Span::new(ts, te).slice(text) == tail
+            }) {
+                discount.push(Span::new(s, te));
+            }
+        }
+        // Book and document titles (`《花椒的种植…》`) name texts, not work.
+        let mut open: Option<usize> = None;
+        for (i, c) in ptext.char_indices() {
+            match c {
+                '《' => open = Some(i),
+                '》' => {
+                    if let Some(o) = open.take() {
+                        discount.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let negs: Vec<(Span, usize)> = matches
+            .iter()
+            .filter_map(|&(s, e, p)| match p {
+                Pat::Neg(t) => Some((Span::new(s, e), t)),
+                _ => None,
+            })
+            .collect();
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut discounted: Vec<Hit> = Vec::new();
+        for &(s, e, p) in &matches {
+            let Pat::Cue(ci) = p else { continue };
+            let Some(cue) = self.cues.get(ci) else {
+                continue;
+            };
+            let sp = Span::new(s, e);
+            if negs.iter().any(|(n, t)| *t == cue.ty && n.overlaps(&sp)) {
+                continue;
+            }
+            let in_discount = discount.iter().any(|d| d.contains(&sp));
+            if cue.word && !(is_word_start(ctx, s) && is_word_end(ctx, e)) {
+                continue;
+            }
+            if is_heading && heading_plan && s < heading_end {
+                continue;
+            }
+            if let Some(tail) = &cue.tail {
+                // The tail follows within ten characters of the clause, with
+                // no other action in between (`深入开展…企业` is an adverb).
+                let clause = clause_of(s);
+                let limit = (e + 10 * 3).min(clause.end);
+                let found = matches.iter().any(|&(ts, te, tp)| {
+                    tp == Pat::Tail
+                        && ts >= e
+                        && te <= limit
+                        && Span::new(ts, te).slice(text) == tail
+                        && !matches
+                            .iter()
+                            .any(|&(a, b, ap)| ap == Pat::Action && a >= e && b <= ts)
+                });
+                if !found {
+                    continue;
+                }
+            }
+            if in_discount {
+                discounted.push(Hit { cue: ci, span: sp });
+            } else {
+                hits.push(Hit { cue: ci, span: sp });
+            }
+        }
+        let mut types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+        // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
+        // still names its topic.
+        if types.is_empty() && is_heading {
+            discounted.retain(|h| h.span.start < heading_end);
+            hits.extend(discounted);
+            types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+        }
+
+        // The paragraph's own status from its sentences.
+        let mut planned = false;
+        if !types.is_empty() {
+            let mut score = 0i32;
+            for (k, s) in sentences.iter().enumerate() {
+                let (p, d) = self.sentence_status(ctx, *s);
+                if k == 0 && p && !d {
+                    planned = true;
+                }
+                score += i32::from(p && !d) - i32::from(d && !p);
+            }
+            planned = planned || score > 0;
+        }
+        (types, planned)
+    }
+
+    /// Which types the hits make: longest match wins, a weak cue needs
+    /// support.
+    fn decide(
+        &self,
+        ctx: &ExtractContext<'_>,
+        matches: &[(usize, usize, Pat)],
+        hits: &[Hit],
+        clauses: &[Span],
+        is_heading: bool,
+        heading_end: usize,
+    ) -> Vec<usize> {
+        // A cue inside a longer cue (`科普` in `科普大学`) is that cue's part.
+        let live: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| {
+                !hits
+                    .iter()
+                    .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
+            })
+            .collect();
+        let mut types: Vec<usize> = Vec::new();
+        for h in &live {
+            let cue = &self.cues[h.cue];
+            if types.contains(&cue.ty) {
+                continue;
+            }
+            let clause = clauses
+                .iter()
+                .find(|c| c.start <= h.span.start && h.span.start < c.end)
+                .copied()
+                .unwrap_or(h.span);
+            let ok = !cue.weak
+                || (is_heading && h.span.start < heading_end)
+                || live.iter().any(|o| {
+                    let oc = &self.cues[o.cue];
+                    oc.ty == cue.ty && !oc.weak && !o.span.overlaps(&h.span)
+                })
+                || self.action_before(ctx, matches, h.span, clause);
+            if ok {
+                types.push(cue.ty);
+            }
+        }
+        types
+    }
+
+    /// An action verb (a word of its own) ends at most two characters
+    /// before `at`, in the same clause: `深入企业`, `开展社区…`.
+    fn action_before(
+        &self,
+        ctx: &ExtractContext<'_>,
+        matches: &[(usize, usize, Pat)],
+        at: Span,
+        clause: Span,
+    ) -> bool {
+        matches.iter().any(|&(s, e, p)| {
+            p == Pat::Action
+                && s >= clause.start
+                && e <= at.start
+                && at.start - e <= 6
+                && is_word_start(ctx, s)
+                && !ctx
+                    .text
+                    .get(e..at.start)
+                    .unwrap_or("、")
+                    .contains(['、', '，'])
+        })
+    }
+
+    /// Quotations that are slogans or themes: chains of `“…”` joined by
+    /// `、`/`和`/`等`, followed by a slogan word (`主题`, `理念`) or preceded
+    /// by one (`围绕`, `秉承`).
+    fn slogans(
+        &self,
+        text: &str,
+        span: Span,
+        matches: &[(usize, usize, Pat)],
+        discount: &mut Vec<Span>,
+    ) {
+        let s = span.slice(text);
+        let mut quotes: Vec<Span> = Vec::new();
+        let mut open: Option<usize> = None;
+        for (i, c) in s.char_indices() {
+            match c {
+                '“' | '「' => open = Some(i),
+                '”' | '」' => {
+                    if let Some(o) = open.take() {
+                        quotes.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut k = 0;
+        while k < quotes.len() {
+            let mut j = k;
+            while j + 1 < quotes.len() {
+                let gap = text.get(quotes[j].end..quotes[j + 1].start).unwrap_or("x");
+                if gap.chars().count() <= 1
+                    && gap
+                        .chars()
+                        .all(|c| matches!(c, '、' | '和' | '及' | '与' | ',' | '，'))
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            let mut after = quotes[j].end;
+            if text.get(after..).is_some_and(|t| t.starts_with('等')) {
+                after += '等'.len_utf8();
+            }
+            let slogan = matches.iter().any(|&(ms, me, p)| {
+                (p == Pat::SloganAfter && ms == after)
+                    || (p == Pat::SloganBefore && me == quotes[k].start)
+            });
+            if slogan {
+                discount.extend_from_slice(&quotes[k..=j]);
+            }
+            k = j + 1;
+        }
+    }
+
+    /// Whether the whole document is a plan: its first line sounds like a
+    /// plan (a plan word or a plan sentence) and almost nothing is reported
+    /// in the past tense.
+    fn document_is_plan(&self, ctx: &ExtractContext<'_>, lps: &[Logical]) -> bool {
+        let Some(first) = lps
+            .iter()
+            .find(|l| !l.span.slice(ctx.text).starts_with('【'))
+        else {
+            return false;
+        };
+        let ftext = first.span.slice(ctx.text);
+        let plan_first = Self::any_in(&self.plan.doc, ftext)
+            || pieces(ctx.text, first.span, is_sentence_end)
+                .iter()
+                .any(|s| self.sentence_status(ctx, *s).0);
+        if !plan_first {
+            return false;
+        }
+        let done = lps
+            .iter()
+            .filter(|l| {
+                pieces(ctx.text, l.span, is_sentence_end).iter().any(|s| {
+                    let (p, d) = self.sentence_status(ctx, *s);
+                    d && !p
+                })
+            })
+            .count();
+        done <= (lps.len() / 10).max(1)
     }
 }
 
@@ -16,5 +951,382 @@ impl Extractor for ActivityExtractor {
     fn name(&self) -> &'static str {
         "activity"
     }
-    fn extract(&self, _ctx: &ExtractContext<'_>, _out: &mut Vec<Fact>) {}
+
+    fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
+        let text = ctx.text;
+        // Which sections are plan sections (own title or an ancestor's).
+        let mut sec_plan = vec![false; ctx.sections.len()];
+        let mut sec_none = vec![false; ctx.sections.len()];
+        let mut own_plan = vec![false; ctx.sections.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        let mut review_before = false;
+        for (i, s) in ctx.sections.iter().enumerate() {
+            while stack
+                .last()
+                .is_some_and(|&t| ctx.sections[t].level >= s.level)
+            {
+                stack.pop();
+            }
+            own_plan[i] = self.plan_title(&s.title, s.level, review_before, ctx.year);
+            sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
+            // `一、指导思想`: goals and guidelines, no work of their own.
+            let own_none =
+                s.title.chars().count() <= 20 && Self::any_in(&self.section_none, &s.title);
+            sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
+            if s.level == 1 && Self::any_in(&self.plan.review, &s.title) {
+                review_before = true;
+            }
+            stack.push(i);
+        }
+
+        let lps = logical_paragraphs(ctx);
+        let doc_plan = self.document_is_plan(ctx, &lps);
+        let mut intro_plan = false;
+        for lp in &lps {
+            let Some(p) = ctx.paragraphs.get(lp.first) else {
+                continue;
+            };
+            let ltext = lp.span.slice(text);
+            let heading_sec = if p.is_heading { p.section } else { None };
+            if let Some(si) = heading_sec {
+                // A top-level heading ends a plan part opened by an intro line
+                // unless it is itself a plan heading.
+                if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
+                    intro_plan = own_plan.get(si).copied().unwrap_or(false);
+                }
+            } else if ltext.chars().count() <= 30
+                && Self::any_in(&self.plan.title, ltext)
+                && !Self::any_in(&self.plan.title_block, ltext)
+                && !Self::any_in(&self.plan.review, ltext)
+            {
+                intro_plan = true;
+            }
+            let heading_plan =
+                heading_sec.is_some_and(|si| own_plan.get(si).copied().unwrap_or(false));
+            let section_plan = p
+                .section
+                .is_some_and(|si| sec_plan.get(si).copied().unwrap_or(false));
+            if p.section
+                .is_some_and(|si| sec_none.get(si).copied().unwrap_or(false))
+            {
+                continue;
+            }
+            let (types, own) = self.classify(ctx, lp, heading_plan);
+            if types.is_empty() {
+                continue;
+            }
+            let status = if doc_plan || section_plan || intro_plan || own {
+                Status::Planned
+            } else {
+                Status::Done
+            };
+            for pi in lp.first..=lp.last {
+                let Some(line) = ctx.paragraphs.get(pi) else {
+                    continue;
+                };
+                let sp = trim_span(text, line.span);
+                if sp.is_empty() {
+                    continue;
+                }
+                for &t in &types {
+                    out.push(Fact::new(
+                        sp,
+                        FactData::Activity(ActivityFact {
+                            type_id: self.types[t].id.clone(),
+                            status,
+                        }),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::structure::find_sections;
+    use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn segmenter() -> &'static ChineseWordSegmenter {
+        static SEG: OnceLock<ChineseWordSegmenter> = OnceLock::new();
+        SEG.get_or_init(|| ChineseWordSegmenter::new(&DataDir::embedded_only()).unwrap())
+    }
+
+    fn extractor() -> &'static ActivityExtractor {
+        static EX: OnceLock<ActivityExtractor> = OnceLock::new();
+        EX.get_or_init(|| ActivityExtractor::new(&DataDir::embedded_only()).unwrap())
+    }
+
+    fn facts_with(ex: &ActivityExtractor, text: &str) -> Vec<Fact> {
+        let sections = find_sections(text, &[]);
+        let paragraphs = segment::paragraphs(text, &sections);
+        let sentences = segment::sentences(text, &paragraphs);
+        let mut words = Vec::new();
+        for s in &sentences {
+            segmenter().segment_into(s.span.slice(text), s.span.start, &mut words);
+        }
+        let ctx = ExtractContext {
+            text,
+            paragraphs: &paragraphs,
+            sentences: &sentences,
+            sections: &sections,
+            words: &words,
+            year: Some(2024),
+            year_inferred: false,
+        };
+        let mut out = Vec::new();
+        ex.extract(&ctx, &mut out);
+        out
+    }
+
+    /// Per non-empty line: (sorted type ids, status of the line's first fact).
+    fn lines_with(ex: &ActivityExtractor, text: &str) -> Vec<(Vec<String>, Option<Status>)> {
+        let facts = facts_with(ex, text);
+        let mut out = Vec::new();
+        let mut start = 0;
+        for line in text.split('\n') {
+            let span = Span::new(start, start + line.len());
+            start += line.len() + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut types = Vec::new();
+            let mut status = None;
+            for f in facts.iter().filter(|f| f.span.overlaps(&span)) {
+                if let FactData::Activity(a) = &f.data {
+                    types.push(a.type_id.clone());
+                    status.get_or_insert(a.status);
+                }
+            }
+            types.sort();
+            types.dedup();
+            out.push((types, status));
+        }
+        out
+    }
+
+    fn lines(text: &str) -> Vec<(Vec<String>, Option<Status>)> {
+        lines_with(extractor(), text)
+    }
+
+    use Status::{Done as D, Planned as P};
+
+    fn check(text: &str, want: &[(&[&str], Option<Status>)]) {
+        let got = lines(text);
+        let want: Vec<(Vec<String>, Option<Status>)> = want
+            .iter()
+            .map(|(t, s)| {
+                let mut t: Vec<String> = t.iter().map(|x| x.to_string()).collect();
+                t.sort();
+                (t, *s)
+            })
+            .collect();
+        assert_eq!(got, want, "{text}");
+    }
+
+    #[test]
+    fn single_lines() {
+        let cases: &[(&str, &[&str], Option<Status>)] = &[
+            // Headings get the types they name; generic headings none.
+            ("（五）抓禁毒工作，增强群众抵毒能力", &["anti_drug"], Some(D)),
+            ("一、20xx年重点工作", &[], None),
+            ("三、结语", &[], None),
+            // A weak cue in a heading is enough.
+            ("（六）抓学会建设，增强科技服务能力", &["organization_building"], Some(D)),
+            // Sentence plan cues, and 将 as an object marker.
+            ("县科协将继续开展科普日活动。", &["science_popularization"], Some(P)),
+            ("县科协拟举办培训班两期。", &["training"], Some(P)),
+            ("预计全年开展禁毒宣传十场。", &["anti_drug"], Some(P)),
+            ("我们将科幻绘画作品报送省里参加评选，获得三等奖。", &["competition_award", "youth_science"], Some(D)),
+            ("县科协要求各单位组织禁毒宣传。", &["anti_drug"], Some(D)),
+            ("这是一项重要的禁毒工作，主要开展了尿检。", &["anti_drug"], Some(D)),
+            // Ideology and preamble lines carry nothing.
+            ("县科协在县委、县政府的领导下，以习近平新时代中国特色社会主义思想为指导，团结带领广大科技工作者，取得了一定成绩。", &[], None),
+            // Purposes and outcomes add no type.
+            ("为促进乡村振兴，县科协举办了农民培训班。", &["training"], Some(D)),
+            ("县科协举办了培训班，助力脱贫攻坚。", &["training"], Some(D)),
+            // Weak cues need support.
+            ("全县企业经济效益良好。", &[], None),
+            ("县科协走访企业，了解需求。", &["enterprise_innovation"], Some(D)),
+            ("在县城、乡镇、村、企业设置咨询台。", &[], None),
+            // Slogans and themes in quotes.
+            ("围绕“助力精准扶贫、服务乡村振兴”等主题，开展科普宣传活动。", &["science_popularization"], Some(D)),
+            // A lesson learned elsewhere is not work done.
+            ("班子成员赴外县学习在科技扶贫、科普e站建设等方面的先进经验。", &[], None),
+            // Book titles name texts.
+            ("发放《花椒的种植技术》等宣传资料。", &["science_popularization"], Some(D)),
+            // `以…为抓手` frames a vehicle.
+            ("我们将继续以“创全优环境”为抓手，求真务实。", &[], None),
+            // Activities listed in passing count as done.
+            ("开展了科普惠农、青少年科普、送科技下乡等一系列工作。", &["rural_outreach", "science_popularization", "youth_science"], Some(D)),
+            // Longest match: 科普 inside 科普大学 is training only.
+            ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
+            // Web header fields.
+            ("【 标  题 】开展科普宣传活动", &[], None),
+            ("", &[], None),
+        ];
+        for (text, types, status) in cases {
+            if text.is_empty() {
+                assert!(lines(text).is_empty());
+                continue;
+            }
+            check(text, &[(types, *status)]);
+        }
+    }
+
+    #[test]
+    fn plan_sections_and_intro_lines() {
+        check(
+            "一、2024年工作总结\n县科协开展了禁毒宣传活动。\n二、2025年工作打算\n1.开展科普日活动。\n2.组织培训班。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // A plan heading names no type even with a cue in it.
+        check(
+            "二、2025年科普宣传工作计划\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(P))],
+        );
+        // An intro line that is no formal heading opens a plan part.
+        check(
+            "县科协开展了禁毒宣传活动。\n下一步工作打算：\n加强青少年科技教育。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["youth_science"], Some(P)),
+            ],
+        );
+        // After a review, `2026年重点工作` is a plan heading.
+        check(
+            "一、2025年工作回顾\n举办了培训班。\n二、2026年重点工作\n开展禁毒宣传。",
+            &[
+                (&[], None),
+                (&["training"], Some(D)),
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // Goals and guidelines sections get no type.
+        check(
+            "一、指导思想\n在全街广泛开展科普活动。",
+            &[(&[], None), (&[], None)],
+        );
+    }
+
+    #[test]
+    fn wholly_plan_document() {
+        check(
+            "社区老科协2025年工作计划\n1、开展科普讲座。\n2、组织禁毒宣传。",
+            &[
+                (&[], None),
+                (&["training"], Some(P)),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // A report with past-tense lines is not a plan even if it opens with 要.
+        check(
+            "今年要抓好各项工作。\n举办了培训班。\n开展了禁毒宣传。\n召开了换届大会。",
+            &[
+                (&[], None),
+                (&["training"], Some(D)),
+                (&["anti_drug"], Some(D)),
+                (&["organization_building"], Some(D)),
+            ],
+        );
+    }
+
+    #[test]
+    fn hard_wrapped_lines_carry_their_paragraph() {
+        let a = "县科协组织各成员单位深入农村开展“科技下乡”活动，向农民赠送科技图书一万多册，编印下发技术";
+        let b = "资料近万份，举办实用技术培训班十期，培训农民三千人次，受到群众欢迎。";
+        let c = "县科协召开了禁毒工作动员会，传达学习有关会议精神，安排部署下一步的各项工作任务。";
+        let text = format!("    {a}\n{b}\n    {c}\n{a}\n{b}");
+        let got = lines(&text);
+        assert_eq!(got.len(), 5);
+        assert_eq!(
+            got[0], got[1],
+            "a wrapped line carries its paragraph's types"
+        );
+        assert!(got[0].0.contains(&"rural_outreach".to_string()));
+        assert!(got[1].0.contains(&"training".to_string()));
+        assert_eq!(got[2].0, vec!["anti_drug".to_string()]);
+        assert_eq!(got[2].1, Some(D), "下一步 mid-sentence is no plan");
+    }
+
+    #[test]
+    fn user_file_adds_types_and_cues() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("activity_types.tsv"),
+            "# user additions\nwater_conservancy\t水利建设\tirrigation and dams\t水利工程,~灌溉\nanti_drug\t-\t-\t缉毒\n",
+        )
+        .unwrap();
+        let ex = ActivityExtractor::new(&DataDir::with_user_dir(Some(dir.path()))).unwrap();
+        assert!(ex.type_ids().any(|t| t == "water_conservancy"));
+        assert_eq!(
+            lines_with(
+                &ex,
+                "全年开展水利工程建设。\n配合公安开展缉毒行动。\n灌溉面积扩大。"
+            ),
+            vec![
+                (vec!["water_conservancy".to_string()], Some(D)),
+                (vec!["anti_drug".to_string()], Some(D)),
+                (vec![], None),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_data_lines_are_reported() {
+        for (file, body) in [
+            ("activity_types.tsv", "only\ttwo\n"),
+            ("activity_types.tsv", "bad id!\tx\ty\tz\n"),
+            ("activity_types.tsv", "@nonsense\t-\t-\tx\n"),
+            ("activity_types.tsv", "@span\t-\t-\t发挥\n"),
+            ("plan_cues.txt", "nowhere\t将\n"),
+            ("plan_cues.txt", "no tab here\n"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(file), body).unwrap();
+            let err = ActivityExtractor::new(&DataDir::with_user_dir(Some(dir.path())))
+                .err()
+                .unwrap_or_else(|| panic!("{file}: {body:?} accepted"));
+            assert_eq!(err.line, 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn trie_reports_overlapping_matches() {
+        let mut t = Trie::new();
+        t.insert("科普", 0);
+        t.insert("科普大学", 1);
+        t.insert("大学", 2);
+        let mut got = Vec::new();
+        t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
+        assert_eq!(got, vec![(16, 22, 0), (16, 28, 1), (22, 28, 2)]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn never_panics_and_spans_are_lines(
+            text in "[科普培训禁毒将要计划企业社区下一步工作打算为以指导主题“”《》（）、，。；：\n 　a1２一二三>]{0,300}",
+            extra in any::<String>(),
+        ) {
+            for t in [text.as_str(), extra.as_str()] {
+                for f in facts_with(extractor(), t) {
+                    prop_assert!(t.is_char_boundary(f.span.start) && t.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end && f.span.end <= t.len());
+                    prop_assert!(!f.span.slice(t).contains('\n'));
+                }
+            }
+        }
+    }
 }

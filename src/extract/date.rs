@@ -1,9 +1,21 @@
-//! Dates as EDTF. (Stub: to be implemented.)
+//! Dates as EDTF.
+//!
+//! One left-to-right scan over the chars of the text: at the start of every
+//! run of digits (Arabic, full-width, Chinese, or placeholders such as `x`
+//! and `_`) a small hand-written parser tries to read a date expression
+//! (`2024年3月15日`, `3月19日至20日`, `1—6月份`, `2024-03-15`, `５０年代`).
+//! A failed attempt skips the whole run, so the scan stays linear.
+//!
+//! The scan yields raw expressions whose missing years are filled in a
+//! second pass: the fill needs the document's year and, for `去年6月`, the
+//! year the text was written in, which a dateline found by the same scan
+//! may give.
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
-use crate::model::Fact;
+use crate::model::{DateFact, Fact, FactData, Span};
 
+/// Finds explicit calendar expressions (and the simple relative year words).
 pub struct DateExtractor {}
 
 impl DateExtractor {
@@ -16,10 +28,1578 @@ impl Extractor for DateExtractor {
     fn name(&self) -> &'static str {
         "date"
     }
-    fn extract(&self, _ctx: &ExtractContext<'_>, _out: &mut Vec<Fact>) {}
+
+    fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
+        let chars = Chars::new(ctx.text);
+        let raws = scan(&chars);
+        let now = now_year(&chars, &raws, ctx.year);
+        for raw in &raws {
+            if let Some(f) = finalize(&chars, raw, ctx.year, now) {
+                out.push(f);
+            }
+        }
+    }
 }
 
-/// The year a document reports on, decided from its text.
-pub fn infer_year(_text: &str) -> Option<i32> {
+/// Extract the dates of a text on their own (tests, tools).
+pub fn extract_dates(text: &str, year: Option<i32>) -> Vec<Fact> {
+    let chars = Chars::new(text);
+    let raws = scan(&chars);
+    let now = now_year(&chars, &raws, year);
+    raws.iter()
+        .filter_map(|r| finalize(&chars, r, year, now))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Characters
+
+/// The text as (byte offset, char) pairs, so the parser can look ahead and
+/// behind by chars without ever cutting a char.
+struct Chars<'a> {
+    text: &'a str,
+    cs: Vec<(usize, char)>,
+}
+
+impl<'a> Chars<'a> {
+    fn new(text: &'a str) -> Self {
+        Chars {
+            text,
+            cs: text.char_indices().collect(),
+        }
+    }
+    fn len(&self) -> usize {
+        self.cs.len()
+    }
+    fn ch(&self, i: usize) -> Option<char> {
+        self.cs.get(i).map(|c| c.1)
+    }
+    fn is(&self, i: usize, c: char) -> bool {
+        self.ch(i) == Some(c)
+    }
+    /// Byte offset of char `i` (the text's end past the last char).
+    fn byte(&self, i: usize) -> usize {
+        self.cs.get(i).map_or(self.text.len(), |c| c.0)
+    }
+    fn prev(&self, i: usize) -> Option<char> {
+        i.checked_sub(1).and_then(|j| self.ch(j))
+    }
+    /// Between a number and its unit: blanks, and one line break of a
+    /// hard-wrapped text (`１９７５\n年`).
+    fn skip_gap(&self, i: usize) -> usize {
+        let mut j = self.skip_blank(i);
+        if self.is(j, '\r') {
+            j += 1;
+        }
+        if self.is(j, '\n') {
+            return self.skip_blank(j + 1);
+        }
+        if j > i && self.is(j - 1, '\r') {
+            return j - 1;
+        }
+        j
+    }
+    /// Skip at most two blanks inside a line (`2月20 日`).
+    fn skip_blank(&self, mut i: usize) -> usize {
+        let mut n = 0;
+        while n < 2 && matches!(self.ch(i), Some(' ' | '\u{3000}' | '\u{a0}')) {
+            i += 1;
+            n += 1;
+        }
+        i
+    }
+}
+
+fn arabic_digit(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        '０'..='９' => Some(c as u32 - '０' as u32),
+        _ => None,
+    }
+}
+
+/// Characters that stand for a hidden digit in templates.
+fn is_placeholder(c: char) -> bool {
+    matches!(
+        c,
+        'x' | 'X' | 'ｘ' | 'Ｘ' | '×' | '_' | '＿' | '□' | '*' | '＊'
+    )
+}
+
+fn is_arabic_like(c: char) -> bool {
+    arabic_digit(c).is_some() || is_placeholder(c)
+}
+
+/// A Chinese digit read digit by digit (`二〇二四`).
+fn cn_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' | '○' | '零' | 'Ｏ' | 'O' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+fn is_cn_numeral(c: char) -> bool {
+    c != 'O' && (cn_digit(c).is_some() || c == '十')
+}
+
+/// `十二`, `二十七`, `三十一`, `九`: positional Chinese numbers below 100.
+fn cn_positional(s: &[char]) -> Option<u32> {
+    let d = |c: &char| cn_digit(*c).filter(|&v| v > 0);
+    match s {
+        ['十'] => Some(10),
+        [a] => d(a),
+        ['十', b] => Some(10 + d(b)?),
+        [a, '十'] => Some(d(a)? * 10),
+        [a, '十', b] => Some(d(a)? * 10 + d(b)?),
+        _ => None,
+    }
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '；' | '\n' | '\r')
+}
+
+// ---------------------------------------------------------------------------
+// Numbers
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    Arabic,
+    Chinese,
+}
+
+/// A run of digit characters.
+#[derive(Debug)]
+struct Num {
+    start: usize,
+    end: usize,
+    class: Class,
+    /// For Arabic runs: the digits with `X` for placeholders.
+    digits: String,
+    /// Arabic value, or Chinese positional value; None for placeholders.
+    value: Option<u32>,
+    has_placeholder: bool,
+    all_placeholder: bool,
+    /// Chinese runs read digit by digit (`二〇二四` → `2024`).
+    digitwise: Option<String>,
+}
+
+impl Num {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// The maximal run of one digit class starting at `i`.
+fn read_num(c: &Chars, i: usize) -> Option<Num> {
+    let first = c.ch(i)?;
+    if is_arabic_like(first) {
+        let mut j = i;
+        let mut digits = String::new();
+        let mut value: Option<u32> = Some(0);
+        let mut ph = 0;
+        while let Some(ch) = c.ch(j) {
+            if let Some(d) = arabic_digit(ch) {
+                digits.push(char::from_digit(d, 10).unwrap_or('0'));
+                value = value
+                    .and_then(|v| v.checked_mul(10))
+                    .and_then(|v| v.checked_add(d));
+            } else if is_placeholder(ch) {
+                digits.push('X');
+                ph += 1;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        let n = j - i;
+        Some(Num {
+            start: i,
+            end: j,
+            class: Class::Arabic,
+            digits,
+            value: if ph > 0 { None } else { value },
+            has_placeholder: ph > 0,
+            all_placeholder: ph == n,
+            digitwise: None,
+        })
+    } else if is_cn_numeral(first) {
+        let mut j = i;
+        let mut run = Vec::new();
+        while let Some(ch) = c.ch(j).filter(|&ch| is_cn_numeral(ch)) {
+            run.push(ch);
+            j += 1;
+        }
+        let digitwise: Option<String> = run
+            .iter()
+            .map(|&ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
+            .collect();
+        Some(Num {
+            start: i,
+            end: j,
+            class: Class::Chinese,
+            digits: String::new(),
+            value: cn_positional(&run),
+            has_placeholder: false,
+            all_placeholder: false,
+            digitwise,
+        })
+    } else {
+        None
+    }
+}
+
+/// May a number start at `i` (not inside a longer run, not inside a word
+/// such as `box`)?
+fn num_starts_at(c: &Chars, i: usize) -> bool {
+    let Some(ch) = c.ch(i) else { return false };
+    let prev = c.prev(i);
+    if is_arabic_like(ch) {
+        // A letter placeholder (`xx`) must not be part of a Latin word.
+        let letter = ch.is_ascii_alphabetic();
+        let inside_run =
+            prev.is_some_and(|p| is_arabic_like(p) || (letter && p.is_ascii_alphabetic()));
+        let word_follows = letter
+            && c.ch(i + 1)
+                .is_some_and(|n| n.is_ascii_alphabetic() && !is_placeholder(n));
+        !(inside_run || word_follows)
+    } else if is_cn_numeral(ch) {
+        !prev.is_some_and(is_cn_numeral)
+    } else {
+        false
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Components
+
+/// The EDTF year of a number written before 年, if it is one.
+fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
+    match n.class {
+        Class::Arabic if !n.has_placeholder => {
+            let v = n.value?;
+            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits.clone(), false))
+        }
+        Class::Arabic if n.all_placeholder => {
+            // `__年`, `XX年`: a hidden year, unless a counting word shows it
+            // is a hidden duration (`近XX年`, `连续__年`).
+            if n.len() < 2
+                && !n.digits.is_empty()
+                && !c.ch(n.start).is_some_and(|x| x == '_' || x == '＿')
+            {
+                return None;
+            }
+            if n.len() < 2 {
+                return None;
+            }
+            let counting = c.prev(n.start).is_some_and(|p| {
+                matches!(
+                    p,
+                    '近' | '续' | '第' | '满' | '达' | '约' | '每' | '了' | '期' | '时'
+                )
+            });
+            (!counting).then(|| ("XXXX".to_string(), true))
+        }
+        Class::Arabic => (n.len() == 4).then(|| (n.digits.clone(), true)),
+        Class::Chinese => {
+            let d = n.digitwise.as_ref()?;
+            let ok =
+                d.len() == 4 && (d.starts_with("18") || d.starts_with("19") || d.starts_with("20"));
+            ok.then(|| (d.clone(), false))
+        }
+    }
+}
+
+/// A year component: `2024年`, `二〇二四年`, `20xx年`, `__年`; or a decade
+/// `５０年代`. Returns (EDTF, placeholder, decade, end after 年/年代).
+fn year_at(c: &Chars, i: usize) -> Option<(String, bool, bool, usize)> {
+    let n = read_num(c, i)?;
+    let j = c.skip_gap(n.end);
+    if !c.is(j, '年') {
+        return None;
+    }
+    if c.is(j + 1, '代') {
+        return decade_of(&n).map(|d| (d, false, true, j + 2));
+    }
+    if c.is(j + 1, '级') {
+        return None;
+    }
+    let (y, ph) = year_of(&n, c)?;
+    // `2000多年`, `近2000年` are durations.
+    if matches!(c.ch(j + 1), Some('多' | '余'))
+        || c.prev(i).is_some_and(|p| matches!(p, '近' | '约' | '逾'))
+    {
+        return None;
+    }
+    if n.all_placeholder
+        && matches!(
+            c.ch(j + 1),
+            Some('来' | '多' | '余' | '内' | '间' | '前' | '后' | '左')
+        )
+    {
+        return None;
+    }
+    Some((y, ph, false, j + 1))
+}
+
+/// `５０年代` → `195X`, `九十年代` → `199X`, `1990年代` → `199X`.
+fn decade_of(n: &Num) -> Option<String> {
+    let v = n.value?;
+    match (n.class, n.len()) {
+        (Class::Arabic, 4) if v % 10 == 0 && (1800..=2190).contains(&v) => {
+            Some(format!("{}X", v / 10))
+        }
+        (Class::Arabic, 2) if v % 10 == 0 => Some(decade_two(v)),
+        (Class::Chinese, _) if v % 10 == 0 && v < 100 => Some(decade_two(v)),
+        _ => None,
+    }
+}
+
+fn decade_two(v: u32) -> String {
+    // Two-digit decades are of the last century except the recent ones.
+    let century = if v <= 10 { 20 } else { 19 };
+    format!("{}{}X", century, v / 10)
+}
+
+/// Which calendar field a component fills.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Level {
+    Year,
+    Month,
+    Day,
+}
+
+/// A month or day number: EDTF text and placeholder flag.
+fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
+    match n.class {
+        Class::Arabic if n.has_placeholder => {
+            // One or two hidden digits (`x月`, `XX月`, `__日`).
+            let underscores = n.digits.len() <= 4;
+            (n.len() <= 2 || underscores).then(|| ("XX".to_string(), true))
+        }
+        Class::Arabic => {
+            let v = n.value?;
+            (n.len() <= 2 && v >= 1).then(|| (format!("{v:02}"), false))
+        }
+        Class::Chinese => {
+            let v = n.value?;
+            let max = if level == Level::Month { 12 } else { 31 };
+            (v >= 1 && v <= max).then(|| (format!("{v:02}"), false))
+        }
+    }
+}
+
+/// `N月` / `N月份` → (value, placeholder, number, end).
+fn month_at(c: &Chars, i: usize) -> Option<(String, bool, Num, usize)> {
+    let n = read_num(c, i)?;
+    let j = c.skip_gap(n.end);
+    if !c.is(j, '月') {
+        return None;
+    }
+    let (v, ph) = md_value(&n, Level::Month)?;
+    let end = if c.is(j + 1, '份') { j + 2 } else { j + 1 };
+    Some((v, ph, n, end))
+}
+
+/// `N日` / `N号` → (value, placeholder, end).
+fn day_at(c: &Chars, i: usize) -> Option<(String, bool, usize)> {
+    let n = read_num(c, i)?;
+    let j = c.skip_gap(n.end);
+    if !(c.is(j, '日') || c.is(j, '号')) {
+        return None;
+    }
+    let (v, ph) = md_value(&n, Level::Day)?;
+    Some((v, ph, j + 1))
+}
+
+/// A range separator at `i` (with blanks around): returns the index after it.
+fn sep_at(c: &Chars, i: usize) -> Option<usize> {
+    let mut j = c.skip_blank(i);
+    match c.ch(j)? {
+        '至' | '到' | '~' | '～' | '〜' => j += 1,
+        d @ ('-' | '—' | '–' | '－' | '―' | '─') => {
+            j += 1;
+            if c.is(j, d) {
+                j += 1;
+            }
+        }
+        _ => return None,
+    }
+    Some(c.skip_blank(j))
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+
+/// Year, month, day, each as EDTF text, with placeholder flags.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Point {
+    y: Option<String>,
+    m: Option<String>,
+    d: Option<String>,
+    ph: bool,
+}
+
+impl Point {
+    fn finest(&self) -> Option<Level> {
+        if self.d.is_some() {
+            Some(Level::Day)
+        } else if self.m.is_some() {
+            Some(Level::Month)
+        } else if self.y.is_some() {
+            Some(Level::Year)
+        } else {
+            None
+        }
+    }
+}
+
+/// A date expression as written, before missing years are filled.
+#[derive(Clone, Debug)]
+struct Expr {
+    start: usize,
+    end: usize,
+    left: Point,
+    right: Option<Point>,
+}
+
+#[derive(Clone, Debug)]
+enum Raw {
+    Date(Expr),
+    /// `今年` (0), `去年` (-1), `明年` (+1)…: char span and offset.
+    Relative {
+        start: usize,
+        end: usize,
+        offset: i32,
+    },
+}
+
+/// Every date expression and relative year word, in text order, without
+/// overlaps.
+fn scan(c: &Chars) -> Vec<Raw> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if num_starts_at(c, i) {
+            if let Some(e) = could_be_date(c, i).then(|| expr_at(c, i)).flatten() {
+                i = e.end.max(i + 1);
+                out.push(Raw::Date(e));
+                continue;
+            }
+            // Skip the whole run: no date starts inside it.
+            i = read_num(c, i).map_or(i + 1, |n| n.end.max(i + 1));
+            continue;
+        }
+        if let Some(offset) = relative_at(c, i) {
+            out.push(Raw::Relative {
+                start: i,
+                end: i + 2,
+                offset,
+            });
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Cheap pre-check: a date's first number is followed by a calendar unit
+/// or a separator (most runs, `一些`, `3000余册`, are not).
+fn could_be_date(c: &Chars, i: usize) -> bool {
+    let mut j = i;
+    while c
+        .ch(j)
+        .is_some_and(|ch| is_arabic_like(ch) || is_cn_numeral(ch))
+    {
+        j += 1;
+    }
+    let j = c.skip_blank(j);
+    matches!(
+        c.ch(j),
+        Some(
+            '年' | '月'
+                | '日'
+                | '号'
+                | '至'
+                | '到'
+                | '~'
+                | '～'
+                | '〜'
+                | '-'
+                | '—'
+                | '–'
+                | '－'
+                | '―'
+                | '─'
+                | '.'
+                | '/'
+                | '．'
+                | '／'
+                | ' '
+                | '\u{3000}'
+                | '\u{a0}'
+                | '\n'
+                | '\r'
+        )
+    )
+}
+
+/// The simple relative year words; not `一年来`, `近年来`, `上年纪`.
+fn relative_at(c: &Chars, i: usize) -> Option<i32> {
+    if !c.is(i + 1, '年') {
+        return None;
+    }
+    let offset = match c.ch(i)? {
+        '今' | '本' => 0,
+        '去' | '上' => -1,
+        '明' => 1,
+        '前' => -2,
+        _ => return None,
+    };
+    if matches!(
+        c.ch(i + 2),
+        Some('龄' | '纪' | '轻' | '级' | '代' | '限' | '头' | '华' | '月' | '日')
+    ) {
+        // `上年纪`, `本年级`… are not years; `上年月日` is not seen.
+        if !(c.is(i + 2, '月') && offset == 0) {
+            return None;
+        }
+    }
+    let prev = c.prev(i);
+    let bad_prev = match c.ch(i)? {
+        '上' => matches!(
+            prev,
+            Some('以' | '向' | '往' | '马' | '北' | '赶' | '加' | '之' | '迎' | '顶')
+        ),
+        '本' => matches!(
+            prev,
+            Some(
+                '基' | '日'
+                    | '资'
+                    | '样'
+                    | '成'
+                    | '课'
+                    | '读'
+                    | '脚'
+                    | '剧'
+                    | '文'
+                    | '版'
+                    | '范'
+                    | '账'
+                    | '根'
+                    | '书'
+                    | '副'
+                    | '标'
+                    | '原'
+                    | '蓝'
+                    | '母'
+                    | '善'
+                    | '人'
+            )
+        ),
+        '明' => matches!(
+            prev,
+            Some(
+                '文' | '光'
+                    | '黎'
+                    | '说'
+                    | '证'
+                    | '表'
+                    | '透'
+                    | '聪'
+                    | '发'
+                    | '鲜'
+                    | '清'
+                    | '严'
+                    | '分'
+                    | '英'
+                    | '开'
+                    | '阐'
+                    | '简'
+                    | '高'
+                    | '贤'
+                    | '澄'
+                    | '公'
+                    | '申'
+                    | '声'
+                    | '查'
+                    | '标'
+                    | '注'
+                    | '载'
+                    | '指'
+                    | '言'
+            )
+        ),
+        '前' => matches!(
+            prev,
+            Some(
+                '年' | '日'
+                    | '月'
+                    | '天'
+                    | '周'
+                    | '之'
+                    | '以'
+                    | '提'
+                    | '当'
+                    | '目'
+                    | '空'
+                    | '向'
+                    | '超'
+                    | '眼'
+                    | '面'
+                    | '门'
+                    | '跟'
+                    | '从'
+                    | '生'
+            )
+        ),
+        '去' => matches!(
+            prev,
+            Some(
+                '过' | '出'
+                    | '进'
+                    | '回'
+                    | '上'
+                    | '下'
+                    | '离'
+                    | '失'
+                    | '除'
+                    | '来'
+                    | '死'
+                    | '抹'
+                    | '删'
+                    | '减'
+            )
+        ),
+        _ => false,
+    };
+    (!bad_prev).then_some(offset)
+}
+
+/// Try to read a date expression whose first digit is at `i`.
+fn expr_at(c: &Chars, i: usize) -> Option<Expr> {
+    if let Some(e) = iso_at(c, i) {
+        return Some(e);
+    }
+    let mut p = Point::default();
+    let mut k = i;
+    if let Some((y, ph, decade, end)) = year_at(c, i) {
+        if decade {
+            return Some(Expr {
+                start: i,
+                end,
+                left: Point {
+                    y: Some(y),
+                    ..Point::default()
+                },
+                right: None,
+            });
+        }
+        p.y = Some(y);
+        p.ph |= ph;
+        k = end;
+    } else if let Some(e) = bare_left_range(c, i) {
+        return Some(e);
+    }
+
+    // Month, or a month range inside one year (`2024年1-6月`).
+    let km = if p.y.is_some() { c.skip_blank(k) } else { k };
+    if let Some((m, ph, n, end)) = month_at(c, km) {
+        if p.y.is_none() && !bare_month_ok(c, &n, end) {
+            return None;
+        }
+        p.m = Some(m);
+        p.ph |= ph;
+        k = end;
+        // Day, or a day range inside one month (`3月19-20日`).
+        if let Some((d, ph, end)) = day_at(c, c.skip_blank(k)) {
+            p.d = Some(d);
+            p.ph |= ph;
+            k = end;
+        } else if let Some((d1, ph1, d2, ph2, end)) = slot_range(c, k, Level::Day) {
+            let mut l = p.clone();
+            l.d = Some(d1);
+            l.ph |= ph1;
+            let mut r = p.clone();
+            r.d = Some(d2);
+            r.ph |= ph2;
+            return Some(Expr {
+                start: i,
+                end,
+                left: l,
+                right: Some(r),
+            });
+        }
+    } else if p.y.is_some() {
+        if let Some((m1, ph1, m2, ph2, end)) = slot_range(c, km, Level::Month) {
+            let mut l = p.clone();
+            l.m = Some(m1);
+            l.ph |= ph1;
+            let mut r = p.clone();
+            r.m = Some(m2);
+            r.ph |= ph2;
+            return Some(Expr {
+                start: i,
+                end,
+                left: l,
+                right: Some(r),
+            });
+        }
+    }
+    p.finest()?;
+
+    // A range of two points (`3月15日-12月15日`, `2023年12月至2024年2月`).
+    if let Some(j) = sep_at(c, k) {
+        if let Some((r, end)) = continuation(c, j, &p) {
+            return Some(Expr {
+                start: i,
+                end,
+                left: p,
+                right: Some(r),
+            });
+        }
+    }
+    Some(Expr {
+        start: i,
+        end: k,
+        left: p,
+        right: None,
+    })
+}
+
+/// A month without year or day must look like one: a value 1–12 (or a
+/// placeholder), and for a Chinese numeral not `一月一次` (once a month).
+fn bare_month_ok(c: &Chars, n: &Num, end: usize) -> bool {
+    if c.is(end, '日') || c.is(end, '号') {
+        return true;
+    }
+    let next_is_day = read_num(c, end).is_some_and(|d| {
+        let j = c.skip_blank(d.end);
+        c.is(j, '日') || c.is(j, '号')
+    });
+    if next_is_day {
+        return true;
+    }
+    match n.class {
+        Class::Arabic => n.has_placeholder || n.value.is_some_and(|v| (1..=12).contains(&v)),
+        Class::Chinese => {
+            !c.ch(end).is_some_and(is_cn_numeral)
+                && !c
+                    .prev(n.start)
+                    .is_some_and(|p| matches!(p, '每' | '第' | '春'))
+        }
+    }
+}
+
+/// `N-M月` / `N至M日`: a range inside one slot. Returns both values, their
+/// placeholder flags and the end.
+fn slot_range(c: &Chars, i: usize, level: Level) -> Option<(String, bool, String, bool, usize)> {
+    let n1 = read_num(c, i)?;
+    let (v1, ph1) = md_value(&n1, level)?;
+    let j = sep_at(c, n1.end)?;
+    match level {
+        Level::Month => {
+            let (v2, ph2, _, end) = month_at(c, j)?;
+            Some((v1, ph1, v2, ph2, end))
+        }
+        _ => {
+            let (v2, ph2, end) = day_at(c, j)?;
+            Some((v1, ph1, v2, ph2, end))
+        }
+    }
+}
+
+/// A range whose left end is a bare number: `2024-2025年`, `1—6月份`,
+/// `8至10月`.
+fn bare_left_range(c: &Chars, i: usize) -> Option<Expr> {
+    let n1 = read_num(c, i)?;
+    let j = sep_at(c, n1.end)?;
+    if let Some((y2, ph2, decade, end)) = year_at(c, j) {
+        if decade {
+            return None;
+        }
+        let (y1, ph1) = year_of(&n1, c)?;
+        return Some(Expr {
+            start: i,
+            end,
+            left: Point {
+                y: Some(y1),
+                ph: ph1,
+                ..Point::default()
+            },
+            right: Some(Point {
+                y: Some(y2),
+                ph: ph2,
+                ..Point::default()
+            }),
+        });
+    }
+    let (m2, ph2, n2, end) = month_at(c, j)?;
+    let (m1, ph1) = md_value(&n1, Level::Month)?;
+    let small = |n: &Num| n.has_placeholder || n.value.is_some_and(|v| (1..=12).contains(&v));
+    if !small(&n1) || !small(&n2) {
+        return None;
+    }
+    Some(Expr {
+        start: i,
+        end,
+        left: Point {
+            m: Some(m1),
+            ph: ph1,
+            ..Point::default()
+        },
+        right: Some(Point {
+            m: Some(m2),
+            ph: ph2,
+            ..Point::default()
+        }),
+    })
+}
+
+/// The right end of a range after a separator: as fine as the left end,
+/// with the fields it leaves out taken from the left end.
+fn continuation(c: &Chars, j: usize, left: &Point) -> Option<(Point, usize)> {
+    let finest = left.finest()?;
+    let mut r = Point::default();
+    let mut k;
+    if let Some((y, ph, decade, end)) = year_at(c, j) {
+        if decade {
+            return None;
+        }
+        r.y = Some(y);
+        r.ph |= ph;
+        k = end;
+        if let Some((m, ph, _, end)) = month_at(c, c.skip_blank(k)) {
+            r.m = Some(m);
+            r.ph |= ph;
+            k = end;
+            if let Some((d, ph, end)) = day_at(c, k) {
+                r.d = Some(d);
+                r.ph |= ph;
+                k = end;
+            }
+        }
+    } else if let Some((m, ph, _, end)) = month_at(c, j) {
+        left.m.as_ref()?;
+        r.m = Some(m);
+        r.ph |= ph;
+        k = end;
+        if let Some((d, ph, end)) = day_at(c, k) {
+            r.d = Some(d);
+            r.ph |= ph;
+            k = end;
+        }
+    } else if finest == Level::Day {
+        let (d, ph, end) = day_at(c, j)?;
+        r.d = Some(d);
+        r.ph |= ph;
+        k = end;
+    } else {
+        return None;
+    }
+    if r.finest() != Some(finest) {
+        return None;
+    }
+    if r.y.is_none() {
+        r.y.clone_from(&left.y);
+        r.ph |= left.ph && left.y.as_deref().is_some_and(|y| y.contains('X'));
+    }
+    if r.m.is_none() {
+        r.m.clone_from(&left.m);
+    }
+    Some((r, k))
+}
+
+/// `2024-03-15`, `2024.3.15`, `2024/3/15` (and a range of two of them).
+fn iso_at(c: &Chars, i: usize) -> Option<Expr> {
+    let (p, end) = iso_point(c, i)?;
+    if let Some(j) = sep_at(c, end) {
+        if let Some((r, end2)) = iso_point(c, j) {
+            return Some(Expr {
+                start: i,
+                end: end2,
+                left: p,
+                right: Some(r),
+            });
+        }
+    }
+    Some(Expr {
+        start: i,
+        end,
+        left: p,
+        right: None,
+    })
+}
+
+fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
+    let y = read_num(c, i)?;
+    if y.class != Class::Arabic || y.has_placeholder || y.len() != 4 {
+        return None;
+    }
+    let yv = y.value?;
+    if !(1900..=2199).contains(&yv) {
+        return None;
+    }
+    let sep = c.ch(y.end)?;
+    if !matches!(sep, '-' | '.' | '/' | '－' | '．' | '／') {
+        return None;
+    }
+    let m = read_num(c, y.end + 1)?;
+    if m.class != Class::Arabic || m.len() > 2 || !m.value.is_some_and(|v| (1..=12).contains(&v)) {
+        return None;
+    }
+    if !c.is(m.end, sep) {
+        return None;
+    }
+    let d = read_num(c, m.end + 1)?;
+    if d.class != Class::Arabic || d.len() > 2 || !d.value.is_some_and(|v| (1..=31).contains(&v)) {
+        return None;
+    }
+    // `2024.3.15.2` is a section number, not a date.
+    if c.ch(d.end)
+        .is_some_and(|n| n == sep && c.ch(d.end + 1).is_some_and(is_arabic_like))
+    {
+        return None;
+    }
+    let p = Point {
+        y: Some(y.digits.clone()),
+        m: Some(format!("{:02}", m.value.unwrap_or(0))),
+        d: Some(format!("{:02}", d.value.unwrap_or(0))),
+        ph: false,
+    };
+    Some((p, d.end))
+}
+
+// ---------------------------------------------------------------------------
+// Filling years and writing facts
+
+/// Year to use for `今年`: the document's year, or the year of its dateline
+/// when the text was written the year after the one it reports on (a
+/// report given in January on the past year says `去年` of that year).
+fn now_year(c: &Chars, raws: &[Raw], year: Option<i32>) -> Option<i32> {
+    let year = year?;
+    match dateline(c, raws) {
+        Some((y, _)) if y == year + 1 => Some(y),
+        _ => Some(year),
+    }
+}
+
+/// The first dateline: a full explicit date alone on its line (a signature
+/// date) or opening a speech line (`——2026年1月28日在…会议上`).
+fn dateline(c: &Chars, raws: &[Raw]) -> Option<(i32, u32)> {
+    for r in raws {
+        let Raw::Date(e) = r else { continue };
+        if e.right.is_some() || e.left.ph {
+            continue;
+        }
+        let (Some(y), Some(m)) = (&e.left.y, &e.left.m) else {
+            continue;
+        };
+        let (Ok(y), Ok(m)) = (y.parse::<i32>(), m.parse::<u32>()) else {
+            continue;
+        };
+        // Only blanks, brackets and dashes before it on its line.
+        let mut b = e.start;
+        let mut clean_before = true;
+        while let Some(p) = c.prev(b) {
+            if p == '\n' {
+                break;
+            }
+            if !(p.is_whitespace()
+                || matches!(p, '（' | '(' | '—' | '―' | '-' | '－' | '─' | '【' | '['))
+            {
+                clean_before = false;
+                break;
+            }
+            b -= 1;
+        }
+        if !clean_before {
+            continue;
+        }
+        let mut a = e.end;
+        while matches!(
+            c.ch(a),
+            Some(' ' | '\u{3000}' | '\u{a0}' | '\t' | '）' | ')' | '】' | ']')
+        ) {
+            a += 1;
+        }
+        let alone = matches!(c.ch(a), None | Some('\n' | '\r'));
+        let speech = e.left.d.is_some() && c.is(a, '在');
+        if alone || speech {
+            return Some((y, m));
+        }
+    }
     None
+}
+
+/// Turn a raw expression into a fact, filling missing years.
+fn finalize(c: &Chars, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
+    let (start, end) = match raw {
+        Raw::Date(e) => (e.start, e.end),
+        Raw::Relative { start, end, .. } => (*start, *end),
+    };
+    let span = Span::new(c.byte(start), c.byte(end));
+    let data = match raw {
+        Raw::Relative { offset, .. } => DateFact {
+            value: now.map_or_else(|| "XXXX".to_string(), |y| (y + offset).to_string()),
+            year_inferred: true,
+            relative: true,
+            placeholder: false,
+        },
+        Raw::Date(e) => {
+            // A year-less date right after `去年` belongs to that year.
+            let rel = relative_before(c, e.start);
+            let fill = match (rel, now) {
+                (Some(off), Some(n)) => Some(n + off),
+                _ => year,
+            };
+            let fill_str = fill.map_or_else(|| "XXXX".to_string(), |y| format!("{y:04}"));
+            let mut inferred = false;
+            let mut edtf = |p: &Point| {
+                let mut s = match &p.y {
+                    Some(y) => y.clone(),
+                    None => {
+                        inferred |= fill.is_some();
+                        fill_str.clone()
+                    }
+                };
+                for part in [&p.m, &p.d].into_iter().flatten() {
+                    s.push('-');
+                    s.push_str(part);
+                }
+                s
+            };
+            let mut value = edtf(&e.left);
+            if let Some(r) = &e.right {
+                value.push('/');
+                value.push_str(&edtf(r));
+            }
+            DateFact {
+                value,
+                year_inferred: inferred,
+                relative: false,
+                placeholder: e.left.ph || e.right.as_ref().is_some_and(|r| r.ph),
+            }
+        }
+    };
+    Some(Fact::new(span, FactData::Date(data)))
+}
+
+/// The offset of a relative year word (`今年`, `去年`) directly before `i`.
+fn relative_before(c: &Chars, i: usize) -> Option<i32> {
+    // Hard-wrapped texts break `今年\n2月`: skip a few blanks.
+    let mut i = i;
+    for _ in 0..3 {
+        if c.prev(i).is_some_and(char::is_whitespace) {
+            i -= 1;
+        }
+    }
+    let j = i.checked_sub(2)?;
+    relative_at(c, j)
+}
+
+// ---------------------------------------------------------------------------
+// The document's year
+
+/// The year the document reports on, as a reader would decide it from the
+/// explicit years with 年: a plan's year from its title, a report's past
+/// year when it is dated early the next year, the year the title or a
+/// `2024年是…`/`2024年工作总结` phrase names, else the most frequent year
+/// (ties → the latest). None when no explicit year is written.
+pub fn infer_year(text: &str) -> Option<i32> {
+    let c = Chars::new(text);
+    let raws = scan(&c);
+    // End (char index) of the third non-blank line: the title zone.
+    let head_end = {
+        let mut lines = 0;
+        let mut end = c.len();
+        let mut blank = true;
+        for (i, &(_, ch)) in c.cs.iter().enumerate() {
+            if ch == '\n' {
+                if !blank {
+                    lines += 1;
+                    if lines == 3 {
+                        end = i;
+                        break;
+                    }
+                }
+                blank = true;
+            } else if !ch.is_whitespace() {
+                blank = false;
+            }
+        }
+        end
+    };
+    let mut scores: Vec<(i32, f64)> = Vec::new();
+    let mut mentioned: Vec<i32> = Vec::new();
+    let mut plan_year: Option<i32> = None;
+    let mut add = |y: i32, w: f64| match scores.iter_mut().find(|s| s.0 == y) {
+        Some(s) => s.1 += w,
+        None => scores.push((y, w)),
+    };
+    for r in &raws {
+        let Raw::Date(e) = r else { continue };
+        let years: Vec<i32> = std::iter::once(&e.left)
+            .chain(e.right.iter())
+            .filter_map(|p| p.y.as_deref())
+            .filter(|y| !y.contains('X'))
+            .filter_map(|y| y.parse().ok())
+            .collect();
+        let base = if years.len() > 1 { 0.5 } else { 1.0 };
+        let tail = following(&c, e.end, 14);
+        let in_head = e.start < head_end;
+        let is_plan = ["计划", "要点", "打算", "安排", "思路"]
+            .iter()
+            .any(|w| tail.contains(w));
+        let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| tail.contains(w));
+        let is_topic =
+            tail.starts_with('是') || tail.starts_with('度') || preceded_by(&c, e.start, "过去的");
+        // A deadline or starting point (`到2035年`, `2000年以前`,
+        // `1985年以来`) is not the year reported on.
+        let is_bound = (c.prev(e.start) == Some('到')
+            || (c.prev(e.start) == Some('至') && !preceded_by(&c, e.start, "截至")))
+            || ["前", "以前", "以来", "起", "开始"]
+                .iter()
+                .any(|w| tail.starts_with(w));
+        for &y in &years {
+            mentioned.push(y);
+            let mut w = if is_bound { base * 0.25 } else { base };
+            if in_head {
+                w += 3.0;
+                if is_plan && years.len() == 1 && plan_year.is_none() {
+                    plan_year = Some(y);
+                }
+            }
+            if is_title && e.left.m.is_none() {
+                w += 1.5;
+            }
+            if is_topic {
+                w += 2.0;
+            }
+            add(y, w);
+        }
+    }
+    if let Some(y) = plan_year {
+        return Some(y);
+    }
+    if let Some((y, m)) = dateline(&c, &raws) {
+        if m <= 6 && mentioned.contains(&(y - 1)) {
+            return Some(y - 1);
+        }
+        if mentioned.contains(&y) {
+            return Some(y);
+        }
+    }
+    let best = scores
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    // Weak evidence in the text: an archive header's publication date
+    // (`【原刊期号】199412`) tells the reader more.
+    match (best, publication_year(&c)) {
+        (Some((y, w)), _) if w >= 2.0 => Some(y),
+        (_, Some(p)) => Some(p),
+        (best, None) => best.map(|b| b.0),
+    }
+}
+
+/// The year of an archive header line such as `【原刊期号】199412` or
+/// `【 日  期 】19960711`.
+fn publication_year(c: &Chars) -> Option<i32> {
+    let head_bytes = c.text.len().min(2000);
+    let head = c.text.get(..head_bytes).or_else(|| {
+        let cut = (0..=head_bytes)
+            .rev()
+            .find(|&b| c.text.is_char_boundary(b))?;
+        c.text.get(..cut)
+    })?;
+    for line in head.lines() {
+        let Some(rest) = line.trim_start().strip_prefix('【') else {
+            continue;
+        };
+        let Some((label, value)) = rest.split_once('】') else {
+            continue;
+        };
+        let label: String = label.chars().filter(|ch| !ch.is_whitespace()).collect();
+        if label != "原刊期号" && label != "日期" {
+            continue;
+        }
+        let value = value.trim();
+        if (6..=8).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
+            let y: i32 = value.get(..4)?.parse().ok()?;
+            if (1900..=2199).contains(&y) {
+                return Some(y);
+            }
+        }
+    }
+    None
+}
+
+/// Up to `n` chars after `i`, stopping at a sentence end.
+fn following(c: &Chars, i: usize, n: usize) -> String {
+    (i..(i + n).min(c.len()))
+        .map_while(|j| {
+            c.ch(j)
+                .filter(|&ch| !is_sentence_end(ch) && ch != '，' && ch != '、')
+        })
+        .collect()
+}
+
+fn preceded_by(c: &Chars, i: usize, s: &str) -> bool {
+    let n = s.chars().count();
+    let Some(j) = i.checked_sub(n) else {
+        return false;
+    };
+    (j..i).filter_map(|k| c.ch(k)).eq(s.chars())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (surface, value) of the non-relative dates of `text`.
+    fn dates(text: &str, year: Option<i32>) -> Vec<(String, String)> {
+        extract_dates(text, year)
+            .into_iter()
+            .filter_map(|f| {
+                let d = f.as_date()?;
+                (!d.relative).then(|| (f.span.slice(text).to_string(), d.value.clone()))
+            })
+            .collect()
+    }
+
+    fn check(cases: &[(&str, &[(&str, &str)])]) {
+        for (text, want) in cases {
+            let got = dates(text, Some(2024));
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            assert_eq!(got, want, "text: {text}");
+        }
+    }
+
+    #[test]
+    fn full_and_partial_dates() {
+        check(&[
+            (
+                "2024年1月10日，县科协组织召开",
+                &[("2024年1月10日", "2024-01-10")],
+            ),
+            ("2024年3月底", &[("2024年3月", "2024-03")]),
+            ("2024年，县科协以", &[("2024年", "2024")]),
+            ("3月23日，在全县召开", &[("3月23日", "2024-03-23")]),
+            ("9月召开会议", &[("9月", "2024-09")]),
+            ("今年八月份，以和平区", &[("八月份", "2024-08")]),
+            ("二〇二四年三月", &[("二〇二四年三月", "2024-03")]),
+            ("二○二四年", &[("二○二四年", "2024")]),
+            ("十二月三十一日", &[("十二月三十一日", "2024-12-31")]),
+            (
+                "一九九五年一月十六日",
+                &[("一九九五年一月十六日", "1995-01-16")],
+            ),
+            (
+                "——二〇二六年一月二十七日在",
+                &[("二〇二六年一月二十七日", "2026-01-27")],
+            ),
+            ("２０２４年３月", &[("２０２４年３月", "2024-03")]),
+            (
+                "（１９９７年２月２７日在",
+                &[("１９９７年２月２７日", "1997-02-27")],
+            ),
+            ("2024.3.15", &[("2024.3.15", "2024-03-15")]),
+            ("2024-03-15 会议", &[("2024-03-15", "2024-03-15")]),
+            ("2024/3/15", &[("2024/3/15", "2024-03-15")]),
+            ("时间：2026-02-02", &[("2026-02-02", "2026-02-02")]),
+            ("2026-02-03 09:02:33", &[("2026-02-03", "2026-02-03")]),
+            ("3月5号上午", &[("3月5号", "2024-03-05")]),
+            ("截至今年2月20 日已经办理", &[("2月20 日", "2024-02-20")]),
+            (
+                "收稿日期：1999年5月26日",
+                &[("1999年5月26日", "1999-05-26")],
+            ),
+            ("2024年度工作", &[("2024年", "2024")]),
+            ("1.3月20日在桐峪镇", &[("3月20日", "2024-03-20")]),
+            (
+                "2024 年 3 月 15 日",
+                &[("2024 年 3 月 15 日", "2024-03-15")],
+            ),
+            ("____年__月__日", &[("____年__月__日", "XXXX-XX-XX")]),
+            (
+                "趋于频繁。１９７５\n年，数百年来",
+                &[("１９７５\n年", "1975")],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn impossible_dates_kept_as_written() {
+        check(&[
+            ("2024年13月", &[("2024年13月", "2024-13")]),
+            ("2月30日", &[("2月30日", "2024-02-30")]),
+        ]);
+    }
+
+    #[test]
+    fn placeholders() {
+        check(&[
+            ("一、20xx年重点工作", &[("20xx年", "20XX")]),
+            ("20XX年", &[("20XX年", "20XX")]),
+            ("现拟__年老科协", &[("__年", "XXXX")]),
+            ("××年", &[("××年", "XXXX")]),
+            ("XX年工作", &[("XX年", "XXXX")]),
+            ("202X年", &[("202X年", "202X")]),
+            ("x月x日", &[("x月x日", "2024-XX-XX")]),
+            (
+                "时间为__年3月15日-12月15日，并",
+                &[("__年3月15日-12月15日", "XXXX-03-15/XXXX-12-15")],
+            ),
+        ]);
+        let f = extract_dates("20xx年", Some(2024));
+        assert!(f[0].as_date().is_some_and(|d| d.placeholder));
+        let f = extract_dates("3月5日", Some(2024));
+        assert!(f[0]
+            .as_date()
+            .is_some_and(|d| !d.placeholder && d.year_inferred));
+    }
+
+    #[test]
+    fn ranges() {
+        check(&[
+            (
+                "3月15日-12月15日",
+                &[("3月15日-12月15日", "2024-03-15/2024-12-15")],
+            ),
+            ("（2024-2025年）", &[("2024-2025年", "2024/2025")]),
+            ("（2024-2024年）》", &[("2024-2024年", "2024/2024")]),
+            ("1—6月份同比增长", &[("1—6月份", "2024-01/2024-06")]),
+            (
+                "3月19日至20日，",
+                &[("3月19日至20日", "2024-03-19/2024-03-20")],
+            ),
+            (
+                "2023年12月至2024年2月",
+                &[("2023年12月至2024年2月", "2023-12/2024-02")],
+            ),
+            ("从1990年到1994年分别为", &[("1990年到1994年", "1990/1994")]),
+            ("工业1至11月增长9%", &[("1至11月", "2024-01/2024-11")]),
+            ("2024年1-6月", &[("2024年1-6月", "2024-01/2024-06")]),
+            ("3月19-20日", &[("3月19-20日", "2024-03-19/2024-03-20")]),
+            ("2024年3月～5月", &[("2024年3月～5月", "2024-03/2024-05")]),
+            (
+                "１９９８年—２０００年",
+                &[("１９９８年—２０００年", "1998/2000")],
+            ),
+            ("2024年——2025年", &[("2024年——2025年", "2024/2025")]),
+            (
+                "2022年7月、2023年8月",
+                &[("2022年7月", "2022-07"), ("2023年8月", "2023-08")],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn decades() {
+        check(&[
+            ("从５０年代末起", &[("５０年代", "195X")]),
+            ("90年代以来", &[("90年代", "199X")]),
+            ("九十年代教育", &[("九十年代", "199X")]),
+            ("1990年代", &[("1990年代", "199X")]),
+        ]);
+    }
+
+    #[test]
+    fn not_dates() {
+        check(&[
+            ("一年来，县科协", &[]),
+            ("新的一年", &[]),
+            ("近年来", &[]),
+            ("“十四五”时期", &[]),
+            ("第十七届", &[]),
+            ("2024级新生", &[]),
+            ("建党100周年", &[]),
+            ("50周年大会", &[]),
+            ("连续3年", &[]),
+            ("三年来", &[]),
+            ("为期一年", &[]),
+            ("十年", &[]),
+            ("全国科普日", &[]),
+            ("〔2024〕2号", &[]),
+            ("[2024]", &[]),
+            ("中共中央［１９９５］１３号《通知》", &[]),
+            ("8·22", &[]),
+            ("一季度", &[]),
+            ("21世纪", &[]),
+            ("１９９１—１９９４", &[]),
+            ("地铁4号线", &[]),
+            ("3个月", &[]),
+            ("10000年", &[]),
+            ("1500年历史", &[]),
+            ("近XX年来", &[]),
+            ("19970314", &[]),
+            ("版本2.0.1", &[]),
+            ("一月一次", &[]),
+            ("box年", &[]),
+            ("15月", &[]),
+            ("2000多年的历史", &[]),
+            ("近2000年", &[]),
+            ("阳春三月", &[]),
+        ]);
+    }
+
+    #[test]
+    fn relative_words() {
+        let text = "今年以来，去年同期，明年，比上年增长，上年纪，以上年度，一年来";
+        let got: Vec<(String, String)> = extract_dates(text, Some(2024))
+            .into_iter()
+            .filter(|f| f.as_date().is_some_and(|d| d.relative))
+            .map(|f| {
+                (
+                    f.span.slice(text).to_string(),
+                    f.as_date().map(|d| d.value.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let want = [
+            ("今年", "2024"),
+            ("去年", "2023"),
+            ("明年", "2025"),
+            ("上年", "2023"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn relative_months_and_datelines() {
+        // A month after 去年 takes the previous year.
+        assert_eq!(
+            dates("去年6月上旬", Some(2024)),
+            vec![("6月".into(), "2023-06".into())]
+        );
+        assert_eq!(
+            dates("截至去年\n2月", Some(2024)),
+            vec![("2月".into(), "2023-02".into())]
+        );
+        assert_eq!(
+            dates("于去年8至10月", Some(2024)),
+            vec![("8至10月".into(), "2023-08/2023-10".into())]
+        );
+        // Spoken in early 2026 about 2025: 今年 is 2026, 去年 is 2025.
+        let text = "报告\n——2026年1月28日在省人民代表大会上\n去年6月，今年2月，3月19日至20日";
+        let got = dates(text, Some(2025));
+        assert_eq!(got[1], ("6月".into(), "2025-06".into()));
+        assert_eq!(got[2], ("2月".into(), "2026-02".into()));
+        assert_eq!(
+            got[3],
+            ("3月19日至20日".into(), "2025-03-19/2025-03-20".into())
+        );
+    }
+
+    #[test]
+    fn no_year_means_unknown_digits() {
+        assert_eq!(
+            dates("3月23日", None),
+            vec![("3月23日".into(), "XXXX-03-23".into())]
+        );
+    }
+
+    #[test]
+    fn infer_year_cases() {
+        assert_eq!(
+            infer_year("2024年工作总结\n2024年，我们……2023年的基础上"),
+            Some(2024)
+        );
+        assert_eq!(
+            infer_year("2025年工作计划\n2024年，我们完成了……2024年底……2024年"),
+            Some(2025)
+        );
+        assert_eq!(infer_year("一、20xx年重点工作\n3月23日"), None);
+        assert_eq!(infer_year("现拟__年老科协具体工作计划"), None);
+        assert_eq!(infer_year("没有年份的文本"), None);
+        assert_eq!(infer_year("（2024-2024年）科普部工作"), Some(2024));
+        // Dated early in 2026 and looking back on 2025.
+        assert_eq!(
+            infer_year("2026年政府工作报告\n——2026年1月28日在省人民代表大会上\n过去的2025年，……2026年重点工作……2026年"),
+            Some(2025)
+        );
+        // Most frequent, ties to the latest; document numbers do not count.
+        assert_eq!(
+            infer_year("正文\n\n\n\n1998年……1998年……1999年〔2003〕1号"),
+            Some(1998)
+        );
+        assert_eq!(infer_year("正文\n\n\n\n1998年……1999年"), Some(1999));
+        assert_eq!(infer_year("1998年是很不平凡的一年"), Some(1998));
+    }
+
+    fn cn_digitwise(n: u32) -> String {
+        let d = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+        n.to_string()
+            .chars()
+            .map(|c| d[c.to_digit(10).unwrap_or(0) as usize])
+            .collect()
+    }
+
+    fn cn_positional_str(n: u32) -> String {
+        let d = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+        match n {
+            1..=9 => d[n as usize].to_string(),
+            10 => "十".into(),
+            11..=19 => format!("十{}", d[(n - 10) as usize]),
+            _ if n % 10 == 0 => format!("{}十", d[(n / 10) as usize]),
+            _ => format!("{}十{}", d[(n / 10) as usize], d[(n % 10) as usize]),
+        }
+    }
+
+    fn fullwidth(s: &str) -> String {
+        s.chars()
+            .map(|c| {
+                c.to_digit(10)
+                    .and_then(|d| char::from_u32('０' as u32 + d))
+                    .unwrap_or(c)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn full_dates_in_any_script(y in 1950u32..2100, m in 1u32..=12, d in 1u32..=28, script in 0..3usize, pre in "[，。a-w的在 ]{0,3}") {
+            let written = match script {
+                0 => format!("{y}年{m}月{d}日"),
+                1 => fullwidth(&format!("{y}年{m}月{d}日")),
+                _ => format!("{}年{}月{}日", cn_digitwise(y), cn_positional_str(m), cn_positional_str(d)),
+            };
+            let text = format!("{pre}{written}，召开会议");
+            let got = dates(&text, Some(2024));
+            prop_assert_eq!(got, vec![(written.clone(), format!("{y:04}-{m:02}-{d:02}"))]);
+        }
+
+        #[test]
+        fn never_panics_and_spans_are_sound(s in "\\PC{0,40}", t in "[0-9０-９〇一二三十xX_年月日号代至到—\\-~ ]{0,30}") {
+            for text in [s.as_str(), t.as_str(), &format!("{s}{t}{s}")] {
+                let facts = extract_dates(text, Some(2024));
+                let mut last_end = 0;
+                for f in &facts {
+                    prop_assert!(text.is_char_boundary(f.span.start) && text.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end);
+                    prop_assert!(f.span.start >= last_end);
+                    last_end = f.span.end;
+                }
+                let _ = infer_year(text);
+            }
+        }
+    }
 }

@@ -38,6 +38,8 @@ pub enum IngestError {
     OtherOle2,
     #[error("the file holds no text")]
     NoText,
+    #[error("not a Word file: the bytes are neither a zip package (.docx) nor an OLE2 file (.doc), nor decodable text")]
+    UnknownBinary,
 }
 
 impl IngestError {
@@ -47,11 +49,29 @@ impl IngestError {
             IngestError::Empty => "empty",
             IngestError::Decode(txt::DecodeError::Binary { .. }) => "binary",
             IngestError::Decode(_) => "undecodable",
-            IngestError::Docx(_) => "bad_docx",
+            IngestError::Docx(e) => match e {
+                docx::DocxError::Empty => "empty",
+                docx::DocxError::LegacyDoc => "legacy_doc",
+                docx::DocxError::Encrypted => "encrypted",
+                docx::DocxError::OtherOle2 => "ole2_not_word",
+                docx::DocxError::NotZip { .. } | docx::DocxError::CorruptZip { .. } => {
+                    "corrupt_zip"
+                }
+                docx::DocxError::NoMainDocument => "not_docx",
+                docx::DocxError::NotWordprocessing { .. } => "not_docx",
+                docx::DocxError::TooManyEntries { .. } => "too_many_entries",
+                docx::DocxError::TooLarge { .. } => "too_large_uncompressed",
+                docx::DocxError::SuspiciousRatio { .. } => "zip_bomb",
+                docx::DocxError::TooDeep { .. } => "xml_too_deep",
+                docx::DocxError::MalformedXml { .. } => "malformed_xml",
+                docx::DocxError::Dtd { .. } => "xml_dtd",
+                docx::DocxError::BadEncoding { .. } => "xml_encoding",
+            },
             IngestError::LegacyDoc => "legacy_doc",
             IngestError::EncryptedOoxml => "encrypted",
             IngestError::OtherOle2 => "ole2_not_word",
             IngestError::NoText => "no_text",
+            IngestError::UnknownBinary => "unknown_binary",
         }
     }
 }
@@ -87,7 +107,16 @@ pub fn ingest_bytes(
             Ok(vec![docx_document(path, sha, content)])
         }
         sniff::SniffedFormat::Text => {
-            let decoded = txt::decode(bytes, opts.encoding)?;
+            let decoded = txt::decode(bytes, opts.encoding).map_err(|e| {
+                let ext = std::path::Path::new(path)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| e.to_ascii_lowercase());
+                match ext.as_deref() {
+                    Some("docx" | "doc" | "docm") => IngestError::UnknownBinary,
+                    _ => IngestError::Decode(e),
+                }
+            })?;
             if decoded.text.trim().is_empty() {
                 return Err(IngestError::NoText);
             }
