@@ -24,7 +24,7 @@ const SHINGLE: usize = 5;
 const K: usize = 48;
 /// Paragraphs shorter than this (masked chars) are not compared: headings,
 /// slogans and one-line formulae recur by nature.
-const MIN_CHARS: usize = 40;
+const MIN_CHARS: usize = 60;
 /// Posting lists longer than this are boilerplate; they make no candidates.
 const MAX_POSTING: usize = 64;
 /// Similarity (boilerplate-weighed) from which a pair counts as copied.
@@ -47,7 +47,9 @@ struct DocInfo {
 #[derive(Debug, Clone)]
 struct ParaSig {
     doc: u32,
+    /// First and last line (paragraph index) of the block.
     index: u32,
+    last: u32,
     start: u32,
     end: u32,
     sig: Vec<u32>,
@@ -147,6 +149,9 @@ pub struct CrossIndex {
     postings: HashMap<u32, Vec<u32>>,
     figures: HashMap<u64, Vec<FigOcc>>,
     fig_text: HashMap<u64, (f64, String)>,
+    /// Hashes of the texts seen: an exact duplicate (the same report saved
+    /// twice, in two encodings) is not a second report.
+    seen_texts: HashSet<u64>,
 }
 
 impl Default for CrossIndex {
@@ -177,11 +182,16 @@ impl CrossIndex {
             postings: HashMap::new(),
             figures: HashMap::new(),
             fig_text: HashMap::new(),
+            seen_texts: HashSet::new(),
         }
     }
 
     /// Take what the cross rules need from one document.
     pub fn observe(&mut self, doc: &Document) {
+        let text_hash = fnv(doc.text.bytes().map(u32::from));
+        if !self.seen_texts.insert(text_hash) {
+            return;
+        }
         let di = self.docs.len() as u32;
         let idx = CharIndex::new(&doc.text);
         let unit = doc
@@ -201,7 +211,7 @@ impl CrossIndex {
             title: doc.title.clone().unwrap_or_else(|| doc.source.path.clone()),
             year: doc.year,
             unit,
-            text_hash: fnv(doc.text.bytes().map(u32::from)),
+            text_hash,
         });
         let mut doc_shingles: HashSet<u32> = HashSet::new();
         for (pi, p) in doc.paragraphs.iter().enumerate() {
@@ -246,9 +256,13 @@ impl CrossIndex {
                     .entry(key)
                     .or_insert_with(|| (f.value, doc.slice(f.span).to_string()));
             }
-            if p.is_heading {
-                continue;
-            }
+        }
+        for (first, last) in blocks(doc) {
+            let span = crate::model::Span::new(
+                doc.paragraphs[first].span.start,
+                doc.paragraphs[last].span.end,
+            );
+            let pt = span.slice(&doc.text);
             let masked = mask(pt);
             if masked.len() < MIN_CHARS {
                 continue;
@@ -262,11 +276,17 @@ impl CrossIndex {
             for &h in &sig {
                 self.postings.entry(h).or_default().push(pid);
             }
-            let (a, b) = idx.span(p.span);
-            let excerpt: String = pt.trim().chars().take(EXCERPT).collect();
+            let (a, b) = idx.span(span);
+            let excerpt: String = pt
+                .trim()
+                .chars()
+                .filter(|c| *c != '\n' && *c != '\r')
+                .take(EXCERPT)
+                .collect();
             self.paras.push(ParaSig {
                 doc: di,
-                index: pi as u32,
+                index: first as u32,
+                last: last as u32,
                 start: a as u32,
                 end: b as u32,
                 sig,
@@ -338,7 +358,9 @@ impl CrossIndex {
             per_para.entry(q).or_default().push((p, s));
             for x in [p, q] {
                 let ps = &self.paras[x as usize];
-                copied_paras.insert((ps.doc, ps.index));
+                for line in ps.index..=ps.last {
+                    copied_paras.insert((ps.doc, line));
+                }
             }
         }
         let mut out: Vec<(u32, u32, Value)> = Vec::new();
@@ -424,6 +446,39 @@ impl CrossIndex {
         out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         out.into_iter().map(|(_, _, v)| v).collect()
     }
+}
+
+/// Logical paragraphs as (first line, last line): in hard-wrapped texts a
+/// line that does not end a sentence continues on the next unindented line.
+fn blocks(doc: &Document) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut cur: Option<(usize, usize)> = None;
+    for (i, p) in doc.paragraphs.iter().enumerate() {
+        let t = p.span.slice(&doc.text);
+        if p.is_heading || t.trim().is_empty() {
+            out.extend(cur.take());
+            continue;
+        }
+        let indented = t.starts_with('\u{3000}') || t.starts_with("  ") || t.starts_with('\t');
+        match cur {
+            Some((f, l)) if !indented && !ends_sentence(doc.paragraphs[l].span.slice(&doc.text)) => {
+                cur = Some((f, i));
+            }
+            _ => {
+                out.extend(cur.take());
+                cur = Some((i, i));
+            }
+        }
+    }
+    out.extend(cur);
+    out
+}
+
+fn ends_sentence(line: &str) -> bool {
+    line.trim_end()
+        .chars()
+        .next_back()
+        .is_none_or(|c| "。！？；：”」』!?;:）)".contains(c))
 }
 
 #[allow(clippy::too_many_arguments)]

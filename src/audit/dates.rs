@@ -226,6 +226,10 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
     if PLAN_TITLES.iter().any(|w| title.contains(w)) || title.contains("年来") {
         return;
     }
+    // Multi-year reviews (`十四五`时期, `五年来`) date earlier years on purpose.
+    let multi_year = ["五年", "十三五", "十四五", "十五五", "年来", "时期", "历年", "届内"]
+        .iter()
+        .any(|w| ctx.text.contains(w));
     let nonempty: Vec<usize> = ctx
         .doc
         .paragraphs
@@ -253,10 +257,23 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
         {
             continue;
         }
+        // A dateline (`时间：2026-02-02 09:20`, a date alone on its line)
+        // is when the text was written or posted, not when work was done.
+        let pt_trim = pt.trim();
+        if ["时间", "日期", "来源", "发布"].iter().any(|w| pt_trim.starts_with(w)) {
+            continue;
+        }
         let toks = &ctx.dates[pi];
         for (ti, t) in toks.iter().enumerate() {
-            let (Some(y), Some(_)) = (t.year, t.month) else { continue };
-            if y == year || !(1900..=2100).contains(&y) {
+            let (Some(y), Some(m)) = (t.year, t.month) else { continue };
+            if y == year || !(1900..=2100).contains(&y) || t.iso {
+                continue;
+            }
+            if (multi_year && y < year) || (y == year + 1 && m <= 3) {
+                continue;
+            }
+            let rest_of_line = pt_trim.replace(ctx.slice(t.span), "");
+            if !rest_of_line.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
                 continue;
             }
             // Part of a range: a span of years is deliberate.

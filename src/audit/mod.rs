@@ -108,7 +108,19 @@ impl<'a> Ctx<'a> {
         let mut dates = Vec::with_capacity(doc.paragraphs.len());
         for p in &doc.paragraphs {
             let t = p.span.slice(text);
-            figures.push(scan::figures(t, p.span.start));
+            let mut fs = scan::figures(t, p.span.start);
+            // A number broken by a hard line wrap (`立案２３８\n０件`): the
+            // part on this line is not a figure of its own.
+            let prev_digit = text
+                .get(..p.span.start)
+                .map(|b| b.trim_end_matches(['\n', '\r']))
+                .and_then(|b| b.chars().next_back())
+                .is_some_and(|c| scan::digit_value(c).is_some() || matches!(c, '.' | '．'));
+            if prev_digit {
+                let lead = t.len() - t.trim_start().len();
+                fs.retain(|f| f.span.start > p.span.start + lead);
+            }
+            figures.push(fs);
             dates.push(scan::dates(t, p.span.start));
         }
         Ctx {

@@ -18,7 +18,7 @@ use crate::model::{Approx, Finding, Severity, Span};
 const TOTAL_CUES: &[&str] = &["合计", "总计", "累计", "共计", "总共", "一共", "总数", "共"];
 
 /// Chars after `共` that make it part of a word (`共同`, `共建`), not "in all".
-const GONG_WORDS: &str = "同建享产青识赢治商育性用担筑谋创进荣鸣情振勉事处存生";
+const GONG_WORDS: &str = "同建享产青识赢治商育性用担筑谋创进荣鸣情振勉事处存生体富济和";
 
 /// Words before a figure that make it a comparison or a rate, not an amount
 /// that a total sums.
@@ -57,8 +57,12 @@ pub fn total_cue(lead: &str) -> Option<usize> {
                     continue;
                 }
             }
-            // The cue must govern this figure: a short distance before it.
-            if lead[i..].chars().count() <= 14 {
+            // The cue must govern this figure: a short distance before it,
+            // with no other number in between (`共组织8个团组出访15个国家`).
+            let between = &lead[i..];
+            if between.chars().count() <= 14
+                && !between.chars().any(|c| scan::digit_value(c).is_some())
+            {
                 return Some(i);
             }
         }
@@ -66,12 +70,42 @@ pub fn total_cue(lead: &str) -> Option<usize> {
     None
 }
 
-/// CJK bigrams of a lead that say what is counted.
-fn topic(lead: &str) -> Vec<String> {
-    let chars: Vec<char> = lead
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .collect();
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// Measure words whose counted noun follows them (`8个团组`, `134个示范社区`).
+const NOUN_AFTER: &[&str] = &["个", "家", "项", "所", "座", "批", "类", "种", "支", "套", "台", "张", "处", "块"];
+
+/// Words dropped from the end of a lead before taking what is counted.
+const LEAD_FILLER: &[&str] = &[
+    "共计", "合计", "总计", "累计", "总共", "一共", "共有", "达到", "共", "达", "为", "了", "计", "约", "近",
+    "有", "超过", "逾",
+];
+
+/// What a figure counts, as CJK bigrams: the noun after a measure word, or
+/// else the last few chars before the number.
+pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
+    let pend = ctx.doc.paragraphs[pi].span.end;
+    let after = ctx.text.get(f.span.end..pend).unwrap_or("");
+    let mut chars: Vec<char> = Vec::new();
+    if NOUN_AFTER.contains(&f.unit.as_str()) {
+        chars = after.chars().take_while(|c| is_cjk(*c)).take(4).collect();
+    }
+    if chars.len() < 2 {
+        let mut l = lead(ctx, pi, f);
+        loop {
+            let before = l;
+            for w in LEAD_FILLER {
+                l = l.strip_suffix(w).unwrap_or(l);
+            }
+            if l == before {
+                break;
+            }
+        }
+        let cjk: Vec<char> = l.chars().filter(|c| is_cjk(*c)).collect();
+        chars = cjk[cjk.len().saturating_sub(4)..].to_vec();
+    }
     let mut out = Vec::new();
     for w in chars.windows(2) {
         let s: String = w.iter().collect();
@@ -81,6 +115,10 @@ fn topic(lead: &str) -> Vec<String> {
         out.push(s);
     }
     out
+}
+
+fn shares(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| b.contains(x))
 }
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -96,6 +134,10 @@ struct Fig<'a> {
     part_ok: bool,
     topic: Vec<String>,
 }
+
+/// Paragraphs a section may span for its figures to count as the parts of
+/// a total in it: beyond this a section is a chapter, not a list.
+const MAX_SECTION_PARAS: usize = 8;
 
 fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut figs: Vec<Fig> = Vec::new();
@@ -115,7 +157,7 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
                 part_ok: !in_qizhong
                     && total_cue(l).is_none()
                     && !NOT_PART.iter().any(|w| l.contains(w)),
-                topic: topic(l),
+                topic: obj(ctx, pi, f),
             });
         }
     }
@@ -123,17 +165,33 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
         if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic.is_empty() {
             continue;
         }
+        // Parts come before their total, or after it behind a colon or
+        // `包括`/`分别`; figures after a total without these are siblings
+        // (`累计培育创新型企业1714家、专精特新企业814家`).
         let same = |p: &&Fig| {
             p.part_ok
                 && !std::ptr::eq(p.f, t.f)
                 && p.f.unit == t.f.unit
-                && p.topic.iter().any(|b| t.topic.contains(b))
+                && shares(&p.topic, &t.topic)
+                && (p.f.span.end <= t.f.span.start || {
+                    let between = ctx.text.get(t.f.span.end..p.f.span.start).unwrap_or("");
+                    ["：", ":", "包括", "分别"].iter().any(|w| between.contains(w))
+                })
         };
         let mut parts: Vec<&Fig> = figs.iter().filter(|p| p.pi == t.pi).filter(same).collect();
         if parts.len() < 2 {
-            // The section the total's paragraph sits in, when it is not the whole text.
+            // The section the total's paragraph sits in, when it is short.
             let Some(si) = ctx.doc.paragraphs[t.pi].section else { continue };
             let ext = ctx.doc.sections[si].extent;
+            let n_paras = ctx
+                .doc
+                .paragraphs
+                .iter()
+                .filter(|p| ext.contains(&p.span) && !p.span.is_empty())
+                .count();
+            if n_paras > MAX_SECTION_PARAS {
+                continue;
+            }
             parts = figs
                 .iter()
                 .filter(|p| ext.contains(&p.f.span))
@@ -191,10 +249,20 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .iter()
                 .filter(|f| f.span.start >= from && f.span.end <= at)
                 .collect();
-            let next_qizhong = pt[i + "其中".len()..]
-                .find("其中")
-                .map_or(p.span.end, |j| at + "其中".len() + j);
-            let end = sent.end.min(next_qizhong);
+            // The parts run to the end of the clause (`其中高铁370公里，新增
+            // 高速公路2600公里` lists a sibling after the comma), or to the
+            // end of the sentence after `其中：`.
+            let rest = &pt[i + "其中".len()..];
+            let end = if rest.starts_with(['：', ':']) {
+                sent.end
+            } else {
+                let stop = rest
+                    .char_indices()
+                    .skip(1)
+                    .find(|(_, c)| matches!(c, '，' | ',' | '；' | ';' | '。'))
+                    .map_or(rest.len(), |(j, _)| j);
+                (at + "其中".len() + stop).min(sent.end)
+            };
             for part in figs.iter().filter(|f| f.span.start > at && f.span.end <= end) {
                 if !is_total_unit(&part.unit) {
                     continue;
@@ -203,7 +271,16 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 if NOT_PART.iter().any(|w| l.contains(w)) {
                     continue;
                 }
-                let Some(total) = totals.iter().rev().find(|t| t.unit == part.unit) else {
+                // The total counting the same thing; failing that, the only
+                // figure of that unit before `其中`.
+                let po = obj(ctx, pi, part);
+                let same_unit: Vec<&&Figure> = totals.iter().filter(|t| t.unit == part.unit).collect();
+                let Some(total) = same_unit
+                    .iter()
+                    .rev()
+                    .find(|t| shares(&obj(ctx, pi, t), &po))
+                    .or(if same_unit.len() == 1 { same_unit.first() } else { None })
+                else {
                     continue;
                 };
                 let limit = match total.approx {
@@ -321,16 +398,35 @@ fn inline_items(s: &str) -> Option<usize> {
     (best >= 2).then_some(best as usize)
 }
 
-/// Items of a `、`-list (`A、B、C和D`); `None` if open-ended (`等`) or short.
-fn list_items(s: &str) -> Option<usize> {
+fn parse_is_cn(s: &str) -> bool {
+    scan::parse_arabic(s).is_none()
+}
+
+/// Items of a `、`-list (`A、B、C和D`) as (fewest, most): a final
+/// `和`/`及`/`与` may join two items or sit inside the last one
+/// (`维护世界和平与促进共同发展`), so both readings are kept.
+fn list_items(s: &str) -> Option<(usize, usize)> {
     if !s.contains('、') {
         return None;
     }
-    let mut n = s.split('、').count();
+    let n = s.split('、').count();
     let last = s.rsplit('、').next().unwrap_or("");
-    if ["和", "及", "与", "以及"].iter().any(|w| last.contains(w)) {
-        n += 1;
-    }
+    let extra = usize::from(["和", "及", "与", "以及"].iter().any(|w| last.contains(w)));
+    (n >= 2).then_some((n, n + extra))
+}
+
+/// Subsections directly under the section whose heading is paragraph `pi`.
+fn child_sections(ctx: &Ctx, pi: usize) -> Option<usize> {
+    let p = ctx.doc.paragraphs[pi].span;
+    let s = ctx.doc.sections.iter().find(|s| s.heading.start == p.start)?;
+    let inner: Vec<_> = ctx
+        .doc
+        .sections
+        .iter()
+        .filter(|c| c.level > s.level && s.extent.contains(&c.heading) && c.heading != s.heading)
+        .collect();
+    let level = inner.iter().map(|c| c.level).min()?;
+    let n = inner.iter().filter(|c| c.level == level).count();
     (n >= 2).then_some(n)
 }
 
@@ -359,37 +455,45 @@ fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .or_else(|| rest.strip_prefix("，即").map(|_| "，即".len()))
                 .or_else(|| rest.strip_prefix("，分别是").map(|_| "，分别是".len()))
                 .or_else(|| rest.strip_prefix("即").map(|_| "即".len()));
-            let found = if let Some(ci) = colon {
+            let is_cn = parse_is_cn(n.as_str());
+            // (fewest, most) items found, and whether the list is open (`等`).
+            let found: Option<((usize, usize), bool)> = if ctx.doc.paragraphs[pi].is_heading {
+                child_sections(ctx, pi).map(|n| ((n, n), false))
+            } else if let Some(ci) = colon {
                 let after = &rest[ci..];
                 if after.trim().is_empty() {
-                    following_items(ctx, pi)
+                    following_items(ctx, pi).map(|n| ((n, n), false))
                 } else {
                     let upto = after.find('。').map_or(after, |e| &after[..e]);
-                    inline_items(after).or_else(|| {
+                    inline_items(after).map(|n| ((n, n), false)).or_else(|| {
                         let first = upto.split(['；', ';']).next().unwrap_or(upto);
-                        if first.trim_end().ends_with('等') {
-                            None
-                        } else {
-                            list_items(first)
-                        }
+                        let open = first.trim_end().ends_with('等');
+                        list_items(first).map(|r| (r, open))
                     })
                 }
-            } else {
+            } else if is_cn {
                 // Items before: `准备、实施、检查和总结四个阶段`.
                 let cs = ctx.clause_start(pi, abs.start);
                 let before = ctx.text.get(cs..abs.start).unwrap_or("");
-                let before = before.strip_suffix("等").unwrap_or(before);
+                let open = before.ends_with('等');
                 let before = before.trim_end_matches(['共', '这', '等']);
-                if before.chars().count() > 60 {
+                if before.chars().count() > 60
+                    || before.chars().any(|c| scan::digit_value(c).is_some())
+                {
                     None
                 } else {
-                    list_items(before)
+                    list_items(before).map(|r| (r, open))
                 }
+            } else {
+                None
             };
-            let Some(found) = found else { continue };
-            if found == stated {
+            let Some(((lo, hi), open)) = found else { continue };
+            // An open list (`…等14个方面`) may name fewer than it counts.
+            if (lo..=hi).contains(&stated) || (open && hi < stated) {
                 continue;
             }
+            let found = if stated < lo { lo } else { hi };
+
             out.push(finding(
                 "enumeration_mismatch",
                 Severity::Error,
@@ -480,7 +584,7 @@ mod tests {
             ("全镇共有会员350人，其中女会员120人。", &[]),
             ("共培训1200人次，其中农民800人。", &[]),
             (
-                "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高和表彰奖励。",
+                "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高、表彰奖励。",
                 &[("enumeration_mismatch", "四个阶段")],
             ),
             ("活动共分四个阶段：宣传发动、组织实施、检查验收和总结提高。", &[]),
@@ -490,6 +594,13 @@ mod tests {
             ),
             ("开展科普、培训、宣传等三项活动。", &[]),
             ("开展科普、培训、宣传、咨询等三项活动。", &[("enumeration_mismatch", "三项活动")]),
+            ("包括保护水资源、防治荒漠化等14个方面。", &[]),
+            ("推进现代化建设、完成祖国统一、维护世界和平与促进共同发展三大任务。", &[]),
+            ("小区11、12号楼6个单元66户", &[]),
+            (
+                "三、抓好三项重点工作\n（一）学习\n正文。\n（二）宣传\n正文。\n（三）队伍\n正文。\n（四）作风\n正文。",
+                &[("enumeration_mismatch", "三项重点工作")],
+            ),
             ("坚持“三个代表”，", &[]),
             (
                 "主要做好以下四项工作：\n一是抓学习。\n二是抓宣传。\n三是抓队伍。\n四是抓作风。\n（二）其他",
