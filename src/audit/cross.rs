@@ -455,7 +455,10 @@ fn blocks(doc: &Document) -> Vec<(usize, usize)> {
     let mut cur: Option<(usize, usize)> = None;
     for (i, p) in doc.paragraphs.iter().enumerate() {
         let t = p.span.slice(&doc.text);
-        if p.is_heading || t.trim().is_empty() {
+        // Headings, blank lines and bracketed metadata fields of web
+        // debris (`【原文出处】人民日报`) are not prose that can be copied.
+        let tt = t.trim_start();
+        if p.is_heading || tt.is_empty() || tt.starts_with('【') || tt.starts_with('[') {
             out.extend(cur.take());
             continue;
         }

@@ -27,13 +27,6 @@ const NOT_PART: &[&str] = &[
     "户均", "占", "约占",
 ];
 
-/// Generic verbs and scope words that say nothing about what is counted.
-const GENERIC: &[&str] = &[
-    "举办", "开展", "组织", "召开", "发放", "印发", "参加", "完成", "实现", "达到", "全年", "全县",
-    "全镇", "全乡", "全区", "全市", "全街", "共计", "合计", "总计", "累计", "总共", "一共", "其中",
-    "今年", "本年", "共有", "活动", "各类", "各种", "工作",
-];
-
 fn is_total_unit(u: &str) -> bool {
     !matches!(u, "%" | "个百分点" | "岁" | "天" | "小时")
 }
@@ -83,17 +76,29 @@ const LEAD_FILLER: &[&str] = &[
     "有", "超过", "逾",
 ];
 
-/// What a figure counts, as CJK bigrams: the noun after a measure word, or
-/// else the last few chars before the number.
+/// Chars that end a noun phrase after a measure word (`105个机构和…`).
+const NOUN_STOP: &str = "的是在和与及等均已将为从对被把向由、";
+
+/// What a figure counts, as its head noun (the last two chars of the noun
+/// phrase, where Chinese puts the head): the phrase after a measure word
+/// (`363个民族团结进步示范社区` → `社区`), or else the words before the
+/// number (`举办电商培训3期` → `培训`). Empty when nothing says.
 pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
     let pend = ctx.doc.paragraphs[pi].span.end;
     let after = ctx.text.get(f.span.end..pend).unwrap_or("");
     let mut chars: Vec<char> = Vec::new();
     if NOUN_AFTER.contains(&f.unit.as_str()) {
-        chars = after.chars().take_while(|c| is_cjk(*c)).take(4).collect();
+        chars = after
+            .chars()
+            .take_while(|c| is_cjk(*c) && !NOUN_STOP.contains(*c))
+            .take(10)
+            .collect();
     }
     if chars.len() < 2 {
         let mut l = lead(ctx, pi, f);
+        if let Some(i) = l.rfind("其中") {
+            l = &l[i + "其中".len()..];
+        }
         loop {
             let before = l;
             for w in LEAD_FILLER {
@@ -103,18 +108,12 @@ pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
                 break;
             }
         }
-        let cjk: Vec<char> = l.chars().filter(|c| is_cjk(*c)).collect();
-        chars = cjk[cjk.len().saturating_sub(4)..].to_vec();
+        chars = l.chars().filter(|c| is_cjk(*c)).collect();
     }
-    let mut out = Vec::new();
-    for w in chars.windows(2) {
-        let s: String = w.iter().collect();
-        if GENERIC.iter().any(|g| *g == s) || s.contains('共') || s.contains('了') {
-            continue;
-        }
-        out.push(s);
+    if chars.len() < 2 {
+        return Vec::new();
     }
-    out
+    vec![chars[chars.len() - 2..].iter().collect()]
 }
 
 fn shares(a: &[String], b: &[String]) -> bool {
@@ -279,7 +278,11 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     .iter()
                     .rev()
                     .find(|t| shares(&obj(ctx, pi, t), &po))
-                    .or(if same_unit.len() == 1 { same_unit.first() } else { None })
+                    .or(if same_unit.len() == 1 && po.is_empty() {
+                        same_unit.first()
+                    } else {
+                        None
+                    })
                 else {
                     continue;
                 };
