@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use zongjie::audit::cross::CrossIndex;
-use zongjie::audit::plant::{self, PLANTED_RULES};
 use zongjie::audit::doc_from_text;
+use zongjie::audit::plant::{self, PLANTED_RULES};
 use zongjie::data::DataDir;
 use zongjie::emit::CharIndex;
 use zongjie::model::{Document, Severity};
@@ -89,7 +89,10 @@ fn planted_corpus_recall_and_clean_precision() {
         }
     }
     for (rule, (hit, all)) in &found {
-        eprintln!("recall {rule:<22} {hit}/{all} = {:.3}", *hit as f64 / *all as f64);
+        eprintln!(
+            "recall {rule:<22} {hit}/{all} = {:.3}",
+            *hit as f64 / *all as f64
+        );
     }
     for r in PLANTED_RULES {
         let (hit, all) = found.get(r).copied().unwrap_or((0, 0));
@@ -111,7 +114,10 @@ fn findings_records_carry_spans_and_facts() {
     assert!(!doc.findings.is_empty());
     for f in &doc.findings {
         let r = zongjie::emit::finding_record(&doc, &idx, f);
-        let (s, e) = (r["start"].as_u64().unwrap() as usize, r["end"].as_u64().unwrap() as usize);
+        let (s, e) = (
+            r["start"].as_u64().unwrap() as usize,
+            r["end"].as_u64().unwrap() as usize,
+        );
         let t: String = chars[s..e].iter().collect();
         assert_eq!(r["text"], t.as_str());
         assert!(!r["message"].as_str().unwrap_or("").is_empty());

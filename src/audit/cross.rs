@@ -222,10 +222,7 @@ impl CrossIndex {
                     continue;
                 }
                 let lead_text = doc.text.get(p.span.start..f.span.start).unwrap_or("");
-                let lead_text = lead_text
-                    .rsplit(super::is_clause_mark)
-                    .next()
-                    .unwrap_or("");
+                let lead_text = lead_text.rsplit(super::is_clause_mark).next().unwrap_or("");
                 let topic: Vec<char> = lead_text
                     .chars()
                     .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
@@ -234,13 +231,11 @@ impl CrossIndex {
                 if topic.len() < 2 {
                     continue;
                 }
-                let key = fnv(
-                    topic
-                        .iter()
-                        .map(|&c| c as u32)
-                        .chain(f.unit.chars().map(|c| c as u32))
-                        .chain((f.value as u64).to_le_bytes().map(u32::from)),
-                );
+                let key = fnv(topic
+                    .iter()
+                    .map(|&c| c as u32)
+                    .chain(f.unit.chars().map(|c| c as u32))
+                    .chain((f.value as u64).to_le_bytes().map(u32::from)));
                 let (a, b) = idx.span(f.span);
                 let occ = FigOcc {
                     doc: di,
@@ -333,7 +328,9 @@ impl CrossIndex {
             for (i, &p) in list.iter().enumerate() {
                 for &q in &list[i + 1..] {
                     let (dp, dq) = (self.paras[p as usize].doc, self.paras[q as usize].doc);
-                    if dp == dq || self.docs[dp as usize].text_hash == self.docs[dq as usize].text_hash {
+                    if dp == dq
+                        || self.docs[dp as usize].text_hash == self.docs[dq as usize].text_hash
+                    {
                         continue;
                     }
                     *shared.entry((p.min(q), p.max(q))).or_default() += 1;
@@ -344,11 +341,12 @@ impl CrossIndex {
             .into_iter()
             .filter(|&(_, n)| n >= 3)
             .filter_map(|((p, q), _)| {
-                let s = self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df)?;
+                let s =
+                    self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df)?;
                 (s >= COPY_THRESHOLD).then_some((p, q, s))
             })
             .collect();
-        pairs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        pairs.sort_by_key(|a| (a.0, a.1));
 
         // One record per (document, paragraph), naming every other document.
         let mut per_para: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
@@ -368,7 +366,7 @@ impl CrossIndex {
             let ps = &self.paras[p as usize];
             let d = &self.docs[ps.doc as usize];
             let mut others = others.clone();
-            others.sort_by(|a, b| a.0.cmp(&b.0));
+            others.sort_by_key(|a| a.0);
             let best = others.iter().map(|o| o.1).fold(0.0, f64::max);
             let names: Vec<String> = others
                 .iter()
@@ -391,7 +389,20 @@ impl CrossIndex {
                 names_dedup.join("、"),
                 best * 100.0
             );
-            out.push((ps.doc, ps.start, record(d, "copied_paragraph", Severity::Warning, message, ps.start, ps.end, &ps.excerpt, refs)));
+            out.push((
+                ps.doc,
+                ps.start,
+                record(
+                    d,
+                    "copied_paragraph",
+                    Severity::Warning,
+                    message,
+                    ps.start,
+                    ps.end,
+                    &ps.excerpt,
+                    refs,
+                ),
+            ));
         }
 
         // Repeated distinctive figures.
@@ -407,7 +418,9 @@ impl CrossIndex {
             if occs.iter().all(|o| copied_paras.contains(&(o.doc, o.para))) {
                 continue;
             }
-            let Some((_, text)) = self.fig_text.get(key) else { continue };
+            let Some((_, text)) = self.fig_text.get(key) else {
+                continue;
+            };
             for o in occs {
                 let d = &self.docs[o.doc as usize];
                 let others: Vec<&FigOcc> = occs
@@ -440,10 +453,23 @@ impl CrossIndex {
                     "数字“{text}”与{}中的同项数字完全相同，不同单位或年份的报告数字一致，需核实是否照抄",
                     names.join("、")
                 );
-                out.push((o.doc, o.start, record(d, "repeated_figure", Severity::Info, message, o.start, o.end, text, refs)));
+                out.push((
+                    o.doc,
+                    o.start,
+                    record(
+                        d,
+                        "repeated_figure",
+                        Severity::Info,
+                        message,
+                        o.start,
+                        o.end,
+                        text,
+                        refs,
+                    ),
+                ));
             }
         }
-        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.sort_by_key(|a| (a.0, a.1));
         out.into_iter().map(|(_, _, v)| v).collect()
     }
 }
@@ -464,7 +490,9 @@ fn blocks(doc: &Document) -> Vec<(usize, usize)> {
         }
         let indented = t.starts_with('\u{3000}') || t.starts_with("  ") || t.starts_with('\t');
         match cur {
-            Some((f, l)) if !indented && !ends_sentence(doc.paragraphs[l].span.slice(&doc.text)) => {
+            Some((f, l))
+                if !indented && !ends_sentence(doc.paragraphs[l].span.slice(&doc.text)) =>
+            {
                 cur = Some((f, i));
             }
             _ => {
@@ -535,8 +563,14 @@ mod tests {
             idx.observe(&doc);
         }
         let f = idx.findings();
-        let copied: Vec<&Value> = f.iter().filter(|r| r["rule"] == "copied_paragraph").collect();
-        let ids: Vec<&str> = copied.iter().map(|r| r["doc_id"].as_str().unwrap_or("")).collect();
+        let copied: Vec<&Value> = f
+            .iter()
+            .filter(|r| r["rule"] == "copied_paragraph")
+            .collect();
+        let ids: Vec<&str> = copied
+            .iter()
+            .map(|r| r["doc_id"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(ids, vec!["d2", "d7"], "{f:#?}");
         assert_eq!(copied[0]["others"][0]["doc_id"], "d7");
     }
@@ -548,7 +582,10 @@ mod tests {
         idx.observe(&doc_from_text("b", "今年共培训农民2356人次。", Some(2021)));
         idx.observe(&doc_from_text("c", "今年共培训农民2000人次。", Some(2021)));
         let f = idx.findings();
-        let ids: Vec<&str> = f.iter().map(|r| r["doc_id"].as_str().unwrap_or("")).collect();
+        let ids: Vec<&str> = f
+            .iter()
+            .map(|r| r["doc_id"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(ids, vec!["a", "b"]);
         assert_eq!(f[0]["rule"], "repeated_figure");
     }

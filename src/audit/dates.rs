@@ -16,7 +16,17 @@ static YEAR_RANGE_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words after a range connector that make a backwards month order right
 /// (`11月至次年3月`).
-const NEXT_YEAR: &[&str] = &["次年", "翌年", "来年", "第二年", "下一年", "下年", "明年", "年底", "年末"];
+const NEXT_YEAR: &[&str] = &[
+    "次年",
+    "翌年",
+    "来年",
+    "第二年",
+    "下一年",
+    "下年",
+    "明年",
+    "年底",
+    "年末",
+];
 
 /// Cues in a sentence that make another year's date expected: history,
 /// comparison, plans, founding dates.
@@ -28,7 +38,18 @@ const OTHER_YEAR_CUES: &[&str] = &[
 ];
 
 /// Section titles of plan parts, where coming years are expected.
-const PLAN_TITLES: &[&str] = &["计划", "打算", "思路", "安排", "要点", "设想", "目标", "展望", "下一步", "规划"];
+const PLAN_TITLES: &[&str] = &[
+    "计划",
+    "打算",
+    "思路",
+    "安排",
+    "要点",
+    "设想",
+    "目标",
+    "展望",
+    "下一步",
+    "规划",
+];
 
 fn fmt_tok(t: &scan::DateTok) -> String {
     let mut s = String::new();
@@ -96,7 +117,10 @@ fn impossible(ctx: &Ctx, t: &scan::DateTok, out: &mut Vec<Finding>) {
         if !dated {
             return;
         }
-        format!("日期“{}”不存在：一年只有12个月，没有{m}月", ctx.slice(t.span))
+        format!(
+            "日期“{}”不存在：一年只有12个月，没有{m}月",
+            ctx.slice(t.span)
+        )
     } else if let Some(d) = t.day {
         let max = scan::days_in_month(t.year, m);
         if d >= 1 && d <= max {
@@ -106,19 +130,31 @@ fn impossible(ctx: &Ctx, t: &scan::DateTok, out: &mut Vec<Finding>) {
     } else {
         return;
     };
-    out.push(finding("impossible_date", Severity::Error, msg, t.span, vec![]));
+    out.push(finding(
+        "impossible_date",
+        Severity::Error,
+        msg,
+        t.span,
+        vec![],
+    ));
 }
 
 /// (year, month, day) of a range's end, completed from its start.
 fn complete(a: &scan::DateTok, b: &scan::DateTok) -> (Option<i64>, Option<i64>, Option<i64>) {
     let year = b.year.or(a.year);
-    let month = if b.year.is_none() { b.month.or(a.month) } else { b.month };
+    let month = if b.year.is_none() {
+        b.month.or(a.month)
+    } else {
+        b.month
+    };
     (year, month, b.day)
 }
 
 fn range(ctx: &Ctx, a: &scan::DateTok, b: &scan::DateTok, out: &mut Vec<Finding>) {
     let between = ctx.text.get(a.span.end..b.span.start).unwrap_or("");
-    let Some(n) = scan::range_connector(between) else { return };
+    let Some(n) = scan::range_connector(between) else {
+        return;
+    };
     if n != between.len() {
         return;
     }
@@ -165,7 +201,13 @@ fn range(ctx: &Ctx, a: &scan::DateTok, b: &scan::DateTok, out: &mut Vec<Finding>
             sev,
             format!(
                 "日期范围“{whole}”起止颠倒：结束日期{}早于开始日期{}",
-                fmt_tok(&scan::DateTok { span, year: by, month: bm, day: bd, iso: false }),
+                fmt_tok(&scan::DateTok {
+                    span,
+                    year: by,
+                    month: bm,
+                    day: bd,
+                    iso: false
+                }),
                 fmt_tok(a)
             ),
             span,
@@ -192,8 +234,10 @@ fn year_ranges(ctx: &Ctx, pi: usize, out: &mut Vec<Finding>) {
         if scan::char_before(pt, all.start()).is_some_and(|ch| scan::digit_value(ch).is_some()) {
             continue;
         }
-        let (Some(ya), Some(yb)) = (scan::parse_arabic(a.as_str()), scan::parse_arabic(b.as_str()))
-        else {
+        let (Some(ya), Some(yb)) = (
+            scan::parse_arabic(a.as_str()),
+            scan::parse_arabic(b.as_str()),
+        ) else {
             continue;
         };
         let span = Span::new(p.start + all.start(), p.start + all.end());
@@ -227,9 +271,18 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     }
     // Multi-year reviews (`十四五`时期, `五年来`) date earlier years on purpose.
-    let multi_year = ["五年", "十三五", "十四五", "十五五", "年来", "时期", "历年", "届内"]
-        .iter()
-        .any(|w| ctx.text.contains(w));
+    let multi_year = [
+        "五年",
+        "十三五",
+        "十四五",
+        "十五五",
+        "年来",
+        "时期",
+        "历年",
+        "届内",
+    ]
+    .iter()
+    .any(|w| ctx.text.contains(w));
     let nonempty: Vec<usize> = ctx
         .doc
         .paragraphs
@@ -260,12 +313,17 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
         // A dateline (`时间：2026-02-02 09:20`, a date alone on its line)
         // is when the text was written or posted, not when work was done.
         let pt_trim = pt.trim();
-        if ["时间", "日期", "来源", "发布"].iter().any(|w| pt_trim.starts_with(w)) {
+        if ["时间", "日期", "来源", "发布"]
+            .iter()
+            .any(|w| pt_trim.starts_with(w))
+        {
             continue;
         }
         let toks = &ctx.dates[pi];
         for (ti, t) in toks.iter().enumerate() {
-            let (Some(y), Some(m)) = (t.year, t.month) else { continue };
+            let (Some(y), Some(m)) = (t.year, t.month) else {
+                continue;
+            };
             if y == year || !(1900..=2100).contains(&y) || t.iso {
                 continue;
             }
@@ -273,7 +331,10 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
                 continue;
             }
             let rest_of_line = pt_trim.replace(ctx.slice(t.span), "");
-            if !rest_of_line.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+            if !rest_of_line
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            {
                 continue;
             }
             // Part of a range: a span of years is deliberate.
@@ -331,19 +392,28 @@ mod tests {
     fn impossible_and_ranges() {
         let cases: &[(&str, &[(&str, &str)])] = &[
             ("2月30日举办培训。", &[("impossible_date", "2月30日")]),
-            ("2023年2月29日举办。", &[("impossible_date", "2023年2月29日")]),
+            (
+                "2023年2月29日举办。",
+                &[("impossible_date", "2023年2月29日")],
+            ),
             ("2024年2月29日举办。", &[]),
             ("2024年13月召开。", &[("impossible_date", "2024年13月")]),
             ("4月31日召开。", &[("impossible_date", "4月31日")]),
             ("于3月32日召开。", &[("impossible_date", "3月32日")]),
             ("历时32日，", &[]),
-            ("11月5日至3月2日开展活动", &[("backwards_range", "11月5日至3月2日")]),
+            (
+                "11月5日至3月2日开展活动",
+                &[("backwards_range", "11月5日至3月2日")],
+            ),
             ("11月至次年3月开展活动", &[]),
             ("2024-2024年规划", &[("degenerate_range", "2024-2024年")]),
             ("2025-2023年规划", &[("backwards_range", "2025-2023年")]),
             ("2024-2025年规划", &[]),
             ("3月19日至20日召开", &[]),
-            ("3月19日至3月19日召开", &[("degenerate_range", "3月19日至3月19日")]),
+            (
+                "3月19日至3月19日召开",
+                &[("degenerate_range", "3月19日至3月19日")],
+            ),
             ("3月15日-12月15日授课", &[]),
             ("2024年1月至12月", &[]),
         ];
@@ -358,7 +428,10 @@ mod tests {
     fn outside_year() {
         let body = "一、工作回顾\n县科协全年工作扎实。\n一是抓学习。\n2023年5月12日，县科协举办科普讲座。\n二是抓宣传。\n2024年6月1日，县科协开展科普宣传。\n自2019年3月成立以来，协会发展迅速。\n三是抓队伍。\n四是抓作风。\n以上是总结。";
         let got = rules(body, Some(2024));
-        assert_eq!(got, vec![("date_outside_year", "2023年5月12日".to_string())]);
+        assert_eq!(
+            got,
+            vec![("date_outside_year", "2023年5月12日".to_string())]
+        );
         assert!(rules(body, None).is_empty());
     }
 }

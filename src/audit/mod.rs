@@ -24,19 +24,35 @@ use crate::model::{Document, Finding, Severity, Span};
 /// Every rule id with its default severity and a short Chinese name (used
 /// by the report and documented in one place).
 pub const RULES: &[(&str, Severity, &str)] = &[
-    ("placeholder_figure", Severity::Error, "数字未填写（占位符）"),
+    (
+        "placeholder_figure",
+        Severity::Error,
+        "数字未填写（占位符）",
+    ),
     ("placeholder_date", Severity::Error, "日期未填写（占位符）"),
-    ("placeholder_text", Severity::Warning, "名称未填写（占位符）"),
+    (
+        "placeholder_text",
+        Severity::Warning,
+        "名称未填写（占位符）",
+    ),
     ("impossible_date", Severity::Error, "不存在的日期"),
     ("backwards_range", Severity::Error, "起止颠倒的日期范围"),
     ("degenerate_range", Severity::Warning, "起止相同的日期范围"),
     ("date_outside_year", Severity::Warning, "日期不在报告年度内"),
     ("sum_mismatch", Severity::Error, "合计与分项之和不符"),
-    ("enumeration_mismatch", Severity::Error, "所称项数与列举项数不符"),
+    (
+        "enumeration_mismatch",
+        Severity::Error,
+        "所称项数与列举项数不符",
+    ),
     ("part_exceeds_total", Severity::Error, "“其中”部分大于总数"),
     ("percent_over_100", Severity::Error, "比例超过100%"),
     ("impossible_value", Severity::Error, "不可能的数值"),
-    ("inconsistent_figure", Severity::Warning, "同一数字前后表述不一"),
+    (
+        "inconsistent_figure",
+        Severity::Warning,
+        "同一数字前后表述不一",
+    ),
     ("copied_paragraph", Severity::Warning, "与其他报告段落雷同"),
     ("repeated_figure", Severity::Info, "与其他报告数字完全相同"),
 ];
@@ -71,7 +87,9 @@ impl Auditor {
         for f in &mut out {
             link_facts(doc, f);
         }
-        out.sort_by(|a, b| (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule)));
+        out.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
+        });
         out.dedup_by(|a, b| a.rule == b.rule && a.span == b.span);
         out
     }
@@ -161,10 +179,7 @@ impl<'a> Ctx<'a> {
 
     /// The sentence span holding byte `pos` (or the paragraph's).
     pub fn sentence_of(&self, pos: usize) -> Span {
-        let i = self
-            .doc
-            .sentences
-            .partition_point(|s| s.span.end <= pos);
+        let i = self.doc.sentences.partition_point(|s| s.span.end <= pos);
         match self.doc.sentences.get(i) {
             Some(s) if s.span.start <= pos => s.span,
             _ => self

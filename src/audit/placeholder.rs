@@ -19,10 +19,58 @@ static MARKS_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Measure words and units after a hidden figure (`XX人`, `xx场次`).
 const FIGURE_UNITS: &[&str] = &[
-    "人次", "场次", "万元", "亿元", "余", "多", "万", "亿", "个", "人", "名", "次", "场", "期",
-    "项", "件", "份", "册", "本", "条", "块", "幅", "处", "所", "家", "户", "元", "篇", "节", "类",
-    "种", "批", "支", "套", "台", "张", "位", "座", "株", "亩", "吨", "岁", "%", "％", "天", "小时",
-    "公里", "米", "平方米", "课时", "届", "年度",
+    "人次",
+    "场次",
+    "万元",
+    "亿元",
+    "余",
+    "多",
+    "万",
+    "亿",
+    "个",
+    "人",
+    "名",
+    "次",
+    "场",
+    "期",
+    "项",
+    "件",
+    "份",
+    "册",
+    "本",
+    "条",
+    "块",
+    "幅",
+    "处",
+    "所",
+    "家",
+    "户",
+    "元",
+    "篇",
+    "节",
+    "类",
+    "种",
+    "批",
+    "支",
+    "套",
+    "台",
+    "张",
+    "位",
+    "座",
+    "株",
+    "亩",
+    "吨",
+    "岁",
+    "%",
+    "％",
+    "天",
+    "小时",
+    "公里",
+    "米",
+    "平方米",
+    "课时",
+    "届",
+    "年度",
 ];
 
 fn is_ascii_letter(c: Option<char>) -> bool {
@@ -48,7 +96,9 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .filter(|c| !c.is_ascii_digit() && scan::digit_value(*c).is_none())
                 .count();
             let digits = s.chars().count() - marks;
-            if marks < 2 && !(digits > 0 && marks >= 1 && !s.ends_with(|c: char| c.is_ascii_digit())) {
+            if marks < 2
+                && !(digits > 0 && marks >= 1 && !s.ends_with(|c: char| c.is_ascii_digit()))
+            {
                 continue;
             }
             if marks == 1 && s.chars().next().is_some_and(|c| !c.is_ascii_digit()) {
@@ -83,9 +133,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             // Digits mixed with marks (`18xxxx`) hide a figure whatever
             // follows; so do marks with a unit, or marks standing alone
             // after a measure (`高xxxx，`).
-            let alone = after.is_none_or(|c| super::is_clause_mark(c) || matches!(c, '、' | '）' | ')'));
-            if unit.is_some() || digits > 0 || (alone && before.is_some_and(|b| !b.is_ascii()) && marks >= 3) {
-                let end = span.end + unit.map_or(0, |u| (after_text.len() - after1.len()) + u.len());
+            let alone =
+                after.is_none_or(|c| super::is_clause_mark(c) || matches!(c, '、' | '）' | ')'));
+            if unit.is_some()
+                || digits > 0
+                || (alone && before.is_some_and(|b| !b.is_ascii()) && marks >= 3)
+            {
+                let end =
+                    span.end + unit.map_or(0, |u| (after_text.len() - after1.len()) + u.len());
                 let full = Span::new(span.start, end);
                 out.push(finding(
                     "placeholder_figure",
@@ -146,13 +201,25 @@ mod tests {
             ("一、20xx年重点工作", &[("placeholder_date", "20xx年")]),
             ("现拟__年老科协工作计划", &[("placeholder_date", "__年")]),
             ("新增补18xxxx会员", &[("placeholder_figure", "18xxxx")]),
-            ("画廊长10xxxx，高xxxx，", &[("placeholder_figure", "10xxxx"), ("placeholder_figure", "xxxx")]),
-            ("以xx在纪念大会上的讲话为指导", &[("placeholder_text", "xx")]),
+            (
+                "画廊长10xxxx，高xxxx，",
+                &[
+                    ("placeholder_figure", "10xxxx"),
+                    ("placeholder_figure", "xxxx"),
+                ],
+            ),
+            (
+                "以xx在纪念大会上的讲话为指导",
+                &[("placeholder_text", "xx")],
+            ),
             ("某某村召开大会", &[("placeholder_text", "某某")]),
             ("202X年3月", &[("placeholder_date", "202X年")]),
             ("使用Excel和Xbox，3x4", &[]),
             ("2024年举办培训12期", &[]),
-            ("时间为xx月xx日", &[("placeholder_date", "xx月"), ("placeholder_date", "xx日")]),
+            (
+                "时间为xx月xx日",
+                &[("placeholder_date", "xx月"), ("placeholder_date", "xx日")],
+            ),
         ];
         for (text, want) in cases {
             let got = rules(text);

@@ -62,7 +62,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9e3779b97f4a7c15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
@@ -71,16 +71,16 @@ impl Rng {
     }
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
     }
     pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.next() % xs.len() as u64) as usize]
+        &xs[(self.next_u64() % xs.len() as u64) as usize]
     }
     /// `n` distinct items.
     pub fn sample<'a, T>(&mut self, xs: &'a [T], n: usize) -> Vec<&'a T> {
         let mut idx: Vec<usize> = (0..xs.len()).collect();
         for i in 0..idx.len() {
-            let j = i + (self.next() % (idx.len() - i) as u64) as usize;
+            let j = i + (self.next_u64() % (idx.len() - i) as u64) as usize;
             idx.swap(i, j);
         }
         idx.into_iter().take(n).map(|i| &xs[i]).collect()
@@ -88,20 +88,80 @@ impl Rng {
 }
 
 const TOWNS: &[&str] = &[
-    "西井镇", "东关镇", "南岭乡", "北坡镇", "石门乡", "柳林镇", "河口镇", "青山乡", "白水镇", "黄土坡乡",
-    "龙泉镇", "杏花乡", "双桥镇", "三道河乡", "红星镇", "马坊镇", "草滩乡", "高庄镇", "桃园乡", "新华镇",
-    "金沙镇", "古城乡", "永安镇", "长乐乡", "太平镇", "清泉乡", "梨园镇", "大营乡", "坪上镇", "沙河镇",
+    "西井镇",
+    "东关镇",
+    "南岭乡",
+    "北坡镇",
+    "石门乡",
+    "柳林镇",
+    "河口镇",
+    "青山乡",
+    "白水镇",
+    "黄土坡乡",
+    "龙泉镇",
+    "杏花乡",
+    "双桥镇",
+    "三道河乡",
+    "红星镇",
+    "马坊镇",
+    "草滩乡",
+    "高庄镇",
+    "桃园乡",
+    "新华镇",
+    "金沙镇",
+    "古城乡",
+    "永安镇",
+    "长乐乡",
+    "太平镇",
+    "清泉乡",
+    "梨园镇",
+    "大营乡",
+    "坪上镇",
+    "沙河镇",
 ];
 const VILLAGES: &[&str] = &[
-    "北坡村", "东骆驼村", "后贾岭村", "前进村", "王家庄村", "李家沟村", "张村", "下河村", "上庄村",
-    "红旗村", "柳树湾村", "杨家岭村", "石板村", "高家堡村", "新庄村", "赵家洼村", "冯家寨村", "南窑村",
+    "北坡村",
+    "东骆驼村",
+    "后贾岭村",
+    "前进村",
+    "王家庄村",
+    "李家沟村",
+    "张村",
+    "下河村",
+    "上庄村",
+    "红旗村",
+    "柳树湾村",
+    "杨家岭村",
+    "石板村",
+    "高家堡村",
+    "新庄村",
+    "赵家洼村",
+    "冯家寨村",
+    "南窑村",
 ];
 const TOPICS: &[&str] = &[
-    "果树修剪", "设施蔬菜种植", "肉牛养殖", "食用菌栽培", "农村电商", "病虫害防治", "中药材种植",
-    "生猪养殖", "小杂粮种植", "蜜蜂养殖", "测土配方施肥", "农机操作",
+    "果树修剪",
+    "设施蔬菜种植",
+    "肉牛养殖",
+    "食用菌栽培",
+    "农村电商",
+    "病虫害防治",
+    "中药材种植",
+    "生猪养殖",
+    "小杂粮种植",
+    "蜜蜂养殖",
+    "测土配方施肥",
+    "农机操作",
 ];
 const STAGES: &[&str] = &[
-    "宣传发动", "组织实施", "检查督导", "总结表彰", "调查摸底", "集中培训", "巩固提高", "考核验收",
+    "宣传发动",
+    "组织实施",
+    "检查督导",
+    "总结表彰",
+    "调查摸底",
+    "集中培训",
+    "巩固提高",
+    "考核验收",
 ];
 const ASPECTS: &[&str] = &[
     "抓好理论学习，提高干部队伍素质",
@@ -111,7 +171,16 @@ const ASPECTS: &[&str] = &[
     "抓好基层组织建设，发挥农技协作用",
     "抓好科技助力乡村振兴，服务产业发展",
 ];
-const PEOPLE: &[&str] = &["王建华", "李秀梅", "张国强", "刘志刚", "陈玉兰", "赵德明", "孙丽娟", "周文斌"];
+const PEOPLE: &[&str] = &[
+    "王建华",
+    "李秀梅",
+    "张国强",
+    "刘志刚",
+    "陈玉兰",
+    "赵德明",
+    "孙丽娟",
+    "周文斌",
+];
 const UNIQUE_BITS: &[&str] = &[
     "组织种植大户赴邻县现代农业园区观摩学习",
     "聘请市农科院专家开展田间地头现场指导",
@@ -162,10 +231,12 @@ impl Builder {
 
 /// Chinese numerals for small counts.
 fn cn(n: i64) -> &'static str {
-    ["零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十"]
-        .get(n as usize)
-        .copied()
-        .unwrap_or("十")
+    [
+        "零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十",
+    ]
+    .get(n as usize)
+    .copied()
+    .unwrap_or("十")
 }
 
 /// Per-document values other documents refer to (copies, repeated figures).
@@ -214,8 +285,12 @@ pub fn generate(seed: u64, n: usize) -> Corpus {
     let mut plants = Vec::new();
     for i in 0..n {
         let year = 2019 + (i % 6) as i32;
-        let town = format!("{}{}", towns[i % towns.len()], if i >= towns.len() { "二" } else { "" });
-        let doc_seed = rng.next();
+        let town = format!(
+            "{}{}",
+            towns[i % towns.len()],
+            if i >= towns.len() { "二" } else { "" }
+        );
+        let doc_seed = rng.next_u64();
         let clean = build(i, year, &town, &BTreeSet::new(), &shared, doc_seed, n);
         let planted = build(i, year, &town, &rules_for(i), &shared, doc_seed, n);
         for (rule, start, end, other) in planted.marks {
@@ -267,8 +342,16 @@ fn build(
     let women = rng.range(40, members / 2);
     let new_members = rng.range(12, 60);
     b.push(&format!("　　全镇共有会员{members}人，其中女会员"));
-    let women_shown = if on("part_exceeds_total") { members + rng.range(10, 90) } else { women };
-    b.maybe(on("part_exceeds_total"), "part_exceeds_total", &format!("{women_shown}人"));
+    let women_shown = if on("part_exceeds_total") {
+        members + rng.range(10, 90)
+    } else {
+        women
+    };
+    b.maybe(
+        on("part_exceeds_total"),
+        "part_exceeds_total",
+        &format!("{women_shown}人"),
+    );
     b.push(&format!(
         "。今年新发展会员{new_members}人，新建村级科普协会{}个。",
         rng.range(2, 6)
@@ -280,10 +363,16 @@ fn build(
     } else {
         b.push(&format!("{year}年"));
     }
-    b.push(&format!("{month_meeting}月{day_meeting}日，镇科协召开全镇科协工作会议，"));
+    b.push(&format!(
+        "{month_meeting}月{day_meeting}日，镇科协召开全镇科协工作会议，"
+    ));
     if on("placeholder_text") {
         b.push("由");
-        b.mark("placeholder_text", if i % 2 == 0 { "某某" } else { "XX" }, None);
+        b.mark(
+            "placeholder_text",
+            if i % 2 == 0 { "某某" } else { "XX" },
+            None,
+        );
         b.push("同志作工作报告。\n");
     } else {
         b.push(&format!("由科协主席{}同志作工作报告。\n", rng.pick(PEOPLE)));
@@ -307,9 +396,17 @@ fn build(
             ts[k]
         ));
     }
-    let total_shown = if on("sum_mismatch") { total + rng.range(2, 5) } else { total };
+    let total_shown = if on("sum_mismatch") {
+        total + rng.range(2, 5)
+    } else {
+        total
+    };
     b.push("全年共举办培训");
-    b.maybe(on("sum_mismatch"), "sum_mismatch", &format!("{total_shown}期"));
+    b.maybe(
+        on("sum_mismatch"),
+        "sum_mismatch",
+        &format!("{total_shown}期"),
+    );
     b.push("，");
     let materials = rng.range(1200, 5000);
     b.push("发放科普资料");
@@ -323,7 +420,11 @@ fn build(
     let (m2, d2) = (rng.range(8, 11), rng.range(1, 28));
     b.push("　　");
     if on("backwards_range") {
-        b.mark("backwards_range", &format!("{m2}月{d2}日至{m1}月{d1}日"), None);
+        b.mark(
+            "backwards_range",
+            &format!("{m2}月{d2}日至{m1}月{d1}日"),
+            None,
+        );
     } else {
         b.push(&format!("{m1}月{d1}日至{m2}月{d2}日"));
     }
@@ -333,19 +434,34 @@ fn build(
     ));
     let (m3, d3) = (rng.range(5, 10), rng.range(2, 27));
     if on("date_outside_year") {
-        b.mark("date_outside_year", &format!("{}年{m3}月{d3}日", year - 1), None);
+        b.mark(
+            "date_outside_year",
+            &format!("{}年{m3}月{d3}日", year - 1),
+            None,
+        );
     } else {
         b.push(&format!("{m3}月{d3}日"));
     }
-    b.push(&format!("，镇科协组织农技人员深入{}开展{}技术指导。\n", vs[5], ts[3]));
+    b.push(&format!(
+        "，镇科协组织农技人员深入{}开展{}技术指导。\n",
+        vs[5], ts[3]
+    ));
 
     // (三) Popularization: stages, shares.
     b.push("（三）抓好科普宣传，营造良好氛围\n");
     let n_stages = rng.range(3, 5);
     let stages = rng.sample(STAGES, n_stages as usize);
-    let stated = if on("enumeration_mismatch") { n_stages + 1 } else { n_stages };
+    let stated = if on("enumeration_mismatch") {
+        n_stages + 1
+    } else {
+        n_stages
+    };
     b.push("　　科普宣传月活动共分");
-    b.maybe(on("enumeration_mismatch"), "enumeration_mismatch", &format!("{}个阶段", cn(stated)));
+    b.maybe(
+        on("enumeration_mismatch"),
+        "enumeration_mismatch",
+        &format!("{}个阶段", cn(stated)),
+    );
     let list: Vec<&str> = stages.iter().map(|s| **s).collect();
     let last = list.len() - 1;
     b.push(&format!("：{}和{}。", list[..last].join("、"), list[last]));
@@ -353,7 +469,11 @@ fn build(
     let satisfied = rng.range(85, 99);
     b.push("全镇科普示范户覆盖率达到");
     if on("percent_over_100") {
-        b.mark("percent_over_100", &format!("{}%", 100 + rng.range(5, 60)), None);
+        b.mark(
+            "percent_over_100",
+            &format!("{}%", 100 + rng.range(5, 60)),
+            None,
+        );
     } else {
         b.push(&format!("{cover}%"));
     }
@@ -374,7 +494,11 @@ fn build(
     let open_hours = rng.range(6, 10);
     b.push(&format!("　　镇科普服务站每周开放{open_days}天，"));
     if on("impossible_value") {
-        b.mark("impossible_value", &format!("每天开放{}小时", 24 + rng.range(2, 8)), None);
+        b.mark(
+            "impossible_value",
+            &format!("每天开放{}小时", 24 + rng.range(2, 8)),
+            None,
+        );
     } else {
         b.push(&format!("每天开放{open_hours}小时"));
     }
@@ -386,7 +510,11 @@ fn build(
     };
     b.push("全年共接待群众科技咨询");
     if on("repeated_figure") {
-        b.mark("repeated_figure", &format!("{consult}人次"), Some((i + 1) % n));
+        b.mark(
+            "repeated_figure",
+            &format!("{consult}人次"),
+            Some((i + 1) % n),
+        );
     } else {
         b.push(&format!("{consult}人次"));
     }
@@ -406,7 +534,10 @@ fn build(
     b.push("　　在工作中重点抓好三个方面：");
     for (k, a) in aspects.iter().enumerate() {
         let sep = if k == 2 { "。" } else { "；" };
-        b.push(&format!("{}是{a}{sep}", cn(k as i64 + 1).replace('两', "二")));
+        b.push(&format!(
+            "{}是{a}{sep}",
+            cn(k as i64 + 1).replace('两', "二")
+        ));
     }
     b.push(&format!("镇科协制定了{year}-"));
     if on("degenerate_range") {
@@ -427,7 +558,11 @@ fn build(
         year + 1
     ));
     if on("inconsistent_figure") {
-        b.mark("inconsistent_figure", &format!("{}人", members + rng.range(15, 80)), None);
+        b.mark(
+            "inconsistent_figure",
+            &format!("{}人", members + rng.range(15, 80)),
+            None,
+        );
     } else {
         b.push(&format!("{members}人"));
     }

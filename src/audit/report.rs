@@ -132,9 +132,17 @@ impl Report {
                 message: f.message.clone(),
                 start,
                 end,
-                before: take_chars(doc.text.get(s0..f.span.start).unwrap_or(""), MAX_CONTEXT / 2, true),
+                before: take_chars(
+                    doc.text.get(s0..f.span.start).unwrap_or(""),
+                    MAX_CONTEXT / 2,
+                    true,
+                ),
                 marked: take_chars(doc.slice(f.span), MAX_CONTEXT, false),
-                after: take_chars(doc.text.get(f.span.end..s1).unwrap_or(""), MAX_CONTEXT / 2, false),
+                after: take_chars(
+                    doc.text.get(f.span.end..s1).unwrap_or(""),
+                    MAX_CONTEXT / 2,
+                    false,
+                ),
                 others: Vec::new(),
             });
         }
@@ -195,7 +203,10 @@ impl Report {
         let mut sev = [0usize; 3];
         for d in &self.docs {
             for it in &d.items {
-                let key = RULES.iter().find(|r| r.0 == it.rule).map_or("other", |r| r.0);
+                let key = RULES
+                    .iter()
+                    .find(|r| r.0 == it.rule)
+                    .map_or("other", |r| r.0);
                 *per_rule.entry(key).or_default() += 1;
                 sev[it.severity as usize] += 1;
             }
@@ -214,9 +225,9 @@ impl Report {
         h.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n");
         h.push_str(CSS);
         h.push_str("</style></head><body>\n<h1>数字审计报告</h1>\n");
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"summary\">共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。</p>\n",
+            "<p class=\"summary\">共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。</p>",
             self.documents_seen,
             self.docs_with_items().count(),
             sev.iter().sum::<usize>(),
@@ -226,18 +237,18 @@ impl Report {
         );
         h.push_str("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n");
         for s in [Severity::Error, Severity::Warning, Severity::Info] {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"badge {0}\">{1}</span></label>\n",
+                "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"badge {0}\">{1}</span></label>",
                 sev_str(s),
                 sev_cn(s)
             );
         }
         h.push_str("</form>\n<h2>规则一览</h2>\n<table><tr><th>规则</th><th>编号</th><th>严重程度</th><th>条数</th></tr>\n");
         for (id, s, name) in RULES {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td><a href=\"#rule-{id}\">{name}</a></td><td><code>{id}</code></td><td><span class=\"badge {}\">{}</span></td><td>{}</td></tr>\n",
+                "<tr><td><a href=\"#rule-{id}\">{name}</a></td><td><code>{id}</code></td><td><span class=\"badge {}\">{}</span></td><td>{}</td></tr>",
                 sev_str(*s),
                 sev_cn(*s),
                 per_rule.get(id).copied().unwrap_or(0)
@@ -405,7 +416,11 @@ fn item_md(m: &mut String, it: &Item, doc: Option<&DocEntry>) {
         md(&it.after)
     );
     if !it.others.is_empty() {
-        let others: Vec<String> = it.others.iter().map(|o| format!("`{}`", md_code(o))).collect();
+        let others: Vec<String> = it
+            .others
+            .iter()
+            .map(|o| format!("`{}`", md_code(o)))
+            .collect();
         let _ = writeln!(m, "  涉及文档：{}", others.join("、"));
     }
 }

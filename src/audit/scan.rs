@@ -290,15 +290,9 @@ pub fn dates(text: &str, base: usize) -> Vec<DateTok> {
         if before.is_some_and(|b| digit_value(b).is_some() || b == '第') {
             continue;
         }
-        let year = c
-            .name("y")
-            .or(c.name("y2"))
-            .and_then(|m| num_i(m.as_str()));
+        let year = c.name("y").or(c.name("y2")).and_then(|m| num_i(m.as_str()));
         let month = c.name("m").and_then(|m| num_i(m.as_str()));
-        let day = c
-            .name("d")
-            .or(c.name("d2"))
-            .and_then(|m| num_i(m.as_str()));
+        let day = c.name("d").or(c.name("d2")).and_then(|m| num_i(m.as_str()));
         // `十月` parses; `一月` is fine; a bare Chinese `一日` is mostly "one day".
         if year.is_none() && month.is_none() {
             if let Some(d2) = c.name("d2") {
@@ -335,8 +329,7 @@ pub fn range_connector(s: &str) -> Option<usize> {
     let t = s.trim_start_matches([' ', '\u{3000}']);
     let skipped = s.len() - t.len();
     for c in ["——", "—", "－", "-", "–", "~", "～", "至", "到"] {
-        if t.starts_with(c) {
-            let rest = &t[c.len()..];
+        if let Some(rest) = t.strip_prefix(c) {
             let rest_t = rest.trim_start_matches([' ', '\u{3000}']);
             return Some(skipped + c.len() + (rest.len() - rest_t.len()));
         }
@@ -365,7 +358,10 @@ mod tests {
 
     #[test]
     fn figures_found() {
-        let f = figures("共举办培训12期，培训农民1500余人次，资金3.5万元，第二名，覆盖率98％", 0);
+        let f = figures(
+            "共举办培训12期，培训农民1500余人次，资金3.5万元，第二名，覆盖率98％",
+            0,
+        );
         let got: Vec<(f64, &str)> = f.iter().map(|f| (f.value, f.unit.as_str())).collect();
         assert_eq!(
             got,
@@ -376,7 +372,10 @@ mod tests {
 
     #[test]
     fn dates_found() {
-        let d = dates("2024年2月30日举行，3月19日至20日，二〇二四年十三月，2024-02-30", 0);
+        let d = dates(
+            "2024年2月30日举行，3月19日至20日，二〇二四年十三月，2024-02-30",
+            0,
+        );
         assert_eq!(d[0].year, Some(2024));
         assert_eq!(d[0].month, Some(2));
         assert_eq!(d[0].day, Some(30));

@@ -23,8 +23,8 @@ const GONG_WORDS: &str = "同建享产青识赢治商育性用担筑谋创进荣
 /// Words before a figure that make it a comparison or a rate, not an amount
 /// that a total sums.
 const NOT_PART: &[&str] = &[
-    "比", "较", "同比", "增加", "增长", "减少", "下降", "提高", "上升", "超出", "每", "平均", "人均",
-    "户均", "占", "约占",
+    "比", "较", "同比", "增加", "增长", "减少", "下降", "提高", "上升", "超出", "每", "平均",
+    "人均", "户均", "占", "约占",
 ];
 
 fn is_total_unit(u: &str) -> bool {
@@ -68,12 +68,14 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Measure words whose counted noun follows them (`8个团组`, `134个示范社区`).
-const NOUN_AFTER: &[&str] = &["个", "家", "项", "所", "座", "批", "类", "种", "支", "套", "台", "张", "处", "块"];
+const NOUN_AFTER: &[&str] = &[
+    "个", "家", "项", "所", "座", "批", "类", "种", "支", "套", "台", "张", "处", "块",
+];
 
 /// Words dropped from the end of a lead before taking what is counted.
 const LEAD_FILLER: &[&str] = &[
-    "共计", "合计", "总计", "累计", "总共", "一共", "共有", "达到", "共", "达", "为", "了", "计", "约", "近",
-    "有", "超过", "逾",
+    "共计", "合计", "总计", "累计", "总共", "一共", "共有", "达到", "共", "达", "为", "了", "计",
+    "约", "近", "有", "超过", "逾",
 ];
 
 /// Chars that end a noun phrase after a measure word (`105个机构和…`).
@@ -174,13 +176,17 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
                 && shares(&p.topic, &t.topic)
                 && (p.f.span.end <= t.f.span.start || {
                     let between = ctx.text.get(t.f.span.end..p.f.span.start).unwrap_or("");
-                    ["：", ":", "包括", "分别"].iter().any(|w| between.contains(w))
+                    ["：", ":", "包括", "分别"]
+                        .iter()
+                        .any(|w| between.contains(w))
                 })
         };
         let mut parts: Vec<&Fig> = figs.iter().filter(|p| p.pi == t.pi).filter(same).collect();
         if parts.len() < 2 {
             // The section the total's paragraph sits in, when it is short.
-            let Some(si) = ctx.doc.paragraphs[t.pi].section else { continue };
+            let Some(si) = ctx.doc.paragraphs[t.pi].section else {
+                continue;
+            };
             let ext = ctx.doc.sections[si].extent;
             let n_paras = ctx
                 .doc
@@ -209,7 +215,11 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
             .map(|p| ctx.slice(p.f.span))
             .collect::<Vec<_>>()
             .join("、");
-        let sev = if sum > t.f.value { Severity::Error } else { Severity::Warning };
+        let sev = if sum > t.f.value {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         out.push(finding(
             "sum_mismatch",
             sev,
@@ -236,8 +246,18 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
             let sent = ctx.sentence_of(at);
             // `其中` opening a sentence refers to the sentence before.
             let mut from = sent.start;
-            if ctx.text.get(sent.start..at).is_some_and(|s| s.trim().is_empty()) {
-                if let Some(prev) = ctx.doc.sentences.iter().rev().find(|s| s.span.end <= sent.start) {
+            if ctx
+                .text
+                .get(sent.start..at)
+                .is_some_and(|s| s.trim().is_empty())
+            {
+                if let Some(prev) = ctx
+                    .doc
+                    .sentences
+                    .iter()
+                    .rev()
+                    .find(|s| s.span.end <= sent.start)
+                {
                     if prev.span.start >= p.span.start {
                         from = prev.span.start;
                     }
@@ -262,7 +282,10 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     .map_or(rest.len(), |(j, _)| j);
                 (at + "其中".len() + stop).min(sent.end)
             };
-            for part in figs.iter().filter(|f| f.span.start > at && f.span.end <= end) {
+            for part in figs
+                .iter()
+                .filter(|f| f.span.start > at && f.span.end <= end)
+            {
                 if !is_total_unit(&part.unit) {
                     continue;
                 }
@@ -273,7 +296,8 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 // The total counting the same thing; failing that, the only
                 // figure of that unit before `其中`.
                 let po = obj(ctx, pi, part);
-                let same_unit: Vec<&&Figure> = totals.iter().filter(|t| t.unit == part.unit).collect();
+                let same_unit: Vec<&&Figure> =
+                    totals.iter().filter(|t| t.unit == part.unit).collect();
                 let Some(total) = same_unit
                     .iter()
                     .rev()
@@ -290,7 +314,9 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     Approx::Exact | Approx::AtMost | Approx::LessThan => total.value,
                     _ => total.value * 1.5,
                 };
-                if part.value > limit && !(part.approx == Approx::MoreThan && part.value <= total.value) {
+                if part.value > limit
+                    && !(part.approx == Approx::MoreThan && part.value <= total.value)
+                {
                     out.push(finding(
                         "part_exceeds_total",
                         Severity::Error,
@@ -390,7 +416,10 @@ fn inline_items(s: &str) -> Option<usize> {
                 if k == kind && v == next {
                     // A marker must start a clause, not sit inside a word.
                     let prev = s[..i].chars().next_back();
-                    if prev.is_none_or(|p| super::is_clause_mark(p) || matches!(p, '、' | ' ' | '\u{3000}' | '）' | ')')) {
+                    if prev.is_none_or(|p| {
+                        super::is_clause_mark(p)
+                            || matches!(p, '、' | ' ' | '\u{3000}' | '）' | ')')
+                    }) {
                         next += 1;
                     }
                 }
@@ -421,7 +450,11 @@ fn list_items(s: &str) -> Option<(usize, usize)> {
 /// Subsections directly under the section whose heading is paragraph `pi`.
 fn child_sections(ctx: &Ctx, pi: usize) -> Option<usize> {
     let p = ctx.doc.paragraphs[pi].span;
-    let s = ctx.doc.sections.iter().find(|s| s.heading.start == p.start)?;
+    let s = ctx
+        .doc
+        .sections
+        .iter()
+        .find(|s| s.heading.start == p.start)?;
     let inner: Vec<_> = ctx
         .doc
         .sections
@@ -438,7 +471,9 @@ fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (pi, p) in paras.iter().enumerate() {
         let pt = p.span.slice(ctx.text);
         for c in STATED_RE.captures_iter(pt) {
-            let (Some(all), Some(n)) = (c.get(0), c.name("n")) else { continue };
+            let (Some(all), Some(n)) = (c.get(0), c.name("n")) else {
+                continue;
+            };
             let Some(stated) = scan::parse_number(n.as_str()).map(|v| v as usize) else {
                 continue;
             };
@@ -490,7 +525,9 @@ fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
             } else {
                 None
             };
-            let Some(((lo, hi), open)) = found else { continue };
+            let Some(((lo, hi), open)) = found else {
+                continue;
+            };
             // An open list (`…等14个方面`) may name fewer than it counts.
             if (lo..=hi).contains(&stated) || (open && hi < stated) {
                 continue;

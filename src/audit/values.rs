@@ -12,15 +12,56 @@ use crate::model::{Approx, Finding, Severity, Span};
 
 /// Words that make a percentage a share of a whole (cannot pass 100%).
 const SHARE: &[&str] = &[
-    "占", "比例", "比重", "覆盖率", "普及率", "入学率", "合格率", "达标率", "满意度", "满意率",
-    "知晓率", "参与率", "通过率", "及格率", "出勤率", "参保率", "到位率", "覆盖面", "受益面",
-    "知晓度", "参与度", "入会率", "建会率", "优良率", "就业率", "使用率", "上网率", "普及面",
+    "占",
+    "比例",
+    "比重",
+    "覆盖率",
+    "普及率",
+    "入学率",
+    "合格率",
+    "达标率",
+    "满意度",
+    "满意率",
+    "知晓率",
+    "参与率",
+    "通过率",
+    "及格率",
+    "出勤率",
+    "参保率",
+    "到位率",
+    "覆盖面",
+    "受益面",
+    "知晓度",
+    "参与度",
+    "入会率",
+    "建会率",
+    "优良率",
+    "就业率",
+    "使用率",
+    "上网率",
+    "普及面",
 ];
 
 /// Words that make a percentage a change or a ratio to a target (may pass 100%).
 const CHANGE: &[&str] = &[
-    "增", "长", "提高", "提升", "上升", "超", "翻", "完成", "高于", "比", "较", "同比", "环比", "去年",
-    "上年", "同期", "倍", "达到了原",
+    "增",
+    "长",
+    "提高",
+    "提升",
+    "上升",
+    "超",
+    "翻",
+    "完成",
+    "高于",
+    "比",
+    "较",
+    "同比",
+    "环比",
+    "去年",
+    "上年",
+    "同期",
+    "倍",
+    "达到了原",
 ];
 
 /// Words of a fall: a fall over 100% is impossible.
@@ -44,7 +85,8 @@ fn percents(ctx: &Ctx, out: &mut Vec<Finding>) {
             let l_start = ctx.clause_start(pi, f.span.start);
             let lead = ctx.text.get(l_start..f.span.start).unwrap_or("");
             let after = ctx.text.get(f.span.end..).unwrap_or("");
-            if f.unit == "岁" && f.value > 120.0 && !lead.contains('树') && !lead.contains('古') {
+            if f.unit == "岁" && f.value > 120.0 && !lead.contains('树') && !lead.contains('古')
+            {
                 out.push(finding(
                     "impossible_value",
                     Severity::Error,
@@ -57,14 +99,14 @@ fn percents(ctx: &Ctx, out: &mut Vec<Finding>) {
             if f.unit != "%" || f.value <= 100.0 {
                 continue;
             }
-            if FALL.iter().any(|w| lead.ends_with(w) || lead.contains(w) && !lead.contains("增")) {
+            if FALL
+                .iter()
+                .any(|w| lead.ends_with(w) || lead.contains(w) && !lead.contains("增"))
+            {
                 out.push(finding(
                     "impossible_value",
                     Severity::Error,
-                    format!(
-                        "降幅“{}”不可能：减少不会超过100%",
-                        ctx.slice(f.span)
-                    ),
+                    format!("降幅“{}”不可能：减少不会超过100%", ctx.slice(f.span)),
                     f.span,
                     vec![],
                 ));
@@ -102,7 +144,9 @@ fn per_period(ctx: &Ctx, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let Some(v) = scan::parse_number(n.as_str()) else { continue };
+            let Some(v) = scan::parse_number(n.as_str()) else {
+                continue;
+            };
             let unit = unit.as_str().trim_start_matches('个');
             let max = match (per.as_str(), unit) {
                 ("每天" | "每日" | "日均" | "一天" | "全天", "小时") => 24.0,
@@ -136,19 +180,51 @@ fn per_period(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 /// Scope words that make a figure an aggregate of the whole report.
 const SCOPE: &[&str] = &[
-    "全年", "全县", "全镇", "全乡", "全区", "全市", "全街", "全体", "累计", "共", "总计", "合计", "总数",
-    "现有", "目前", "已有",
+    "全年", "全县", "全镇", "全乡", "全区", "全市", "全街", "全体", "累计", "共", "总计", "合计",
+    "总数", "现有", "目前", "已有",
 ];
 
 /// Filler removed from a figure's lead to get what it counts.
 const FILLER: &[&str] = &[
-    "共有", "现有", "已有", "目前", "共计", "总计", "合计", "累计", "一共", "总共", "总数", "达到",
-    "先后", "共", "达", "为", "了", "约", "近", "计", "有", "已", "现", "超过", "并", "还", "同时",
-    "此外", "另外", "其中", "全年", "今年", "本年度",
+    "共有",
+    "现有",
+    "已有",
+    "目前",
+    "共计",
+    "总计",
+    "合计",
+    "累计",
+    "一共",
+    "总共",
+    "总数",
+    "达到",
+    "先后",
+    "共",
+    "达",
+    "为",
+    "了",
+    "约",
+    "近",
+    "计",
+    "有",
+    "已",
+    "现",
+    "超过",
+    "并",
+    "还",
+    "同时",
+    "此外",
+    "另外",
+    "其中",
+    "全年",
+    "今年",
+    "本年度",
 ];
 
 /// Words that make two different values expected (comparisons, rates).
-const NOT_SAME: &[&str] = &["比", "较", "增", "减", "同比", "上年", "去年", "每", "人均", "平均", "占", "分别"];
+const NOT_SAME: &[&str] = &[
+    "比", "较", "增", "减", "同比", "上年", "去年", "每", "人均", "平均", "占", "分别",
+];
 
 fn key_of(lead: &str, f: &Figure) -> Option<String> {
     if !SCOPE.iter().any(|w| lead.contains(w)) || NOT_SAME.iter().any(|w| lead.contains(w)) {
@@ -161,7 +237,11 @@ fn key_of(lead: &str, f: &Figure) -> Option<String> {
     for w in FILLER {
         k = k.replace(w, "");
     }
-    if k.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count() < 2 {
+    if k.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+        < 2
+    {
         return None;
     }
     Some(format!("{k}|{}", f.unit))
@@ -233,7 +313,10 @@ mod tests {
             ("超额完成任务，完成率达到120%。", &[]),
             ("群众满意度达98%。", &[]),
             ("发生率下降120%。", &[("impossible_value", "120%")]),
-            ("服务站每天开放26小时。", &[("impossible_value", "每天开放26小时")]),
+            (
+                "服务站每天开放26小时。",
+                &[("impossible_value", "每天开放26小时")],
+            ),
             ("服务站每周开放5天。", &[]),
             ("每周开放9天。", &[("impossible_value", "每周开放9天")]),
             ("有150岁老人。", &[("impossible_value", "150岁")]),
@@ -242,11 +325,11 @@ mod tests {
                 &[("inconsistent_figure", "380人")],
             ),
             ("全镇共有会员350人。\n二、工作\n全镇现有会员350人。", &[]),
+            ("2023年全镇共有会员350人。\n2024年全镇共有会员380人。", &[]),
             (
-                "2023年全镇共有会员350人。\n2024年全镇共有会员380人。",
-                &[],
+                "全镇共有会员350人，比上年增加30人。全镇共有会员380人，",
+                &[("inconsistent_figure", "380人")],
             ),
-            ("全镇共有会员350人，比上年增加30人。全镇共有会员380人，", &[("inconsistent_figure", "380人")]),
         ];
         for (text, want) in cases {
             let got = rules(text);
