@@ -118,6 +118,9 @@ pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
     vec![chars[chars.len() - 2..].iter().collect()]
 }
 
+/// Head nouns of a total that sums whatever is listed (`合计开展活动9次`).
+const GENERIC_HEADS: &[&str] = &["活动", "工作", "事项", "项目"];
+
 fn shares(a: &[String], b: &[String]) -> bool {
     a.iter().any(|x| b.contains(x))
 }
@@ -173,7 +176,8 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
             p.part_ok
                 && !std::ptr::eq(p.f, t.f)
                 && p.f.unit == t.f.unit
-                && shares(&p.topic, &t.topic)
+                && (shares(&p.topic, &t.topic)
+                    || t.topic.iter().any(|h| GENERIC_HEADS.contains(&h.as_str())))
                 && (p.f.span.end <= t.f.span.start || {
                     let between = ctx.text.get(t.f.span.end..p.f.span.start).unwrap_or("");
                     ["：", ":", "包括", "分别"]
@@ -272,7 +276,9 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
             // 高速公路2600公里` lists a sibling after the comma), or to the
             // end of the sentence after `其中：`.
             let rest = &pt[i + "其中".len()..];
-            let end = if rest.starts_with(['：', ':']) {
+            let breakdown = rest.starts_with(['：', ':']);
+            let mut sums: Vec<(&Figure, f64, Vec<Span>)> = Vec::new();
+            let end = if breakdown {
                 sent.end
             } else {
                 let stop = rest
@@ -302,7 +308,7 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     .iter()
                     .rev()
                     .find(|t| shares(&obj(ctx, pi, t), &po))
-                    .or(if same_unit.len() == 1 && po.is_empty() {
+                    .or(if same_unit.len() == 1 && (po.is_empty() || breakdown) {
                         same_unit.first()
                     } else {
                         None
@@ -310,6 +316,15 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 else {
                     continue;
                 };
+                if part.approx == Approx::Exact {
+                    match sums.iter_mut().find(|(t, _, _)| std::ptr::eq(*t, **total)) {
+                        Some(e) => {
+                            e.1 += part.value;
+                            e.2.push(part.span);
+                        }
+                        None => sums.push((total, part.value, vec![part.span])),
+                    }
+                }
                 let limit = match total.approx {
                     Approx::Exact | Approx::AtMost | Approx::LessThan => total.value,
                     _ => total.value * 1.5,
@@ -331,6 +346,31 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                         ),
                         part.span,
                         vec![total.span],
+                    ));
+                }
+            }
+            // `其中：` lists a breakdown: its parts together may not pass the total.
+            if breakdown {
+                for (total, sum, spans) in sums {
+                    if spans.len() < 2 || total.approx != Approx::Exact || sum <= total.value {
+                        continue;
+                    }
+                    if out.iter().any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span)) {
+                        continue;
+                    }
+                    out.push(finding(
+                        "part_exceeds_total",
+                        Severity::Error,
+                        format!(
+                            "“其中”所列各部分之和{}{}大于总数“{}”（{}{}）",
+                            num(sum),
+                            total.unit,
+                            ctx.slice(total.span),
+                            num(total.value),
+                            total.unit
+                        ),
+                        Span::new(spans[0].start, spans[spans.len() - 1].end),
+                        std::iter::once(total.span).chain(spans).collect(),
                     ));
                 }
             }
@@ -622,6 +662,24 @@ mod tests {
             ),
             ("全镇共有会员350人，其中女会员420人。", &[("part_exceeds_total", "420人")]),
             ("全镇共有会员350人，其中女会员120人。", &[]),
+            (
+                "本年度共接待来访群众86人次。其中：1月接待20人次，2月接待30人次，3月接待40人次。",
+                &[("part_exceeds_total", "20人次，2月接待30人次，3月接待40人次")],
+            ),
+            (
+                "本年度共接待来访群众90人次。其中：1月接待20人次，2月接待30人次，3月接待40人次。",
+                &[],
+            ),
+            ("新增铁路里程639公里、其中高铁370公里，新增高速公路2600公里。", &[]),
+            (
+                "本会共组织8个团组出访15个国家，邀请6个外国团组来华访问，接待61个团组。",
+                &[],
+            ),
+            (
+                "累计培育创新型企业1714家、专精特新企业814家、“小巨人”企业45家。",
+                &[],
+            ),
+            ("开展“科技之春”宣传活动3次、科普讲座5次，合计开展活动9次。", &[("sum_mismatch", "9次")]),
             ("共培训1200人次，其中农民800人。", &[]),
             (
                 "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高、表彰奖励。",
