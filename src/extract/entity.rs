@@ -132,6 +132,9 @@ struct Mention {
     head: u32,
     /// Matched through a short name (a whole word).
     short: bool,
+    /// A two-character full name starting with a function word (`和县` in
+    /// `市和县科协`): resolved only with a parent named.
+    weak: bool,
     /// Inside the title or the first lines.
     early: bool,
     /// In a sentence about a visit elsewhere (`赴…考察`).
@@ -242,6 +245,8 @@ const NOT_VILLAGE: &[&str] = &[
 /// Characters that never occur in a village name.
 const VILLAGE_STOP_CHARS: &str =
     "的在和与及对为了是把被向从于至赴到将等各全该本每个此其这那进驻入村乡镇县市区、，。年月日";
+/// First characters that make a two-character full name suspect.
+const WEAK_FIRST: &str = "和与及在对为向从到的了把被将等各全该本每此其这那";
 /// Sentences with these words are about visits elsewhere.
 const VISIT_WORDS: &[&str] = &[
     "赴",
@@ -552,10 +557,12 @@ impl EntityExtractor {
                 if len == 2 && !words.is_word(start, end) {
                     continue;
                 }
+                let weak = len == 2 && WEAK_FIRST.contains(chars[j + 1 - len].1);
                 found.push(Mention {
                     span: Span::new(start, end),
                     head,
                     short: false,
+                    weak,
                     early: start < early_end,
                     visit: false,
                 });
@@ -580,6 +587,7 @@ impl EntityExtractor {
                 span: *w,
                 head,
                 short: true,
+                weak: false,
                 early: w.start < early_end,
                 visit: false,
             });
@@ -624,7 +632,7 @@ impl EntityExtractor {
             if lv == Level::Township {
                 continue;
             }
-            if m.short && lv != Level::Province {
+            if (m.short && lv != Level::Province) || m.weak {
                 continue;
             }
             out[i] = Some(u);
@@ -746,12 +754,15 @@ impl EntityExtractor {
         }
         // Longest first, no overlaps.
         found.sort_by_key(|(s, _)| (std::cmp::Reverse(s.len()), s.start));
-        let mut taken: Vec<Span> = Vec::new();
+        let mut taken: Vec<(Span, &OrgSuffix)> = Vec::new();
         for (span, org) in found {
-            if taken.iter().any(|t| t.overlaps(&span)) {
+            if taken.iter().any(|t| t.0.overlaps(&span)) {
                 continue;
             }
-            taken.push(span);
+            taken.push((span, org));
+        }
+        taken.sort_by_key(|t| t.0.start);
+        for (span, org) in taken {
             out.push(Fact::new(
                 span,
                 FactData::Org(OrgFact {
@@ -815,7 +826,19 @@ impl EntityExtractor {
                 break;
             };
             if LEVEL_CHARS.contains(&c) {
-                // A bare level character (`县科协`, `全县科协` → `县科协`).
+                // A bare level character (`县科协`, `全县科协` → `县科协`),
+                // not the end of a word (`城乡学校`).
+                let at = p - c.len_utf8();
+                let prev = text.get(..at).and_then(|b| b.chars().next_back());
+                if !words.starts_at(text, at) && !prev.is_some_and(|c| "我全本各该".contains(c))
+                {
+                    break;
+                }
+                // Two plain words after a bare level are mostly a clause
+                // (`县实现特殊教育学校`), not a department name.
+                if pending_words > 1 {
+                    break;
+                }
                 p -= c.len_utf8();
                 anchored_at = Some(p);
                 break;
@@ -847,7 +870,13 @@ impl EntityExtractor {
     }
 
     /// Villages: `…村` after a 2–3 character name that is a word of its own.
-    fn find_villages(&self, text: &str, words: &Words<'_>, out: &mut Vec<Fact>) {
+    fn find_villages(
+        &self,
+        text: &str,
+        words: &Words<'_>,
+        place_ends: &HashSet<usize>,
+        out: &mut Vec<Fact>,
+    ) {
         for (i, _) in text.match_indices('村') {
             let end = i + '村'.len_utf8();
             // `村民`, `村委` …: `村` must end a word.
@@ -880,6 +909,21 @@ impl EntityExtractor {
             }
             // The whole `XX村` must not be part of a longer word.
             if !words.starts_at(text, s) {
+                continue;
+            }
+            // Names only where a place is expected: after a township or
+            // county name (`西井镇北坡村`), in a list of villages
+            // (`北坡村、五十亩村`), or after a word of going or being there.
+            let prev = text[..s].chars().next_back();
+            let next = text[end..].chars().next();
+            let after_place = place_ends.contains(&s);
+            let in_list = prev == Some('、') || next == Some('、');
+            let after_verb = [
+                "在", "到", "赴", "驻", "对", "走进", "来到", "深入", "帮扶", "包联",
+            ]
+            .iter()
+            .any(|w| text[..s].ends_with(w));
+            if !(after_place || in_list || after_verb) {
                 continue;
             }
             out.push(Fact::new(
@@ -1190,7 +1234,247 @@ impl Extractor for EntityExtractor {
                 }),
             ));
         }
-        self.find_villages(text, &words, out);
-        self.find_orgs(text, &words, &mentions, out);
+        let place_ends: HashSet<usize> = mentions.iter().map(|m| m.span.end).collect();
+        self.find_villages(text, &words, &place_ends, out);
+        // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
+        let anchors: Vec<Mention> = mentions
+            .iter()
+            .zip(&resolved)
+            .filter(|(m, u)| !m.short || u.is_some())
+            .map(|(m, _)| m.clone())
+            .collect();
+        self.find_orgs(text, &words, &anchors, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+    use std::sync::LazyLock;
+
+    static EX: LazyLock<EntityExtractor> =
+        LazyLock::new(|| EntityExtractor::new(&DataDir::embedded_only()).expect("data"));
+    static SEG: LazyLock<ChineseWordSegmenter> =
+        LazyLock::new(|| ChineseWordSegmenter::new(&DataDir::embedded_only()).expect("jieba"));
+
+    /// Facts and region of a text, through the same steps as the pipeline.
+    fn run(text: &str, title: Option<&str>) -> (Vec<Fact>, Option<Region>) {
+        let paragraphs = segment::paragraphs(text, &[]);
+        let sentences = segment::sentences(text, &paragraphs);
+        let mut words = Vec::new();
+        for s in &sentences {
+            SEG.segment_into(s.span.slice(text), s.span.start, &mut words);
+        }
+        let ctx = ExtractContext {
+            text,
+            paragraphs: &paragraphs,
+            sentences: &sentences,
+            sections: &[],
+            words: &words,
+            year: None,
+            year_inferred: false,
+        };
+        let mut out = Vec::new();
+        EX.extract(&ctx, &mut out);
+        (out, EX.region(&ctx, title))
+    }
+
+    fn code(text: &str) -> Option<String> {
+        run(text, None).1.and_then(|r| r.code)
+    }
+
+    #[test]
+    fn region_cases() {
+        let cases: &[(&str, Option<&str>)] = &[
+            // Full chain in the title.
+            ("山西省长治市沁县科协2024年工作总结\n　　一年来，我县科协在县委的领导下开展工作。", Some("140430")),
+            // A county named only as a visit is not the document's own.
+            (
+                "　　县科协在县委、县政府的领导下开展工作。\n　　5月，组织人员赴武乡县科协进行外出对标学习。全县科技工作者积极参与。",
+                None,
+            ),
+            // Ambiguous full name alone (北京/长春 朝阳区) → nothing …
+            ("朝阳区科协工作总结\n　　我区科协全年开展科普活动。", None),
+            // … resolved by its prefecture/province.
+            ("北京市朝阳区科协工作总结\n　　我区科协全年开展科普活动。", Some("110105")),
+            // Ambiguous short name alone → nothing; with its province → resolved.
+            ("鼓楼科协工作总结\n　　全区科协工作。", None),
+            // Former names resolve to the current successor's code.
+            ("蓟县科协工作总结\n　　全县科普工作取得成绩。", Some("120119")),
+            ("闸北区科协工作总结\n　　全区科普工作取得成绩。", Some("310106")),
+            // Autonomous county written short+县.
+            ("长阳县科协工作总结\n　　全县科普工作。", Some("420528")),
+            // A township inside its named county, for a township document.
+            ("黎城县西井镇科协工作总结\n　　全镇科普工作取得成绩。", Some("140426103")),
+            // The same township in a county document: the county.
+            ("黎城县科协工作总结\n　　全县在西井镇开展科普活动。", Some("140426")),
+            // A nationally ambiguous township alone → nothing.
+            ("城关镇科协工作总结\n　　全镇科普工作取得成绩。", None),
+            // A provincial report: the province, not the cities it lists.
+            (
+                "2026年山西省政府工作报告\n　　全省经济稳中有进。太原市、大同市、长治市加快转型。全省人民团结奋斗。",
+                Some("140000"),
+            ),
+            // An autonomous region speaks of 全区.
+            ("西藏自治区政府工作报告\n　　林芝市嘎拉村村民来信，全区上下深受鼓舞。全区经济增长。", Some("540000")),
+            // `科教兴镇` names no township.
+            ("　　实施科教兴镇战略，全镇干群科学文化水平提高。", None),
+            // Body frequency at the document's level, without a title.
+            (
+                "　　今年以来，我县科协工作取得成绩。\n　　黎城县科协组织培训。黎城县科普大集在县城举行。全县参与。",
+                Some("140426"),
+            ),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(code(text).as_deref(), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn region_fills_parents_and_takes_title() {
+        let (_, r) = run(
+            "　　全县科普工作取得成绩。",
+            Some("山西省长治市沁县科协工作总结"),
+        );
+        let r = r.expect("region from title");
+        assert_eq!(r.province.as_deref(), Some("山西省"));
+        assert_eq!(r.prefecture.as_deref(), Some("长治市"));
+        assert_eq!(r.county.as_deref(), Some("沁县"));
+        assert_eq!(r.township, None);
+        assert_eq!(r.code.as_deref(), Some("140430"));
+        // A former name reports the successor's current name with its code.
+        let (_, r) = run("蓟县科协工作总结\n　　全县科普工作。", None);
+        assert_eq!(r.and_then(|r| r.county).as_deref(), Some("蓟州区"));
+    }
+
+    fn places(text: &str) -> Vec<(String, PlaceLevel, Option<String>)> {
+        run(text, None)
+            .0
+            .into_iter()
+            .filter_map(|f| match f.data {
+                FactData::Place(p) => Some((p.name, p.level, p.code)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn orgs(text: &str) -> Vec<(String, String)> {
+        run(text, None)
+            .0
+            .into_iter()
+            .filter_map(|f| match f.data {
+                FactData::Org(o) => Some((o.name, o.category)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn place_cases() {
+        use PlaceLevel::*;
+        let p = places("山西省长治市沁县科协来到黎城县西井镇北坡村、五十亩村调研。");
+        let want = [
+            ("山西省", Province, Some("140000")),
+            ("长治市", Prefecture, Some("140400")),
+            ("沁县", County, Some("140430")),
+            ("黎城县", County, Some("140426")),
+            ("西井镇", Township, Some("140426103")),
+            ("北坡村", Village, None),
+            ("五十亩村", Village, None),
+        ];
+        for (name, level, code) in want {
+            assert!(
+                p.iter()
+                    .any(|(n, l, c)| n == name && *l == level && c.as_deref() == code),
+                "{name} missing in {p:?}"
+            );
+        }
+        // Not village names.
+        for text in [
+            "帮扶10个贫困村。",
+            "全县行政村全覆盖。",
+            "深入农村开展科普。",
+            "全村村民参加。",
+            "各村都有科普栏。",
+            "该村建成科普长廊。",
+            "组织村民学习技术。",
+        ] {
+            let v: Vec<_> = places(text)
+                .into_iter()
+                .filter(|p| p.1 == Village)
+                .collect();
+            assert!(v.is_empty(), "{text}: {v:?}");
+        }
+        // Short names need context; ambiguous ones need their parent.
+        assert!(places("武乡的小米很有名。").is_empty());
+        assert!(places("山西武乡的小米很有名。")
+            .iter()
+            .any(|p| p.0 == "武乡" && p.2.as_deref() == Some("140429")));
+        assert!(!places("朝阳区开展活动。").iter().any(|p| p.0 == "朝阳区"));
+        // A township needs its county: 城关镇 alone is everywhere.
+        assert!(!places("城关镇开展活动。").iter().any(|p| p.0 == "城关镇"));
+        // `振兴县域经济` names no 兴县; `市和县` names no 和县.
+        let p = places("振兴县域经济。省、市和县科协。");
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn org_cases() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "在县委、县政府的正确领导下",
+                &[("县委", "party"), ("县政府", "government")],
+            ),
+            ("在省、市科协的关心指导下", &[("市科协", "kexie")]),
+            (
+                "组织人员赴武乡县科协进行外出对标",
+                &[("武乡县科协", "kexie")],
+            ),
+            ("联合县教科局举办竞赛", &[("县教科局", "government")]),
+            (
+                "　　心悦社区老科协充分发挥作用",
+                &[("心悦社区老科协", "kexie")],
+            ),
+            (
+                "与黎城县太行钢铁有限公司合作",
+                &[("黎城县太行钢铁有限公司", "company")],
+            ),
+            ("经中国科协批准", &[("中国科协", "kexie")]),
+            ("街道党工委高度重视", &[("街道党工委", "party")]),
+            // Verbs and bare suffixes are not organizations.
+            ("努力完成科协的各项任务", &[]),
+            ("充分利用学校的资源", &[]),
+            ("县局长来了", &[]),
+            ("举办培训", &[]),
+        ];
+        for (text, want) in cases {
+            let got = orgs(text);
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_spans_are_surfaces(s in "\\PC{0,80}", t in "[县市区镇乡村科协委局办省长治沁黎城武乡西井北坡，。\\n ]{0,40}") {
+            for text in [s.as_str(), t.as_str(), &format!("{t}{s}")] {
+                let (facts, _) = run(text, Some(text));
+                for f in facts {
+                    proptest::prop_assert!(text.is_char_boundary(f.span.start));
+                    proptest::prop_assert!(text.is_char_boundary(f.span.end));
+                    let surface = f.span.slice(text);
+                    match &f.data {
+                        FactData::Place(p) => proptest::prop_assert_eq!(&p.name, surface),
+                        FactData::Org(o) => proptest::prop_assert_eq!(&o.name, surface),
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
 }
