@@ -2284,6 +2284,55 @@ mod tests {
         assert!(texts(&c).contains(&"Fig.1: Stock coverage dropped/transferred?"));
     }
 
+    #[test]
+    fn numbered_heading_styles_fixture_gives_sections() {
+        let bytes = fixture("docx/zh_numbered_headings_pythondocx.docx");
+        let c = read_docx(&bytes, &DocxLimits::default()).expect("docx");
+        assert_eq!(
+            texts(&c),
+            expected_lines("docx/zh_numbered_headings_pythondocx.expected")
+        );
+        assert_eq!(c.paragraphs[2].numbering_label.as_deref(), Some("一、"));
+        assert_eq!(c.paragraphs[2].style.as_deref(), Some("heading 1"));
+
+        let docs = crate::ingest::ingest_bytes(
+            "zh_numbered_headings_pythondocx.docx",
+            &bytes,
+            &crate::ingest::IngestOptions::default(),
+        )
+        .expect("ingest");
+        assert_eq!(docs.len(), 1);
+        let doc = &docs[0];
+        assert_eq!(doc.title.as_deref(), Some("红石乡科协2024年工作总结"));
+        let sections: Vec<(u8, &str)> = doc
+            .sections
+            .iter()
+            .map(|s| (s.level, s.title.as_str()))
+            .collect();
+        assert_eq!(
+            sections,
+            vec![
+                (1, "一、主要工作"),
+                (2, "（一）科普宣传"),
+                (3, "1.科普日活动"),
+                (3, "2.科普大篷车"),
+                (2, "（二）人才培训"),
+                // Not a heading style: the level comes from the label's form.
+                (4, "（1）举办水稻种植培训2期；"),
+                (4, "（2）举办电商直播培训1期"),
+                (1, "二、存在问题"),
+                (1, "三、下一步打算"),
+                (2, "（一）加强科普队伍建设"),
+            ]
+        );
+        // 一、主要工作 runs up to 二、存在问题.
+        let first = &doc.sections[0];
+        assert!(first
+            .extent
+            .slice(&doc.text)
+            .ends_with("（2）举办电商直播培训1期。\n"));
+    }
+
     // --- bad inputs --------------------------------------------------------
 
     #[test]
