@@ -688,6 +688,10 @@ impl CountExtractor {
             return false;
         }
         let chinese = cand.num.kind == NumeralKind::Chinese;
+        // 八届四次会议, 十四届三中全会: a session number.
+        if unit.entry.unit == "届" && next_char(text, unit.end).is_some_and(is_numeral_char) {
+            return false;
+        }
         // 五十亩村, 八里庄: a measure in a place name.
         if chinese
             && matches!(unit.entry.class.as_str(), "area" | "length" | "weight" | "volume" | "time")
@@ -707,6 +711,20 @@ impl CountExtractor {
             if before.ends_with(['这', '那', '哪', '同', '每', '任', '唯', '另', '统', '单', '其', '某']) {
                 return false;
             }
+            // 一年 is mostly "a/the year" (重要一年, 新的一年); it is a
+            // duration only with a duration cue (为期一年, 一年内).
+            if unit.entry.unit == "年" && cand.start == cand.num.start {
+                let cue_before = ["为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达", "期限", "周期", "坚持", "持续", "用", "达"]
+                    .iter()
+                    .any(|c| before.ends_with(c));
+                let after = &text[cand.end..];
+                let cue_after = ["内", "后", "之内", "以内", "时间", "多", "半", "左右", "以上"]
+                    .iter()
+                    .any(|c| after.starts_with(c));
+                if !(cue_before || cue_after || cand.approx != Approx::Exact) {
+                    return false;
+                }
+            }
             if !unit.entry.is_time() {
                 let after_ok = next_char(text, cand.end).is_none_or(is_clause_end);
                 let clause: String = before
@@ -716,7 +734,7 @@ impl CountExtractor {
                     .take(16)
                     .collect();
                 let rate = clause.contains('每');
-                let sum = before.ends_with(['共', '仅', '只', '各', '计', '新', '增', '建']);
+                let sum = before.ends_with(['共', '仅', '只', '各', '计']);
                 if !(after_ok || rate || sum) {
                     return false;
                 }
@@ -823,12 +841,148 @@ fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
         .is_some_and(|p| p.chars().all(is_word_prefix_ok))
 }
 
+/// A hard-wrapped text with its wrap line ends removed.
+struct Dewrap {
+    text: String,
+    /// (byte offset in the original, byte length) of each removed line end.
+    removed: Vec<(usize, usize)>,
+    /// Bytes removed before each entry of `removed`.
+    cum: Vec<usize>,
+}
+
+impl Dewrap {
+    /// `None` unless the text looks hard-wrapped: many lines filled to the
+    /// same display width (CJK counts 2, as in the GBK files they came from).
+    fn new(text: &str) -> Option<Dewrap> {
+        let width = |l: &str| l.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
+        let widths: Vec<usize> = text.split('\n').map(|l| width(l.trim_end_matches('\r'))).collect();
+        let long: Vec<usize> = widths.iter().copied().filter(|w| *w >= 40).collect();
+        let max = long.iter().copied().max()?;
+        if max > 200 {
+            return None;
+        }
+        let full = long.iter().filter(|w| **w + 4 >= max).count();
+        if full < 5 || full * 10 < long.len() * 3 {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut removed = Vec::new();
+        let mut cum = Vec::new();
+        let mut total = 0;
+        let mut pos = 0;
+        for (line, w) in text.split('\n').zip(widths.iter()) {
+            out.push_str(line);
+            let end = pos + line.len();
+            if end < text.len() {
+                if *w + 4 >= max {
+                    // The line is full: its end is a wrap, not a paragraph end.
+                    let cr = line.len() - line.trim_end_matches('\r').len();
+                    out.truncate(out.len() - cr);
+                    removed.push((end - cr, cr + 1));
+                    cum.push(total);
+                    total += cr + 1;
+                } else {
+                    out.push('\n');
+                }
+            }
+            pos = end + 1;
+        }
+        Some(Dewrap { text: out, removed, cum })
+    }
+
+    /// Original offset → offset in the dewrapped text.
+    fn to_work(&self, o: usize) -> usize {
+        let k = self.removed.partition_point(|(p, _)| *p < o);
+        if k == 0 {
+            return o;
+        }
+        let (p, l) = self.removed[k - 1];
+        let before = self.cum[k - 1];
+        if o < p + l {
+            p - before
+        } else {
+            o - before - l
+        }
+    }
+
+    /// How many removed line ends have a dewrapped position satisfying
+    /// `pred` (a prefix, as positions grow).
+    fn count_before(&self, pred: impl Fn(usize) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.removed.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(self.work_pos(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    fn work_pos(&self, i: usize) -> usize {
+        self.removed[i].0 - self.cum[i]
+    }
+
+    fn shift(&self, k: usize) -> usize {
+        if k == 0 {
+            0
+        } else {
+            self.cum[k - 1] + self.removed[k - 1].1
+        }
+    }
+
+    /// Dewrapped offset of a span start → original (after a removed line end).
+    fn to_orig_start(&self, d: usize) -> usize {
+        d + self.shift(self.count_before(|w| w <= d))
+    }
+
+    /// Dewrapped offset of a span end → original (before a removed line end).
+    fn to_orig_end(&self, d: usize) -> usize {
+        d + self.shift(self.count_before(|w| w < d))
+    }
+}
+
 impl Extractor for CountExtractor {
     fn name(&self) -> &'static str {
         "count"
     }
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
-        self.scan(ctx, out);
+        let Some(dw) = Dewrap::new(ctx.text) else {
+            self.scan(ctx, out);
+            return;
+        };
+        // A hard-wrapped text: read it with the wrap line ends taken out, so
+        // `２３８\n０件` and `６０周\n年` read as one figure, then map the
+        // spans back (a span may then contain the line end).
+        let words: Vec<Span> = ctx
+            .words
+            .iter()
+            .map(|w| Span::new(dw.to_work(w.start), dw.to_work(w.end)))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut work_out: Vec<Fact> = out
+            .iter()
+            .filter(|f| matches!(f.data, FactData::Date(_)))
+            .map(|f| Fact::new(Span::new(dw.to_work(f.span.start), dw.to_work(f.span.end)), f.data.clone()))
+            .collect();
+        let n_before = work_out.len();
+        let wctx = ExtractContext {
+            text: &dw.text,
+            paragraphs: ctx.paragraphs,
+            sentences: ctx.sentences,
+            sections: ctx.sections,
+            words: &words,
+            year: ctx.year,
+            year_inferred: ctx.year_inferred,
+        };
+        self.scan(&wctx, &mut work_out);
+        for f in work_out.drain(n_before..) {
+            let span = Span::new(dw.to_orig_start(f.span.start), dw.to_orig_end(f.span.end));
+            if span.start < span.end && ctx.text.is_char_boundary(span.start) && ctx.text.is_char_boundary(span.end) {
+                out.push(Fact::new(span, f.data));
+            }
+        }
     }
 }
 
@@ -924,6 +1078,8 @@ mod tests {
             ("市、县两级", &[("两级", Some(2.0), Some("级"), Exact)]),
             ("3县5乡", &[("3县", Some(3.0), Some("县"), Exact), ("5乡", Some(5.0), Some("乡"), Exact)]),
             ("十大类", &[("十大类", Some(10.0), Some("类"), Exact)]),
+            ("承办3届博览会", &[("3届", Some(3.0), Some("届"), Exact)]),
+            ("惠及300多万各族群众", &[("300多万各族群众", Some(3e6), Some("人"), MoreThan)]),
             ("算力达到5000P", &[("5000P", Some(5000.0), Some("P"), Exact)]),
             ("1.7亿千瓦", &[("1.7亿千瓦", Some(1.7e8), Some("千瓦"), Exact)]),
         ];
@@ -990,6 +1146,8 @@ mod tests {
             ("二〇二四年三月", &[]),
             ("５０年代", &[]),
             ("一年多", &[("一年多", Some(1.0), Some("年"), MoreThan)]),
+            ("重要一年的开局", &[]),
+            ("一年内完成", &[("一年", Some(1.0), Some("年"), Exact)]),
         ];
         for (text, want) in cases {
             check(text, want);
@@ -1080,6 +1238,10 @@ mod tests {
             "5G基站",
             "三番五次",
             "高度重视",
+            "政协第八届全国委员会",
+            "八届四次会议",
+            "排名由369位上升到235位",
+            "达到二级航道标准",
             "针对2024级新生",
         ];
         for t in none {
