@@ -74,7 +74,11 @@ impl CountExtractor {
         for (f, n, line) in file.lines() {
             let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
             if cols.len() < 2 || cols[0].is_empty() || cols[1].is_empty() {
-                return Err(DataError::new(f, n, "expected SURFACE<TAB>UNIT[<TAB>CLASS]"));
+                return Err(DataError::new(
+                    f,
+                    n,
+                    "expected SURFACE<TAB>UNIT[<TAB>CLASS]",
+                ));
             }
             let surface: String = cols[0].chars().map(fold).collect();
             let unit = if cols[1] == "=" {
@@ -114,8 +118,15 @@ impl CountExtractor {
         let literal = if phrases.is_empty() {
             None
         } else {
-            let pat = phrases.iter().map(|p| regex::escape(p)).collect::<Vec<_>>().join("|");
-            Some(Regex::new(&pat).map_err(|e| DataError::new("count_exclusions.txt", 0, e.to_string()))?)
+            let pat = phrases
+                .iter()
+                .map(|p| regex::escape(p))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(
+                Regex::new(&pat)
+                    .map_err(|e| DataError::new("count_exclusions.txt", 0, e.to_string()))?,
+            )
         };
         Ok(CountExtractor {
             units,
@@ -144,7 +155,7 @@ impl CountExtractor {
         let rest = text.get(at..)?;
         let (entry, mut end) = self.longest(rest)?;
         // An ASCII unit must not run on into a word (`5G` is no `5 G…`).
-        if entry.unit.is_ascii() && rest[end - 0..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if entry.unit.is_ascii() && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
             return None;
         }
         let mut hit = UnitHit {
@@ -157,9 +168,15 @@ impl CountExtractor {
         // `个多月`, `个半小时`: the qualifier sits inside the unit.
         if rest.starts_with('个') && end == '个'.len_utf8() {
             let after = &rest[end..];
-            if let Some(q) = after.chars().next().filter(|c| matches!(c, '多' | '余' | '半')) {
+            if let Some(q) = after
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '多' | '余' | '半'))
+            {
                 let tail = &after[q.len_utf8()..];
-                let probe: String = std::iter::once('个').chain(tail.chars().take(self.max_unit_chars)).collect();
+                let probe: String = std::iter::once('个')
+                    .chain(tail.chars().take(self.max_unit_chars))
+                    .collect();
                 if let Some((inner, ilen)) = self.longest(&probe) {
                     if ilen > '个'.len_utf8() {
                         hit.entry = inner;
@@ -176,7 +193,11 @@ impl CountExtractor {
         if let Some(open) = after.chars().next().filter(|c| matches!(c, '(' | '（')) {
             let inner_at = hit.end + open.len_utf8();
             if let Some(inner) = self.unit_at(text, inner_at) {
-                if let Some(close) = text[inner.end..].chars().next().filter(|c| matches!(c, ')' | '）')) {
+                if let Some(close) = text[inner.end..]
+                    .chars()
+                    .next()
+                    .filter(|c| matches!(c, ')' | '）'))
+                {
                     end = inner.end + close.len_utf8() - at;
                     hit.end = at + end;
                 }
@@ -257,7 +278,26 @@ fn is_list_joiner(c: char) -> bool {
 fn is_clause_end(c: char) -> bool {
     matches!(
         c,
-        '，' | '。' | '；' | '！' | '？' | '、' | '：' | ',' | ';' | '.' | '!' | '?' | ':' | '）' | ')' | '\n' | '\r' | '”' | '"' | '」' | '》'
+        '，' | '。'
+            | '；'
+            | '！'
+            | '？'
+            | '、'
+            | '：'
+            | ','
+            | ';'
+            | '.'
+            | '!'
+            | '?'
+            | ':'
+            | '）'
+            | ')'
+            | '\n'
+            | '\r'
+            | '”'
+            | '"'
+            | '」'
+            | '》'
     )
 }
 
@@ -389,7 +429,10 @@ impl CountExtractor {
                 !(is_numeral_char(p)
                     || p.is_ascii_alphanumeric()
                     || is_placeholder_char(p)
-                    || matches!(p, '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['))
+                    || matches!(
+                        p,
+                        '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['
+                    ))
             }
         }
     }
@@ -414,7 +457,30 @@ impl CountExtractor {
             // must not start one either.
             return Some(vec![Candidate::skip(num)]);
         }
-        if c == '上' && prev_char(text, pos).is_some_and(|p| matches!(p, '以' | '之' | '会' | '线' | '网' | '台' | '街' | '镇' | '村' | '路' | '身' | '马' | '向' | '往' | '北' | '早' | '晚' | '加')) {
+        if c == '上'
+            && prev_char(text, pos).is_some_and(|p| {
+                matches!(
+                    p,
+                    '以' | '之'
+                        | '会'
+                        | '线'
+                        | '网'
+                        | '台'
+                        | '街'
+                        | '镇'
+                        | '村'
+                        | '路'
+                        | '身'
+                        | '马'
+                        | '向'
+                        | '往'
+                        | '北'
+                        | '早'
+                        | '晚'
+                        | '加'
+                )
+            })
+        {
             return None;
         }
         let mut unit = self.unit_at(text, num.end);
@@ -429,7 +495,8 @@ impl CountExtractor {
             if is_range_joiner(j) || is_list_joiner(j) {
                 let n2_at = num.end + j.len_utf8();
                 let n2 = scan_number(text, n2_at)?;
-                let same_kind = (n2.kind == NumeralKind::Arabic) == (num.kind == NumeralKind::Arabic);
+                let same_kind =
+                    (n2.kind == NumeralKind::Arabic) == (num.kind == NumeralKind::Arabic);
                 if !same_kind || n2.kind == NumeralKind::DigitByDigit {
                     return Some(vec![Candidate::skip(num)]);
                 }
@@ -441,7 +508,8 @@ impl CountExtractor {
                     if num.multiplier == 1.0 && n2.multiplier > 1.0 {
                         value = value.map(|v| v * n2.multiplier);
                     }
-                    let mut cand = self.finish(text, num, Some(u2), value, Approx::AtLeast, num_start);
+                    let mut cand =
+                        self.finish(text, num, Some(u2), value, Approx::AtLeast, num_start);
                     cand.approx = Approx::AtLeast;
                     return Some(vec![cand]);
                 }
@@ -455,7 +523,11 @@ impl CountExtractor {
                 }
                 let mut cand = self.finish(text, num, None, value, Approx::Exact, num_start);
                 // The unit is borrowed: the span stays on the number.
-                cand.unit = Some(UnitHit { start: cand.end, end: cand.end, ..u });
+                cand.unit = Some(UnitHit {
+                    start: cand.end,
+                    end: cand.end,
+                    ..u
+                });
                 return Some(vec![cand]);
             }
             return None;
@@ -491,7 +563,14 @@ impl CountExtractor {
         if u.entry.is_noun() && !(num.kind == NumeralKind::Arabic || num.multiplier > 1.0) {
             return None;
         }
-        Some(vec![self.finish(text, num, Some(u), value, approx_inner, num_start)])
+        Some(vec![self.finish(
+            text,
+            num,
+            Some(u),
+            value,
+            approx_inner,
+            num_start,
+        )])
     }
 
     /// The unit after a chain of numbers joined by list joiners.
@@ -518,7 +597,9 @@ impl CountExtractor {
         if u.entry.unit == "级" {
             // 2024级: a cohort year.
             return num.kind == NumeralKind::Arabic
-                && num.value.is_some_and(|v| v.fract() == 0.0 && (1900.0..=2200.0).contains(&v));
+                && num
+                    .value
+                    .is_some_and(|v| v.fract() == 0.0 && (1900.0..=2200.0).contains(&v));
         }
         if u.entry.unit != "年" && u.entry.unit != "年度" {
             return false;
@@ -531,7 +612,9 @@ impl CountExtractor {
         }
         let yearish = num.kind == NumeralKind::Arabic
             && num.multiplier == 1.0
-            && num.value.is_some_and(|v| v.fract() == 0.0 && (1000.0..=2200.0).contains(&v));
+            && num
+                .value
+                .is_some_and(|v| v.fract() == 0.0 && (1000.0..=2200.0).contains(&v));
         yearish || u.entry.unit == "年度"
     }
 
@@ -552,7 +635,11 @@ impl CountExtractor {
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
                 // 附近, 最近: not "nearly".
-                if *q == "近" && prev_char(text, qs).is_some_and(|p| matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')) {
+                if *q == "近"
+                    && prev_char(text, qs).is_some_and(|p| {
+                        matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
+                    })
+                {
                     break;
                 }
                 if *q == "超" && prev_char(text, qs).is_some_and(|p| matches!(p, '赶' | '高')) {
@@ -613,25 +700,38 @@ impl CountExtractor {
             }
             end += c.len_utf8();
         }
-        if xs == 0 || xs + digits < 2 || next_char(text, end).is_some_and(|c| c.is_ascii_alphabetic()) {
+        if xs == 0
+            || xs + digits < 2
+            || next_char(text, end).is_some_and(|c| c.is_ascii_alphabetic())
+        {
             return None;
         }
         if rest.starts_with('×') && digits == 0 {
             return None;
         }
         // 20xx年, xx月xx日: dates, not counts.
-        if matches!(next_char(text, end), Some('年' | '月' | '日' | '号' | '届' | '级' | '期' | '.' | '．')) {
-            return Some(Candidate::skip(NumberMatch { end, ..dummy_match(pos) }));
+        if matches!(
+            next_char(text, end),
+            Some('年' | '月' | '日' | '号' | '届' | '级' | '期' | '.' | '．')
+        ) {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
         }
         let unit = self.unit_at(text, end).filter(|u| !u.entry.is_noun());
         if unit.is_none() && digits == 0 {
             // A bare `xxxx` is a figure only where a measurement is expected.
-            let ok = prev_char(text, pos).is_some_and(|p| "高长宽深厚重达约共计为增近超".contains(p));
+            let ok =
+                prev_char(text, pos).is_some_and(|p| "高长宽深厚重达约共计为增近超".contains(p));
             if !ok {
                 return None;
             }
         }
-        let num = NumberMatch { end, ..dummy_match(pos) };
+        let num = NumberMatch {
+            end,
+            ..dummy_match(pos)
+        };
         let mut cand = self.finish(text, num, unit, None, Approx::Exact, pos);
         cand.placeholder = true;
         cand.value = None;
@@ -641,7 +741,8 @@ impl CountExtractor {
     /// `百分之三十`, `百分之百`.
     fn try_percent_words<'s>(&'s self, text: &str, pos: usize) -> Option<Candidate<'s>> {
         let at = pos + "百分之".len();
-        let (value, nend, num) = if text[at..].starts_with('百') && !text[at..].starts_with("百分") {
+        let (value, nend, num) = if text[at..].starts_with('百') && !text[at..].starts_with("百分")
+        {
             (Some(100.0), at + '百'.len_utf8(), None)
         } else {
             let n = scan_number(text, at)?;
@@ -684,7 +785,9 @@ impl CountExtractor {
             return false;
         }
         // Ratios (`2.9∶1`) and fractions written with a slash.
-        if matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/')) && unit.start == unit.end {
+        if matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
+            && unit.start == unit.end
+        {
             return false;
         }
         let chinese = cand.num.kind == NumeralKind::Chinese;
@@ -694,7 +797,10 @@ impl CountExtractor {
         }
         // 五十亩村, 八里庄: a measure in a place name.
         if chinese
-            && matches!(unit.entry.class.as_str(), "area" | "length" | "weight" | "volume" | "time")
+            && matches!(
+                unit.entry.class.as_str(),
+                "area" | "length" | "weight" | "volume" | "time"
+            )
             && next_char(text, unit.end).is_some_and(|c| "村庄屯寨铺镇乡沟桥湾坪岭堡".contains(c))
         {
             return false;
@@ -708,19 +814,26 @@ impl CountExtractor {
         if chinese && matches!(numeral, "一" | "壹") {
             let before = &text[..cand.start];
             // 这一学期, 每一位, 同一天: a determiner, not an amount.
-            if before.ends_with(['这', '那', '哪', '同', '每', '任', '唯', '另', '统', '单', '其', '某']) {
+            if before.ends_with([
+                '这', '那', '哪', '同', '每', '任', '唯', '另', '统', '单', '其', '某',
+            ]) {
                 return false;
             }
             // 一年 is mostly "a/the year" (重要一年, 新的一年); it is a
             // duration only with a duration cue (为期一年, 一年内).
             if unit.entry.unit == "年" && cand.start == cand.num.start {
-                let cue_before = ["为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达", "期限", "周期", "坚持", "持续", "用", "达"]
-                    .iter()
-                    .any(|c| before.ends_with(c));
+                let cue_before = [
+                    "为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达",
+                    "期限", "周期", "坚持", "持续", "用", "达",
+                ]
+                .iter()
+                .any(|c| before.ends_with(c));
                 let after = &text[cand.end..];
-                let cue_after = ["内", "后", "之内", "以内", "时间", "多", "半", "左右", "以上"]
-                    .iter()
-                    .any(|c| after.starts_with(c));
+                let cue_after = [
+                    "内", "后", "之内", "以内", "时间", "多", "半", "左右", "以上",
+                ]
+                .iter()
+                .any(|c| after.starts_with(c));
                 if !(cue_before || cue_after || cand.approx != Approx::Exact) {
                     return false;
                 }
@@ -757,7 +870,10 @@ impl Candidate<'_> {
         Candidate {
             start: num.start,
             end,
-            num: NumberMatch { end: num.start, ..num },
+            num: NumberMatch {
+                end: num.start,
+                ..num
+            },
             unit: None,
             value: None,
             approx: Approx::Exact,
@@ -854,8 +970,15 @@ impl Dewrap {
     /// `None` unless the text looks hard-wrapped: many lines filled to the
     /// same display width (CJK counts 2, as in the GBK files they came from).
     fn new(text: &str) -> Option<Dewrap> {
-        let width = |l: &str| l.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
-        let widths: Vec<usize> = text.split('\n').map(|l| width(l.trim_end_matches('\r'))).collect();
+        let width = |l: &str| {
+            l.chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum::<usize>()
+        };
+        let widths: Vec<usize> = text
+            .split('\n')
+            .map(|l| width(l.trim_end_matches('\r')))
+            .collect();
         let long: Vec<usize> = widths.iter().copied().filter(|w| *w >= 40).collect();
         let max = long.iter().copied().max()?;
         if max > 200 {
@@ -887,7 +1010,11 @@ impl Dewrap {
             }
             pos = end + 1;
         }
-        Some(Dewrap { text: out, removed, cum })
+        Some(Dewrap {
+            text: out,
+            removed,
+            cum,
+        })
     }
 
     /// Original offset → offset in the dewrapped text.
@@ -964,7 +1091,12 @@ impl Extractor for CountExtractor {
         let mut work_out: Vec<Fact> = out
             .iter()
             .filter(|f| matches!(f.data, FactData::Date(_)))
-            .map(|f| Fact::new(Span::new(dw.to_work(f.span.start), dw.to_work(f.span.end)), f.data.clone()))
+            .map(|f| {
+                Fact::new(
+                    Span::new(dw.to_work(f.span.start), dw.to_work(f.span.end)),
+                    f.data.clone(),
+                )
+            })
             .collect();
         let n_before = work_out.len();
         let wctx = ExtractContext {
@@ -979,7 +1111,10 @@ impl Extractor for CountExtractor {
         self.scan(&wctx, &mut work_out);
         for f in work_out.drain(n_before..) {
             let span = Span::new(dw.to_orig_start(f.span.start), dw.to_orig_end(f.span.end));
-            if span.start < span.end && ctx.text.is_char_boundary(span.start) && ctx.text.is_char_boundary(span.end) {
+            if span.start < span.end
+                && ctx.text.is_char_boundary(span.start)
+                && ctx.text.is_char_boundary(span.end)
+            {
                 out.push(Fact::new(span, f.data));
             }
         }
@@ -1044,44 +1179,116 @@ mod tests {
     #[test]
     fn basic_counts_and_qualifiers() {
         let cases: &[(&str, &[Row])] = &[
-            ("发放资料3000余册，", &[("3000余册", Some(3000.0), Some("册"), MoreThan)]),
-            ("受训人数达1500多人(次)。", &[("1500多人(次)", Some(1500.0), Some("人次"), MoreThan)]),
-            ("群众约3000人次;", &[("约3000人次", Some(3000.0), Some("人次"), About)]),
-            ("周转率在40%以上，", &[("40%以上", Some(40.0), Some("%"), MoreThan)]),
-            ("增长１２．８％。", &[("１２．８％", Some(12.8), Some("%"), Exact)]),
-            ("价值万余元的", &[("万余元", Some(10000.0), Some("元"), MoreThan)]),
-            ("平均年龄70岁以上的", &[("70岁以上", Some(70.0), Some("岁"), MoreThan)]),
-            ("开放时间不少于32小时。", &[("不少于32小时", Some(32.0), Some("小时"), AtLeast)]),
+            (
+                "发放资料3000余册，",
+                &[("3000余册", Some(3000.0), Some("册"), MoreThan)],
+            ),
+            (
+                "受训人数达1500多人(次)。",
+                &[("1500多人(次)", Some(1500.0), Some("人次"), MoreThan)],
+            ),
+            (
+                "群众约3000人次;",
+                &[("约3000人次", Some(3000.0), Some("人次"), About)],
+            ),
+            (
+                "周转率在40%以上，",
+                &[("40%以上", Some(40.0), Some("%"), MoreThan)],
+            ),
+            (
+                "增长１２．８％。",
+                &[("１２．８％", Some(12.8), Some("%"), Exact)],
+            ),
+            (
+                "价值万余元的",
+                &[("万余元", Some(10000.0), Some("元"), MoreThan)],
+            ),
+            (
+                "平均年龄70岁以上的",
+                &[("70岁以上", Some(70.0), Some("岁"), MoreThan)],
+            ),
+            (
+                "开放时间不少于32小时。",
+                &[("不少于32小时", Some(32.0), Some("小时"), AtLeast)],
+            ),
             ("涉及38个部门，", &[("38个", Some(38.0), Some("个"), Exact)]),
             ("有两幅作品", &[("两幅", Some(2.0), Some("幅"), Exact)]),
-            ("投资近1000亿元", &[("近1000亿元", Some(1e11), Some("元"), About)]),
-            ("保供煤炭超35亿吨", &[("超35亿吨", Some(3.5e9), Some("吨"), MoreThan)]),
-            ("经营主体突破300万户", &[("突破300万户", Some(3e6), Some("户"), MoreThan)]),
+            (
+                "投资近1000亿元",
+                &[("近1000亿元", Some(1e11), Some("元"), About)],
+            ),
+            (
+                "保供煤炭超35亿吨",
+                &[("超35亿吨", Some(3.5e9), Some("吨"), MoreThan)],
+            ),
+            (
+                "经营主体突破300万户",
+                &[("突破300万户", Some(3e6), Some("户"), MoreThan)],
+            ),
             ("不超过5人", &[("不超过5人", Some(5.0), Some("人"), AtMost)]),
-            ("不到10家", &[("不到10家", Some(10.0), Some("家"), LessThan)]),
+            (
+                "不到10家",
+                &[("不到10家", Some(10.0), Some("家"), LessThan)],
+            ),
             ("不足一半的", &[]),
             ("至少3次", &[("至少3次", Some(3.0), Some("次"), AtLeast)]),
             ("控制在5%以内", &[("5%以内", Some(5.0), Some("%"), AtMost)]),
-            ("100人左右", &[("100人左右", Some(100.0), Some("人"), About)]),
+            (
+                "100人左右",
+                &[("100人左右", Some(100.0), Some("人"), About)],
+            ),
             ("１０来年", &[("１０来年", Some(10.0), Some("年"), About)]),
-            ("30岁以下的", &[("30岁以下", Some(30.0), Some("岁"), AtMost)]),
+            (
+                "30岁以下的",
+                &[("30岁以下", Some(30.0), Some("岁"), AtMost)],
+            ),
             ("有数十人参加", &[("数十人", None, Some("人"), About)]),
             ("上百场活动", &[("上百场", None, Some("场"), About)]),
             ("十几万人", &[("十几万人", Some(1e5), Some("人"), MoreThan)]),
-            ("举办十余场", &[("十余场", Some(10.0), Some("场"), MoreThan)]),
-            ("46万群众受益", &[("46万群众", Some(460000.0), Some("人"), Exact)]),
-            ("3.78万农牧民", &[("3.78万农牧民", Some(37800.0), Some("人"), Exact)]),
-            ("1,200名学生", &[("1,200名", Some(1200.0), Some("名"), Exact)]),
-            ("百分之三十的", &[("百分之三十", Some(30.0), Some("%"), Exact)]),
+            (
+                "举办十余场",
+                &[("十余场", Some(10.0), Some("场"), MoreThan)],
+            ),
+            (
+                "46万群众受益",
+                &[("46万群众", Some(460000.0), Some("人"), Exact)],
+            ),
+            (
+                "3.78万农牧民",
+                &[("3.78万农牧民", Some(37800.0), Some("人"), Exact)],
+            ),
+            (
+                "1,200名学生",
+                &[("1,200名", Some(1200.0), Some("名"), Exact)],
+            ),
+            (
+                "百分之三十的",
+                &[("百分之三十", Some(30.0), Some("%"), Exact)],
+            ),
             ("6\n.7％", &[("6\n.7％", Some(6.7), Some("%"), Exact)]),
             ("发生6.2级地震", &[("6.2级", Some(6.2), Some("级"), Exact)]),
             ("市、县两级", &[("两级", Some(2.0), Some("级"), Exact)]),
-            ("3县5乡", &[("3县", Some(3.0), Some("县"), Exact), ("5乡", Some(5.0), Some("乡"), Exact)]),
+            (
+                "3县5乡",
+                &[
+                    ("3县", Some(3.0), Some("县"), Exact),
+                    ("5乡", Some(5.0), Some("乡"), Exact),
+                ],
+            ),
             ("十大类", &[("十大类", Some(10.0), Some("类"), Exact)]),
             ("承办3届博览会", &[("3届", Some(3.0), Some("届"), Exact)]),
-            ("惠及300多万各族群众", &[("300多万各族群众", Some(3e6), Some("人"), MoreThan)]),
-            ("算力达到5000P", &[("5000P", Some(5000.0), Some("P"), Exact)]),
-            ("1.7亿千瓦", &[("1.7亿千瓦", Some(1.7e8), Some("千瓦"), Exact)]),
+            (
+                "惠及300多万各族群众",
+                &[("300多万各族群众", Some(3e6), Some("人"), MoreThan)],
+            ),
+            (
+                "算力达到5000P",
+                &[("5000P", Some(5000.0), Some("P"), Exact)],
+            ),
+            (
+                "1.7亿千瓦",
+                &[("1.7亿千瓦", Some(1.7e8), Some("千瓦"), Exact)],
+            ),
         ];
         for (text, want) in cases {
             check(text, want);
@@ -1092,14 +1299,29 @@ mod tests {
     fn unit_normalization() {
         let cases: &[(&str, &[Row])] = &[
             ("人（次）", &[]),
-            ("260余人（次）", &[("260余人（次）", Some(260.0), Some("人次"), MoreThan)]),
-            ("5000份(册)", &[("5000份(册)", Some(5000.0), Some("份"), Exact)]),
-            ("400余盒(件)", &[("400余盒(件)", Some(400.0), Some("盒"), MoreThan)]),
-            ("14000余册(份)", &[("14000余册(份)", Some(14000.0), Some("册"), MoreThan)]),
+            (
+                "260余人（次）",
+                &[("260余人（次）", Some(260.0), Some("人次"), MoreThan)],
+            ),
+            (
+                "5000份(册)",
+                &[("5000份(册)", Some(5000.0), Some("份"), Exact)],
+            ),
+            (
+                "400余盒(件)",
+                &[("400余盒(件)", Some(400.0), Some("盒"), MoreThan)],
+            ),
+            (
+                "14000余册(份)",
+                &[("14000余册(份)", Some(14000.0), Some("册"), MoreThan)],
+            ),
             ("三个月", &[("三个月", Some(3.0), Some("月"), Exact)]),
             ("一个多月", &[("一个多月", Some(1.0), Some("月"), MoreThan)]),
             ("两个季度", &[("两个季度", Some(2.0), Some("季度"), Exact)]),
-            ("提高2个百分点", &[("2个百分点", Some(2.0), Some("百分点"), Exact)]),
+            (
+                "提高2个百分点",
+                &[("2个百分点", Some(2.0), Some("百分点"), Exact)],
+            ),
             ("10个贫困村", &[("10个", Some(10.0), Some("个"), Exact)]),
             ("6场次", &[("6场次", Some(6.0), Some("场次"), Exact)]),
             ("XX人(次)", &[("XX人(次)", None, Some("人次"), Exact)]),
@@ -1112,16 +1334,34 @@ mod tests {
     #[test]
     fn compound_shared_and_ranges() {
         let cases: &[(&str, &[Row])] = &[
-            ("资料36类5000份(册)，", &[("36类", Some(36.0), Some("类"), Exact), ("5000份(册)", Some(5000.0), Some("份"), Exact)]),
+            (
+                "资料36类5000份(册)，",
+                &[
+                    ("36类", Some(36.0), Some("类"), Exact),
+                    ("5000份(册)", Some(5000.0), Some("份"), Exact),
+                ],
+            ),
             (
                 "分别高13.92和18.16个百分点",
-                &[("13.92", Some(13.92), Some("百分点"), Exact), ("18.16个百分点", Some(18.16), Some("百分点"), Exact)],
+                &[
+                    ("13.92", Some(13.92), Some("百分点"), Exact),
+                    ("18.16个百分点", Some(18.16), Some("百分点"), Exact),
+                ],
             ),
             ("每组2—3名", &[("2—3名", Some(2.0), Some("名"), AtLeast)]),
-            ("投资5-10万元", &[("5-10万元", Some(50000.0), Some("元"), AtLeast)]),
+            (
+                "投资5-10万元",
+                &[("5-10万元", Some(50000.0), Some("元"), AtLeast)],
+            ),
             ("三四个", &[("三四个", Some(3.0), Some("个"), AtLeast)]),
             ("2019-2020年", &[]),
-            ("11、12号楼6个单元66户", &[("6个", Some(6.0), Some("个"), Exact), ("66户", Some(66.0), Some("户"), Exact)]),
+            (
+                "11、12号楼6个单元66户",
+                &[
+                    ("6个", Some(6.0), Some("个"), Exact),
+                    ("66户", Some(66.0), Some("户"), Exact),
+                ],
+            ),
         ];
         for (text, want) in cases {
             check(text, want);
@@ -1131,11 +1371,26 @@ mod tests {
     #[test]
     fn durations() {
         let cases: &[(&str, &[Row])] = &[
-            ("每周两期，为期一年，", &[("两期", Some(2.0), Some("期"), Exact), ("一年", Some(1.0), Some("年"), Exact)]),
-            ("经过了三天的宣传", &[("三天", Some(3.0), Some("天"), Exact)]),
+            (
+                "每周两期，为期一年，",
+                &[
+                    ("两期", Some(2.0), Some("期"), Exact),
+                    ("一年", Some(1.0), Some("年"), Exact),
+                ],
+            ),
+            (
+                "经过了三天的宣传",
+                &[("三天", Some(3.0), Some("天"), Exact)],
+            ),
             ("为期一周的纳新", &[("一周", Some(1.0), Some("周"), Exact)]),
-            ("在接下来的一星期里", &[("一星期", Some(1.0), Some("星期"), Exact)]),
-            ("曾连续六年被评为", &[("六年", Some(6.0), Some("年"), Exact)]),
+            (
+                "在接下来的一星期里",
+                &[("一星期", Some(1.0), Some("星期"), Exact)],
+            ),
+            (
+                "曾连续六年被评为",
+                &[("六年", Some(6.0), Some("年"), Exact)],
+            ),
             ("五年来，", &[("五年", Some(5.0), Some("年"), Exact)]),
             ("这五年综合实力", &[("五年", Some(5.0), Some("年"), Exact)]),
             ("过去五年，", &[("五年", Some(5.0), Some("年"), Exact)]),
@@ -1157,7 +1412,10 @@ mod tests {
     #[test]
     fn one_as_amount_or_article() {
         let cases: &[(&str, &[Row])] = &[
-            ("科普长廊一处，受到", &[("一处", Some(1.0), Some("处"), Exact)]),
+            (
+                "科普长廊一处，受到",
+                &[("一处", Some(1.0), Some("处"), Exact)],
+            ),
             ("每周监测一次", &[("一次", Some(1.0), Some("次"), Exact)]),
             ("每月一份", &[("一份", Some(1.0), Some("份"), Exact)]),
             ("是一个大家庭", &[]),
@@ -1254,14 +1512,20 @@ mod tests {
     fn placeholders() {
         let cases: &[(&str, &[Row])] = &[
             ("新增补18xxxx会员，", &[("18xxxx", None, None, Exact)]),
-            ("科普画廊长10xxxx，高xxxx，", &[("10xxxx", None, None, Exact), ("xxxx", None, None, Exact)]),
+            (
+                "科普画廊长10xxxx，高xxxx，",
+                &[("10xxxx", None, None, Exact), ("xxxx", None, None, Exact)],
+            ),
             ("培训xx名", &[("xx名", None, Some("名"), Exact)]),
             ("xx在纪念", &[]),
             ("20xx年", &[]),
         ];
         for (text, want) in cases {
             let got = counts(text);
-            let want: Vec<_> = want.iter().map(|(s, v, u, a)| (s.to_string(), *v, u.map(str::to_string), *a)).collect();
+            let want: Vec<_> = want
+                .iter()
+                .map(|(s, v, u, a)| (s.to_string(), *v, u.map(str::to_string), *a))
+                .collect();
             assert_eq!(got, want, "in {text:?}");
             for f in run_with(text, vec![], true) {
                 assert!(f.as_count().unwrap().placeholder);
@@ -1271,7 +1535,10 @@ mod tests {
 
     #[test]
     fn debris_and_dates() {
-        check("【 文献号 】1-5586\n【原刊期号】19970314\n共12人", &[("12人", Some(12.0), Some("人"), Exact)]);
+        check(
+            "【 文献号 】1-5586\n【原刊期号】19970314\n共12人",
+            &[("12人", Some(12.0), Some("人"), Exact)],
+        );
         check("邮编：100000", &[]);
         // A number inside a date fact found before is skipped.
         let text = "2024年3天";

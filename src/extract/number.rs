@@ -121,7 +121,10 @@ fn magnitude_starts_unit(rest: &str) -> bool {
     let second = it.next();
     match (first, second) {
         (Some('千' | '仟'), Some(n)) => {
-            matches!(n, '米' | '克' | '瓦' | '伏' | '卡' | '帕' | '焦' | '赫' | '公' | '字' | '兆')
+            matches!(
+                n,
+                '米' | '克' | '瓦' | '伏' | '卡' | '帕' | '焦' | '赫' | '公' | '字' | '兆'
+            )
         }
         (Some('百' | '佰'), Some(n)) => matches!(n, '分' | '米' | '公' | '强'),
         _ => false,
@@ -413,7 +416,8 @@ fn read_chinese(s: &str, mut i: usize, pending: Option<u32>) -> Option<NumberMat
             }
             // 几 before a unit is vague (几十); after one it is "and some" (十几).
             let next = rest[c.len_utf8()..].chars().next();
-            let before_unit = next.is_some_and(|n| small_unit(n).is_some() || big_unit(n).is_some());
+            let before_unit =
+                next.is_some_and(|n| small_unit(n).is_some() || big_unit(n).is_some());
             if before_unit && !a.any_unit {
                 ji_before_unit = true;
                 a.digit = Some(1);
@@ -640,7 +644,10 @@ mod tests {
     #[test]
     fn flags_and_ends() {
         let m = scan_number("十余人", 0).unwrap();
-        assert_eq!((m.value, m.more_than, m.end), (Some(10.0), true, "十余".len()));
+        assert_eq!(
+            (m.value, m.more_than, m.end),
+            (Some(10.0), true, "十余".len())
+        );
         let m = scan_number("万余元", 0).unwrap();
         assert!(m.bare_magnitude && m.more_than);
         assert_eq!(m.end, "万余".len());
@@ -706,7 +713,11 @@ mod tests {
         if n == 0 {
             return "零".into();
         }
-        let parts = [(n / 100_000_000, '亿'), ((n / 10_000) % 10_000, '万'), (n % 10_000, ' ')];
+        let parts = [
+            (n / 100_000_000, '亿'),
+            ((n / 10_000) % 10_000, '万'),
+            (n % 10_000, ' '),
+        ];
         let mut out = String::new();
         let mut need_zero = false;
         for (p, ch) in parts {
