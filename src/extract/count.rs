@@ -811,6 +811,11 @@ impl CountExtractor {
         // `一`+measure word: an amount only as a duration, in a rate
         // (每周监测一次) or after its noun (科普长廊一处，); an article otherwise.
         let numeral = &text[cand.num.start..cand.num.end];
+        // A count says 两 (两期, 两轮); a lone 二 before a measure word is an
+        // ordinal (二期工程, 二轮延包, 二道河).
+        if chinese && matches!(numeral, "二" | "贰") {
+            return false;
+        }
         if chinese && matches!(numeral, "一" | "壹") {
             let before = &text[..cand.start];
             // 这一学期, 每一位, 同一天: a determiner, not an amount.
@@ -1500,6 +1505,12 @@ mod tests {
             "八届四次会议",
             "排名由369位上升到235位",
             "达到二级航道标准",
+            "灌溉二期、高铁",
+            "第一、二轮督察",
+            "治理一期、水库",
+            "攻坚三年行动",
+            "市十六届人大三次会议",
+            "长江十年禁渔",
             "针对2024级新生",
         ];
         for t in none {

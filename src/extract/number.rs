@@ -306,7 +306,7 @@ struct ChineseAcc {
 }
 
 fn scan_chinese(s: &str) -> Option<NumberMatch> {
-    let chars: Vec<(usize, char)> = s.char_indices().take(40).collect();
+    let chars: Vec<(usize, char)> = s.char_indices().take(12).collect();
     let first = chars.first()?.1;
 
     // Bare magnitude with a suffix: `万余`, `千余`, `百余`, `十余` is regular.
