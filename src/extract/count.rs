@@ -51,8 +51,11 @@ pub struct CountExtractor {
     max_unit_chars: usize,
     /// Literal phrases that veto an overlapping count.
     literal: Option<Regex>,
-    /// (before, after) contexts that veto the numeral between them.
-    contexts: Vec<(String, String)>,
+    /// (before, after) contexts that veto the numeral between them,
+    /// indexed by the last char of `before` (or, when it is empty, by the
+    /// first char of `after`) so a numeral is checked against a few only.
+    contexts_by_pre: HashMap<char, Vec<(String, String)>>,
+    contexts_by_post: HashMap<char, Vec<String>>,
     /// Line prefixes that mark debris lines.
     line_prefixes: Vec<String>,
 }
@@ -128,11 +131,21 @@ impl CountExtractor {
                     .map_err(|e| DataError::new("count_exclusions.txt", 0, e.to_string()))?,
             )
         };
+        let mut contexts_by_pre: HashMap<char, Vec<(String, String)>> = HashMap::new();
+        let mut contexts_by_post: HashMap<char, Vec<String>> = HashMap::new();
+        for (pre, post) in contexts {
+            if let Some(c) = pre.chars().next_back() {
+                contexts_by_pre.entry(c).or_default().push((pre, post));
+            } else if let Some(c) = post.chars().next() {
+                contexts_by_post.entry(c).or_default().push(post);
+            }
+        }
         Ok(CountExtractor {
             units,
             max_unit_chars,
             literal,
-            contexts,
+            contexts_by_pre,
+            contexts_by_post,
             line_prefixes,
         })
     }
@@ -211,9 +224,19 @@ impl CountExtractor {
     fn context_excluded(&self, text: &str, start: usize, end: usize) -> bool {
         let before = &text[..start];
         let after = &text[end..];
-        self.contexts
-            .iter()
-            .any(|(pre, post)| before.ends_with(pre.as_str()) && after.starts_with(post.as_str()))
+        let by_pre = before
+            .chars()
+            .next_back()
+            .and_then(|c| self.contexts_by_pre.get(&c));
+        let by_post = after
+            .chars()
+            .next()
+            .and_then(|c| self.contexts_by_post.get(&c));
+        by_pre.is_some_and(|v| {
+            v.iter().any(|(pre, post)| {
+                before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
+            })
+        }) || by_post.is_some_and(|v| v.iter().any(|post| after.starts_with(post.as_str())))
     }
 
     fn debris_line(&self, line: &str) -> bool {
@@ -811,6 +834,24 @@ impl CountExtractor {
         // `一`+measure word: an amount only as a duration, in a rate
         // (每周监测一次) or after its noun (科普长廊一处，); an article otherwise.
         let numeral = &text[cand.num.start..cand.num.end];
+        // 机场三期、华能四期等: a project phase, not a number of sessions.
+        if chinese
+            && unit.entry.unit == "期"
+            && ["工程", "项目", "扩建", "改扩建", "建设", "、", "等"]
+                .iter()
+                .any(|p| text[unit.end..].starts_with(p))
+        {
+            return false;
+        }
+        // 20.2026年: a list number run into a year.
+        if unit.entry.unit == "年" {
+            let surface = &text[cand.num.start..cand.num.end];
+            if let Some((_, frac)) = surface.split_once(['.', '．']) {
+                if frac.chars().count() == 4 {
+                    return false;
+                }
+            }
+        }
         // A count says 两 (两期, 两轮); a lone 二 before a measure word is an
         // ordinal (二期工程, 二轮延包, 二道河).
         if chinese && matches!(numeral, "二" | "贰") {
@@ -1511,11 +1552,20 @@ mod tests {
             "攻坚三年行动",
             "市十六届人大三次会议",
             "长江十年禁渔",
+            "推动机场三期、高铁",
+            "华能四期等",
+            "碳化硅三期改扩建",
+            "一天接着一天拼",
+            "三级公立医院",
             "针对2024级新生",
         ];
         for t in none {
             check(t, &[]);
         }
+        check(
+            "\n20.2026年10件民生实事",
+            &[("10件", Some(10.0), Some("件"), Exact)],
+        );
         check("三十分钟", &[("三十分钟", Some(30.0), Some("分钟"), Exact)]);
     }
 
