@@ -506,7 +506,7 @@ impl CountExtractor {
         {
             return None;
         }
-        let mut unit = self.unit_at(text, num.end);
+        let mut unit = self.unit_after(text, &num);
         let mut approx_inner = Approx::Exact;
         let mut value = num.value;
         let num_start = num.start;
@@ -524,7 +524,7 @@ impl CountExtractor {
                     return Some(vec![Candidate::skip(num)]);
                 }
                 if is_range_joiner(j) {
-                    let u2 = self.unit_at(text, n2.end)?;
+                    let u2 = self.unit_after(text, &n2)?;
                     if self.date_like(text, &n2, &u2) || self.date_like(text, &num, &u2) {
                         return Some(vec![Candidate::skip_to(num, u2.end)]);
                     }
@@ -596,9 +596,23 @@ impl CountExtractor {
         )])
     }
 
+    /// The unit right after a numeral.
+    fn unit_after(&self, text: &str, num: &NumberMatch) -> Option<UnitHit<'_>> {
+        self.unit_at(text, num.end).or_else(|| {
+            // `视察团6 个`: a stray space between an Arabic figure and a
+            // Chinese unit.
+            if num.kind == NumeralKind::Arabic && text[num.end..].starts_with(' ') {
+                self.unit_at(text, num.end + 1)
+                    .filter(|u| !u.entry.unit.is_ascii() && !u.entry.is_noun())
+            } else {
+                None
+            }
+        })
+    }
+
     /// The unit after a chain of numbers joined by list joiners.
     fn shared_unit<'s>(&'s self, text: &str, n: &NumberMatch, depth: usize) -> Option<UnitHit<'s>> {
-        if let Some(u) = self.unit_at(text, n.end) {
+        if let Some(u) = self.unit_after(text, n) {
             return Some(u);
         }
         if depth > 6 {
@@ -1448,6 +1462,8 @@ mod tests {
             ("５０年代", &[]),
             ("一年多", &[("一年多", Some(1.0), Some("年"), MoreThan)]),
             ("重要一年的开局", &[]),
+            ("五年内完成", &[("五年", Some(5.0), Some("年"), Exact)]),
+            ("第十五个五年规划", &[]),
             ("一年内完成", &[("一年", Some(1.0), Some("年"), Exact)]),
         ];
         for (text, want) in cases {
@@ -1557,6 +1573,8 @@ mod tests {
             "碳化硅三期改扩建",
             "一天接着一天拼",
             "三级公立医院",
+            "在十字路口",
+            "二十字方针",
             "针对2024级新生",
         ];
         for t in none {
