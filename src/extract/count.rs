@@ -805,13 +805,13 @@ impl CountExtractor {
         if cand.num.end <= cand.num.start || cand.start == cand.end {
             return false;
         }
-        let Some(unit) = &cand.unit else {
-            return cand.placeholder;
-        };
         let span = Span::new(cand.start, cand.end);
         if v.dates.iter().any(|d| d.overlaps(&span)) {
             return false;
         }
+        let Some(unit) = &cand.unit else {
+            return cand.placeholder;
+        };
         if v.literal.iter().any(|l| l.overlaps(&span)) {
             return false;
         }
@@ -1633,7 +1633,39 @@ mod tests {
         assert!(run_with(text, vec![date], true).is_empty());
     }
 
+    #[test]
+    fn hard_wrapped_figures_join() {
+        let line = "各专门委员会根据自身特点精心选择课题有组织有计划地深入实际调查研究";
+        let n = line.chars().count();
+        let mut text = String::new();
+        for _ in 0..6 {
+            text.push_str(line);
+            text.push('\n');
+        }
+        // A wrapped figure: `２３８` ends a full line, `０件` opens the next.
+        let head: String = line.chars().take(n - 3).collect();
+        text.push_str(&head);
+        text.push_str("２３８\n０件，共计");
+        text.push_str(&"字".repeat(n - 5));
+        text.push('\n');
+        let got = counts(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "２３８\n０件");
+        assert_eq!(got[0].1, Some(2380.0));
+    }
+
     proptest! {
+        #[test]
+        fn hard_wrapped_spans_are_sound(lines in proptest::collection::vec("[一二三十两余多个人年%（）0-9xX—、和第，。\\n]{40}", 6..9)) {
+            let s = lines.join("\n");
+            for seg in [false, true] {
+                for f in run_with(&s, Vec::new(), seg) {
+                    prop_assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end && f.span.end <= s.len());
+                }
+            }
+        }
+
         #[test]
         fn never_panics_and_spans_are_sound(s in "(\\PC|[0-9一二三十百千万亿两余多个人次年%（）()xX—、和约近第]){0,40}") {
             for seg in [false, true] {
