@@ -583,6 +583,27 @@ impl CountExtractor {
         if self.date_like(text, &num, &u) {
             return Some(vec![Candidate::skip_to(num, u.end)]);
         }
+        // `760多亿人\n民币`: 人 opening 人民币 (a wrap may split it) is money.
+        let u = if u.entry.unit == "人"
+            && text[u.end..]
+                .trim_start_matches(['\n', '\r'])
+                .starts_with("民币")
+        {
+            match self.units.get("元") {
+                Some(yuan) => {
+                    let rest = &text[u.end..];
+                    let skip = rest.len() - rest.trim_start_matches(['\n', '\r']).len();
+                    UnitHit {
+                        entry: yuan,
+                        end: u.end + skip + "民币".len(),
+                        ..u
+                    }
+                }
+                None => u,
+            }
+        } else {
+            u
+        };
         if u.entry.is_noun() && !(num.kind == NumeralKind::Arabic || num.multiplier > 1.0) {
             return None;
         }
@@ -865,6 +886,10 @@ impl CountExtractor {
                     return false;
                 }
             }
+        }
+        // A lone 零 is a word (零部件, 零容忍, 零距离), not a count of none.
+        if chinese && matches!(numeral, "零" | "〇" | "○") {
+            return false;
         }
         // A count says 两 (两期, 两轮); a lone 二 before a measure word is an
         // ordinal (二期工程, 二轮延包, 二道河).
