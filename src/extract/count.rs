@@ -372,7 +372,8 @@ impl CountExtractor {
         }
         let mut dates: Vec<Span> = out
             .iter()
-            .filter(|f| matches!(f.data, FactData::Date(_)))
+            // A relative date (五年来, 今年) may hold a duration count.
+            .filter(|f| f.as_date().is_some_and(|d| !d.relative))
             .map(|f| f.span)
             .collect();
         dates.sort();
