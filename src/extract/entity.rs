@@ -1,19 +1,1214 @@
-//! Places, organizations and the document's region. (Stub.)
+//! Places, organizations and the document's region.
+//!
+//! The gazetteer (provinces, prefectures, counties with former names,
+//! townships) is loaded once into one `HashMap` keyed by name. Full names end
+//! in a handful of suffix characters (省/市/县/区/镇/乡/道/旗 …), so the text
+//! is scanned once and a lookup is tried only where such a character ends a
+//! candidate: linear in the text. Short names (`武乡`, `山西`) are looked up
+//! only as whole jieba words, and only trusted with context.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
-use crate::model::{Fact, Region};
+use crate::model::{Fact, FactData, OrgFact, PlaceFact, PlaceLevel, Region, Span};
 
-pub struct EntityExtractor {}
+/// Administrative level of a gazetteer unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Level {
+    Province = 0,
+    Prefecture = 1,
+    County = 2,
+    Township = 3,
+}
+
+impl Level {
+    fn place_level(self) -> PlaceLevel {
+        match self {
+            Level::Province => PlaceLevel::Province,
+            Level::Prefecture => PlaceLevel::Prefecture,
+            Level::County => PlaceLevel::County,
+            Level::Township => PlaceLevel::Township,
+        }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// FxHash (rustc's hasher): the gazetteer has ~45k short keys and SipHash
+/// would dominate start-up; no untrusted keys are inserted at run time.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write(&(i as u64).to_le_bytes());
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+type FxMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// One administrative unit.
+struct Unit {
+    /// Code as a number, and its digit count as written in the tables:
+    /// 2 (province), 4 (prefecture), 6 (county) or 9 (township).
+    code: u32,
+    digits: u8,
+    /// Shared with the name index.
+    name: Arc<str>,
+    level: Level,
+    /// Index of the parent unit (prefecture, else province), or NONE.
+    parent: u32,
+}
+
+/// How a name refers to a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameKind {
+    /// The official full name (`武乡县`, `山西省`).
+    Full,
+    /// An informal full form (`长阳县` for 长阳土家族自治县).
+    Alias,
+    /// A name used 2015–2022; `unit` is the current successor.
+    Former,
+    /// Name without its generic suffix (`武乡`, `山西`).
+    Short,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NameRef {
+    unit: u32,
+    kind: NameKind,
+}
+
+/// Candidate lists are linked through one vector so that 40k names do not
+/// each allocate a `Vec`.
+struct Link {
+    r: NameRef,
+    next: u32,
+}
+
+struct OrgSuffix {
+    category: Box<str>,
+}
+
+pub struct EntityExtractor {
+    units: Vec<Unit>,
+    names: FxMap<Arc<str>, u32>,
+    links: Vec<Link>,
+    /// Last characters of full names: where the scan tries lookups.
+    full_last: HashSet<char>,
+    max_full_chars: usize,
+    orgs: HashMap<Box<str>, OrgSuffix>,
+    org_last: HashSet<char>,
+    max_org_chars: usize,
+}
+
+/// A place name found in the text, before resolution.
+#[derive(Debug, Clone)]
+struct Mention {
+    span: Span,
+    /// Head of the candidate list in `links`.
+    head: u32,
+    /// Matched through a short name (a whole word).
+    short: bool,
+    /// A two-character full name starting with a function word (`和县` in
+    /// `市和县科协`): resolved only with a parent named.
+    weak: bool,
+    /// Inside the title or the first lines.
+    early: bool,
+    /// In a sentence about a visit elsewhere (`赴…考察`).
+    visit: bool,
+}
+
+/// A mention resolved to one unit.
+#[derive(Debug, Clone, Copy)]
+struct Resolved {
+    mention: usize,
+    unit: u32,
+}
+
+/// Characters that end an administrative level and may stand for it alone
+/// before an organization (`县科协`, `镇政府`).
+const LEVEL_CHARS: &[char] = &['省', '市', '县', '区', '镇', '乡', '旗', '州', '盟'];
+/// Multi-character name units before an organization suffix.
+const NAME_UNITS: &[&str] = &[
+    "社区", "街道", "中国", "全国", "国家", "小区", "园区", "景区",
+];
+/// Words that never belong to an organization name (verbs, function words,
+/// quantifiers) and stop the leftward extension.
+const ORG_STOP_WORDS: &[&str] = &[
+    "成立", "组建", "召开", "举办", "开展", "联合", "协调", "依托", "通过", "指导", "带领", "组织",
+    "邀请", "配合", "会同", "联系", "发挥", "加强", "积极", "充分", "建立", "筹建", "牵头", "发展",
+    "扶持", "培育", "新建", "创建", "参加", "参与", "各级", "各类", "广大", "全体", "以及", "还有",
+    "主办", "承办", "协办", "支持", "领导", "关心", "帮助", "争取", "推动", "推进", "落实", "完善",
+    "健全", "加入", "成为", "作为", "担任", "当选", "选举", "评为", "获得", "荣获", "授予", "表彰",
+    "向", "对", "为", "与", "和", "及", "同", "跟", "在", "由", "从", "于", "至", "赴", "到", "将",
+    "把", "被", "给", "等", "的", "了", "是", "有", "个", "各", "全", "该", "本", "我", "其", "此",
+    "这", "那", "每", "并", "又", "也", "都", "就", "还", "或", "即", "以", "经", "所", "着", "过",
+];
+/// Characters that never occur inside an organization name's modifier.
+const ORG_STOP_CHARS: &str = "的了和与及对为向从把被将赴在，、。";
+/// Characters that may not follow a one-character organization suffix
+/// (`局长`, `委员`, `办公`).
+const ORG_SUFFIX_CONT: &str = "员托屈婉长面势部公理事法学好成实得到法";
+/// Words before `村` that are not village names.
+const NOT_VILLAGE: &[&str] = &[
+    "贫困",
+    "行政",
+    "农",
+    "山",
+    "乡",
+    "城乡",
+    "示范",
+    "重点",
+    "出列",
+    "美丽",
+    "文明",
+    "和谐",
+    "帮扶",
+    "试点",
+    "省级",
+    "市级",
+    "县级",
+    "经济",
+    "建档",
+    "先进",
+    "合作",
+    "深度",
+    "包",
+    "联",
+    "边远",
+    "空壳",
+    "薄弱",
+    "新",
+    "进",
+    "驻",
+    "全",
+    "各",
+    "该",
+    "本",
+    "此",
+    "每",
+    "邻",
+    "外",
+    "异",
+    "渔",
+    "牧",
+    "乡镇",
+    "专业",
+    "特色",
+    "旅游",
+    "生态",
+    "小康",
+    "幸福",
+    "样板",
+    "科普",
+    "非贫困",
+    "整",
+    "入",
+    "到",
+    "在",
+    "个",
+    "所在",
+    "留守",
+    "贫困户",
+    "山区",
+    "偏远",
+    "落后",
+    "移民",
+    "搬迁",
+    "扶贫",
+    "示范点",
+    "两委",
+];
+/// Characters that never occur in a village name.
+const VILLAGE_STOP_CHARS: &str =
+    "的在和与及对为了是把被向从于至赴到将等各全该本每个此其这那进驻入村乡镇县市区、，。年月日";
+/// First characters that make a two-character full name suspect.
+const WEAK_FIRST: &str = "和与及在对为向从到的了把被将等各全该本每此其这那";
+/// Sentences with these words are about visits elsewhere.
+const VISIT_WORDS: &[&str] = &[
+    "赴",
+    "前往",
+    "走进",
+    "考察",
+    "参观",
+    "对标",
+    "观摩",
+    "取经",
+    "交流学习",
+    "外出",
+    "学习借鉴",
+];
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
+}
 
 impl EntityExtractor {
-    pub fn new(_data: &DataDir) -> Result<Self, DataError> {
-        Ok(EntityExtractor {})
+    pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        let mut ex = EntityExtractor {
+            units: Vec::with_capacity(45_000),
+            names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
+            links: Vec::with_capacity(50_000),
+            full_last: HashSet::new(),
+            max_full_chars: 2,
+            orgs: HashMap::new(),
+            org_last: HashSet::new(),
+            max_org_chars: 1,
+        };
+        let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
+
+        // Provinces and prefectures.
+        let file = data.file("prefectures.tsv")?;
+        for (f, n, line) in file.lines() {
+            let mut it = line.split('\t');
+            let (Some(code), Some(name), Some(short)) = (it.next(), it.next(), it.next()) else {
+                return Err(DataError::new(f, n, "expected code<TAB>name<TAB>short"));
+            };
+            let (code, name, short) = (code.trim(), name.trim(), short.trim());
+            if !code.bytes().all(|b| b.is_ascii_digit()) || !(code.len() == 2 || code.len() == 4) {
+                return Err(DataError::new(f, n, format!("bad code {code:?}")));
+            }
+            if name.is_empty() {
+                return Err(DataError::new(f, n, "empty name"));
+            }
+            let level = if code.len() == 2 {
+                Level::Province
+            } else {
+                Level::Prefecture
+            };
+            let parent = if level == Level::Prefecture {
+                by_code.get(&code[..2]).copied().unwrap_or(NONE)
+            } else {
+                NONE
+            };
+            let id = ex.push_unit(code, name, level, parent);
+            by_code.insert(code.into(), id);
+            // A municipality's prefecture row repeats the province's name:
+            // naming it would only make the name ambiguous.
+            let repeats_parent = parent != NONE && ex.units[parent as usize].name.as_ref() == name;
+            if !repeats_parent {
+                ex.add_name(name, id, NameKind::Full);
+                if !short.is_empty() && short != name {
+                    ex.add_name(short, id, NameKind::Short);
+                }
+            }
+        }
+
+        // Counties: current names first, then aliases and former names,
+        // which may refer to successors listed anywhere in the file.
+        let file = data.file("counties.tsv")?;
+        let mut later: Vec<(String, String, String, usize, String)> = Vec::new();
+        for (f, n, line) in file.lines() {
+            let mut it = line.split('\t');
+            let (Some(code), Some(name), Some(short)) = (it.next(), it.next(), it.next()) else {
+                return Err(DataError::new(
+                    f,
+                    n,
+                    "expected code<TAB>name<TAB>short<TAB>maps_to",
+                ));
+            };
+            let maps_to = it.next().unwrap_or("").trim();
+            let (code, name, short) = (code.trim(), name.trim(), short.trim());
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) || name.is_empty() {
+                return Err(DataError::new(f, n, format!("bad county row {line:?}")));
+            }
+            if !maps_to.is_empty() {
+                later.push((
+                    code.to_string(),
+                    name.to_string(),
+                    maps_to.to_string(),
+                    n,
+                    f.to_string(),
+                ));
+                continue;
+            }
+            if by_code.contains_key(code) {
+                // A user file may repeat a unit to add nothing; keep the first.
+                continue;
+            }
+            let parent = by_code
+                .get(&code[..4])
+                .or_else(|| by_code.get(&code[..2]))
+                .copied()
+                .unwrap_or(NONE);
+            let id = ex.push_unit(code, name, Level::County, parent);
+            by_code.insert(code.into(), id);
+            ex.add_name(name, id, NameKind::Full);
+            if !short.is_empty() && short != name {
+                ex.add_name(short, id, NameKind::Short);
+            }
+        }
+        for (code, name, maps_to, n, f) in later {
+            let (target, kind) = if maps_to == "*" {
+                (code.as_str(), NameKind::Alias)
+            } else {
+                (maps_to.as_str(), NameKind::Former)
+            };
+            match by_code.get(target) {
+                Some(&id) => ex.add_name(&name, id, kind),
+                None if kind == NameKind::Former && target == code => {
+                    // An abolished unit without successor keeps its own code.
+                    let parent = by_code
+                        .get(&code[..4])
+                        .or_else(|| by_code.get(&code[..2]))
+                        .copied()
+                        .unwrap_or(NONE);
+                    let id = ex.push_unit(&code, &name, Level::County, parent);
+                    by_code.insert(code.as_str().into(), id);
+                    ex.add_name(&name, id, NameKind::Full);
+                }
+                None => {
+                    return Err(DataError::new(&f, n, format!("unknown code {target:?}")));
+                }
+            }
+        }
+
+        // Townships: one line per county.
+        let file = data.file("townships.tsv")?;
+        for (f, n, line) in file.lines() {
+            let mut it = line.split('\t');
+            let county = it.next().unwrap_or("").trim();
+            let Some(&cid) = by_code.get(county) else {
+                return Err(DataError::new(f, n, format!("unknown county {county:?}")));
+            };
+            for item in it {
+                let item = item.trim();
+                if item.len() < 4 || !item.is_char_boundary(3) {
+                    return Err(DataError::new(f, n, format!("bad township {item:?}")));
+                }
+                let (num, name) = item.split_at(3);
+                if !num.bytes().all(|b| b.is_ascii_digit()) || name.is_empty() {
+                    return Err(DataError::new(f, n, format!("bad township {item:?}")));
+                }
+                let mut code = String::with_capacity(9);
+                code.push_str(county);
+                code.push_str(num);
+                let id = ex.push_unit(&code, name, Level::Township, cid);
+                ex.add_name(name, id, NameKind::Full);
+            }
+        }
+
+        let file = data.file("org_suffixes.txt")?;
+        for (f, n, line) in file.lines() {
+            let mut it = line.split('\t');
+            let (Some(suffix), Some(cat)) = (it.next(), it.next()) else {
+                return Err(DataError::new(f, n, "expected suffix<TAB>category"));
+            };
+            let suffix = suffix.trim();
+            let Some(last) = suffix.chars().last() else {
+                return Err(DataError::new(f, n, "empty suffix"));
+            };
+            ex.org_last.insert(last);
+            ex.max_org_chars = ex.max_org_chars.max(suffix.chars().count());
+            ex.orgs.insert(
+                suffix.into(),
+                OrgSuffix {
+                    category: cat.trim().into(),
+                },
+            );
+        }
+        Ok(ex)
+    }
+
+    fn push_unit(&mut self, code: &str, name: &str, level: Level, parent: u32) -> u32 {
+        let id = self.units.len() as u32;
+        // Reuse the index's copy of the name when there is one.
+        let name: Arc<str> = match self.names.get_key_value(name) {
+            Some((k, _)) => Arc::clone(k),
+            None => Arc::from(name),
+        };
+        self.units.push(Unit {
+            code: code.parse().unwrap_or(0),
+            digits: code.len() as u8,
+            name,
+            level,
+            parent,
+        });
+        id
+    }
+
+    fn add_name(&mut self, name: &str, unit: u32, kind: NameKind) {
+        let link = self.links.len() as u32;
+        let next = match self.names.get_mut(name) {
+            Some(h) => std::mem::replace(h, link),
+            None => {
+                let key = match self.units.get(unit as usize) {
+                    Some(u) if u.name.as_ref() == name => Arc::clone(&u.name),
+                    _ => Arc::from(name),
+                };
+                self.names.insert(key, link);
+                NONE
+            }
+        };
+        self.links.push(Link {
+            r: NameRef { unit, kind },
+            next,
+        });
+        if kind != NameKind::Short {
+            if let Some(c) = name.chars().last() {
+                self.full_last.insert(c);
+            }
+            let n = name.len() / 3 + 1;
+            if n > self.max_full_chars {
+                self.max_full_chars = self.max_full_chars.max(name.chars().count());
+            }
+        }
+    }
+
+    fn cands(&self, head: u32) -> impl Iterator<Item = NameRef> + '_ {
+        let mut i = head;
+        std::iter::from_fn(move || {
+            if i == NONE {
+                return None;
+            }
+            let l = self.links.get(i as usize)?;
+            i = l.next;
+            Some(l.r)
+        })
+    }
+
+    /// True when `anc` is `u` or one of its ancestors.
+    fn is_ancestor(&self, anc: u32, u: u32) -> bool {
+        let mut x = u;
+        let mut guard = 0;
+        while x != NONE && guard < 8 {
+            if x == anc {
+                return true;
+            }
+            x = self.units[x as usize].parent;
+            guard += 1;
+        }
+        false
+    }
+
+    /// Chain from the unit up to its province.
+    fn chain(&self, u: u32) -> Vec<u32> {
+        let mut out = Vec::with_capacity(4);
+        let mut x = u;
+        while x != NONE && out.len() < 8 {
+            out.push(x);
+            x = self.units[x as usize].parent;
+        }
+        out
+    }
+
+    /// GB/T 2260 style code: 6 digits for provinces, prefectures and
+    /// counties; townships keep their 9-digit NBS code.
+    fn full_code(&self, u: u32) -> String {
+        let unit = &self.units[u as usize];
+        match unit.digits {
+            2 => format!("{:02}0000", unit.code),
+            4 => format!("{:04}00", unit.code),
+            6 => format!("{:06}", unit.code),
+            _ => format!("{:09}", unit.code),
+        }
+    }
+
+    /// Find place name mentions in `text` (byte offsets relative to `text`).
+    fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut found: Vec<Mention> = Vec::new();
+        // Full names, found at their last character.
+        for j in 0..chars.len() {
+            if !self.full_last.contains(&chars[j].1) {
+                continue;
+            }
+            let end = chars.get(j + 1).map_or(text.len(), |c| c.0);
+            let max = self.max_full_chars.min(j + 1);
+            for len in (2..=max).rev() {
+                let start = chars[j + 1 - len].0;
+                let Some(name) = text.get(start..end) else {
+                    continue;
+                };
+                let Some(&head) = self.names.get(name) else {
+                    continue;
+                };
+                if !self.cands(head).any(|r| r.kind != NameKind::Short) {
+                    continue;
+                }
+                if !words.starts_at(text, start) {
+                    continue;
+                }
+                // Two-character full names (`和县`, `城区`) are common
+                // character pairs: only as a word of their own.
+                if len == 2 && !words.is_word(start, end) {
+                    continue;
+                }
+                let weak = len == 2 && WEAK_FIRST.contains(chars[j + 1 - len].1);
+                found.push(Mention {
+                    span: Span::new(start, end),
+                    head,
+                    short: false,
+                    weak,
+                    early: start < early_end,
+                    visit: false,
+                });
+                break;
+            }
+        }
+        // Short names: only whole words.
+        for w in words.spans {
+            let Some(name) = text.get(w.start..w.end) else {
+                continue;
+            };
+            if name.len() < 6 {
+                continue;
+            }
+            let Some(&head) = self.names.get(name) else {
+                continue;
+            };
+            if !self.cands(head).any(|r| r.kind == NameKind::Short) {
+                continue;
+            }
+            found.push(Mention {
+                span: *w,
+                head,
+                short: true,
+                weak: false,
+                early: w.start < early_end,
+                visit: false,
+            });
+        }
+        // Keep the longest of overlapping mentions.
+        found.sort_by_key(|m| (m.span.start, std::cmp::Reverse(m.span.end)));
+        let mut out: Vec<Mention> = Vec::with_capacity(found.len());
+        for m in found {
+            if let Some(last) = out.last_mut() {
+                if m.span.overlaps(&last.span) {
+                    if m.span.len() > last.span.len() {
+                        *last = m;
+                    }
+                    continue;
+                }
+            }
+            out.push(m);
+        }
+        // Visits: the sentence holding the mention talks of going elsewhere.
+        for m in &mut out {
+            let s = sentence_bounds(text, m.span);
+            let sent = text.get(s.start..s.end).unwrap_or("");
+            m.visit = VISIT_WORDS.iter().any(|w| sent.contains(w))
+                || text.get(..m.span.start).is_some_and(|b| b.ends_with('到'));
+        }
+        out
+    }
+
+    /// Resolve mentions to units, using the unambiguous ones as context.
+    fn resolve(&self, mentions: &[Mention]) -> Vec<Option<u32>> {
+        let mut out: Vec<Option<u32>> = vec![None; mentions.len()];
+        let mut known: HashSet<u32> = HashSet::new();
+        // Pass 1: full names with one candidate above township level, and
+        // unambiguous province short names.
+        for (i, m) in mentions.iter().enumerate() {
+            let c: Vec<NameRef> = self.usable(m).collect();
+            if c.len() != 1 {
+                continue;
+            }
+            let u = c[0].unit;
+            let lv = self.units[u as usize].level;
+            if lv == Level::Township {
+                continue;
+            }
+            if (m.short && lv != Level::Province) || m.weak {
+                continue;
+            }
+            out[i] = Some(u);
+        }
+        for u in out.iter().flatten() {
+            for a in self.chain(*u) {
+                known.insert(a);
+            }
+        }
+        // Pass 2 and 3: the rest, by their parents named in the document;
+        // townships last, when their county is known.
+        for pass in 0..2 {
+            let mut added = Vec::new();
+            for (i, m) in mentions.iter().enumerate() {
+                if out[i].is_some() {
+                    continue;
+                }
+                let fit: Vec<u32> = self
+                    .usable(m)
+                    .map(|r| r.unit)
+                    .filter(|&u| {
+                        let unit = &self.units[u as usize];
+                        if unit.level == Level::Township && pass == 0 {
+                            return false;
+                        }
+                        // A known parent (or, for a short prefecture name,
+                        // a known county below it) confirms the candidate.
+                        (unit.parent != NONE && known.contains(&unit.parent))
+                            || (unit.level == Level::Province && known.contains(&u))
+                            || (unit.level != Level::Township
+                                && unit.parent != NONE
+                                && known.contains(&self.units[unit.parent as usize].parent))
+                    })
+                    .collect();
+                let mut uniq = fit.clone();
+                uniq.sort_unstable();
+                uniq.dedup();
+                if uniq.len() == 1 {
+                    out[i] = Some(uniq[0]);
+                    added.push(uniq[0]);
+                }
+            }
+            for u in added {
+                for a in self.chain(u) {
+                    known.insert(a);
+                }
+            }
+        }
+        // Townships unique nationally and named in full in the title or the
+        // first lines stand on their own.
+        for (i, m) in mentions.iter().enumerate() {
+            if out[i].is_some() || m.short || !m.early || m.visit {
+                continue;
+            }
+            let c: Vec<NameRef> = self.usable(m).collect();
+            // Two-character names (`兴镇` in `科教兴镇`) are too often words.
+            let long = m.span.len() >= 9;
+            if long && c.len() == 1 && self.units[c[0].unit as usize].level == Level::Township {
+                out[i] = Some(c[0].unit);
+            }
+        }
+        out
+    }
+
+    /// Candidates a mention may use: full-form names for full mentions;
+    /// for short mentions, short names (provinces win over lower units that
+    /// share their short name).
+    fn usable<'a>(&'a self, m: &Mention) -> impl Iterator<Item = NameRef> + 'a {
+        let short = m.short;
+        let head = m.head;
+        let prov_short = short
+            && self.cands(head).any(|r| {
+                r.kind == NameKind::Short && self.units[r.unit as usize].level == Level::Province
+            });
+        self.cands(head).filter(move |r| {
+            if short {
+                r.kind == NameKind::Short
+                    && (!prov_short || self.units[r.unit as usize].level == Level::Province)
+            } else {
+                r.kind != NameKind::Short
+            }
+        })
+    }
+
+    /// Organization mentions in `text`, given the place mentions.
+    fn find_orgs(&self, text: &str, words: &Words<'_>, places: &[Mention], out: &mut Vec<Fact>) {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let place_by_end: HashMap<usize, usize> =
+            places.iter().map(|m| (m.span.end, m.span.start)).collect();
+        let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
+        for j in 0..chars.len() {
+            if !self.org_last.contains(&chars[j].1) {
+                continue;
+            }
+            let end = chars.get(j + 1).map_or(text.len(), |c| c.0);
+            let max = self.max_org_chars.min(j + 1);
+            for len in (1..=max).rev() {
+                let sstart = chars[j + 1 - len].0;
+                let Some(sfx) = text.get(sstart..end) else {
+                    continue;
+                };
+                let Some(org) = self.orgs.get(sfx) else {
+                    continue;
+                };
+                if len == 1 {
+                    let next = chars.get(j + 1).map(|c| c.1);
+                    if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(c)) {
+                        break;
+                    }
+                }
+                match self.org_start(text, words, &place_by_end, sstart) {
+                    Some(start) => {
+                        found.push((Span::new(start, end), org));
+                        break;
+                    }
+                    None => continue,
+                }
+            }
+        }
+        // Longest first, no overlaps.
+        found.sort_by_key(|(s, _)| (std::cmp::Reverse(s.len()), s.start));
+        let mut taken: Vec<(Span, &OrgSuffix)> = Vec::new();
+        for (span, org) in found {
+            if taken.iter().any(|t| t.0.overlaps(&span)) {
+                continue;
+            }
+            taken.push((span, org));
+        }
+        taken.sort_by_key(|t| t.0.start);
+        for (span, org) in taken {
+            out.push(Fact::new(
+                span,
+                FactData::Org(OrgFact {
+                    name: span.slice(text).to_string(),
+                    category: org.category.to_string(),
+                }),
+            ));
+        }
+    }
+
+    /// Where the organization name ending in a suffix at `p` starts, or None
+    /// when what precedes does not make a name.
+    fn org_start(
+        &self,
+        text: &str,
+        words: &Words<'_>,
+        place_by_end: &HashMap<usize, usize>,
+        mut p: usize,
+    ) -> Option<usize> {
+        let sfx_start = p;
+        // Plain words (`教科`, `太行钢铁`) are trusted only between the
+        // suffix and a place or level on their left: verbs and adverbs
+        // (`完成科协`, `推广温氏公司`) look just like them.
+        let mut pending_words = 0;
+        let mut anchored_at: Option<usize> = None;
+        loop {
+            // Place names chain (`山西省长治市`) and close the name on the left.
+            if let Some(&s) = place_by_end.get(&p) {
+                p = s;
+                anchored_at = Some(p);
+                if place_by_end.contains_key(&p) {
+                    continue;
+                }
+                break;
+            }
+            let before = text.get(..p)?;
+            if let Some(u) = NAME_UNITS.iter().find(|u| before.ends_with(*u)) {
+                p -= u.len();
+                if matches!(*u, "中国" | "全国" | "国家") {
+                    anchored_at = Some(p);
+                    break;
+                }
+                // `心悦社区`, `城关街道`: one name word before the unit,
+                // when it opens its clause.
+                if let Some(ws) = words.word_ending_at(p) {
+                    let w = text.get(ws..p).unwrap_or("");
+                    // Only at a paragraph's start or after a quote or
+                    // bracket: after a comma it is mostly a verb (`完善社区…`).
+                    let opens = text
+                        .get(..ws)
+                        .and_then(|b| b.chars().next_back())
+                        .is_none_or(|c| c.is_whitespace() || "“\"《（(【「".contains(c));
+                    if opens && (2..=4).contains(&w.chars().count()) && w.chars().all(is_han) {
+                        p = ws;
+                    }
+                }
+                anchored_at = Some(p);
+                break;
+            }
+            let Some(c) = before.chars().next_back() else {
+                break;
+            };
+            if LEVEL_CHARS.contains(&c) {
+                // A bare level character (`县科协`, `全县科协` → `县科协`),
+                // not the end of a word (`城乡学校`).
+                let at = p - c.len_utf8();
+                let prev = text.get(..at).and_then(|b| b.chars().next_back());
+                if !words.starts_at(text, at) && !prev.is_some_and(|c| "我全本各该".contains(c))
+                {
+                    break;
+                }
+                // Two plain words after a bare level are mostly a clause
+                // (`县实现特殊教育学校`), not a department name.
+                if pending_words > 1 {
+                    break;
+                }
+                p -= c.len_utf8();
+                anchored_at = Some(p);
+                break;
+            }
+            if pending_words >= 2 {
+                break;
+            }
+            // A whole word ending here, made of Han characters.
+            let Some(ws) = words.word_ending_at(p) else {
+                break;
+            };
+            let w = text.get(ws..p)?;
+            let n = w.chars().count();
+            if !(1..=4).contains(&n)
+                || !w.chars().all(is_han)
+                || ORG_STOP_WORDS.contains(&w)
+                || w.chars().any(|c| ORG_STOP_CHARS.contains(c))
+            {
+                break;
+            }
+            p = ws;
+            pending_words += 1;
+        }
+        let start = anchored_at?;
+        if start == sfx_start {
+            return None;
+        }
+        Some(start)
+    }
+
+    /// Villages: `…村` after a 2–3 character name that is a word of its own.
+    fn find_villages(
+        &self,
+        text: &str,
+        words: &Words<'_>,
+        place_ends: &HashSet<usize>,
+        out: &mut Vec<Fact>,
+    ) {
+        for (i, _) in text.match_indices('村') {
+            let end = i + '村'.len_utf8();
+            // `村民`, `村委` …: `村` must end a word.
+            if !words.ends_at(text, end) {
+                continue;
+            }
+            if text[end..]
+                .chars()
+                .next()
+                .is_some_and(|c| "民委级庄务干组里两集".contains(c))
+            {
+                continue;
+            }
+            let before = &text[..i];
+            let mut best = None;
+            let mut start = i;
+            for (n, c) in before.chars().rev().take(3).enumerate() {
+                if !is_han(c) || VILLAGE_STOP_CHARS.contains(c) {
+                    break;
+                }
+                start -= c.len_utf8();
+                if n >= 1 && words.starts_at(text, start) {
+                    best = Some(start);
+                }
+            }
+            let Some(s) = best else { continue };
+            let name = &text[s..i];
+            if NOT_VILLAGE.contains(&name) || NOT_VILLAGE.iter().any(|w| name.ends_with(w)) {
+                continue;
+            }
+            // The whole `XX村` must not be part of a longer word.
+            if !words.starts_at(text, s) {
+                continue;
+            }
+            // Names only where a place is expected: after a township or
+            // county name (`西井镇北坡村`), in a list of villages
+            // (`北坡村、五十亩村`), or after a word of going or being there.
+            let prev = text[..s].chars().next_back();
+            let next = text[end..].chars().next();
+            let after_place = place_ends.contains(&s);
+            let in_list = prev == Some('、') || next == Some('、');
+            let after_verb = [
+                "在", "到", "赴", "驻", "对", "走进", "来到", "深入", "帮扶", "包联",
+            ]
+            .iter()
+            .any(|w| text[..s].ends_with(w));
+            if !(after_place || in_list || after_verb) {
+                continue;
+            }
+            out.push(Fact::new(
+                Span::new(s, end),
+                FactData::Place(PlaceFact {
+                    name: text[s..end].to_string(),
+                    level: PlaceLevel::Village,
+                    code: None,
+                }),
+            ));
+        }
     }
 
     /// The region the document belongs to.
-    pub fn region(&self, _ctx: &ExtractContext<'_>, _title: Option<&str>) -> Option<Region> {
+    pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
+        let words = Words::new(ctx.words);
+        let early_end = early_end(ctx.text);
+        let mut mentions = self.find_mentions(ctx.text, &words, early_end);
+        // A title not found among the first lines is scanned on its own.
+        if let Some(t) = title {
+            let t = t.trim();
+            let head = ctx.text.get(..early_end).unwrap_or(ctx.text);
+            if !t.is_empty() && !head.contains(t) {
+                let tw = Words::new(&[]);
+                for mut m in self.find_mentions(t, &tw, t.len()) {
+                    // Mark as outside the text so spans are never used.
+                    m.span = Span::new(usize::MAX - 1, usize::MAX);
+                    mentions.push(m);
+                }
+            }
+        }
+        let resolved = self.resolve(&mentions);
+        let res: Vec<Resolved> = resolved
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| u.map(|unit| Resolved { mention: i, unit }))
+            .filter(|r| !mentions[r.mention].visit)
+            .collect();
+        if res.is_empty() {
+            return None;
+        }
+        let cue = own_level(ctx.text);
+        let early_all: Vec<u32> = res
+            .iter()
+            .filter(|r| mentions[r.mention].early)
+            .map(|r| r.unit)
+            .collect();
+        // `全区` is an autonomous region's word as well as a district's.
+        let cue = match cue {
+            Some(Cue::Qu)
+                if !early_all.iter().any(|&u| {
+                    let unit = &self.units[u as usize];
+                    unit.level == Level::County && unit.name.ends_with('区')
+                }) && early_all.iter().any(|&u| {
+                    let unit = &self.units[u as usize];
+                    unit.level == Level::Province && unit.name.ends_with("自治区")
+                }) =>
+            {
+                Some(Cue::Province)
+            }
+            c => c,
+        };
+        // The most specific level the document may speak from.
+        let deepest = cue.map(|c| match c {
+            Cue::Province => Level::Province,
+            Cue::Shi | Cue::Xian | Cue::Qu => Level::County,
+            Cue::Township => Level::Township,
+        });
+        // 1. The title and first lines: the most specific consistent unit.
+        // Units below the level the document speaks from (a county named
+        // in a provincial report's first lines) are not its own.
+        let early: Vec<u32> = early_all
+            .iter()
+            .copied()
+            .filter(|&u| deepest.is_none_or(|lv| self.units[u as usize].level <= lv))
+            .collect();
+        let mut own = self.most_specific_consistent(&early);
+
+        // 2. Else, the dominant unit of the document's own level.
+        if own.is_none() {
+            if let Some(c) = cue {
+                let mut freq: HashMap<u32, usize> = HashMap::new();
+                for r in &res {
+                    let u = &self.units[r.unit as usize];
+                    let fits = match c {
+                        Cue::Province => u.level == Level::Province,
+                        Cue::Shi => {
+                            u.level == Level::Prefecture
+                                || (u.level == Level::County && u.name.ends_with('市'))
+                        }
+                        Cue::Xian => u.level == Level::County && !u.name.ends_with(['区', '市']),
+                        Cue::Qu => u.level == Level::County && u.name.ends_with('区'),
+                        Cue::Township => u.level == Level::Township,
+                    };
+                    if fits {
+                        *freq.entry(r.unit).or_default() += 1;
+                    }
+                }
+                let total: usize = freq.values().sum();
+                let mut v: Vec<(u32, usize)> = freq.into_iter().collect();
+                v.sort_by_key(|&(u, c)| (std::cmp::Reverse(c), u));
+                if let Some(&(u, c)) = v.first() {
+                    let second = v.get(1).map_or(0, |x| x.1);
+                    if c >= 2 && c >= 2 * second && 2 * c > total {
+                        own = Some(u);
+                    }
+                }
+            }
+        }
+        let mut own = own?;
+        // A township is the document's own only for a township-level text.
+        if self.units[own as usize].level == Level::Township && cue != Some(Cue::Township) {
+            own = self.units[own as usize].parent;
+            if own == NONE {
+                return None;
+            }
+        }
+        let mut region = Region::default();
+        for u in self.chain(own) {
+            let unit = &self.units[u as usize];
+            let name = Some(unit.name.to_string());
+            match unit.level {
+                Level::Province => region.province = name,
+                Level::Prefecture => region.prefecture = name,
+                Level::County => region.county = name,
+                Level::Township => region.township = name,
+            }
+        }
+        // Municipalities: the prefecture row repeats the province name.
+        if region.prefecture.is_none()
+            && region.county.is_some()
+            && region
+                .province
+                .as_deref()
+                .is_some_and(|p| p.ends_with('市'))
+        {
+            region.prefecture = region.province.clone();
+        }
+        region.code = Some(self.full_code(own));
+        Some(region)
+    }
+
+    /// The most specific unit named in `units` on which they all agree:
+    /// every named unit of a higher level must be among its ancestors, and
+    /// two different units of the same level (two counties) fall back to
+    /// the level above, where they must agree again.
+    fn most_specific_consistent(&self, units: &[u32]) -> Option<u32> {
+        for lv in [
+            Level::Township,
+            Level::County,
+            Level::Prefecture,
+            Level::Province,
+        ] {
+            let mut at: Vec<u32> = units
+                .iter()
+                .copied()
+                .filter(|&u| self.units[u as usize].level == lv)
+                .collect();
+            at.sort_unstable();
+            at.dedup();
+            if at.len() != 1 {
+                continue;
+            }
+            let u = at[0];
+            let consistent = units.iter().all(|&o| {
+                let olv = self.units[o as usize].level;
+                olv >= lv || self.is_ancestor(o, u)
+            });
+            if consistent {
+                return Some(u);
+            }
+        }
         None
+    }
+}
+
+/// Byte offset ending the "first lines" of a text: about 240 characters.
+fn early_end(text: &str) -> usize {
+    text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
+}
+
+/// The sentence (between 。！？；\n) holding a span.
+fn sentence_bounds(text: &str, span: Span) -> Span {
+    let is_end = |c: char| matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';');
+    let start = text
+        .get(..span.start)
+        .and_then(|b| {
+            b.rfind(is_end)
+                .map(|i| i + b[i..].chars().next().map_or(1, char::len_utf8))
+        })
+        .unwrap_or(0);
+    let end = text
+        .get(span.end..)
+        .and_then(|a| a.find(is_end).map(|i| span.end + i))
+        .unwrap_or(text.len());
+    Span::new(start.min(span.start), end.max(span.end))
+}
+
+/// The level word a document speaks with (`我县`, `全市` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    Province,
+    /// `市`: a prefecture or a county-level city.
+    Shi,
+    Xian,
+    /// `区`: a district or an autonomous region.
+    Qu,
+    Township,
+}
+
+/// The level a document speaks from, by its `我县`/`全县`/`本县` words.
+fn own_level(text: &str) -> Option<Cue> {
+    let count = |c: &str| -> usize {
+        ["我", "全", "本"]
+            .iter()
+            .map(|p| text.matches(&format!("{p}{c}")).count())
+            .sum()
+    };
+    let v = [
+        (Cue::Province, count("省")),
+        (Cue::Shi, count("市")),
+        (Cue::Xian, count("县") + count("旗")),
+        (Cue::Qu, count("区")),
+        (Cue::Township, count("镇") + count("乡") + count("街道")),
+    ];
+    // Ties go to the higher level (listed first).
+    let mut best: Option<(Cue, usize)> = None;
+    for (c, n) in v {
+        if n > 0 && best.is_none_or(|(_, b)| n > b) {
+            best = Some((c, n));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+/// Word boundaries of a text (all positions count when no words are given).
+struct Words<'a> {
+    spans: &'a [Span],
+    starts: HashSet<usize>,
+    ends: HashMap<usize, usize>,
+    any: bool,
+}
+
+impl<'a> Words<'a> {
+    fn new(words: &'a [Span]) -> Self {
+        Words {
+            spans: words,
+            starts: words.iter().map(|w| w.start).collect(),
+            ends: words.iter().map(|w| (w.end, w.start)).collect(),
+            any: words.is_empty(),
+        }
+    }
+    /// A word starts at `i`; the start of text and a non-Han character
+    /// before `i` are boundaries too.
+    fn starts_at(&self, text: &str, i: usize) -> bool {
+        if self.any || i == 0 {
+            return true;
+        }
+        if text
+            .get(..i)
+            .and_then(|b| b.chars().next_back())
+            .is_some_and(|c| !is_han(c))
+        {
+            return true;
+        }
+        self.starts.contains(&i)
+    }
+    fn ends_at(&self, text: &str, i: usize) -> bool {
+        if self.any || i >= text.len() {
+            return true;
+        }
+        if text
+            .get(i..)
+            .and_then(|a| a.chars().next())
+            .is_some_and(|c| !is_han(c))
+        {
+            return true;
+        }
+        self.ends.contains_key(&i)
+    }
+    fn is_word(&self, start: usize, end: usize) -> bool {
+        self.any || self.ends.get(&end) == Some(&start)
+    }
+    fn word_ending_at(&self, i: usize) -> Option<usize> {
+        self.ends.get(&i).copied()
     }
 }
 
@@ -21,5 +1216,265 @@ impl Extractor for EntityExtractor {
     fn name(&self) -> &'static str {
         "entity"
     }
-    fn extract(&self, _ctx: &ExtractContext<'_>, _out: &mut Vec<Fact>) {}
+
+    fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
+        let text = ctx.text;
+        let words = Words::new(ctx.words);
+        let mentions = self.find_mentions(text, &words, early_end(text));
+        let resolved = self.resolve(&mentions);
+        for (m, u) in mentions.iter().zip(&resolved) {
+            let Some(u) = *u else { continue };
+            let unit = &self.units[u as usize];
+            out.push(Fact::new(
+                m.span,
+                FactData::Place(PlaceFact {
+                    name: m.span.slice(text).to_string(),
+                    level: unit.level.place_level(),
+                    code: Some(self.full_code(u)),
+                }),
+            ));
+        }
+        let place_ends: HashSet<usize> = mentions.iter().map(|m| m.span.end).collect();
+        self.find_villages(text, &words, &place_ends, out);
+        // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
+        let anchors: Vec<Mention> = mentions
+            .iter()
+            .zip(&resolved)
+            .filter(|(m, u)| !m.short || u.is_some())
+            .map(|(m, _)| m.clone())
+            .collect();
+        self.find_orgs(text, &words, &anchors, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+    use std::sync::LazyLock;
+
+    static EX: LazyLock<EntityExtractor> =
+        LazyLock::new(|| EntityExtractor::new(&DataDir::embedded_only()).expect("data"));
+    static SEG: LazyLock<ChineseWordSegmenter> =
+        LazyLock::new(|| ChineseWordSegmenter::new(&DataDir::embedded_only()).expect("jieba"));
+
+    /// Facts and region of a text, through the same steps as the pipeline.
+    fn run(text: &str, title: Option<&str>) -> (Vec<Fact>, Option<Region>) {
+        let paragraphs = segment::paragraphs(text, &[]);
+        let sentences = segment::sentences(text, &paragraphs);
+        let mut words = Vec::new();
+        for s in &sentences {
+            SEG.segment_into(s.span.slice(text), s.span.start, &mut words);
+        }
+        let ctx = ExtractContext {
+            text,
+            paragraphs: &paragraphs,
+            sentences: &sentences,
+            sections: &[],
+            words: &words,
+            year: None,
+            year_inferred: false,
+        };
+        let mut out = Vec::new();
+        EX.extract(&ctx, &mut out);
+        (out, EX.region(&ctx, title))
+    }
+
+    fn code(text: &str) -> Option<String> {
+        run(text, None).1.and_then(|r| r.code)
+    }
+
+    #[test]
+    fn region_cases() {
+        let cases: &[(&str, Option<&str>)] = &[
+            // Full chain in the title.
+            ("山西省长治市沁县科协2024年工作总结\n　　一年来，我县科协在县委的领导下开展工作。", Some("140430")),
+            // A county named only as a visit is not the document's own.
+            (
+                "　　县科协在县委、县政府的领导下开展工作。\n　　5月，组织人员赴武乡县科协进行外出对标学习。全县科技工作者积极参与。",
+                None,
+            ),
+            // Ambiguous full name alone (北京/长春 朝阳区) → nothing …
+            ("朝阳区科协工作总结\n　　我区科协全年开展科普活动。", None),
+            // … resolved by its prefecture/province.
+            ("北京市朝阳区科协工作总结\n　　我区科协全年开展科普活动。", Some("110105")),
+            // Ambiguous short name alone → nothing; with its province → resolved.
+            ("鼓楼科协工作总结\n　　全区科协工作。", None),
+            // Former names resolve to the current successor's code.
+            ("蓟县科协工作总结\n　　全县科普工作取得成绩。", Some("120119")),
+            ("闸北区科协工作总结\n　　全区科普工作取得成绩。", Some("310106")),
+            // Autonomous county written short+县.
+            ("长阳县科协工作总结\n　　全县科普工作。", Some("420528")),
+            // A township inside its named county, for a township document.
+            ("黎城县西井镇科协工作总结\n　　全镇科普工作取得成绩。", Some("140426103")),
+            // The same township in a county document: the county.
+            ("黎城县科协工作总结\n　　全县在西井镇开展科普活动。", Some("140426")),
+            // A nationally ambiguous township alone → nothing.
+            ("城关镇科协工作总结\n　　全镇科普工作取得成绩。", None),
+            // A provincial report: the province, not the cities it lists.
+            (
+                "2026年山西省政府工作报告\n　　全省经济稳中有进。太原市、大同市、长治市加快转型。全省人民团结奋斗。",
+                Some("140000"),
+            ),
+            // An autonomous region speaks of 全区.
+            ("西藏自治区政府工作报告\n　　林芝市嘎拉村村民来信，全区上下深受鼓舞。全区经济增长。", Some("540000")),
+            // `科教兴镇` names no township.
+            ("　　实施科教兴镇战略，全镇干群科学文化水平提高。", None),
+            // Body frequency at the document's level, without a title.
+            (
+                "　　今年以来，我县科协工作取得成绩。\n　　黎城县科协组织培训。黎城县科普大集在县城举行。全县参与。",
+                Some("140426"),
+            ),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(code(text).as_deref(), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn region_fills_parents_and_takes_title() {
+        let (_, r) = run(
+            "　　全县科普工作取得成绩。",
+            Some("山西省长治市沁县科协工作总结"),
+        );
+        let r = r.expect("region from title");
+        assert_eq!(r.province.as_deref(), Some("山西省"));
+        assert_eq!(r.prefecture.as_deref(), Some("长治市"));
+        assert_eq!(r.county.as_deref(), Some("沁县"));
+        assert_eq!(r.township, None);
+        assert_eq!(r.code.as_deref(), Some("140430"));
+        // A former name reports the successor's current name with its code.
+        let (_, r) = run("蓟县科协工作总结\n　　全县科普工作。", None);
+        assert_eq!(r.and_then(|r| r.county).as_deref(), Some("蓟州区"));
+    }
+
+    fn places(text: &str) -> Vec<(String, PlaceLevel, Option<String>)> {
+        run(text, None)
+            .0
+            .into_iter()
+            .filter_map(|f| match f.data {
+                FactData::Place(p) => Some((p.name, p.level, p.code)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn orgs(text: &str) -> Vec<(String, String)> {
+        run(text, None)
+            .0
+            .into_iter()
+            .filter_map(|f| match f.data {
+                FactData::Org(o) => Some((o.name, o.category)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn place_cases() {
+        use PlaceLevel::*;
+        let p = places("山西省长治市沁县科协来到黎城县西井镇北坡村、五十亩村调研。");
+        let want = [
+            ("山西省", Province, Some("140000")),
+            ("长治市", Prefecture, Some("140400")),
+            ("沁县", County, Some("140430")),
+            ("黎城县", County, Some("140426")),
+            ("西井镇", Township, Some("140426103")),
+            ("北坡村", Village, None),
+            ("五十亩村", Village, None),
+        ];
+        for (name, level, code) in want {
+            assert!(
+                p.iter()
+                    .any(|(n, l, c)| n == name && *l == level && c.as_deref() == code),
+                "{name} missing in {p:?}"
+            );
+        }
+        // Not village names.
+        for text in [
+            "帮扶10个贫困村。",
+            "全县行政村全覆盖。",
+            "深入农村开展科普。",
+            "全村村民参加。",
+            "各村都有科普栏。",
+            "该村建成科普长廊。",
+            "组织村民学习技术。",
+        ] {
+            let v: Vec<_> = places(text)
+                .into_iter()
+                .filter(|p| p.1 == Village)
+                .collect();
+            assert!(v.is_empty(), "{text}: {v:?}");
+        }
+        // Short names need context; ambiguous ones need their parent.
+        assert!(places("武乡的小米很有名。").is_empty());
+        assert!(places("山西武乡的小米很有名。")
+            .iter()
+            .any(|p| p.0 == "武乡" && p.2.as_deref() == Some("140429")));
+        assert!(!places("朝阳区开展活动。").iter().any(|p| p.0 == "朝阳区"));
+        // A township needs its county: 城关镇 alone is everywhere.
+        assert!(!places("城关镇开展活动。").iter().any(|p| p.0 == "城关镇"));
+        // `振兴县域经济` names no 兴县; `市和县` names no 和县.
+        let p = places("振兴县域经济。省、市和县科协。");
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn org_cases() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "在县委、县政府的正确领导下",
+                &[("县委", "party"), ("县政府", "government")],
+            ),
+            ("在省、市科协的关心指导下", &[("市科协", "kexie")]),
+            (
+                "组织人员赴武乡县科协进行外出对标",
+                &[("武乡县科协", "kexie")],
+            ),
+            ("联合县教科局举办竞赛", &[("县教科局", "government")]),
+            (
+                "　　心悦社区老科协充分发挥作用",
+                &[("心悦社区老科协", "kexie")],
+            ),
+            (
+                "与黎城县太行钢铁有限公司合作",
+                &[("黎城县太行钢铁有限公司", "company")],
+            ),
+            ("经中国科协批准", &[("中国科协", "kexie")]),
+            ("街道党工委高度重视", &[("街道党工委", "party")]),
+            // Verbs and bare suffixes are not organizations.
+            ("努力完成科协的各项任务", &[]),
+            ("充分利用学校的资源", &[]),
+            ("县局长来了", &[]),
+            ("举办培训", &[]),
+        ];
+        for (text, want) in cases {
+            let got = orgs(text);
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_spans_are_surfaces(s in "\\PC{0,80}", t in "[县市区镇乡村科协委局办省长治沁黎城武乡西井北坡，。\\n ]{0,40}") {
+            for text in [s.as_str(), t.as_str(), &format!("{t}{s}")] {
+                let (facts, _) = run(text, Some(text));
+                for f in facts {
+                    proptest::prop_assert!(text.is_char_boundary(f.span.start));
+                    proptest::prop_assert!(text.is_char_boundary(f.span.end));
+                    let surface = f.span.slice(text);
+                    match &f.data {
+                        FactData::Place(p) => proptest::prop_assert_eq!(&p.name, surface),
+                        FactData::Org(o) => proptest::prop_assert_eq!(&o.name, surface),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use zip::ZipArchive;
 
+use super::docx_numbering::{AbstractNum, Level, Num, Numberer, NumberingDefs, Suffix, LEVELS};
 use super::sniff::{ole2_kind, sniff, Ole2Kind, SniffedFormat};
 
 /// Resource limits applied while reading one `.docx`.
@@ -64,6 +65,11 @@ pub struct DocxParagraph {
     /// The paragraph style's name from styles.xml (e.g. `heading 1`,
     /// `Title`), or the raw style id when styles.xml does not define it.
     pub style: Option<String>,
+    /// The automatic numbering label Word shows before the paragraph
+    /// ("1.\t", "一、", "（一）", "•\t"), including its suffix (tab, space
+    /// or nothing).  `text` starts with it.  `None` for paragraphs that are
+    /// not numbered, whose level shows no label, or that are empty.
+    pub numbering_label: Option<String>,
 }
 
 /// The text content of a `.docx`.
@@ -203,10 +209,23 @@ pub fn read_docx(bytes: &[u8], limits: &DocxLimits) -> Result<DocxContent, DocxE
         None => Styles::default(),
     };
 
+    // Numbering definitions exist only if the main part relates to them;
+    // a document without lists has none.
+    let numbering = match main_rels
+        .iter()
+        .find(|r| r.rel_type.ends_with("/numbering"))
+    {
+        Some(rel) => match pkg.read_part(&rel.target)? {
+            Some(data) => parse_numbering(&data, &rel.target, limits)?,
+            None => NumberingDefs::default(),
+        },
+        None => NumberingDefs::default(),
+    };
+
     let doc_xml = pkg
         .read_part(&main_part)?
         .ok_or(DocxError::NoMainDocument)?;
-    let body = parse_document(&doc_xml, &main_part, &styles, limits)?;
+    let body = parse_document(&doc_xml, &main_part, &styles, numbering, limits)?;
 
     let core_title = match pkg.read_part(&core_part)? {
         Some(data) => parse_core_title(&data, &core_part, limits)?,
@@ -664,12 +683,17 @@ fn parse_core_title(
     }
 }
 
-/// What heading detection needs from one paragraph style.
+/// What heading detection and numbering need from one paragraph (or
+/// numbering) style.
 #[derive(Debug, Default, Clone)]
 struct StyleInfo {
     name: Option<String>,
     based_on: Option<String>,
     outline_lvl: Option<u8>,
+    /// `w:pPr/w:numPr/w:numId` (0 = explicitly not numbered).
+    num_id: Option<u32>,
+    /// `w:pPr/w:numPr/w:ilvl`.
+    ilvl: Option<u8>,
 }
 
 #[derive(Debug, Default)]
@@ -706,6 +730,30 @@ impl Styles {
         }
         None
     }
+
+    /// The numbering a style gives its paragraphs: numId and ilvl, each
+    /// taken from the nearest style in the `basedOn` chain that sets it.
+    fn numbering(&self, id: &str) -> (Option<u32>, Option<u8>) {
+        let (mut num_id, mut ilvl) = (None, None);
+        let mut current = id;
+        for _ in 0..MAX_BASED_ON_DEPTH {
+            let Some(style) = self.by_id.get(current) else {
+                break;
+            };
+            num_id = num_id.or(style.num_id);
+            ilvl = ilvl.or(style.ilvl);
+            match style.based_on.as_deref() {
+                Some(next) if num_id.is_none() || ilvl.is_none() => current = next,
+                _ => break,
+            }
+        }
+        (num_id, ilvl)
+    }
+
+    /// The numId of a numbering style, for `w:numStyleLink`.
+    fn style_num_id(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).and_then(|s| s.num_id)
+    }
 }
 
 /// `w:outlineLvl` 0-8 are heading levels 1-9; 9 means body text.
@@ -741,11 +789,12 @@ fn parse_styles(data: &[u8], part: &str, limits: &DocxLimits) -> Result<Styles, 
     loop {
         match xml.next()? {
             Ev::Start(e) if e.is_w(b"style") => {
-                let is_paragraph = e.attr(b"type").is_none_or(|t| t == "paragraph");
+                // Numbering styles are kept for w:numStyleLink.
+                let wanted = e
+                    .attr(b"type")
+                    .is_none_or(|t| t == "paragraph" || t == "numbering");
                 match e.attr(b"styleId") {
-                    Some(id) if is_paragraph => {
-                        current = Some((id, StyleInfo::default(), xml.depth))
-                    }
+                    Some(id) if wanted => current = Some((id, StyleInfo::default(), xml.depth)),
                     _ => xml.skip_element()?,
                 }
             }
@@ -766,6 +815,10 @@ fn parse_styles(data: &[u8], part: &str, limits: &DocxLimits) -> Result<Styles, 
                         b"outlineLvl" => {
                             info.outline_lvl = e.attr(b"val").and_then(|v| v.trim().parse().ok())
                         }
+                        b"numId" => {
+                            info.num_id = e.attr(b"val").and_then(|v| v.trim().parse().ok())
+                        }
+                        b"ilvl" => info.ilvl = e.attr(b"val").and_then(|v| v.trim().parse().ok()),
                         // Revision history holds the old properties; they
                         // must not override the current ones.
                         b"pPrChange" | b"rPrChange" if is_start && depth > *style_depth => {
@@ -787,6 +840,156 @@ fn parse_styles(data: &[u8], part: &str, limits: &DocxLimits) -> Result<Styles, 
 }
 
 // ---------------------------------------------------------------------------
+// Numbering definitions
+// ---------------------------------------------------------------------------
+
+/// A `w:val` as a number.
+fn val_u32(e: &Elem<'_>) -> Option<u32> {
+    e.attr(b"val").and_then(|v| v.trim().parse().ok())
+}
+
+/// An on/off property: present without `w:val`, or with a true value.
+fn val_on(e: &Elem<'_>) -> bool {
+    e.attr(b"val")
+        .is_none_or(|v| matches!(v.trim(), "1" | "true" | "on"))
+}
+
+/// Reads numbering.xml: `w:abstractNum` (levels) and `w:num` (instances
+/// with their overrides).  Unknown elements are ignored; numbers that do
+/// not parse leave the property unset.
+fn parse_numbering(
+    data: &[u8],
+    part: &str,
+    limits: &DocxLimits,
+) -> Result<NumberingDefs, DocxError> {
+    let text = part_text(data, part)?;
+    let mut xml = XmlStream::new(&text, part, limits);
+    let mut defs = NumberingDefs::default();
+    let mut abs: Option<(u32, AbstractNum)> = None;
+    let mut num: Option<(u32, Num)> = None;
+    // ilvl of the open w:lvlOverride, and of the open w:lvl with its data.
+    let mut override_ilvl: Option<usize> = None;
+    let mut level: Option<(usize, Level)> = None;
+    let ilvl_of = |e: &Elem<'_>| {
+        e.attr(b"ilvl")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&i| i < LEVELS)
+    };
+    loop {
+        let ev = xml.next()?;
+        let is_start = matches!(ev, Ev::Start(_));
+        let e = match ev {
+            Ev::Start(e) | Ev::Empty(e) if e.ns.is_word() => e,
+            Ev::End(ns, local) if ns.is_word() => {
+                match local.as_slice() {
+                    b"lvl" => {
+                        if let Some((i, lvl)) = level.take() {
+                            if let Some((_, n)) = num.as_mut() {
+                                if let Some(o) = override_ilvl {
+                                    n.level_override[o] = Some(lvl);
+                                }
+                            } else if let Some((_, a)) = abs.as_mut() {
+                                a.levels[i].get_or_insert(lvl);
+                            }
+                        }
+                    }
+                    b"lvlOverride" => override_ilvl = None,
+                    b"abstractNum" => {
+                        if let Some((id, a)) = abs.take() {
+                            defs.abstracts.entry(id).or_insert(a);
+                        }
+                    }
+                    b"num" => {
+                        if let Some((id, n)) = num.take() {
+                            defs.nums.entry(id).or_insert(n);
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Ev::Eof => return Ok(defs),
+            _ => continue,
+        };
+        match e.local() {
+            b"abstractNum" if is_start => {
+                abs = e
+                    .attr(b"abstractNumId")
+                    .and_then(|v| v.trim().parse().ok())
+                    .map(|id| (id, AbstractNum::default()));
+                if abs.is_none() {
+                    xml.skip_element()?;
+                }
+            }
+            b"num" if is_start => {
+                num = e
+                    .attr(b"numId")
+                    .and_then(|v| v.trim().parse().ok())
+                    .map(|id| (id, Num::default()));
+                if num.is_none() {
+                    xml.skip_element()?;
+                }
+            }
+            b"abstractNumId" => {
+                if let Some((_, n)) = num.as_mut() {
+                    n.abstract_id = val_u32(&e);
+                }
+            }
+            b"lvlOverride" if is_start => override_ilvl = ilvl_of(&e),
+            b"startOverride" => {
+                if let (Some((_, n)), Some(i)) = (num.as_mut(), override_ilvl) {
+                    n.start_override[i] = val_u32(&e);
+                }
+            }
+            b"numStyleLink" => {
+                if let Some((_, a)) = abs.as_mut() {
+                    a.num_style_link = e.attr(b"val");
+                }
+            }
+            b"lvl" if is_start => {
+                // In a w:lvlOverride the override's ilvl is authoritative.
+                let i = if num.is_some() {
+                    override_ilvl
+                } else {
+                    ilvl_of(&e)
+                };
+                match i {
+                    Some(i) if abs.is_some() || num.is_some() => {
+                        level = Some((i, Level::default()))
+                    }
+                    _ => xml.skip_element()?,
+                }
+            }
+            // Run and paragraph properties of the label, and revisions.
+            b"pPr" | b"rPr" | b"legacy" if is_start => xml.skip_element()?,
+            local => {
+                let Some((_, lvl)) = level.as_mut() else {
+                    continue;
+                };
+                match local {
+                    b"start" => lvl.start = val_u32(&e),
+                    b"numFmt" => {
+                        // Word 2010 writes numFmt="custom" in an
+                        // mc:Choice and a standard format in the Fallback
+                        // that follows; the standard one is used.
+                        let v = e.attr(b"val");
+                        if v.as_deref() != Some("custom") || lvl.num_fmt.is_none() {
+                            lvl.num_fmt = v;
+                        }
+                    }
+                    b"lvlText" => lvl.lvl_text = e.attr(b"val"),
+                    b"lvlRestart" => lvl.restart = val_u32(&e),
+                    b"isLgl" => lvl.is_lgl = val_on(&e),
+                    b"suff" => lvl.suffix = e.attr(b"val").map(|v| Suffix::parse(v.trim())),
+                    b"pStyle" => lvl.p_style = e.attr(b"val"),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The main document
 // ---------------------------------------------------------------------------
 
@@ -796,6 +999,9 @@ struct ParaBuilder {
     text: String,
     style_id: Option<String>,
     outline_lvl: Option<u8>,
+    /// Direct `w:numPr/w:numId` and `w:numPr/w:ilvl`.
+    num_id: Option<u32>,
+    ilvl: Option<u8>,
     /// Depth of the w:p element, to tell its own w:pPr from nested ones.
     depth: usize,
     /// A page or column break was seen; it becomes a line break only if
@@ -840,6 +1046,7 @@ struct BodyResult {
 
 struct DocState<'s> {
     styles: &'s Styles,
+    numberer: Numberer,
     out: Vec<DocxParagraph>,
     frames: Vec<Frame>,
     /// One entry per open complex field: `false` while in its instruction
@@ -895,15 +1102,51 @@ impl DocState<'_> {
 
     fn finish_para(&mut self, p: ParaBuilder) {
         let (heading_level, style) = self.heading_of(&p);
+        let numbering_label = self.number(&p);
+        let text = match &numbering_label {
+            Some(label) => format!("{label}{}", p.text),
+            None => p.text,
+        };
         let anchored = p.anchored;
         self.deliver(DocxParagraph {
-            text: p.text,
+            text,
             heading_level,
             style,
+            numbering_label,
         });
         for par in anchored {
             self.deliver(par);
         }
+    }
+
+    /// Advances the list counter of a numbered paragraph and returns its
+    /// label.  Direct `w:numPr` properties override the style's, each on
+    /// its own; numId 0 switches numbering off.  An empty paragraph counts
+    /// (as in Word) but gets no label.
+    fn number(&mut self, p: &ParaBuilder) -> Option<String> {
+        let styles = self.styles;
+        let (style_num, style_ilvl) = p
+            .style_id
+            .as_deref()
+            .map(|id| styles.numbering(id))
+            .unwrap_or((None, None));
+        let num_id = p.num_id.or(style_num).filter(|&n| n != 0)?;
+        let ilvl = match p.ilvl.or(style_ilvl) {
+            Some(i) => usize::from(i),
+            // Style numbering without w:ilvl: the level linked to the style.
+            None => p
+                .style_id
+                .as_deref()
+                .and_then(|id| {
+                    self.numberer
+                        .level_for_style(num_id, id, &|s| styles.style_num_id(s))
+                })
+                .unwrap_or(0),
+        };
+        let label = self
+            .numberer
+            .next_label(num_id, ilvl, &|s| styles.style_num_id(s))?;
+        (!p.text.is_empty()).then_some(label)
     }
 
     fn heading_of(&self, p: &ParaBuilder) -> (Option<u8>, Option<String>) {
@@ -933,12 +1176,14 @@ fn parse_document(
     data: &[u8],
     part: &str,
     styles: &Styles,
+    numbering: NumberingDefs,
     limits: &DocxLimits,
 ) -> Result<BodyResult, DocxError> {
     let text = part_text(data, part)?;
     let mut xml = XmlStream::new(&text, part, limits);
     let mut st = DocState {
         styles,
+        numberer: Numberer::new(numbering),
         out: Vec::new(),
         frames: Vec::new(),
         fields: Vec::new(),
@@ -991,6 +1236,9 @@ fn parse_document(
                         if let Some(p) = st.current_para() {
                             p.outline_lvl = v;
                         }
+                    } else if e.is_w(b"numPr") && is_start {
+                        read_num_pr(&mut st, &mut xml)?;
+                        continue;
                     }
                     if is_start {
                         xml.skip_element()?;
@@ -1021,6 +1269,39 @@ fn parse_document(
         paragraphs: st.out,
         strict,
     })
+}
+
+/// Reads the children of a paragraph's own `w:numPr` (whose Start was just
+/// returned) up to its end: `w:ilvl` and `w:numId`.  Revision marks inside
+/// it (`w:ins`, `w:numberingChange`) are skipped.
+fn read_num_pr(st: &mut DocState<'_>, xml: &mut XmlStream<'_>) -> Result<(), DocxError> {
+    let num_pr_depth = xml.depth;
+    loop {
+        let ev = xml.next()?;
+        match ev {
+            Ev::Start(ref e) | Ev::Empty(ref e) => {
+                let is_start = matches!(ev, Ev::Start(_));
+                let direct = xml.depth == num_pr_depth + usize::from(is_start);
+                if direct && e.is_w(b"ilvl") {
+                    let v = e.attr(b"val").and_then(|v| v.trim().parse().ok());
+                    if let Some(p) = st.current_para() {
+                        p.ilvl = v;
+                    }
+                } else if direct && e.is_w(b"numId") {
+                    let v = e.attr(b"val").and_then(|v| v.trim().parse().ok());
+                    if let Some(p) = st.current_para() {
+                        p.num_id = v;
+                    }
+                }
+                if is_start {
+                    xml.skip_element()?;
+                }
+            }
+            Ev::End(..) if xml.depth < num_pr_depth => return Ok(()),
+            Ev::Eof => return Err(xml.malformed("unexpected end of document")),
+            _ => {}
+        }
+    }
 }
 
 /// Elements whose whole subtree is not visible text.
@@ -1105,6 +1386,7 @@ fn handle_empty(st: &mut DocState<'_>, e: Elem<'_>) {
             text: String::new(),
             heading_level: None,
             style: None,
+            numbering_label: None,
         }),
         b"tc" => {
             if let Some(Frame::Row(cells)) = st.frames.last_mut() {
@@ -1181,6 +1463,7 @@ fn handle_end(st: &mut DocState<'_>, ns: Ns, local: &[u8]) {
                         text,
                         heading_level: None,
                         style: None,
+                        numbering_label: None,
                     });
                 }
             }
@@ -1192,6 +1475,7 @@ fn handle_end(st: &mut DocState<'_>, ns: Ns, local: &[u8]) {
                         text: cells.join("\t"),
                         heading_level: None,
                         style: None,
+                        numbering_label: None,
                     });
                 }
             }
@@ -1326,7 +1610,8 @@ mod tests {
     #[test]
     fn headings_from_style_names() {
         let c = read("docx/en_pandoc_numbered_headings.docx");
-        assert_eq!(c.paragraphs[0].text, "A Numbered Header.");
+        assert_eq!(c.paragraphs[0].text, "1.\tA Numbered Header.");
+        assert_eq!(c.paragraphs[0].numbering_label.as_deref(), Some("1.\t"));
         assert_eq!(c.paragraphs[0].heading_level, Some(1));
 
         let c = read("docx/zh_poitl_swagger_api_doc_headings.docx");
@@ -1338,7 +1623,12 @@ mod tests {
             .collect();
         assert_eq!(
             levels,
-            vec![(1, "{{info.title}}"), (2, "概览"), (3, "描述"), (3, "版本")]
+            vec![
+                (1, "{{info.title}}"),
+                (2, "1.\t概览"),
+                (3, "1.1.\t描述"),
+                (3, "1.2.\t版本")
+            ]
         );
     }
 
@@ -1413,13 +1703,34 @@ mod tests {
         let t = texts(&c);
         let start = t
             .iter()
-            .position(|s| *s == "第一级第一行")
+            .position(|s| *s == "1.\t第一级第一行")
             .expect("list item");
         assert_eq!(
             &t[start..start + 3],
-            &["第一级第一行", "第二级第一行", "第二级第二行"]
+            &["1.\t第一级第一行", "a)\t第二级第一行", "b)\t第二级第二行"]
         );
         assert_eq!(c.paragraphs[start].style.as_deref(), Some("List Paragraph"));
+        // Multi-level decimal lists (%1.%2.%3.), and a later list of its own.
+        for item in [
+            "1.2.\t第二级第二行",
+            "1.2.2.\t第三级第二行",
+            "A.\t重新开始一个列表",
+        ] {
+            assert!(t.contains(&item), "{item}");
+        }
+        let last = t
+            .iter()
+            .position(|s| *s == "2.\t第一级第二行")
+            .expect("last list");
+        assert_eq!(
+            &t[last - 3..=last],
+            &[
+                "1.\t第一级第一行",
+                "a)\t第二级第一行",
+                "b)\t第二级第二行",
+                "2.\t第一级第二行"
+            ]
+        );
     }
 
     #[test]
@@ -1484,8 +1795,8 @@ mod tests {
     fn content_controls_are_transparent() {
         let c = read("docx/zh_poitl_sdt_cell_content_controls.docx");
         let t = texts(&c);
-        assert_eq!(&t[..2], &["常规：", "我是{{title}}"]);
-        assert!(t.contains(&"最后目标：文本控件内的文字和表格"));
+        assert_eq!(&t[..2], &["1.\t常规：", "我是{{title}}"]);
+        assert!(t.contains(&"6.\t最后目标：文本控件内的文字和表格"));
         assert!(t.contains(&"列1\t列2\t列3\t列4\t列5 "));
     }
 
@@ -1565,6 +1876,461 @@ mod tests {
         assert_eq!(got.paragraphs[0].style.as_deref(), Some("Now"));
         // Tab stops in pPr are not tab characters.
         assert_eq!(got.paragraphs[0].text, "x");
+    }
+
+    // --- automatic numbering ---------------------------------------------
+
+    const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+    /// A package with styles.xml and numbering.xml related to the main part.
+    /// `styles` and `numbering` are the children of their root elements.
+    fn numbered_docx(numbering: &str, styles: &str, body: &str) -> Vec<u8> {
+        numbered_docx_ns(W_NS, numbering, styles, body)
+    }
+
+    fn numbered_docx_ns(ns: &str, numbering: &str, styles: &str, body: &str) -> Vec<u8> {
+        let rel = if ns == W_NS {
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        } else {
+            "http://purl.oclc.org/ooxml/officeDocument/relationships"
+        };
+        let doc = format!(r#"<w:document xmlns:w="{ns}"><w:body>{body}</w:body></w:document>"#);
+        let styles = format!(r#"<w:styles xmlns:w="{ns}">{styles}</w:styles>"#);
+        let numbering = format!(r#"<w:numbering xmlns:w="{ns}">{numbering}</w:numbering>"#);
+        let rels = format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="r1" Type="{rel}/styles" Target="styles.xml"/><Relationship Id="r2" Type="{rel}/numbering" Target="numbering.xml"/></Relationships>"#
+        );
+        zip_of(&[
+            ("_rels/.rels", ROOT_RELS),
+            ("word/document.xml", doc.as_bytes()),
+            ("word/_rels/document.xml.rels", rels.as_bytes()),
+            ("word/styles.xml", styles.as_bytes()),
+            ("word/numbering.xml", numbering.as_bytes()),
+        ])
+    }
+
+    /// `<w:p>` with direct numbering (`None` = no numPr) and text.
+    fn num_p(num: Option<(u32, u32)>, text: &str) -> String {
+        let num_pr = num
+            .map(|(id, ilvl)| {
+                format!(
+                    r#"<w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{id}"/></w:numPr></w:pPr>"#
+                )
+            })
+            .unwrap_or_default();
+        format!("<w:p>{num_pr}<w:r><w:t>{text}</w:t></w:r></w:p>")
+    }
+
+    /// `<w:p>` with a paragraph style and text.
+    fn styled_p(style: &str, text: &str) -> String {
+        format!(
+            r#"<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+        )
+    }
+
+    /// A `w:lvl`; `extra` is added inside it.
+    fn lvl(ilvl: u32, fmt: &str, text: &str, extra: &str) -> String {
+        format!(
+            r#"<w:lvl w:ilvl="{ilvl}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>{extra}<w:pPr><w:ind w:left="720" w:hanging="360"/></w:pPr></w:lvl>"#
+        )
+    }
+
+    fn read_texts(bytes: &[u8]) -> Vec<String> {
+        let c = read_docx(bytes, &DocxLimits::default()).expect("docx");
+        c.paragraphs.into_iter().map(|p| p.text).collect()
+    }
+
+    #[test]
+    fn decimal_list_labels_count_and_share_counters() {
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="0">{}</w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+            <w:num w:numId="2"><w:abstractNumId w:val="0"/></w:num>"#,
+            lvl(0, "decimal", "%1.", "")
+        );
+        let body = [
+            num_p(Some((1, 0)), "甲"),
+            // An empty item still counts, but shows no label here.
+            num_p(Some((1, 0)), ""),
+            num_p(None, "正文"),
+            num_p(Some((1, 0)), "乙"),
+            // Another num over the same abstractNum continues the count.
+            num_p(Some((2, 0)), "丙"),
+            // numId 0 switches numbering off; an undefined numId is ignored.
+            num_p(Some((0, 0)), "无编号"),
+            num_p(Some((99, 0)), "未定义"),
+        ]
+        .concat();
+        let c = read_docx(
+            &numbered_docx(&numbering, "", &body),
+            &DocxLimits::default(),
+        )
+        .expect("docx");
+        let got: Vec<&str> = texts(&c);
+        assert_eq!(
+            got,
+            vec!["1.\t甲", "", "正文", "3.\t乙", "4.\t丙", "无编号", "未定义"]
+        );
+        assert_eq!(c.paragraphs[0].numbering_label.as_deref(), Some("1.\t"));
+        assert_eq!(c.paragraphs[1].numbering_label, None);
+        assert_eq!(c.paragraphs[2].numbering_label, None);
+    }
+
+    #[test]
+    fn multi_level_lists_restart_lower_levels() {
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="3">{}{}{}</w:abstractNum>
+            <w:abstractNum w:abstractNumId="4">{}{}</w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="3"/></w:num>
+            <w:num w:numId="2"><w:abstractNumId w:val="4"/></w:num>"#,
+            lvl(0, "decimal", "%1.", ""),
+            lvl(1, "lowerLetter", "%2)", r#"<w:suff w:val="space"/>"#),
+            // Level 3 continues across level-2 items, restarting only
+            // after level 1.
+            lvl(
+                2,
+                "lowerRoman",
+                "(%3)",
+                r#"<w:lvlRestart w:val="1"/><w:suff w:val="nothing"/>"#
+            ),
+            lvl(0, "upperRoman", "%1.", ""),
+            // isLgl: every level shown in decimal (legal numbering).
+            lvl(1, "decimal", "%1.%2", r#"<w:isLgl/>"#),
+        );
+        let body = [
+            num_p(Some((1, 0)), "一级"),
+            num_p(Some((1, 1)), "二级"),
+            num_p(Some((1, 2)), "三级"),
+            num_p(Some((1, 1)), "二级"),
+            num_p(Some((1, 2)), "三级"),
+            num_p(Some((1, 0)), "一级"),
+            num_p(Some((1, 1)), "二级"),
+            num_p(Some((1, 2)), "三级"),
+            num_p(Some((2, 0)), "章"),
+            num_p(Some((2, 0)), "章"),
+            num_p(Some((2, 1)), "节"),
+        ]
+        .concat();
+        assert_eq!(
+            read_texts(&numbered_docx(&numbering, "", &body)),
+            vec![
+                "1.\t一级",
+                "a) 二级",
+                "(i)三级",
+                "b) 二级",
+                "(ii)三级",
+                "2.\t一级",
+                "a) 二级",
+                "(i)三级",
+                "I.\t章",
+                "II.\t章",
+                "2.1\t节",
+            ]
+        );
+    }
+
+    /// Chinese report headings numbered through their styles, as Word's
+    /// multilevel list linked to 标题 1-3 writes them.
+    const CN_HEADING_NUMBERING: &str = r#"<w:abstractNum w:abstractNumId="0">
+        <w:multiLevelType w:val="multilevel"/>
+        <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:pStyle w:val="1"/><w:suff w:val="nothing"/><w:lvlText w:val="%1、"/></w:lvl>
+        <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:pStyle w:val="2"/><w:suff w:val="nothing"/><w:lvlText w:val="（%2）"/></w:lvl>
+        <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="3"/><w:suff w:val="nothing"/><w:lvlText w:val="%3."/></w:lvl>
+        </w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>"#;
+
+    const CN_HEADING_STYLES: &str = r#"
+        <w:style w:type="paragraph" w:styleId="a"><w:name w:val="Normal"/></w:style>
+        <w:style w:type="paragraph" w:styleId="1"><w:name w:val="heading 1"/><w:basedOn w:val="a"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr><w:outlineLvl w:val="0"/></w:pPr></w:style>
+        <w:style w:type="paragraph" w:styleId="2"><w:name w:val="heading 2"/><w:basedOn w:val="a"/><w:pPr><w:numPr><w:ilvl w:val="1"/><w:numId w:val="1"/></w:numPr><w:outlineLvl w:val="1"/></w:pPr></w:style>
+        <w:style w:type="paragraph" w:styleId="3"><w:name w:val="heading 3"/><w:basedOn w:val="a"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr><w:outlineLvl w:val="2"/></w:pPr></w:style>
+        <w:style w:type="paragraph" w:styleId="Sub"><w:name w:val="报告二级"/><w:basedOn w:val="2"/></w:style>"#;
+
+    #[test]
+    fn chinese_heading_numbering_through_styles() {
+        let body = [
+            styled_p("1", "总体情况"),
+            num_p(None, "正文。"),
+            styled_p("2", "科普宣传"),
+            styled_p("3", "开展讲座"),
+            styled_p("3", "发放资料"),
+            // Numbering inherited through basedOn.
+            styled_p("Sub", "技术培训"),
+            styled_p("3", "水稻种植"),
+            styled_p("1", "存在问题"),
+            styled_p("2", "阵地薄弱"),
+            // Direct numId 0 overrides the style's numbering.
+            r#"<w:p><w:pPr><w:pStyle w:val="2"/><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr><w:r><w:t>不编号</w:t></w:r></w:p>"#.to_string(),
+            styled_p("1", "下一步打算"),
+        ]
+        .concat();
+        let c = read_docx(
+            &numbered_docx(CN_HEADING_NUMBERING, CN_HEADING_STYLES, &body),
+            &DocxLimits::default(),
+        )
+        .expect("docx");
+        assert_eq!(
+            texts(&c),
+            vec![
+                "一、总体情况",
+                "正文。",
+                "（一）科普宣传",
+                "1.开展讲座",
+                "2.发放资料",
+                "（二）技术培训",
+                "1.水稻种植",
+                "二、存在问题",
+                "（一）阵地薄弱",
+                "不编号",
+                "三、下一步打算",
+            ]
+        );
+        let levels: Vec<Option<u8>> = c.paragraphs.iter().map(|p| p.heading_level).collect();
+        assert_eq!(levels[..4], [Some(1), None, Some(2), Some(3)]);
+        assert_eq!(c.paragraphs[5].numbering_label.as_deref(), Some("（二）"));
+    }
+
+    #[test]
+    fn start_override_restarts_and_level_override_replaces() {
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="0">{}{}</w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+            <w:num w:numId="2"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>
+            <w:num w:numId="3"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>
+            <w:num w:numId="4"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimalEnclosedCircle"/><w:lvlText w:val="%1"/><w:suff w:val="nothing"/></w:lvl></w:lvlOverride></w:num>"#,
+            lvl(0, "decimal", "%1.", ""),
+            lvl(1, "decimal", "%1.%2.", ""),
+        );
+        let body = [
+            num_p(Some((1, 0)), "a"),
+            num_p(Some((1, 0)), "b"),
+            // "Restart numbering" in Word: a new num with startOverride.
+            num_p(Some((2, 0)), "c"),
+            num_p(Some((2, 1)), "c1"),
+            num_p(Some((2, 0)), "d"),
+            num_p(Some((3, 0)), "e"),
+            num_p(Some((3, 0)), "f"),
+            // The plain num still shares the abstract's own counters.
+            num_p(Some((1, 0)), "g"),
+            num_p(Some((4, 0)), "h"),
+        ]
+        .concat();
+        assert_eq!(
+            read_texts(&numbered_docx(&numbering, "", &body)),
+            vec!["1.\ta", "2.\tb", "1.\tc", "1.1.\tc1", "2.\td", "5.\te", "6.\tf", "3.\tg", "①h"]
+        );
+    }
+
+    #[test]
+    fn bullets_and_label_formats() {
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="0">{}{}{}</w:abstractNum>
+            <w:abstractNum w:abstractNumId="1">{}{}{}{}</w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+            <w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>"#,
+            lvl(
+                0,
+                "bullet",
+                "\u{F0B7}",
+                r#"<w:rPr><w:rFonts w:ascii="Symbol" w:hAnsi="Symbol"/></w:rPr>"#
+            ),
+            lvl(
+                1,
+                "bullet",
+                "o",
+                r#"<w:rPr><w:rFonts w:ascii="Courier New"/></w:rPr>"#
+            ),
+            lvl(2, "bullet", "●", r#"<w:suff w:val="space"/>"#),
+            lvl(0, "none", "", ""),
+            lvl(
+                1,
+                "chineseLegalSimplified",
+                "第%2条",
+                r#"<w:suff w:val="space"/>"#
+            ),
+            lvl(
+                2,
+                "ideographTraditional",
+                "%3.",
+                r#"<w:suff w:val="nothing"/>"#
+            ),
+            lvl(3, "madeUpFormat", "%4)", r#"<w:suff w:val="nothing"/>"#),
+        );
+        let body = [
+            num_p(Some((1, 0)), "要点"),
+            num_p(Some((1, 1)), "细节"),
+            num_p(Some((1, 2)), "更细"),
+            num_p(Some((2, 0)), "无标签"),
+            num_p(Some((2, 1)), "总则"),
+            num_p(Some((2, 1)), "分则"),
+            num_p(Some((2, 2)), "天干"),
+            num_p(Some((2, 2)), "天干"),
+            num_p(Some((2, 3)), "未知格式"),
+        ]
+        .concat();
+        assert_eq!(
+            read_texts(&numbered_docx(&numbering, "", &body)),
+            vec![
+                "•\t要点",
+                "o\t细节",
+                "● 更细",
+                "无标签",
+                "第壹条 总则",
+                "第贰条 分则",
+                "甲.天干",
+                "乙.天干",
+                "1)未知格式",
+            ]
+        );
+    }
+
+    #[test]
+    fn num_style_link_and_strict_namespace() {
+        // abstractNum 0 defers to the numbering style "CnList", whose num
+        // points at abstractNum 1 holding the levels.
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="0"><w:numStyleLink w:val="CnList"/></w:abstractNum>
+            <w:abstractNum w:abstractNumId="1"><w:styleLink w:val="CnList"/>{}</w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+            <w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>"#,
+            lvl(0, "chineseCounting", "%1、", r#"<w:suff w:val="nothing"/>"#)
+        );
+        let styles = r#"<w:style w:type="numbering" w:styleId="CnList"><w:name w:val="CnList"/><w:pPr><w:numPr><w:numId w:val="2"/></w:numPr></w:pPr></w:style>"#;
+        let body = [num_p(Some((1, 0)), "甲"), num_p(Some((1, 0)), "乙")].concat();
+        assert_eq!(
+            read_texts(&numbered_docx(&numbering, styles, &body)),
+            vec!["一、甲", "二、乙"]
+        );
+        let c = read_docx(
+            &numbered_docx_ns(
+                "http://purl.oclc.org/ooxml/wordprocessingml/main",
+                &numbering,
+                styles,
+                &body,
+            ),
+            &DocxLimits::default(),
+        )
+        .expect("strict docx");
+        assert!(c.strict);
+        assert_eq!(texts(&c), vec!["一、甲", "二、乙"]);
+    }
+
+    #[test]
+    fn numbering_part_absent_or_hostile() {
+        let body = num_p(Some((1, 0)), "x");
+        // Related but missing: no numbering, not an error.
+        let doc = format!(r#"<w:document xmlns:w="{W_NS}"><w:body>{body}</w:body></w:document>"#);
+        let rels = br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="r2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering" Target="numbering.xml"/></Relationships>"#;
+        let bytes = zip_of(&[
+            ("_rels/.rels", ROOT_RELS),
+            ("word/document.xml", doc.as_bytes()),
+            ("word/_rels/document.xml.rels", rels),
+        ]);
+        assert_eq!(read_texts(&bytes), vec!["x"]);
+        // Not related at all: ignored even if present.
+        assert_eq!(body_texts(&num_p(Some((1, 0)), "y")), vec!["y".to_string()]);
+
+        let dtd = numbered_docx("", "", &body);
+        let dtd = {
+            // Same package with a DTD in numbering.xml.
+            let mut archive = ZipArchive::new(Cursor::new(&dtd[..])).expect("zip");
+            let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
+            for i in 0..archive.len() {
+                let mut f = archive.by_index(i).expect("entry");
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).expect("read");
+                if f.name() == "word/numbering.xml" {
+                    data = format!(
+                        r#"<!DOCTYPE w:numbering [<!ENTITY x "y">]><w:numbering xmlns:w="{W_NS}"/>"#
+                    )
+                    .into_bytes();
+                }
+                parts.push((f.name().to_string(), data));
+            }
+            let refs: Vec<(&str, &[u8])> = parts
+                .iter()
+                .map(|(n, d)| (n.as_str(), d.as_slice()))
+                .collect();
+            zip_of(&refs)
+        };
+        assert!(matches!(
+            read_docx(&dtd, &DocxLimits::default()),
+            Err(DocxError::Dtd { ref part }) if part == "word/numbering.xml"
+        ));
+
+        let deep = numbered_docx(
+            &format!("{}{}", "<w:x>".repeat(600), "</w:x>".repeat(600)),
+            "",
+            &body,
+        );
+        assert!(matches!(
+            read_docx(&deep, &DocxLimits::default()),
+            Err(DocxError::TooDeep { ref part, .. }) if part == "word/numbering.xml"
+        ));
+    }
+
+    #[test]
+    fn numbered_headings_in_real_documents() {
+        // poi-tl's TOC template: Heading 1 numbered 一、 through its style.
+        let c = read("docx/zh_poitl_914_toc_field.docx");
+        let h = c
+            .paragraphs
+            .iter()
+            .find(|p| p.heading_level == Some(1))
+            .expect("heading");
+        assert_eq!(h.text, "一、\t风险识别");
+        assert_eq!(h.numbering_label.as_deref(), Some("一、\t"));
+        // Caption numbering ("Fig.1:") in poi-tl's content-control template.
+        let c = read("docx/zh_poitl_sdt_cell_content_controls.docx");
+        assert!(texts(&c).contains(&"Fig.1: Stock coverage dropped/transferred?"));
+    }
+
+    #[test]
+    fn numbered_heading_styles_fixture_gives_sections() {
+        let bytes = fixture("docx/zh_numbered_headings_pythondocx.docx");
+        let c = read_docx(&bytes, &DocxLimits::default()).expect("docx");
+        assert_eq!(
+            texts(&c),
+            expected_lines("docx/zh_numbered_headings_pythondocx.expected")
+        );
+        assert_eq!(c.paragraphs[2].numbering_label.as_deref(), Some("一、"));
+        assert_eq!(c.paragraphs[2].style.as_deref(), Some("heading 1"));
+
+        let docs = crate::ingest::ingest_bytes(
+            "zh_numbered_headings_pythondocx.docx",
+            &bytes,
+            &crate::ingest::IngestOptions::default(),
+        )
+        .expect("ingest");
+        assert_eq!(docs.len(), 1);
+        let doc = &docs[0];
+        assert_eq!(doc.title.as_deref(), Some("红石乡科协2024年工作总结"));
+        let sections: Vec<(u8, &str)> = doc
+            .sections
+            .iter()
+            .map(|s| (s.level, s.title.as_str()))
+            .collect();
+        assert_eq!(
+            sections,
+            vec![
+                (1, "一、主要工作"),
+                (2, "（一）科普宣传"),
+                (3, "1.科普日活动"),
+                (3, "2.科普大篷车"),
+                (2, "（二）人才培训"),
+                // Not a heading style: the level comes from the label's form.
+                (4, "（1）举办水稻种植培训2期；"),
+                (4, "（2）举办电商直播培训1期"),
+                (1, "二、存在问题"),
+                (1, "三、下一步打算"),
+                (2, "（一）加强科普队伍建设"),
+            ]
+        );
+        // 一、主要工作 runs up to 二、存在问题.
+        let first = &doc.sections[0];
+        assert!(first
+            .extent
+            .slice(&doc.text)
+            .ends_with("（2）举办电商直播培训1期。\n"));
     }
 
     // --- bad inputs --------------------------------------------------------

@@ -5,6 +5,7 @@
 //! alone.
 
 pub mod docx;
+mod docx_numbering;
 pub mod pieces;
 pub mod sniff;
 pub mod structure;

@@ -114,7 +114,8 @@ pub fn heading_level(line: &str) -> Option<(u8, usize)> {
 fn heading_title(line: &str) -> String {
     let body = line.trim_matches(|c: char| is_debris(c) || c == '\r');
     let cut = body.find('。').map(|i| &body[..i]).unwrap_or(body);
-    cut.trim_end_matches(is_debris).to_string()
+    // A Word list label ends in a tab ("1.\t概览"): a title reads better with a space.
+    cut.trim_end_matches(is_debris).replace('\t', " ")
 }
 
 /// Find every heading line. `hints` are (line start byte, level) pairs from
