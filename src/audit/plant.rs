@@ -343,7 +343,7 @@ fn build(
     let new_members = rng.range(12, 60);
     b.push(&format!("　　全镇共有会员{members}人，其中女会员"));
     let women_shown = if on("part_exceeds_total") {
-        members + rng.range(10, 90)
+        members + 10 + (i as i64 * 7) % 80
     } else {
         women
     };
@@ -359,7 +359,11 @@ fn build(
     let month_meeting = rng.range(2, 4);
     let day_meeting = rng.range(3, 25);
     if on("placeholder_date") {
-        b.mark("placeholder_date", "20xx年", None);
+        b.mark(
+            "placeholder_date",
+            ["20xx年", "__年", "20XX年", "202X年"][i % 4],
+            None,
+        );
     } else {
         b.push(&format!("{year}年"));
     }
@@ -397,11 +401,19 @@ fn build(
         ));
     }
     let total_shown = if on("sum_mismatch") {
-        total + rng.range(2, 5)
+        total + 2 + (i as i64) % 3
     } else {
         total
     };
-    b.push("全年共举办培训");
+    // Totals are phrased several ways; the rules must follow the language.
+    b.push(
+        [
+            "全年共举办培训",
+            "全年累计举办培训",
+            "以上合计举办培训",
+            "共计开展培训",
+        ][i % 4],
+    );
     b.maybe(
         on("sum_mismatch"),
         "sum_mismatch",
@@ -411,7 +423,11 @@ fn build(
     let materials = rng.range(1200, 5000);
     b.push("发放科普资料");
     if on("placeholder_figure") {
-        b.mark("placeholder_figure", "XX份", None);
+        b.mark(
+            "placeholder_figure",
+            ["XX份", "xx份", "ＸＸ份", "__份"][i % 4],
+            None,
+        );
     } else {
         b.push(&format!("{materials}份"));
     }
@@ -456,47 +472,95 @@ fn build(
     } else {
         n_stages
     };
-    b.push("　　科普宣传月活动共分");
-    b.maybe(
-        on("enumeration_mismatch"),
-        "enumeration_mismatch",
-        &format!("{}个阶段", cn(stated)),
-    );
     let list: Vec<&str> = stages.iter().map(|s| **s).collect();
     let last = list.len() - 1;
-    b.push(&format!("：{}和{}。", list[..last].join("、"), list[last]));
+    let stated_text = format!("{}个阶段", cn(stated));
+    match i % 3 {
+        0 => {
+            b.push("　　科普宣传月活动共分");
+            b.maybe(
+                on("enumeration_mismatch"),
+                "enumeration_mismatch",
+                &stated_text,
+            );
+            b.push(&format!("：{}和{}。", list[..last].join("、"), list[last]));
+        }
+        1 => {
+            b.push("　　科普宣传月活动分为");
+            b.maybe(
+                on("enumeration_mismatch"),
+                "enumeration_mismatch",
+                &stated_text,
+            );
+            b.push(&format!("，即{}。", list.join("、")));
+        }
+        _ => {
+            b.push(&format!(
+                "　　科普宣传月活动按照{}和{}",
+                list[..last].join("、"),
+                list[last]
+            ));
+            b.maybe(
+                on("enumeration_mismatch"),
+                "enumeration_mismatch",
+                &stated_text,
+            );
+            b.push("有序推进。");
+        }
+    }
     let cover = rng.range(60, 98);
     let satisfied = rng.range(85, 99);
-    b.push("全镇科普示范户覆盖率达到");
+    b.push(
+        [
+            "全镇科普示范户覆盖率达到",
+            "科普示范户占全镇农户总数的",
+            "群众科普知识知晓率为",
+        ][i % 3],
+    );
     if on("percent_over_100") {
         b.mark(
             "percent_over_100",
-            &format!("{}%", 100 + rng.range(5, 60)),
+            &format!("{}%", 105 + (i as i64 * 11) % 55),
             None,
         );
     } else {
         b.push(&format!("{cover}%"));
     }
     b.push(&format!("，群众满意度达{satisfied}%。"));
+    // Drawn whether or not an error is planted, so clean and planted
+    // texts stay the same elsewhere.
+    let (contest_m, contest_d) = (rng.range(5, 9), rng.range(1, 28));
     if on("impossible_date") {
         let bad = [
             "2月30日".to_string(),
             "4月31日".to_string(),
             "3月32日".to_string(),
             "13月5日".to_string(),
+            "二月三十日".to_string(),
         ];
         b.mark("impossible_date", &bad[i % bad.len()], None);
     } else {
-        b.push(&format!("{}月{}日", rng.range(5, 9), rng.range(1, 28)));
+        b.push(&format!("{contest_m}月{contest_d}日"));
     }
     b.push("，镇科协联合镇中心校举办青少年科技创新大赛。\n");
     let open_days = rng.range(4, 6);
     let open_hours = rng.range(6, 10);
-    b.push(&format!("　　镇科普服务站每周开放{open_days}天，"));
-    if on("impossible_value") {
+    let bad_hours = 24 + rng.range(2, 8);
+    b.push("　　镇科普服务站");
+    if on("impossible_value") && i % 2 == 1 {
         b.mark(
             "impossible_value",
-            &format!("每天开放{}小时", 24 + rng.range(2, 8)),
+            &format!("每周开放{}天", 8 + i % 3),
+            None,
+        );
+    } else {
+        b.push(&format!("每周开放{open_days}天"));
+    }
+    b.push("，");
+    if on("impossible_value") && i % 2 == 0 {
+        b.mark(
+            "impossible_value",
+            &format!("每天开放{bad_hours}小时"),
             None,
         );
     } else {
@@ -543,7 +607,12 @@ fn build(
     if on("degenerate_range") {
         // Replace the whole range so the span covers it.
         b.text.truncate(b.text.len() - format!("{year}-").len());
-        b.mark("degenerate_range", &format!("{year}-{year}年"), None);
+        let text = if i % 2 == 0 {
+            format!("{year}-{year}年")
+        } else {
+            format!("{year}年至{year}年")
+        };
+        b.mark("degenerate_range", &text, None);
     } else {
         b.push(&format!("{}年", year + 2));
     }
@@ -560,7 +629,7 @@ fn build(
     if on("inconsistent_figure") {
         b.mark(
             "inconsistent_figure",
-            &format!("{}人", members + rng.range(15, 80)),
+            &format!("{}人", members + 15 + (i as i64 * 13) % 65),
             None,
         );
     } else {
@@ -575,6 +644,22 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn planted_differs_from_clean_only_at_plants() {
+        let c = generate(11, 12);
+        for (i, d) in c.docs.iter().enumerate() {
+            let mut text = d.planted.clone();
+            let mut plants: Vec<&Plant> = c.plants.iter().filter(|p| p.doc == i).collect();
+            plants.sort_by_key(|p| std::cmp::Reverse(p.start));
+            for p in plants {
+                text.replace_range(p.start..p.end, "#");
+            }
+            // Every line of the clean text that no plant touched is kept.
+            let kept = d.clean.lines().filter(|l| text.contains(*l)).count();
+            assert!(kept * 10 >= d.clean.lines().count() * 6, "doc {i}");
+        }
+    }
 
     #[test]
     fn deterministic_and_marks_cover_text() {

@@ -355,7 +355,10 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     if spans.len() < 2 || total.approx != Approx::Exact || sum <= total.value {
                         continue;
                     }
-                    if out.iter().any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span)) {
+                    if out
+                        .iter()
+                        .any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span))
+                    {
                         continue;
                     }
                     out.push(finding(
