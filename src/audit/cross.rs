@@ -31,6 +31,8 @@ const MAX_POSTING: usize = 64;
 const COPY_THRESHOLD: f64 = 0.5;
 /// Specific (non-boilerplate) sampled shingles two paragraphs must share.
 const MIN_SHARED: usize = 5;
+/// Share of the whole union sample the specific shared shingles must make up.
+const MIN_SHARE_OF_ALL: f64 = 0.2;
 /// Excerpt kept per paragraph for the report, in chars.
 const EXCERPT: usize = 60;
 
@@ -161,9 +163,9 @@ impl Default for CrossIndex {
 }
 
 /// Is a figure's value distinctive enough that two reports sharing it by
-/// chance is unlikely (at least three significant digits)?
+/// chance is unlikely (at least 1000, with three significant digits)?
 fn distinctive(v: f64) -> bool {
-    if !(100.0..1e12).contains(&v) || v.fract() != 0.0 {
+    if !(1000.0..1e12).contains(&v) || v.fract() != 0.0 {
         return false;
     }
     let mut n = v as u64;
@@ -312,7 +314,12 @@ impl CrossIndex {
                 both += 1;
             }
         }
-        (both >= MIN_SHARED).then(|| both as f64 / specific.max(1) as f64)
+        // The specific text both hold must also be a fair share of the
+        // paragraphs themselves: two template paragraphs that differ only
+        // in their figures and share one rare name are not a copy.
+        let share_of_all = both as f64 / union.len().max(1) as f64;
+        (both >= MIN_SHARED && share_of_all >= MIN_SHARE_OF_ALL)
+            .then(|| both as f64 / specific.max(1) as f64)
     }
 
     /// All cross-document findings as `findings.jsonl` records, one per
