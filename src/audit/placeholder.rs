@@ -215,6 +215,9 @@ mod tests {
             ("某某村召开大会", &[("placeholder_text", "某某")]),
             ("202X年3月", &[("placeholder_date", "202X年")]),
             ("使用Excel和Xbox，3x4", &[]),
+            ("参加群众ＸＸ人次，", &[("placeholder_figure", "ＸＸ人次")]),
+            ("由×××同志主持。", &[("placeholder_text", "×××")]),
+            ("发放资料___份。", &[("placeholder_figure", "___份")]),
             ("2024年举办培训12期", &[]),
             (
                 "时间为xx月xx日",
