@@ -381,7 +381,7 @@ mod tests {
         import(&db, std::slice::from_ref(&d), &[]);
         std::fs::remove_file(&old).unwrap();
         let moved = doc(dir.path().join("new.txt").to_str().unwrap(), "甲", 1);
-        let c = import(&db, &[moved.clone()], &[]);
+        let c = import(&db, std::slice::from_ref(&moved), &[]);
         assert_eq!((c.added, c.unchanged, c.moved), (0, 1, 1));
         let conn = open(&db).unwrap();
         let (path, rec_path): (String, String) = conn
