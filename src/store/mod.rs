@@ -262,11 +262,14 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 1);
-        // Records round-trip: the stored line is the facts.jsonl line.
+        // Records round-trip: with its text put back, the stored record is
+        // the facts.jsonl line.
         let rec: String = conn
-            .query_row("SELECT record FROM facts WHERE kind = 'date'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT json_set(record, '$.text', text) FROM facts WHERE kind = 'date'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         let idx = crate::emit::CharIndex::new(&d.text);
         let want = crate::emit::fact_record(&d.doc_id, &d.text, &idx, &d.facts[0]);

@@ -113,7 +113,8 @@ CREATE TABLE sections (
 
 -- One row per fact. The kind-specific fields of the record are spread over
 -- typed columns (NULL where a kind has no such field); `record` is the
--- facts.jsonl line itself.
+-- facts.jsonl record without its `text` (the column):
+-- json_set(record, '$.text', text) is the facts.jsonl line.
 CREATE TABLE facts (
     id            INTEGER PRIMARY KEY,
     fact_id       TEXT NOT NULL,
@@ -141,7 +142,7 @@ CREATE TABLE facts (
 );
 CREATE INDEX facts_doc_kind ON facts(doc_id, kind, start);
 CREATE INDEX facts_kind_value ON facts(kind, value_text);
-CREATE INDEX facts_kind_unit ON facts(kind, unit);
+CREATE INDEX facts_count_unit ON facts(unit) WHERE kind = 'count';
 CREATE INDEX facts_date ON facts(date_start) WHERE date_start IS NOT NULL;
 CREATE INDEX facts_fact_id ON facts(fact_id);
 CREATE INDEX facts_placeholder ON facts(doc_id) WHERE placeholder = 1;
@@ -161,7 +162,7 @@ CREATE TABLE findings (
     end            INTEGER,
     text           TEXT,
     cross_document INTEGER NOT NULL DEFAULT 0,
-    record         TEXT NOT NULL
+    record         TEXT NOT NULL    -- findings.jsonl record without `text`
 );
 CREATE INDEX findings_doc ON findings(doc_id);
 CREATE INDEX findings_rule ON findings(rule, severity);
@@ -175,6 +176,14 @@ CREATE TABLE finding_others (
 );
 CREATE INDEX finding_others_finding ON finding_others(finding);
 CREATE INDEX finding_others_doc ON finding_others(doc_id);
+
+-- A document that goes takes with it the findings elsewhere that point at
+-- it (its own rows go by ON DELETE CASCADE), however it is deleted.
+CREATE TRIGGER documents_delete_others AFTER DELETE ON documents
+BEGIN
+    DELETE FROM findings WHERE id IN
+        (SELECT finding FROM finding_others WHERE doc_id = OLD.doc_id);
+END;
 
 -- Documents per county and year.
 CREATE VIEW v_documents_per_county AS

@@ -78,16 +78,14 @@ impl Records {
         hasher.update(doc.text.as_bytes());
         let mut facts = Vec::with_capacity(doc.facts.len());
         for f in &doc.facts {
-            let v = fact_record(&doc.doc_id, &doc.text, &idx, f);
-            let s = serde_json::to_string(&v)?;
+            let (v, s) = without_text(fact_record(&doc.doc_id, &doc.text, &idx, f))?;
             hasher.update(b"\nF");
             hasher.update(s.as_bytes());
             facts.push((v, s));
         }
         let mut findings = Vec::with_capacity(doc.findings.len());
         for f in &doc.findings {
-            let v = finding_record(doc, &idx, f);
-            let s = serde_json::to_string(&v)?;
+            let (v, s) = without_text(finding_record(doc, &idx, f))?;
             hasher.update(b"\nA");
             hasher.update(s.as_bytes());
             findings.push((v, s));
@@ -100,6 +98,21 @@ impl Records {
             results_sha256: format!("{:x}", hasher.finalize()),
         })
     }
+}
+
+/// A record and its serialization without `text`: the text has a column of
+/// its own, and an activity passage's text is most of its record, so the
+/// store keeps it once (`json_set(record, '$.text', text)` restores it).
+fn without_text(mut v: Value) -> anyhow::Result<(Value, String)> {
+    let text = match v.as_object_mut() {
+        Some(m) => m.shift_remove("text"),
+        None => None,
+    };
+    let s = serde_json::to_string(&v)?;
+    if let (Some(t), Some(m)) = (text, v.as_object_mut()) {
+        m.insert("text".into(), t);
+    }
+    Ok((v, s))
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -215,15 +228,9 @@ impl Importer {
         Ok(())
     }
 
-    /// Remove a document with everything hanging off it, and the
-    /// cross-document findings elsewhere that point at it.
+    /// Remove a document with everything hanging off it (ON DELETE CASCADE)
+    /// and the cross-document findings elsewhere that point at it (trigger).
     fn delete_document(&self, doc_id: &str) -> rusqlite::Result<()> {
-        self.conn
-            .prepare_cached(
-                "DELETE FROM findings WHERE id IN
-                   (SELECT finding FROM finding_others WHERE doc_id = ?1)",
-            )?
-            .execute([doc_id])?;
         self.conn
             .prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?
             .execute([doc_id])?;
@@ -530,7 +537,8 @@ impl Importer {
                      WHERE finding_id = ?1 AND doc_id = ?2 AND cross_document = 1",
                 )?
                 .execute([finding_id, doc_id])?;
-            self.insert_finding(v, &serde_json::to_string(v)?, None, true)?;
+            let (v, s) = without_text(v.clone())?;
+            self.insert_finding(&v, &s, None, true)?;
             self.counts.cross_findings += 1;
         }
         Ok(())
