@@ -318,8 +318,7 @@ impl Importer {
         Ok(())
     }
 
-    fn import(&mut self, doc: &Document) -> anyhow::Result<()> {
-        let recs = Records::build(doc)?;
+    fn import(&mut self, doc: &Document, recs: &Records) -> anyhow::Result<()> {
         self.begin()?;
         self.counts.seen += 1;
         self.map_file(doc)?;
@@ -348,11 +347,11 @@ impl Importer {
             }
             Some(_) => {
                 self.delete_document(&doc.doc_id)?;
-                self.insert(doc, &recs)?;
+                self.insert(doc, recs)?;
                 self.counts.reextracted += 1;
             }
             None => {
-                self.insert(doc, &recs)?;
+                self.insert(doc, recs)?;
                 self.counts.added += 1;
             }
         }
@@ -571,7 +570,8 @@ fn format_name(doc: &Document) -> &'static str {
 
 /// What the run's thread hands the writer.
 enum Msg {
-    Doc(Box<Document>),
+    /// Documents with their records built.
+    Docs(Vec<(Document, Records)>),
     Cross(Vec<Value>),
     Finish,
 }
@@ -590,7 +590,11 @@ impl Importer {
         while let Ok(msg) = rx.recv() {
             let t = Instant::now();
             match msg {
-                Msg::Doc(doc) => self.import(&doc)?,
+                Msg::Docs(docs) => {
+                    for (doc, recs) in &docs {
+                        self.import(doc, recs)?;
+                    }
+                }
                 Msg::Cross(records) => self.import_cross(&records)?,
                 Msg::Finish => {
                     self.close()?;
@@ -607,20 +611,32 @@ impl Importer {
     }
 }
 
-/// Documents the run's thread may hand over before it waits for the writer.
-const QUEUE: usize = 256;
+/// Batches of documents the run's thread may hand over before it waits
+/// for the writer.
+const QUEUE: usize = 8;
+
+/// Documents whose records are built together, in parallel.
+const BUILD_BATCH: usize = 64;
 
 /// The [`Sink`] that imports a run's documents into a store.
 ///
 /// SQL runs on a writer thread of its own, so importing one chunk overlaps
-/// with analysing the next instead of holding up the run; the run's thread
-/// only clones each document into a bounded queue.
+/// with analysing the next instead of holding up the run. The records
+/// (JSON, hashes) are built in parallel on the worker pool, which is idle
+/// while the run hands a finished chunk to its sinks; the writer only
+/// executes prepared statements.
 pub struct StoreSink {
     tx: Option<SyncSender<Msg>>,
     writer: Option<JoinHandle<anyhow::Result<Outcome>>>,
     path: String,
     started: Instant,
     outcome: Option<(ImportCounts, Duration)>,
+    /// Documents waiting for their records to be built.
+    pending: Vec<Document>,
+    /// Time the run's thread spent building records.
+    build: Duration,
+    /// Time the run's thread spent waiting for the writer.
+    waited: Duration,
 }
 
 impl StoreSink {
@@ -643,14 +659,36 @@ impl StoreSink {
             path: path.display().to_string(),
             started: Instant::now(),
             outcome: None,
+            pending: Vec::new(),
+            build: Duration::ZERO,
+            waited: Duration::ZERO,
         })
     }
 
+    /// Build the pending documents' records on the worker pool and hand
+    /// them to the writer.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        use rayon::prelude::*;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        let docs = std::mem::take(&mut self.pending);
+        let built = docs
+            .into_par_iter()
+            .map(|d| Records::build(&d).map(|r| (d, r)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.build += t.elapsed();
+        self.send(Msg::Docs(built))
+    }
+
     fn send(&mut self, msg: Msg) -> anyhow::Result<()> {
+        let t = Instant::now();
         let sent = match &self.tx {
             Some(tx) => tx.send(msg).is_ok(),
             None => false,
         };
+        self.waited += t.elapsed();
         if sent {
             Ok(())
         } else {
@@ -682,27 +720,37 @@ impl StoreSink {
 
 impl Sink for StoreSink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        self.send(Msg::Doc(Box::new(doc.clone())))
+        self.pending.push(doc.clone());
+        if self.pending.len() >= BUILD_BATCH {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn cross_findings(&mut self, records: &[Value]) -> anyhow::Result<()> {
+        self.flush()?;
         self.send(Msg::Cross(records.to_vec()))
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
+        self.flush()?;
         self.send(Msg::Finish)?;
+        let t = Instant::now();
         let out = self.join()?;
+        self.waited += t.elapsed();
         let c = &out.counts;
         let total = self.started.elapsed().as_secs_f64();
         eprintln!(
             "zongjie: store {}: {} documents added, {} unchanged, {} re-extracted, \
-             {} removed (changed files); import busy {:.2} s of {:.2} s",
+             {} removed (changed files); records {:.2} s, writer {:.2} s, run held up {:.2} s of {:.2} s",
             self.path,
             c.added,
             c.unchanged,
             c.reextracted,
             c.removed,
+            self.build.as_secs_f64(),
             out.busy.as_secs_f64(),
+            (self.build + self.waited).as_secs_f64(),
             total,
         );
         self.outcome = Some((out.counts, out.busy));
