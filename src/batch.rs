@@ -543,8 +543,21 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
         JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
     )];
+    let mut outputs: Vec<String> = [
+        "records/documents.jsonl",
+        "records/facts.jsonl",
+        "records/findings.jsonl",
+        "audit/index.html",
+        "audit/audit.md",
+    ]
+    .map(String::from)
+    .to_vec();
     if let Some(store) = crate::store::open_sink(opts)? {
         sinks.push(store);
+        outputs.push(match &opts.db {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => "zongjie.db".into(),
+        });
     }
     // The audit wrapper keeps a small cross-document index as documents are
     // written, and at the end passes its findings to the sinks and writes
@@ -572,13 +585,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             total: t0.elapsed().as_millis(),
         },
         peak_rss_bytes: peak_rss_bytes(),
-        outputs: vec![
-            "records/documents.jsonl".into(),
-            "records/facts.jsonl".into(),
-            "records/findings.jsonl".into(),
-            "audit/index.html".into(),
-            "audit/audit.md".into(),
-        ],
+        outputs,
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;
     write_atomic(&opts.out_dir.join("run.json"), &json).map_err(out_err)?;
