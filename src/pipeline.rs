@@ -37,9 +37,10 @@ impl Pipeline {
             self.segmenter
                 .segment_into(s.span.slice(&doc.text), s.span.start, &mut words);
         }
+        let dates = crate::extract::date::DateScan::new(&doc.text);
         let (year, year_inferred) = match opts.year {
             Some(y) => (Some(y), false),
-            None => (self.extractors.infer_year(&doc.text), true),
+            None => (crate::extract::date::infer_year_scanned(&dates), true),
         };
         doc.year = year;
         doc.year_source = year.map(|_| if year_inferred { "text" } else { "given" });
@@ -52,8 +53,11 @@ impl Pipeline {
             year,
             year_inferred,
         };
-        doc.facts = self.extractors.extract(&ctx);
-        doc.region = self.extractors.region(&ctx, doc.title.as_deref());
+        let (facts, region) = self
+            .extractors
+            .extract_with_region(&ctx, &dates, doc.title.as_deref());
+        doc.facts = facts;
+        doc.region = region;
     }
 }
 

@@ -30,11 +30,31 @@ impl Extractor for DateExtractor {
     }
 
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
-        let chars = Chars::new(ctx.text);
+        self.extract_scanned(&DateScan::new(ctx.text), ctx.year, out);
+    }
+}
+
+/// One scan of a text for date expressions, shared by year inference and
+/// extraction (the pipeline needs both and the scan is the costly part).
+pub struct DateScan<'a> {
+    chars: Chars<'a>,
+    raws: Vec<Raw>,
+}
+
+impl<'a> DateScan<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let chars = Chars::new(text);
         let raws = scan(&chars);
-        let now = now_year(&chars, &raws, ctx.year);
-        for raw in &raws {
-            if let Some(f) = finalize(&chars, raw, ctx.year, now) {
+        DateScan { chars, raws }
+    }
+}
+
+impl DateExtractor {
+    /// [`Extractor::extract`] over a scan already made of `ctx.text`.
+    pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
+        let now = now_year(&ds.chars, &ds.raws, year);
+        for raw in &ds.raws {
+            if let Some(f) = finalize(&ds.chars, raw, year, now) {
                 out.push(f);
             }
         }
@@ -1117,8 +1137,13 @@ fn relative_before(c: &Chars, i: usize) -> Option<i32> {
 /// `2024年是…`/`2024年工作总结` phrase names, else the most frequent year
 /// (ties → the latest). None when no explicit year is written.
 pub fn infer_year(text: &str) -> Option<i32> {
-    let c = Chars::new(text);
-    let raws = scan(&c);
+    infer_year_scanned(&DateScan::new(text))
+}
+
+/// [`infer_year`] over a scan already made.
+pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
+    let c = &ds.chars;
+    let raws = &ds.raws;
     // End (char index) of the third non-blank line: the title zone.
     let head_end = {
         let mut lines = 0;
@@ -1147,7 +1172,7 @@ pub fn infer_year(text: &str) -> Option<i32> {
         Some(s) => s.1 += w,
         None => scores.push((y, w)),
     };
-    for r in &raws {
+    for r in raws {
         let Raw::Date(e) = r else { continue };
         let years: Vec<i32> = std::iter::once(&e.left)
             .chain(e.right.iter())
