@@ -24,65 +24,73 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aho_corasick::AhoCorasick;
+
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
-/// A prefix tree over chars that reports every pattern starting at every
-/// position (overlaps included). Built once; scanning is
-/// O(text length × longest pattern).
-#[derive(Default)]
+/// A multi-pattern matcher that reports every pattern at every position
+/// (overlaps included), in (start, end, id) order. Patterns are collected
+/// with `insert`, then compiled once by `finish` into an Aho-Corasick DFA:
+/// the scan is one pass over the bytes, whatever the number of patterns.
 struct Trie {
-    edges: HashMap<(u32, char), u32>,
-    /// Pattern ids ending at each node.
+    /// Distinct pattern texts and the ids inserted under each.
+    index: HashMap<String, usize>,
+    texts: Vec<String>,
     outputs: Vec<Vec<u32>>,
-    /// Longest pattern, in chars, to bound each walk.
-    depth: usize,
+    ac: Option<AhoCorasick>,
 }
 
 impl Trie {
     fn new() -> Self {
         Trie {
-            edges: HashMap::new(),
-            outputs: vec![Vec::new()],
-            depth: 0,
+            index: HashMap::new(),
+            texts: Vec::new(),
+            outputs: Vec::new(),
+            ac: None,
         }
     }
 
     fn insert(&mut self, pattern: &str, id: u32) {
-        let mut node = 0u32;
-        let mut n = 0;
-        for c in pattern.chars() {
-            n += 1;
-            node = match self.edges.get(&(node, c)) {
-                Some(&next) => next,
-                None => {
-                    let next = self.outputs.len() as u32;
-                    self.outputs.push(Vec::new());
-                    self.edges.insert((node, c), next);
-                    next
-                }
-            };
+        if pattern.is_empty() {
+            return;
         }
-        if node != 0 {
-            self.outputs[node as usize].push(id);
-            self.depth = self.depth.max(n);
-        }
+        let k = match self.index.get(pattern) {
+            Some(&k) => k,
+            None => {
+                self.texts.push(pattern.to_string());
+                self.outputs.push(Vec::new());
+                self.index.insert(pattern.to_string(), self.texts.len() - 1);
+                self.texts.len() - 1
+            }
+        };
+        self.outputs[k].push(id);
     }
 
-    /// Call `f(start, end, id)` for every match in `text`, spans offset by `base`.
+    fn finish(&mut self) -> Result<(), DataError> {
+        let ac = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&self.texts)
+            .map_err(|e| DataError::new(TYPES_FILE, 0, format!("cue index: {e}")))?;
+        self.ac = Some(ac);
+        Ok(())
+    }
+
+    /// Call `f(start, end, id)` for every match in `text`, spans offset by
+    /// `base`, by start, then end, then id.
     fn scan(&self, text: &str, base: usize, mut f: impl FnMut(usize, usize, u32)) {
-        for (i, _) in text.char_indices() {
-            let mut node = 0u32;
-            for (j, c) in text[i..].char_indices().take(self.depth) {
-                match self.edges.get(&(node, c)) {
-                    Some(&next) => node = next,
-                    None => break,
-                }
-                let end = i + j + c.len_utf8();
-                for &id in &self.outputs[node as usize] {
-                    f(base + i, base + end, id);
-                }
+        let Some(ac) = &self.ac else { return };
+        let mut found: Vec<(usize, usize, u32)> = ac
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
+            .collect();
+        // Distinct patterns never share a span, so this is the order of
+        // (start, end, id).
+        found.sort_unstable();
+        for (s, e, k) in found {
+            for &id in &self.outputs[k as usize] {
+                f(base + s, base + e, id);
             }
         }
     }
@@ -279,6 +287,7 @@ impl ActivityExtractor {
         if types.is_empty() {
             return Err(DataError::new(TYPES_FILE, 0, "no activity types"));
         }
+        trie.finish()?;
 
         let mut plan = PlanCues::default();
         let file = data.file(PLAN_FILE)?;

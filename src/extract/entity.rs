@@ -120,11 +120,13 @@ pub struct EntityExtractor {
     names: FxMap<Arc<str>, u32>,
     links: Vec<Link>,
     max_full_chars: usize,
-    /// Every full-form name (2 to `max_full_chars` chars), found in one pass
-    /// over the text (overlapping matches); `full_heads[pattern]` is its
-    /// candidate list.
-    full_ac: AhoCorasick,
-    full_heads: Vec<u32>,
+    /// Full-form names (2 to `max_full_chars` chars) in a trie over their
+    /// characters read backwards: the scan stops only at the few characters
+    /// that end a name (`full_last`, sorted) and walks back from there.
+    full_last: Vec<char>,
+    rev_edges: FxMap<(u32, char), u32>,
+    /// Candidate list of the name a trie node completes, or NONE.
+    rev_head: Vec<u32>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
     org_ac: AhoCorasick,
@@ -280,8 +282,9 @@ impl EntityExtractor {
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
-            full_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
-            full_heads: Vec::new(),
+            full_last: Vec::new(),
+            rev_edges: FxMap::default(),
+            rev_head: Vec::new(),
             orgs: FxMap::default(),
             org_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
             org_list: Vec::new(),
@@ -452,17 +455,35 @@ impl EntityExtractor {
             })
             .map(|(name, &head)| (name.as_ref(), head))
             .collect();
-        // Deterministic pattern ids, whatever the map's order.
+        // Deterministic node ids, whatever the map's order.
         full.sort_unstable();
+        let mut edges: FxMap<(u32, char), u32> = FxMap::default();
+        let mut heads: Vec<u32> = vec![NONE];
+        let mut last: Vec<char> = Vec::new();
+        for (name, head) in full {
+            let mut node = 0u32;
+            for c in name.chars().rev() {
+                if node == 0 {
+                    last.push(c);
+                }
+                node = *edges.entry((node, c)).or_insert_with(|| {
+                    heads.push(NONE);
+                    (heads.len() - 1) as u32
+                });
+            }
+            heads[node as usize] = head;
+        }
+        last.sort_unstable();
+        last.dedup();
+        self.full_last = last;
+        self.rev_edges = edges;
+        self.rev_head = heads;
         let build = |pats: &[&str]| {
             AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(pats)
-                .map_err(|e| DataError::new("counties.tsv", 0, format!("name index: {e}")))
+                .map_err(|e| DataError::new("org_suffixes.txt", 0, format!("suffix index: {e}")))
         };
-        let pats: Vec<&str> = full.iter().map(|p| p.0).collect();
-        self.full_ac = build(&pats)?;
-        self.full_heads = full.iter().map(|p| p.1).collect();
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
         orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let pats: Vec<&str> = orgs.iter().map(|o| o.0.as_ref()).collect();
@@ -570,26 +591,34 @@ impl EntityExtractor {
     /// Find place name mentions in `text` (byte offsets relative to `text`).
     fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
-        // Full names: every match, grouped by where it ends; at each end the
-        // longest name that sits on word bounds wins.
-        let mut hits: Vec<(usize, usize, u32)> = self
-            .full_ac
-            .find_overlapping_iter(text)
-            .map(|m| (m.end(), m.start(), m.pattern().as_u32()))
-            .collect();
-        // By end, then longest (smallest start) first.
-        hits.sort_unstable();
-        let mut k = 0;
-        while k < hits.len() {
-            let end = hits[k].0;
-            let mut g = k;
-            while g < hits.len() && hits[g].0 == end {
-                g += 1;
+        // Full names, found at their last character: walk back through the
+        // reversed-name trie; the longest name on word bounds wins.
+        let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
+        for (j, c) in text.char_indices() {
+            if self.full_last.binary_search(&c).is_err() {
+                continue;
             }
-            for &(end, start, pat) in &hits[k..g] {
-                let Some(&head) = self.full_heads.get(pat as usize) else {
-                    continue;
+            let end = j + c.len_utf8();
+            let Some(&first) = self.rev_edges.get(&(0, c)) else {
+                continue;
+            };
+            ends.clear();
+            let mut node = first;
+            for (depth, (pb, pc)) in text[..j].char_indices().rev().enumerate() {
+                // `depth + 2` chars once `pc` is taken.
+                if depth + 2 > self.max_full_chars {
+                    break;
+                }
+                let Some(&next) = self.rev_edges.get(&(node, pc)) else {
+                    break;
                 };
+                node = next;
+                let head = self.rev_head[node as usize];
+                if head != NONE {
+                    ends.push((pb, head));
+                }
+            }
+            for &(start, head) in ends.iter().rev() {
                 if !words.starts_at(text, start) {
                     continue;
                 }
@@ -611,7 +640,6 @@ impl EntityExtractor {
                 });
                 break;
             }
-            k = g;
         }
         // Short names: only whole words.
         for w in words.spans {
