@@ -21,9 +21,19 @@ pub struct AnalyzeOptions {
 
 impl Pipeline {
     pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        // jieba's dictionary and the gazetteer are the two slow builds and
+        // share nothing: build them side by side.
+        let (segmenter, extractors) = std::thread::scope(|s| {
+            let seg = s.spawn(|| ChineseWordSegmenter::new(data));
+            let ex = Extractors::new(data);
+            let seg = seg
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (seg, ex)
+        });
         Ok(Pipeline {
-            segmenter: ChineseWordSegmenter::new(data)?,
-            extractors: Extractors::new(data)?,
+            segmenter: segmenter?,
+            extractors: extractors?,
         })
     }
 

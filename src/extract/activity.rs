@@ -22,10 +22,11 @@
 //! a plan, or when its own sentences say what will be done (将/要/拟/计划/
 //! 力争/预计 as words of their own, checked on the jieba words).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
 
+use super::entity::FxSet;
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
@@ -139,10 +140,10 @@ struct PlanCues {
     title_block: Vec<String>,
     review: Vec<String>,
     doc: Vec<String>,
-    word: HashSet<String>,
-    jiang_next: HashSet<String>,
+    word: FxSet<String>,
+    jiang_next: FxSet<String>,
     lead: Vec<String>,
-    done: HashSet<String>,
+    done: FxSet<String>,
 }
 
 pub struct ActivityExtractor {
