@@ -112,5 +112,10 @@ fn main() {
         );
     }
     let rest: f64 = times[1..].iter().sum();
-    println!("{:>24}: {:7.1} MB/s  ratio {:.2}", "analyze total", 3.0 * mb / rest, cut / rest);
+    println!(
+        "{:>24}: {:7.1} MB/s  ratio {:.2}",
+        "analyze total",
+        3.0 * mb / rest,
+        cut / rest
+    );
 }

@@ -26,9 +26,7 @@ impl Pipeline {
         let (segmenter, extractors) = std::thread::scope(|s| {
             let seg = s.spawn(|| ChineseWordSegmenter::new(data));
             let ex = Extractors::new(data);
-            let seg = seg
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let seg = seg.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             (seg, ex)
         });
         Ok(Pipeline {
@@ -63,9 +61,9 @@ impl Pipeline {
             year,
             year_inferred,
         };
-        let (facts, region) = self
-            .extractors
-            .extract_with_region(&ctx, &dates, doc.title.as_deref());
+        let (facts, region) =
+            self.extractors
+                .extract_with_region(&ctx, &dates, doc.title.as_deref());
         doc.facts = facts;
         doc.region = region;
     }

@@ -571,7 +571,7 @@ impl ActivityExtractor {
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
-        let head: String = s.chars().take(8).collect();
+        let head = s.char_indices().nth(8).map_or(s, |(i, _)| &s[..i]);
         if self.plan.lead.iter().any(|l| head.contains(l.as_str())) {
             plan = true;
         }
@@ -1318,9 +1318,15 @@ mod tests {
         t.insert("科普", 0);
         t.insert("科普大学", 1);
         t.insert("大学", 2);
+        // The same text under a second id reports both, in id order.
+        t.insert("大学", 3);
+        t.finish().unwrap();
         let mut got = Vec::new();
         t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
-        assert_eq!(got, vec![(16, 22, 0), (16, 28, 1), (22, 28, 2)]);
+        assert_eq!(
+            got,
+            vec![(16, 22, 0), (16, 28, 1), (22, 28, 2), (22, 28, 3)]
+        );
     }
 
     proptest! {

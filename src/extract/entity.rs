@@ -1068,15 +1068,17 @@ impl EntityExtractor {
             }
         }
         // Title mentions add context: resolve again with them.
-        let (mentions, resolved): (std::borrow::Cow<'_, [Mention]>, std::borrow::Cow<'_, [Option<u32>]>) =
-            if extra.is_empty() {
-                (text_mentions.into(), text_resolved.into())
-            } else {
-                let mut all = text_mentions.to_vec();
-                all.extend(extra);
-                let r = self.resolve(&all);
-                (all.into(), r.into())
-            };
+        let (mentions, resolved): (
+            std::borrow::Cow<'_, [Mention]>,
+            std::borrow::Cow<'_, [Option<u32>]>,
+        ) = if extra.is_empty() {
+            (text_mentions.into(), text_resolved.into())
+        } else {
+            let mut all = text_mentions.to_vec();
+            all.extend(extra);
+            let r = self.resolve(&all);
+            (all.into(), r.into())
+        };
         let res: Vec<Resolved> = resolved
             .iter()
             .enumerate()
