@@ -1181,18 +1181,18 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             .filter_map(|y| y.parse().ok())
             .collect();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
-        let tail = following(&c, e.end, 14);
+        let tail = following(c, e.end, 14);
         let in_head = e.start < head_end;
         let is_plan = ["计划", "要点", "打算", "安排", "思路"]
             .iter()
             .any(|w| tail.contains(w));
         let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| tail.contains(w));
         let is_topic =
-            tail.starts_with('是') || tail.starts_with('度') || preceded_by(&c, e.start, "过去的");
+            tail.starts_with('是') || tail.starts_with('度') || preceded_by(c, e.start, "过去的");
         // A deadline or starting point (`到2035年`, `2000年以前`,
         // `1985年以来`) is not the year reported on.
         let is_bound = (c.prev(e.start) == Some('到')
-            || (c.prev(e.start) == Some('至') && !preceded_by(&c, e.start, "截至")))
+            || (c.prev(e.start) == Some('至') && !preceded_by(c, e.start, "截至")))
             || ["前", "以前", "以来", "起", "开始"]
                 .iter()
                 .any(|w| tail.starts_with(w));
@@ -1217,7 +1217,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
     if let Some(y) = plan_year {
         return Some(y);
     }
-    if let Some((y, m)) = dateline(&c, &raws) {
+    if let Some((y, m)) = dateline(c, raws) {
         if m <= 6 && mentioned.contains(&(y - 1)) {
             return Some(y - 1);
         }
@@ -1230,7 +1230,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(&c)) {
+    match (best, publication_year(c)) {
         (Some((y, w)), _) if w >= 2.0 => Some(y),
         (_, Some(p)) => Some(p),
         (best, None) => best.map(|b| b.0),
