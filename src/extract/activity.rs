@@ -24,74 +24,71 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::AhoCorasick;
-
-use super::entity::FxSet;
+use super::entity::{FxMap, FxSet};
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
-/// A multi-pattern matcher that reports every pattern at every position
-/// (overlaps included), in (start, end, id) order. Patterns are collected
-/// with `insert`, then compiled once by `finish` into an Aho-Corasick DFA:
-/// the scan is one pass over the bytes, whatever the number of patterns.
+/// A prefix tree over chars that reports every pattern starting at every
+/// position (overlaps included), by start, then end, then id. A bitmap of
+/// the patterns' first characters lets the scan skip, with one bit test,
+/// the many positions where no pattern starts; walks use FxHash edges.
 struct Trie {
-    /// Distinct pattern texts and the ids inserted under each.
-    index: HashMap<String, usize>,
-    texts: Vec<String>,
+    edges: FxMap<(u32, char), u32>,
+    /// Pattern ids ending at each node.
     outputs: Vec<Vec<u32>>,
-    ac: Option<AhoCorasick>,
+    /// First characters of patterns, for chars below U+10000 (one bit
+    /// each); other chars always take the edge look-up.
+    first: Vec<u64>,
 }
 
 impl Trie {
     fn new() -> Self {
         Trie {
-            index: HashMap::new(),
-            texts: Vec::new(),
-            outputs: Vec::new(),
-            ac: None,
+            edges: FxMap::default(),
+            outputs: vec![Vec::new()],
+            first: vec![0; 0x10000 / 64],
         }
     }
 
     fn insert(&mut self, pattern: &str, id: u32) {
-        if pattern.is_empty() {
-            return;
-        }
-        let k = match self.index.get(pattern) {
-            Some(&k) => k,
-            None => {
-                self.texts.push(pattern.to_string());
-                self.outputs.push(Vec::new());
-                self.index.insert(pattern.to_string(), self.texts.len() - 1);
-                self.texts.len() - 1
+        let mut node = 0u32;
+        for c in pattern.chars() {
+            if node == 0 && (c as u32) < 0x10000 {
+                self.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
-        };
-        self.outputs[k].push(id);
+            node = match self.edges.get(&(node, c)) {
+                Some(&next) => next,
+                None => {
+                    let next = self.outputs.len() as u32;
+                    self.outputs.push(Vec::new());
+                    self.edges.insert((node, c), next);
+                    next
+                }
+            };
+        }
+        if node != 0 {
+            self.outputs[node as usize].push(id);
+        }
     }
 
-    fn finish(&mut self) -> Result<(), DataError> {
-        let ac = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&self.texts)
-            .map_err(|e| DataError::new(TYPES_FILE, 0, format!("cue index: {e}")))?;
-        self.ac = Some(ac);
-        Ok(())
-    }
-
-    /// Call `f(start, end, id)` for every match in `text`, spans offset by
-    /// `base`, by start, then end, then id.
+    /// Call `f(start, end, id)` for every match in `text`, spans offset by `base`.
     fn scan(&self, text: &str, base: usize, mut f: impl FnMut(usize, usize, u32)) {
-        let Some(ac) = &self.ac else { return };
-        let mut found: Vec<(usize, usize, u32)> = ac
-            .find_overlapping_iter(text)
-            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
-            .collect();
-        // Distinct patterns never share a span, so this is the order of
-        // (start, end, id).
-        found.sort_unstable();
-        for (s, e, k) in found {
-            for &id in &self.outputs[k as usize] {
-                f(base + s, base + e, id);
+        for (i, c) in text.char_indices() {
+            let cp = c as u32;
+            if cp < 0x10000 && self.first[cp as usize / 64] & (1 << (cp % 64)) == 0 {
+                continue;
+            }
+            let mut node = 0u32;
+            for (j, c) in text[i..].char_indices() {
+                match self.edges.get(&(node, c)) {
+                    Some(&next) => node = next,
+                    None => break,
+                }
+                let end = i + j + c.len_utf8();
+                for &id in &self.outputs[node as usize] {
+                    f(base + i, base + end, id);
+                }
             }
         }
     }
@@ -144,6 +141,22 @@ struct PlanCues {
     jiang_next: FxSet<String>,
     lead: Vec<String>,
     done: FxSet<String>,
+    /// First characters of the `word` and `done` cues (chars below U+10000,
+    /// one bit each): most words start with none of them and skip both
+    /// hashed look-ups.
+    first: Vec<u64>,
+}
+
+impl PlanCues {
+    fn may_start(&self, w: &str) -> bool {
+        match w.chars().next() {
+            Some(c) if (c as u32) < 0x10000 => {
+                self.first[c as usize / 64] & (1 << (c as u32 % 64)) != 0
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
 }
 
 pub struct ActivityExtractor {
@@ -288,7 +301,6 @@ impl ActivityExtractor {
         if types.is_empty() {
             return Err(DataError::new(TYPES_FILE, 0, "no activity types"));
         }
-        trie.finish()?;
 
         let mut plan = PlanCues::default();
         let file = data.file(PLAN_FILE)?;
@@ -318,6 +330,12 @@ impl ActivityExtractor {
                     plan.done.insert(c);
                 }
                 _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
+            }
+        }
+        plan.first = vec![0; 0x10000 / 64];
+        for w in plan.word.iter().chain(plan.done.iter()) {
+            if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
+                plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
         Ok(ActivityExtractor {
@@ -432,7 +450,7 @@ fn ends_terminal(s: &str) -> bool {
 }
 
 /// Byte ranges of the pieces of `span` cut after each char where `cut` holds.
-fn pieces(text: &str, span: Span, cut: fn(char) -> bool) -> Vec<Span> {
+fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = span.start;
     for (i, c) in span.slice(text).char_indices() {
@@ -579,7 +597,8 @@ impl ActivityExtractor {
             let ws = w.slice(text);
             let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
             let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
-            if self.plan.done.contains(ws) {
+            let cue_like = self.plan.may_start(ws);
+            if cue_like && self.plan.done.contains(ws) {
                 done = true;
             }
             // A word right after a hard line wrap may be a word's tail
@@ -605,7 +624,7 @@ impl ActivityExtractor {
                 if !next.is_empty() && !next.chars().all(is_clause_end) {
                     plan = true;
                 }
-            } else if self.plan.word.contains(ws) {
+            } else if cue_like && self.plan.word.contains(ws) {
                 plan = true;
             }
         }
@@ -1320,7 +1339,6 @@ mod tests {
         t.insert("大学", 2);
         // The same text under a second id reports both, in id order.
         t.insert("大学", 3);
-        t.finish().unwrap();
         let mut got = Vec::new();
         t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
         assert_eq!(

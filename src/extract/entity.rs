@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::automaton::{Automaton, OverlappingState};
+use aho_corasick::dfa::DFA;
+use aho_corasick::Input;
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
@@ -72,6 +74,25 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
+/// Every match of a DFA's patterns in `text`, overlaps included, as
+/// (end, start, pattern) in the order found. The concrete `DFA` type (not
+/// the `AhoCorasick` wrapper) lets the compiler inline the per-byte step.
+pub(crate) fn overlapping_matches(dfa: &DFA, text: &str) -> Vec<(usize, usize, u32)> {
+    let input = Input::new(text);
+    let mut state = OverlappingState::start();
+    let mut out = Vec::new();
+    loop {
+        if dfa.try_find_overlapping(&input, &mut state).is_err() {
+            break;
+        }
+        match state.get_match() {
+            Some(m) => out.push((m.end(), m.start(), m.pattern().as_u32())),
+            None => break,
+        }
+    }
+    out
+}
+
 /// One administrative unit.
 struct Unit {
     /// Code as a number, and its digit count as written in the tables:
@@ -129,7 +150,7 @@ pub struct EntityExtractor {
     rev_head: Vec<u32>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
-    org_ac: AhoCorasick,
+    org_ac: DFA,
     org_list: Vec<OrgSuffix>,
 }
 
@@ -286,7 +307,7 @@ impl EntityExtractor {
             rev_edges: FxMap::default(),
             rev_head: Vec::new(),
             orgs: FxMap::default(),
-            org_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
+            org_ac: DFA::new([""; 0]).expect("empty automaton"),
             org_list: Vec::new(),
         };
         let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
@@ -479,9 +500,7 @@ impl EntityExtractor {
         self.rev_edges = edges;
         self.rev_head = heads;
         let build = |pats: &[&str]| {
-            AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(pats)
+            DFA::new(pats)
                 .map_err(|e| DataError::new("org_suffixes.txt", 0, format!("suffix index: {e}")))
         };
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
@@ -805,11 +824,7 @@ impl EntityExtractor {
         let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
         // Every suffix match, by end, longest first; at each end the
         // longest suffix with a name before it wins.
-        let mut hits: Vec<(usize, usize, u32)> = self
-            .org_ac
-            .find_overlapping_iter(text)
-            .map(|m| (m.end(), m.start(), m.pattern().as_u32()))
-            .collect();
+        let mut hits = overlapping_matches(&self.org_ac, text);
         hits.sort_unstable();
         let mut k = 0;
         while k < hits.len() {
