@@ -145,6 +145,9 @@ pub struct EntityExtractor {
     /// characters read backwards: the scan stops only at the few characters
     /// that end a name (`full_last`, sorted) and walks back from there.
     full_last: Vec<char>,
+    /// `full_last` as a bitmap over chars below U+10000: one bit test per
+    /// char of text.
+    full_last_bits: Vec<u64>,
     rev_edges: FxMap<(u32, char), u32>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
@@ -304,6 +307,7 @@ impl EntityExtractor {
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
             full_last: Vec::new(),
+            full_last_bits: Vec::new(),
             rev_edges: FxMap::default(),
             rev_head: Vec::new(),
             orgs: FxMap::default(),
@@ -496,6 +500,12 @@ impl EntityExtractor {
         }
         last.sort_unstable();
         last.dedup();
+        self.full_last_bits = vec![0; 0x10000 / 64];
+        for &c in &last {
+            if (c as u32) < 0x10000 {
+                self.full_last_bits[c as usize / 64] |= 1 << (c as u32 % 64);
+            }
+        }
         self.full_last = last;
         self.rev_edges = edges;
         self.rev_head = heads;
@@ -614,7 +624,13 @@ impl EntityExtractor {
         // reversed-name trie; the longest name on word bounds wins.
         let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
         for (j, c) in text.char_indices() {
-            if self.full_last.binary_search(&c).is_err() {
+            let cp = c as u32;
+            let maybe = if cp < 0x10000 {
+                self.full_last_bits[cp as usize / 64] & (1 << (cp % 64)) != 0
+            } else {
+                self.full_last.binary_search(&c).is_ok()
+            };
+            if !maybe {
                 continue;
             }
             let end = j + c.len_utf8();
