@@ -23,9 +23,17 @@ pub struct AnalyzeOptions {
 
 impl Pipeline {
     pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        // jieba's dictionary and the gazetteer are the two slow builds and
+        // share nothing: build them side by side.
+        let (segmenter, extractors) = std::thread::scope(|s| {
+            let seg = s.spawn(|| ChineseWordSegmenter::new(data));
+            let ex = Extractors::new(data);
+            let seg = seg.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (seg, ex)
+        });
         Ok(Pipeline {
-            segmenter: ChineseWordSegmenter::new(data)?,
-            extractors: Extractors::new(data)?,
+            segmenter: segmenter?,
+            extractors: extractors?,
             auditor: Auditor::new(),
         })
     }
@@ -40,9 +48,10 @@ impl Pipeline {
             self.segmenter
                 .segment_into(s.span.slice(&doc.text), s.span.start, &mut words);
         }
+        let dates = crate::extract::date::DateScan::new(&doc.text);
         let (year, year_inferred) = match opts.year {
             Some(y) => (Some(y), false),
-            None => (self.extractors.infer_year(&doc.text), true),
+            None => (crate::extract::date::infer_year_scanned(&dates), true),
         };
         doc.year = year;
         doc.year_source = year.map(|_| if year_inferred { "text" } else { "given" });
@@ -55,8 +64,11 @@ impl Pipeline {
             year,
             year_inferred,
         };
-        doc.facts = self.extractors.extract(&ctx);
-        doc.region = self.extractors.region(&ctx, doc.title.as_deref());
+        let (facts, region) =
+            self.extractors
+                .extract_with_region(&ctx, &dates, doc.title.as_deref());
+        doc.facts = facts;
+        doc.region = region;
         doc.findings = self.auditor.audit(doc);
     }
 }
