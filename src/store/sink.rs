@@ -613,7 +613,7 @@ impl Importer {
 
 /// Batches of documents the run's thread may hand over before it waits
 /// for the writer.
-const QUEUE: usize = 8;
+const QUEUE: usize = 2;
 
 /// Documents whose records are built together, in parallel.
 const BUILD_BATCH: usize = 64;
