@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub db: Option<PathBuf>,
     /// Write no SQLite store.
     pub no_db: bool,
+    /// Reports and digests (`--templates`, `--manifest`, `--no-reports`).
+    pub render: crate::render::RenderOptions,
 }
 
 impl Default for RunOptions {
@@ -54,6 +56,7 @@ impl Default for RunOptions {
             shard: None,
             db: None,
             no_db: false,
+            render: crate::render::RenderOptions::default(),
         }
     }
 }
@@ -545,6 +548,11 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     )];
     if let Some(store) = crate::store::open_sink(opts)? {
         sinks.push(store);
+    }
+    if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
+        .map_err(|e| RunError::Other(e.into()))?
+    {
+        sinks.push(render);
     }
     let mut sink = Sinks(sinks);
     let (totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
