@@ -277,11 +277,15 @@ pub fn build(
     let charts = Charts {
         activities: svg::hbar(
             "各类工作开展情况（处）",
-            &acts
-                .iter()
-                .take(15)
-                .map(|a| (a.name.clone(), a.done as f64, a.done.to_string()))
-                .collect::<Vec<_>>(),
+            &{
+                let mut by_done: Vec<&ActivityRow> = acts.iter().filter(|a| a.done > 0).collect();
+                by_done.sort_by(|a, b| b.done.cmp(&a.done).then(a.type_id.cmp(&b.type_id)));
+                by_done
+            }
+            .into_iter()
+            .take(15)
+            .map(|a| (a.name.clone(), a.done as f64, a.done.to_string()))
+            .collect::<Vec<_>>(),
             svg::BLUE,
         ),
         totals: svg::hbar(

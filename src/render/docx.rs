@@ -73,13 +73,16 @@ fn table_paragraph(text: &str, bold: bool) -> Paragraph {
         r = r.bold();
     }
     // Off the 22-line grid: table rows would otherwise take a full body line.
-    Paragraph::new().add_run(r).snap_to_grid(false).line_spacing(
-        LineSpacing::new()
-            .line_rule(LineSpacingType::Auto)
-            .line(240)
-            .before(0)
-            .after(0),
-    )
+    Paragraph::new()
+        .add_run(r)
+        .snap_to_grid(false)
+        .line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Auto)
+                .line(240)
+                .before(0)
+                .after(0),
+        )
 }
 
 fn split_row(line: &str) -> Vec<String> {

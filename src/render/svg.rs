@@ -60,10 +60,11 @@ pub fn hbar(title: &str, items: &[(String, f64, String)], color: &str) -> String
 
 /// Vertical bars over time (months), labels every few bars.
 pub fn vbar(title: &str, items: &[(String, f64)], color: &str) -> String {
-    let w = 560.0;
+    let w = 600.0;
     let h = 240.0;
     let (left, bottom, top) = (36.0, 40.0, 36.0);
-    let plot_w = w - left - 10.0;
+    // Room on the right for the last label.
+    let plot_w = w - left - 50.0;
     let plot_h = h - bottom - top;
     let max = items.iter().map(|i| i.1).fold(0.0_f64, f64::max);
     let n = items.len().max(1) as f64;
