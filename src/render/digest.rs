@@ -336,6 +336,13 @@ pub fn workbook(
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
+    // A fixed creation time: the same records give the same workbook bytes.
+    let epoch = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_title(d.title.as_str())
+            .set_creation_datetime(&epoch),
+    );
     let bold = Format::new().set_bold().set_background_color("#EEF2F7");
     // Sheet rows are capped at Excel's limit; the rest is cut with a note.
     const MAX_ROWS: u32 = 1_048_000;
