@@ -554,8 +554,12 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     {
         sinks.push(render);
     }
-    let mut sink = Sinks(sinks);
-    let (totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
+    // The audit wrapper keeps a small cross-document index as documents are
+    // written, and at the end passes its findings to the sinks and writes
+    // the readable report under OUT/audit.
+    let mut sink = crate::audit::AuditSink::new(Sinks(sinks), opts.out_dir.join("audit"));
+    let (mut totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
+    totals.findings += sink.cross_count;
     let summary = RunSummary {
         zongjie_version: env!("CARGO_PKG_VERSION"),
         inputs: opts
@@ -580,6 +584,8 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             "records/documents.jsonl".into(),
             "records/facts.jsonl".into(),
             "records/findings.jsonl".into(),
+            "audit/index.html".into(),
+            "audit/audit.md".into(),
         ],
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;

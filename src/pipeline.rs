@@ -1,5 +1,6 @@
 //! The stages over one document, and the resources they share.
 
+use crate::audit::Auditor;
 use crate::data::{DataDir, DataError};
 use crate::extract::{ExtractContext, Extractors};
 use crate::ingest::structure;
@@ -10,6 +11,7 @@ use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
 pub struct Pipeline {
     pub segmenter: ChineseWordSegmenter,
     pub extractors: Extractors,
+    pub auditor: Auditor,
 }
 
 /// Per-run options that change what a stage does.
@@ -24,11 +26,12 @@ impl Pipeline {
         Ok(Pipeline {
             segmenter: ChineseWordSegmenter::new(data)?,
             extractors: Extractors::new(data)?,
+            auditor: Auditor::new(),
         })
     }
 
-    /// Segment and extract: fills paragraphs, sentences, year, region and
-    /// facts of a document whose text and sections are set.
+    /// Segment, extract and audit: fills paragraphs, sentences, year,
+    /// region, facts and findings of a document whose text and sections are set.
     pub fn analyze(&self, doc: &mut Document, opts: &AnalyzeOptions) {
         doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
         doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
@@ -54,6 +57,7 @@ impl Pipeline {
         };
         doc.facts = self.extractors.extract(&ctx);
         doc.region = self.extractors.region(&ctx, doc.title.as_deref());
+        doc.findings = self.auditor.audit(doc);
     }
 }
 

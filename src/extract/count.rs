@@ -277,6 +277,8 @@ const PRE_QUALIFIERS: &[(&str, Approx)] = &[
 
 /// Qualifiers written after the unit.
 const POST_QUALIFIERS: &[(&str, Approx)] = &[
+    ("或以上", Approx::MoreThan),
+    ("及以上", Approx::MoreThan),
     ("以上", Approx::MoreThan),
     ("有余", Approx::MoreThan),
     ("以下", Approx::AtMost),
@@ -322,6 +324,10 @@ fn is_clause_end(c: char) -> bool {
             | '」'
             | '》'
     )
+}
+
+fn is_cjk_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
 fn is_placeholder_char(c: char) -> bool {
@@ -759,11 +765,26 @@ impl CountExtractor {
             }
             end += c.len_utf8();
         }
-        if xs == 0
-            || xs + digits < 2
-            || next_char(text, end).is_some_and(|c| c.is_ascii_alphabetic())
-        {
+        if xs == 0 || next_char(text, end).is_some_and(|c| c.is_ascii_alphabetic()) {
             return None;
+        }
+        // `xx万元`, `XX亿元`: hidden digits before a magnitude.
+        if let Some(m @ ('万' | '亿' | '千')) = next_char(text, end) {
+            if self.unit_at(text, end + m.len_utf8()).is_some() {
+                end += m.len_utf8();
+            }
+        }
+        // A lone `X` is a figure only right before a measure word (`X块`,
+        // `x期`); elsewhere it is a letter (`X光`, `X射线`).
+        if xs + digits < 2 && self.unit_at(text, end).is_none() {
+            return None;
+        }
+        // `第xx期`: an ordinal with hidden digits, not an amount.
+        if prev_char(text, pos) == Some('第') {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
         }
         if rest.starts_with('×') && digits == 0 {
             return None;
@@ -771,7 +792,7 @@ impl CountExtractor {
         // 20xx年, xx月xx日: dates, not counts.
         if matches!(
             next_char(text, end),
-            Some('年' | '月' | '日' | '号' | '届' | '级' | '期' | '.' | '．')
+            Some('年' | '月' | '日' | '号' | '届' | '级' | '.' | '．')
         ) {
             return Some(Candidate::skip(NumberMatch {
                 end,
@@ -779,6 +800,18 @@ impl CountExtractor {
             }));
         }
         let unit = self.unit_at(text, end).filter(|u| !u.entry.is_noun());
+        // `XX乡`, `XX村`, `XX县`: a hidden place name, not a figure.
+        if digits == 0
+            && matches!(
+                next_char(text, end),
+                Some('乡' | '镇' | '村' | '县' | '市' | '区' | '省' | '街' | '社' | '组')
+            )
+        {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
+        }
         if unit.is_none() && digits == 0 {
             // A bare `xxxx` is a figure only where a measurement is expected.
             let ok =
@@ -849,6 +882,12 @@ impl CountExtractor {
         {
             return false;
         }
+        // A ratio of percentages (`2％∶78％∶20％`): its parts are shares, not counts.
+        if unit.entry.unit == "%"
+            && (next_char(text, unit.end) == Some('∶') || prev_char(text, cand.start) == Some('∶'))
+        {
+            return false;
+        }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
         if unit.entry.unit == "届" && next_char(text, unit.end).is_some_and(is_numeral_char) {
@@ -863,6 +902,23 @@ impl CountExtractor {
             && next_char(text, unit.end).is_some_and(|c| "村庄屯寨铺镇乡沟桥湾坪岭堡".contains(c))
         {
             return false;
+        }
+        // 三道沟村, 十里河镇: numeral + measure + one name character + a
+        // place suffix. `个` and people classifiers are left out: in
+        // `三个贫困村`, `两户村民` the figure is an amount.
+        if chinese
+            && unit.entry.unit != "个"
+            && !matches!(unit.entry.class.as_str(), "people" | "noun")
+        {
+            let mut after = text[unit.end..].chars();
+            if let (Some(a), Some(b)) = (after.next(), after.next()) {
+                if is_cjk_ideograph(a)
+                    && "村庄屯寨铺镇乡".contains(b)
+                    && !"贫困行政全各该农山新本".contains(a)
+                {
+                    return false;
+                }
+            }
         }
         if chinese && !cand.placeholder && !word_start_ok(ctx, cand.num.start) {
             return false;
@@ -1614,6 +1670,19 @@ mod tests {
     }
 
     #[test]
+    fn numerals_in_place_names_are_not_counts() {
+        assert_eq!(
+            counts("在八里庄村、三道沟村建成农家书屋2个"),
+            vec![("2个".to_string(), Some(2.0), Some("个".to_string()), Exact)]
+        );
+        assert_eq!(
+            counts("走访三户贫困户"),
+            vec![("三户".to_string(), Some(3.0), Some("户".to_string()), Exact)]
+        );
+        assert_eq!(counts("在滨河社区建成百米科普长廊"), vec![]);
+    }
+
+    #[test]
     fn placeholders() {
         let cases: &[(&str, &[Row])] = &[
             ("新增补18xxxx会员，", &[("18xxxx", None, None, Exact)]),
@@ -1624,6 +1693,17 @@ mod tests {
             ("培训xx名", &[("xx名", None, Some("名"), Exact)]),
             ("xx在纪念", &[]),
             ("20xx年", &[]),
+            (
+                "举办培训班x期，展出展板X块",
+                &[
+                    ("x期", None, Some("期"), Exact),
+                    ("X块", None, Some("块"), Exact),
+                ],
+            ),
+            ("XX乡XX村共有", &[]),
+            ("第xx期简报", &[]),
+            ("争取经费xx万元", &[("xx万元", None, Some("元"), Exact)]),
+            ("拍X光片", &[]),
         ];
         for (text, want) in cases {
             let got = counts(text);

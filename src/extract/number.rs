@@ -561,7 +561,9 @@ fn scan_vague_prefix(s: &str) -> Option<NumberMatch> {
     if small_unit(c).is_none() && big_unit(c).is_none() {
         return None;
     }
-    if p == '成' && c != '百' && c != '千' {
+    // 成百上千, 成千上万 are idioms, and 成 is most often the verb ending
+    // before a figure (建成百米长廊): never a vague figure on its own.
+    if p == '成' {
         return None;
     }
     let mut i = j + c.len_utf8();

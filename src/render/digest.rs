@@ -99,6 +99,7 @@ pub struct ActivityRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleRow {
     pub rule: String,
+    pub rule_name: &'static str,
     pub severity_name: &'static str,
     pub count: usize,
 }
@@ -269,6 +270,7 @@ pub fn build(
     let findings_summary = rules
         .into_iter()
         .map(|((s, rule), count)| RuleRow {
+            rule_name: crate::audit::rule_name(&rule),
             rule,
             severity_name: super::model::severity_zh(s.0),
             count,
@@ -477,7 +479,16 @@ pub fn workbook(
     // findings
     let ws = wb.add_worksheet();
     ws.set_name("审核意见")?;
-    let cols = ["文档编号", "标题", "级别", "规则", "意见", "原文", "位置"];
+    let cols = [
+        "文档编号",
+        "标题",
+        "级别",
+        "规则",
+        "规则名称",
+        "意见",
+        "原文",
+        "位置",
+    ];
     header(ws, &cols, &bold)?;
     let mut r = 0u32;
     'outer2: for e in entries {
@@ -490,9 +501,10 @@ pub fn workbook(
             ws.write_string(r, 1, &e.title)?;
             ws.write_string(r, 2, f.severity_name)?;
             ws.write_string(r, 3, &f.rule)?;
-            ws.write_string(r, 4, &f.message)?;
-            ws.write_string(r, 5, &f.text)?;
-            ws.write_number(r, 6, f.start as f64)?;
+            ws.write_string(r, 4, f.rule_name)?;
+            ws.write_string(r, 5, &f.message)?;
+            ws.write_string(r, 6, &f.text)?;
+            ws.write_number(r, 7, f.start as f64)?;
         }
     }
     finish(ws, r, cols.len() as u16)?;

@@ -203,8 +203,13 @@ impl Renderer {
     }
 
     /// Write `<doc_id>.md` and `<doc_id>.docx` into `dir`.
-    pub fn write_report(&self, dir: &Path, r: &ReportModel) -> Result<(), RenderError> {
-        let name = safe_name(&r.doc_id);
+    pub fn write_report<S: serde::Serialize>(
+        &self,
+        dir: &Path,
+        doc_id: &str,
+        r: &S,
+    ) -> Result<(), RenderError> {
+        let name = safe_name(doc_id);
         let md = self.templates.render("report.md.j2", r)?;
         let p = dir.join(format!("{name}.md"));
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
@@ -315,6 +320,61 @@ pub struct RenderSink {
     tx: mpsc::Sender<Result<(), RenderError>>,
     rx: mpsc::Receiver<Result<(), RenderError>>,
     pending: usize,
+    /// Report models as JSON lines, so reports can be rewritten with the
+    /// cross-document findings that arrive at the end of the run; memory
+    /// keeps only where each line starts.
+    spill: Option<Spill>,
+    /// Cross-document findings per document id.
+    cross: BTreeMap<String, Vec<FindingView>>,
+}
+
+struct Spill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    pos: u64,
+    index: HashMap<String, (u64, usize)>,
+}
+
+impl Spill {
+    fn create(dir: &Path) -> Result<Self, RenderError> {
+        let path = dir.join(".models.jsonl.tmp");
+        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        Ok(Spill {
+            path,
+            file: std::io::BufWriter::new(file),
+            pos: 0,
+            index: HashMap::new(),
+        })
+    }
+
+    fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
+        use std::io::Write;
+        let line = serde_json::to_vec(r).map_err(|e| io_err(&self.path)(e.into()))?;
+        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        self.index.insert(r.doc_id.clone(), (self.pos, line.len()));
+        self.pos += line.len() as u64;
+        Ok(())
+    }
+
+    /// The stored model of a document, as JSON.
+    fn get(&mut self, doc_id: &str) -> Result<Option<serde_json::Value>, RenderError> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let Some(&(at, len)) = self.index.get(doc_id) else {
+            return Ok(None);
+        };
+        self.file.flush().map_err(io_err(&self.path))?;
+        let mut f = std::fs::File::open(&self.path).map_err(io_err(&self.path))?;
+        f.seek(SeekFrom::Start(at)).map_err(io_err(&self.path))?;
+        let mut buf = vec![0; len];
+        f.read_exact(&mut buf).map_err(io_err(&self.path))?;
+        Ok(serde_json::from_slice(&buf).ok())
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Reports being written at once, at most; bounds the models held.
@@ -331,7 +391,13 @@ impl RenderSink {
             std::fs::create_dir_all(d).map_err(io_err(d))?;
         }
         let (tx, rx) = mpsc::channel();
+        let spill = match &reports_dir {
+            Some(d) => Some(Spill::create(d)?),
+            None => None,
+        };
         Ok(RenderSink {
+            spill,
+            cross: BTreeMap::new(),
             renderer: Arc::new(renderer),
             reports_dir,
             digest_dir: opts.digests.then(|| out_dir.join("digest")),
@@ -371,6 +437,9 @@ impl Sink for RenderSink {
             let key = Renderer::county_key(&r.placement);
             self.entries.push(DocEntry::from_report(&r, key));
         }
+        if let Some(spill) = &mut self.spill {
+            spill.push(&r)?;
+        }
         if let Some(dir) = self.reports_dir.clone() {
             while self.pending >= MAX_PENDING {
                 self.wait_one()?;
@@ -379,7 +448,7 @@ impl Sink for RenderSink {
             let tx = self.tx.clone();
             self.pending += 1;
             rayon::spawn(move || {
-                let _ = tx.send(renderer.write_report(&dir, &r));
+                let _ = tx.send(renderer.write_report(&dir, &r.doc_id, &r));
             });
         }
         Ok(())
@@ -399,23 +468,26 @@ impl Sink for RenderSink {
                     .unwrap_or("")
                     .to_string()
             };
-            let Some(&i) = index.get(&s("doc_id")) else {
-                continue;
-            };
+            let doc_id = s("doc_id");
             let severity = match s("severity").as_str() {
                 "error" => Severity::Error,
                 "warning" => Severity::Warning,
                 _ => Severity::Info,
             };
-            self.entries[i].findings.push(FindingView {
+            let finding = FindingView {
                 severity,
                 severity_name: model::severity_zh(severity),
+                rule_name: crate::audit::rule_name(&s("rule")),
                 rule: s("rule"),
                 message: s("message"),
                 text: s("text").chars().take(60).collect(),
                 start: rec.get("start").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
                 section: None,
-            });
+            };
+            if let Some(&i) = index.get(&doc_id) {
+                self.entries[i].findings.push(finding.clone());
+            }
+            self.cross.entry(doc_id).or_default().push(finding);
         }
         Ok(())
     }
@@ -430,6 +502,21 @@ impl Sink for RenderSink {
         if let Some(e) = first_err {
             return Err(e.into());
         }
+        // Rewrite the reports that cross-document findings concern.
+        if let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) {
+            for (doc_id, found) in std::mem::take(&mut self.cross) {
+                let Some(mut model) = spill.get(&doc_id)? else {
+                    continue;
+                };
+                if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
+                    for f in &found {
+                        list.push(serde_json::to_value(f)?);
+                    }
+                }
+                self.renderer.write_report(dir, &doc_id, &model)?;
+            }
+        }
+        self.spill = None;
         if let Some(dir) = &self.digest_dir {
             let entries = std::mem::take(&mut self.entries);
             self.renderer.write_digests(dir, &entries)?;

@@ -331,6 +331,8 @@ pub struct FindingView {
     pub severity: Severity,
     pub severity_name: &'static str,
     pub rule: String,
+    /// The rule's Chinese name (`数字未填写（占位符）`).
+    pub rule_name: &'static str,
     pub message: String,
     pub text: String,
     pub start: usize,
@@ -726,6 +728,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             severity: f.severity,
             severity_name: severity_zh(f.severity),
             rule: f.rule.to_string(),
+            rule_name: crate::audit::rule_name(f.rule),
             message: f.message.clone(),
             text: surface(f.span).chars().take(60).collect(),
             start: idx.char_of(f.span.start),
