@@ -99,14 +99,33 @@ fn is_separator(line: &str) -> bool {
 fn build_table(rows: &[Vec<String>]) -> Table {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let total = mm(156.0) as usize;
-    let mut weight = vec![3usize; cols];
-    for r in rows {
+    // Each column first gets its header on one line (12 pt characters are
+    // 240 twips, plus the cell padding); what is left of the block is shared
+    // by how much more the contents would like.
+    let pad = 300usize;
+    let mut min_w = vec![2 * 240 + pad; cols];
+    let mut want = vec![0usize; cols];
+    for (ri, r) in rows.iter().enumerate() {
         for (i, c) in r.iter().enumerate() {
-            weight[i] = weight[i].max(c.chars().count().min(20) + 1);
+            let w = c.chars().count() * 240 + pad;
+            if ri == 0 {
+                min_w[i] = min_w[i].max(w);
+            }
+            want[i] = want[i].max(c.chars().count().min(18) * 240 + pad);
         }
     }
-    let sum: usize = weight.iter().sum::<usize>().max(1);
-    let widths: Vec<usize> = weight.iter().map(|w| total * w / sum).collect();
+    let base: usize = min_w.iter().sum();
+    let widths: Vec<usize> = if base >= total {
+        min_w.iter().map(|w| w * total / base.max(1)).collect()
+    } else {
+        let extra: Vec<usize> = (0..cols)
+            .map(|i| want[i].saturating_sub(min_w[i]) + 1)
+            .collect();
+        let sum: usize = extra.iter().sum::<usize>().max(1);
+        (0..cols)
+            .map(|i| min_w[i] + (total - base) * extra[i] / sum)
+            .collect()
+    };
     let rows = rows
         .iter()
         .enumerate()
@@ -125,6 +144,7 @@ fn build_table(rows: &[Vec<String>]) -> Table {
     Table::new(rows)
         .set_grid(widths)
         .width(total, WidthType::Dxa)
+        .layout(docx_rs::TableLayoutType::Fixed)
 }
 
 /// Lay out rendered Markdown-subset text as a .docx and return its bytes.
