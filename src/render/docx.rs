@@ -68,7 +68,8 @@ fn body_paragraph(text: &str) -> Paragraph {
 }
 
 fn table_paragraph(text: &str, bold: bool) -> Paragraph {
-    let mut r = run(text, FONT_BODY, SIZE_TABLE);
+    // Fonts come from the document defaults (仿宋): lighter XML per cell.
+    let mut r = Run::new().add_text(text).size(SIZE_TABLE);
     if bold {
         r = r.bold();
     }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::batch::{write_atomic, Sink};
+use crate::batch::Sink;
 use crate::data::{DataDir, DataError};
 use crate::model::{Document, Severity};
 use digest::{DocEntry, GroupRow};
@@ -72,6 +72,17 @@ pub enum RenderError {
     },
     #[error("writing workbook {path}: {message}")]
     Xlsx { path: String, message: String },
+}
+
+/// Write a file under a temporary name, then rename it into place: readers
+/// never see a half-written report. No fsync: reports are regenerated from
+/// the records, and a sync per file would dominate the run's time.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
@@ -503,17 +514,29 @@ impl Sink for RenderSink {
             return Err(e.into());
         }
         // Rewrite the reports that cross-document findings concern.
+        // Models are read back in batches (bounded memory) and the batch is
+        // formatted on the pool.
         if let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) {
-            for (doc_id, found) in std::mem::take(&mut self.cross) {
-                let Some(mut model) = spill.get(&doc_id)? else {
-                    continue;
-                };
-                if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
-                    for f in &found {
-                        list.push(serde_json::to_value(f)?);
+            let cross: Vec<(String, Vec<FindingView>)> =
+                std::mem::take(&mut self.cross).into_iter().collect();
+            for batch in cross.chunks(MAX_PENDING) {
+                let mut models = Vec::with_capacity(batch.len());
+                for (doc_id, found) in batch {
+                    let Some(mut model) = spill.get(doc_id)? else {
+                        continue;
+                    };
+                    if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
+                        for f in found {
+                            list.push(serde_json::to_value(f)?);
+                        }
                     }
+                    models.push((doc_id, model));
                 }
-                self.renderer.write_report(dir, &doc_id, &model)?;
+                let renderer = &self.renderer;
+                models
+                    .par_iter()
+                    .map(|(id, m)| renderer.write_report(dir, id, m))
+                    .collect::<Result<Vec<()>, RenderError>>()?;
             }
         }
         self.spill = None;
