@@ -546,8 +546,21 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
         JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
     )];
+    let mut outputs: Vec<String> = [
+        "records/documents.jsonl",
+        "records/facts.jsonl",
+        "records/findings.jsonl",
+        "audit/index.html",
+        "audit/audit.md",
+    ]
+    .map(String::from)
+    .to_vec();
     if let Some(store) = crate::store::open_sink(opts)? {
         sinks.push(store);
+        outputs.push(match &opts.db {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => "zongjie.db".into(),
+        });
     }
     if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
         .map_err(|e| RunError::Other(e.into()))?
@@ -580,13 +593,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             total: t0.elapsed().as_millis(),
         },
         peak_rss_bytes: peak_rss_bytes(),
-        outputs: vec![
-            "records/documents.jsonl".into(),
-            "records/facts.jsonl".into(),
-            "records/findings.jsonl".into(),
-            "audit/index.html".into(),
-            "audit/audit.md".into(),
-        ],
+        outputs,
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;
     write_atomic(&opts.out_dir.join("run.json"), &json).map_err(out_err)?;
