@@ -566,6 +566,10 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
         .map_err(|e| RunError::Other(e.into()))?
     {
         sinks.push(render);
+        if opts.render.reports {
+            outputs.push("reports/".into());
+        }
+        outputs.push("digest/".into());
     }
     // The audit wrapper keeps a small cross-document index as documents are
     // written, and at the end passes its findings to the sinks and writes
