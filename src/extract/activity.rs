@@ -1387,11 +1387,11 @@ mod tests {
         // Lines of the wrap width run on even when one ends on `。`, a
         // numbered heading that fills the line runs on into its body, and
         // the lines after `计划在` in a done paragraph are planned.
-        let text = "    （六）企业改革取得新进展。1998年，各地积极推进乡镇企业改革，探索和选择企\n\
+        let text = "    （六）企业改革取得新进展。1998年，各地积极推进乡镇企业改革，探索\n\
 业经营方式和组织形式，寻求新的公有制实现形式，采取股份制、股份合作制。\n\
 全国农村股份合作制企业超过320万家，其中乡村集体企业实行股份合作制的\n\
 有19万家。\n\
-    四是举办干训班，全市已有300名村干部取得中专学历。 计划在\n\
+    四是举办干训班，全市已有3000名村干部取得了中专以上的学历。 计划在\n\
 2000年以前，把全市的村干部普遍轮训一遍，使他们都具有中专以上的学\n\
 历水平。";
         let got = lines(text);
