@@ -525,7 +525,13 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
             continue;
         }
         let indented = raw.starts_with(is_space);
-        let joins = prev_open && !p.is_heading && {
+        // A logical paragraph never grows past the paragraph bound: work per
+        // logical paragraph is not linear, and an over-long line was cut
+        // into bounded pieces by segmentation precisely to bound it.
+        let fits = out
+            .last()
+            .is_none_or(|l| t.end - l.span.start <= crate::segment::MAX_PARAGRAPH_BYTES);
+        let joins = prev_open && fits && !p.is_heading && {
             let last = out.last().map(|l| l.last).unwrap_or(pi);
             let prev = trim_span(ctx.text, ctx.paragraphs[last].span).slice(ctx.text);
             let open_end = prev.ends_with(['、', '，', ',', '（', '(', '“']);

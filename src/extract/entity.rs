@@ -7,6 +7,7 @@
 //! candidate: linear in the text. Short names (`武乡`, `山西`) are looked up
 //! only as whole jieba words, and only trusted with context.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -529,17 +530,21 @@ impl EntityExtractor {
 
     /// Find place name mentions in `text` (byte offsets relative to `text`).
     fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
         let mut found: Vec<Mention> = Vec::new();
-        // Full names, found at their last character.
-        for j in 0..chars.len() {
-            if !self.full_last.contains(&chars[j].1) {
+        // Full names, found at their last character. Only the last
+        // `max_full_chars` characters are kept (a ring), not every char of
+        // a text that may be tens of megabytes.
+        let window = self.max_full_chars.max(1);
+        let mut ring: Vec<(usize, char)> = vec![(0, ' '); window];
+        for (j, (at, c)) in text.char_indices().enumerate() {
+            ring[j % window] = (at, c);
+            if !self.full_last.contains(&c) {
                 continue;
             }
-            let end = chars.get(j + 1).map_or(text.len(), |c| c.0);
+            let end = at + c.len_utf8();
             let max = self.max_full_chars.min(j + 1);
             for len in (2..=max).rev() {
-                let start = chars[j + 1 - len].0;
+                let (start, first) = ring[(j + 1 - len) % window];
                 let Some(name) = text.get(start..end) else {
                     continue;
                 };
@@ -557,7 +562,7 @@ impl EntityExtractor {
                 if len == 2 && !words.is_word(start, end) {
                     continue;
                 }
-                let weak = len == 2 && WEAK_FIRST.contains(chars[j + 1 - len].1);
+                let weak = len == 2 && WEAK_FIRST.contains(first);
                 found.push(Mention {
                     span: Span::new(start, end),
                     head,
@@ -1162,19 +1167,41 @@ fn own_level(text: &str) -> Option<Cue> {
 /// Word boundaries of a text (all positions count when no words are given).
 struct Words<'a> {
     spans: &'a [Span],
-    starts: HashSet<usize>,
-    ends: HashMap<usize, usize>,
+    /// The spans ordered by start, and by end: borrowed when already in
+    /// order (segmentation gives words in text order), so lookups are binary
+    /// searches and a 60 MB text costs no hash tables of its ten million
+    /// words.
+    by_start: Cow<'a, [Span]>,
+    by_end: Cow<'a, [Span]>,
     any: bool,
 }
 
 impl<'a> Words<'a> {
     fn new(words: &'a [Span]) -> Self {
+        let ordered = |key: fn(&Span) -> usize| -> Cow<'a, [Span]> {
+            if words.is_sorted_by_key(key) {
+                Cow::Borrowed(words)
+            } else {
+                let mut v = words.to_vec();
+                v.sort_by_key(key); // stable: equal keys keep text order
+                Cow::Owned(v)
+            }
+        };
         Words {
             spans: words,
-            starts: words.iter().map(|w| w.start).collect(),
-            ends: words.iter().map(|w| (w.end, w.start)).collect(),
+            by_start: ordered(|w| w.start),
+            by_end: ordered(|w| w.end),
             any: words.is_empty(),
         }
+    }
+    /// The start of the last word (in text order) ending at `i`.
+    fn start_of_word_ending(&self, i: usize) -> Option<usize> {
+        let after = self.by_end.partition_point(|w| w.end <= i);
+        after
+            .checked_sub(1)
+            .map(|k| self.by_end[k])
+            .filter(|w| w.end == i)
+            .map(|w| w.start)
     }
     /// A word starts at `i`; the start of text and a non-Han character
     /// before `i` are boundaries too.
@@ -1189,7 +1216,7 @@ impl<'a> Words<'a> {
         {
             return true;
         }
-        self.starts.contains(&i)
+        self.by_start.binary_search_by_key(&i, |w| w.start).is_ok()
     }
     fn ends_at(&self, text: &str, i: usize) -> bool {
         if self.any || i >= text.len() {
@@ -1202,13 +1229,13 @@ impl<'a> Words<'a> {
         {
             return true;
         }
-        self.ends.contains_key(&i)
+        self.start_of_word_ending(i).is_some()
     }
     fn is_word(&self, start: usize, end: usize) -> bool {
-        self.any || self.ends.get(&end) == Some(&start)
+        self.any || self.start_of_word_ending(end) == Some(start)
     }
     fn word_ending_at(&self, i: usize) -> Option<usize> {
-        self.ends.get(&i).copied()
+        self.start_of_word_ending(i)
     }
 }
 
