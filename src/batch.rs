@@ -615,11 +615,28 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
         JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
     )];
+    let mut outputs: Vec<String> = [
+        "records/documents.jsonl",
+        "records/facts.jsonl",
+        "records/findings.jsonl",
+        "audit/index.html",
+        "audit/audit.md",
+    ]
+    .map(String::from)
+    .to_vec();
     if let Some(store) = crate::store::open_sink(opts)? {
         sinks.push(store);
+        outputs.push(match &opts.db {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => "zongjie.db".into(),
+        });
     }
-    let mut sink = Sinks(sinks);
-    let (totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
+    // The audit wrapper keeps a small cross-document index as documents are
+    // written, and at the end passes its findings to the sinks and writes
+    // the readable report under OUT/audit.
+    let mut sink = crate::audit::AuditSink::new(Sinks(sinks), opts.out_dir.join("audit"));
+    let (mut totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
+    totals.findings += sink.cross_count;
     let summary = RunSummary {
         zongjie_version: env!("CARGO_PKG_VERSION"),
         inputs: opts
@@ -640,11 +657,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             total: t0.elapsed().as_millis(),
         },
         peak_rss_bytes: peak_rss_bytes(),
-        outputs: vec![
-            "records/documents.jsonl".into(),
-            "records/facts.jsonl".into(),
-            "records/findings.jsonl".into(),
-        ],
+        outputs,
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;
     write_atomic(&opts.out_dir.join("run.json"), &json).map_err(|e| RunError::Output {

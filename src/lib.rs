@@ -5,6 +5,7 @@
 //! activities, places) → audit → [`emit`] (records) → reports.
 //! One [`model::Document`] flows through all of them.
 
+pub mod audit;
 pub mod batch;
 pub mod data;
 pub mod emit;

@@ -1,5 +1,6 @@
 //! The stages over one document, and the resources they share.
 
+use crate::audit::Auditor;
 use crate::data::{DataDir, DataError};
 use crate::extract::{ExtractContext, Extractors};
 use crate::ingest::structure;
@@ -10,6 +11,7 @@ use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
 pub struct Pipeline {
     pub segmenter: ChineseWordSegmenter,
     pub extractors: Extractors,
+    pub auditor: Auditor,
 }
 
 /// Per-run options that change what a stage does.
@@ -21,14 +23,23 @@ pub struct AnalyzeOptions {
 
 impl Pipeline {
     pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        // jieba's dictionary and the gazetteer are the two slow builds and
+        // share nothing: build them side by side.
+        let (segmenter, extractors) = std::thread::scope(|s| {
+            let seg = s.spawn(|| ChineseWordSegmenter::new(data));
+            let ex = Extractors::new(data);
+            let seg = seg.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (seg, ex)
+        });
         Ok(Pipeline {
-            segmenter: ChineseWordSegmenter::new(data)?,
-            extractors: Extractors::new(data)?,
+            segmenter: segmenter?,
+            extractors: extractors?,
+            auditor: Auditor::new(),
         })
     }
 
-    /// Segment and extract: fills paragraphs, sentences, year, region and
-    /// facts of a document whose text and sections are set.
+    /// Segment, extract and audit: fills paragraphs, sentences, year,
+    /// region, facts and findings of a document whose text and sections are set.
     pub fn analyze(&self, doc: &mut Document, opts: &AnalyzeOptions) {
         doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
         doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
@@ -37,9 +48,10 @@ impl Pipeline {
             self.segmenter
                 .segment_into(s.span.slice(&doc.text), s.span.start, &mut words);
         }
+        let dates = crate::extract::date::DateScan::new(&doc.text);
         let (year, year_inferred) = match opts.year {
             Some(y) => (Some(y), false),
-            None => (self.extractors.infer_year(&doc.text), true),
+            None => (crate::extract::date::infer_year_scanned(&dates), true),
         };
         doc.year = year;
         doc.year_source = year.map(|_| if year_inferred { "text" } else { "given" });
@@ -52,8 +64,12 @@ impl Pipeline {
             year,
             year_inferred,
         };
-        doc.facts = self.extractors.extract(&ctx);
-        doc.region = self.extractors.region(&ctx, doc.title.as_deref());
+        let (facts, region) =
+            self.extractors
+                .extract_with_region(&ctx, &dates, doc.title.as_deref());
+        doc.facts = facts;
+        doc.region = region;
+        doc.findings = self.auditor.audit(doc);
     }
 }
 

@@ -23,8 +23,8 @@ use zongjie::data::DataDir;
 use zongjie::emit::{fact_record, CharIndex};
 use zongjie::pipeline::{document_from_text, AnalyzeOptions, Pipeline};
 
-/// Flip to `true` once the extractors land (the integrator's switch).
-const ENFORCE: bool = false;
+/// Thresholds are enforced: the extractors have landed.
+const ENFORCE: bool = true;
 
 /// Minimum scores per gold file: dates value_f1, counts value_f1, activities f1.
 struct Threshold {

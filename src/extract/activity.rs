@@ -22,38 +22,41 @@
 //! a plan, or when its own sentences say what will be done (将/要/拟/计划/
 //! 力争/预计 as words of their own, checked on the jieba words).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
+use super::entity::{FxMap, FxSet};
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
 /// A prefix tree over chars that reports every pattern starting at every
-/// position (overlaps included). Built once; scanning is
-/// O(text length × longest pattern).
-#[derive(Default)]
+/// position (overlaps included), by start, then end, then id. A bitmap of
+/// the patterns' first characters lets the scan skip, with one bit test,
+/// the many positions where no pattern starts; walks use FxHash edges.
 struct Trie {
-    edges: HashMap<(u32, char), u32>,
+    edges: FxMap<(u32, char), u32>,
     /// Pattern ids ending at each node.
     outputs: Vec<Vec<u32>>,
-    /// Longest pattern, in chars, to bound each walk.
-    depth: usize,
+    /// First characters of patterns, for chars below U+10000 (one bit
+    /// each); other chars always take the edge look-up.
+    first: Vec<u64>,
 }
 
 impl Trie {
     fn new() -> Self {
         Trie {
-            edges: HashMap::new(),
+            edges: FxMap::default(),
             outputs: vec![Vec::new()],
-            depth: 0,
+            first: vec![0; 0x10000 / 64],
         }
     }
 
     fn insert(&mut self, pattern: &str, id: u32) {
         let mut node = 0u32;
-        let mut n = 0;
         for c in pattern.chars() {
-            n += 1;
+            if node == 0 && (c as u32) < 0x10000 {
+                self.first[c as usize / 64] |= 1 << (c as u32 % 64);
+            }
             node = match self.edges.get(&(node, c)) {
                 Some(&next) => next,
                 None => {
@@ -66,15 +69,18 @@ impl Trie {
         }
         if node != 0 {
             self.outputs[node as usize].push(id);
-            self.depth = self.depth.max(n);
         }
     }
 
     /// Call `f(start, end, id)` for every match in `text`, spans offset by `base`.
     fn scan(&self, text: &str, base: usize, mut f: impl FnMut(usize, usize, u32)) {
-        for (i, _) in text.char_indices() {
+        for (i, c) in text.char_indices() {
+            let cp = c as u32;
+            if cp < 0x10000 && self.first[cp as usize / 64] & (1 << (cp % 64)) == 0 {
+                continue;
+            }
             let mut node = 0u32;
-            for (j, c) in text[i..].char_indices().take(self.depth) {
+            for (j, c) in text[i..].char_indices() {
                 match self.edges.get(&(node, c)) {
                     Some(&next) => node = next,
                     None => break,
@@ -131,10 +137,26 @@ struct PlanCues {
     title_block: Vec<String>,
     review: Vec<String>,
     doc: Vec<String>,
-    word: HashSet<String>,
-    jiang_next: HashSet<String>,
+    word: FxSet<String>,
+    jiang_next: FxSet<String>,
     lead: Vec<String>,
-    done: HashSet<String>,
+    done: FxSet<String>,
+    /// First characters of the `word` and `done` cues (chars below U+10000,
+    /// one bit each): most words start with none of them and skip both
+    /// hashed look-ups.
+    first: Vec<u64>,
+}
+
+impl PlanCues {
+    fn may_start(&self, w: &str) -> bool {
+        match w.chars().next() {
+            Some(c) if (c as u32) < 0x10000 => {
+                self.first[c as usize / 64] & (1 << (c as u32 % 64)) != 0
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
 }
 
 pub struct ActivityExtractor {
@@ -310,6 +332,12 @@ impl ActivityExtractor {
                 _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
             }
         }
+        plan.first = vec![0; 0x10000 / 64];
+        for w in plan.word.iter().chain(plan.done.iter()) {
+            if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
+                plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
+            }
+        }
         Ok(ActivityExtractor {
             types,
             cues,
@@ -422,7 +450,7 @@ fn ends_terminal(s: &str) -> bool {
 }
 
 /// Byte ranges of the pieces of `span` cut after each char where `cut` holds.
-fn pieces(text: &str, span: Span, cut: fn(char) -> bool) -> Vec<Span> {
+fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = span.start;
     for (i, c) in span.slice(text).char_indices() {
@@ -567,7 +595,7 @@ impl ActivityExtractor {
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
-        let head: String = s.chars().take(8).collect();
+        let head = s.char_indices().nth(8).map_or(s, |(i, _)| &s[..i]);
         if self.plan.lead.iter().any(|l| head.contains(l.as_str())) {
             plan = true;
         }
@@ -575,7 +603,8 @@ impl ActivityExtractor {
             let ws = w.slice(text);
             let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
             let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
-            if self.plan.done.contains(ws) {
+            let cue_like = self.plan.may_start(ws);
+            if cue_like && self.plan.done.contains(ws) {
                 done = true;
             }
             // A word right after a hard line wrap may be a word's tail
@@ -601,7 +630,7 @@ impl ActivityExtractor {
                 if !next.is_empty() && !next.chars().all(is_clause_end) {
                     plan = true;
                 }
-            } else if self.plan.word.contains(ws) {
+            } else if cue_like && self.plan.word.contains(ws) {
                 plan = true;
             }
         }
@@ -1314,9 +1343,14 @@ mod tests {
         t.insert("科普", 0);
         t.insert("科普大学", 1);
         t.insert("大学", 2);
+        // The same text under a second id reports both, in id order.
+        t.insert("大学", 3);
         let mut got = Vec::new();
         t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
-        assert_eq!(got, vec![(16, 22, 0), (16, 28, 1), (22, 28, 2)]);
+        assert_eq!(
+            got,
+            vec![(16, 22, 0), (16, 28, 1), (22, 28, 2), (22, 28, 3)]
+        );
     }
 
     proptest! {

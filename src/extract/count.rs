@@ -1,14 +1,1214 @@
-//! Counts: a number with a unit or measure word. (Stub: to be implemented.)
+//! Counts: a number with a unit or measure word (`3000余册`, `1500多人(次)`,
+//! `约3000人次`, `40%以上`, `万余元`, `为期一年`, `46万群众`).
+//!
+//! One left-to-right scan: at each place a numeral can start, read it with
+//! [`scan_number`], look up the unit after it (data: `units.tsv`), attach
+//! the qualifiers around it, and veto what is no amount (data:
+//! `count_exclusions.txt`, plus the rules below that need more than a
+//! phrase: dates, year-like numbers, short quotes, `一` as an article).
 
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
-use crate::model::Fact;
+use crate::model::{Approx, CountFact, Fact, FactData, Span};
 
-pub struct CountExtractor {}
+/// A unit as listed in `units.tsv`.
+#[derive(Debug, Clone)]
+struct UnitEntry {
+    unit: String,
+    class: String,
+}
+
+impl UnitEntry {
+    fn is_time(&self) -> bool {
+        self.class == "time"
+    }
+    fn is_noun(&self) -> bool {
+        self.class == "noun"
+    }
+}
+
+/// A unit found after a number.
+#[derive(Debug, Clone)]
+struct UnitHit<'a> {
+    entry: &'a UnitEntry,
+    /// Byte offset where the unit starts.
+    start: usize,
+    /// Byte offset just past it (and its parenthesized alternative).
+    end: usize,
+    /// `个多月`: the unit itself carried "more than".
+    more_than: bool,
+    /// `个半月`, `一年半`: add one half.
+    half: bool,
+}
+
+pub struct CountExtractor {
+    units: HashMap<String, UnitEntry>,
+    max_unit_chars: usize,
+    /// Literal phrases that veto an overlapping count.
+    literal: Option<Regex>,
+    /// (before, after) contexts that veto the numeral between them,
+    /// indexed by the last char of `before` (or, when it is empty, by the
+    /// first char of `after`) so a numeral is checked against a few only.
+    contexts_by_pre: HashMap<char, Vec<(String, String)>>,
+    contexts_by_post: HashMap<char, Vec<String>>,
+    /// Line prefixes that mark debris lines.
+    line_prefixes: Vec<String>,
+}
+
+/// Fold full-width parentheses so `人（次）` and `人(次)` look up alike.
+fn fold(c: char) -> char {
+    match c {
+        '（' => '(',
+        '）' => ')',
+        _ => c,
+    }
+}
 
 impl CountExtractor {
-    pub fn new(_data: &DataDir) -> Result<Self, DataError> {
-        Ok(CountExtractor {})
+    pub fn new(data: &DataDir) -> Result<Self, DataError> {
+        let mut units = HashMap::new();
+        let mut max_unit_chars = 1;
+        let file = data.file("units.tsv")?;
+        for (f, n, line) in file.lines() {
+            let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+            if cols.len() < 2 || cols[0].is_empty() || cols[1].is_empty() {
+                return Err(DataError::new(
+                    f,
+                    n,
+                    "expected SURFACE<TAB>UNIT[<TAB>CLASS]",
+                ));
+            }
+            let surface: String = cols[0].chars().map(fold).collect();
+            let unit = if cols[1] == "=" {
+                cols[0].to_string()
+            } else {
+                cols[1].to_string()
+            };
+            let class = cols.get(2).copied().unwrap_or("other").to_string();
+            max_unit_chars = max_unit_chars.max(surface.chars().count());
+            // Later lines (the user's) override earlier ones.
+            units.insert(surface, UnitEntry { unit, class });
+        }
+
+        let mut phrases = Vec::new();
+        let mut contexts = Vec::new();
+        let mut line_prefixes = Vec::new();
+        let file = data.file("count_exclusions.txt")?;
+        for (f, n, line) in file.lines() {
+            let t = line.trim();
+            if let Some(p) = t.strip_prefix('^') {
+                if p.is_empty() {
+                    return Err(DataError::new(f, n, "empty line prefix"));
+                }
+                line_prefixes.push(p.to_string());
+            } else if let Some((pre, post)) = t.split_once("{N}") {
+                if post.contains("{N}") {
+                    return Err(DataError::new(f, n, "at most one {N} per pattern"));
+                }
+                contexts.push((pre.to_string(), post.to_string()));
+            } else {
+                phrases.push(t.to_string());
+            }
+        }
+        // Longer phrases first so the leftmost match is also the longest.
+        phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        phrases.dedup();
+        let literal = if phrases.is_empty() {
+            None
+        } else {
+            let pat = phrases
+                .iter()
+                .map(|p| regex::escape(p))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(
+                Regex::new(&pat)
+                    .map_err(|e| DataError::new("count_exclusions.txt", 0, e.to_string()))?,
+            )
+        };
+        let mut contexts_by_pre: HashMap<char, Vec<(String, String)>> = HashMap::new();
+        let mut contexts_by_post: HashMap<char, Vec<String>> = HashMap::new();
+        for (pre, post) in contexts {
+            if let Some(c) = pre.chars().next_back() {
+                contexts_by_pre.entry(c).or_default().push((pre, post));
+            } else if let Some(c) = post.chars().next() {
+                contexts_by_post.entry(c).or_default().push(post);
+            }
+        }
+        Ok(CountExtractor {
+            units,
+            max_unit_chars,
+            literal,
+            contexts_by_pre,
+            contexts_by_post,
+            line_prefixes,
+        })
+    }
+
+    /// The longest listed unit at the start of `s`: its entry and byte length.
+    fn longest(&self, s: &str) -> Option<(&UnitEntry, usize)> {
+        let mut key = String::new();
+        let mut ends = Vec::with_capacity(self.max_unit_chars);
+        for (i, c) in s.char_indices().take(self.max_unit_chars) {
+            key.push(fold(c));
+            ends.push((key.len(), i + c.len_utf8()));
+        }
+        ends.iter()
+            .rev()
+            .find_map(|&(klen, bend)| self.units.get(&key[..klen]).map(|e| (e, bend)))
+    }
+
+    /// The longest unit starting at byte `at`.
+    fn unit_at(&self, text: &str, at: usize) -> Option<UnitHit<'_>> {
+        let rest = text.get(at..)?;
+        let (entry, mut end) = self.longest(rest)?;
+        // An ASCII unit must not run on into a word (`5G` is no `5 G…`).
+        if entry.unit.is_ascii() && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let mut hit = UnitHit {
+            entry,
+            start: at,
+            end: at + end,
+            more_than: false,
+            half: false,
+        };
+        // `个多月`, `个半小时`: the qualifier sits inside the unit.
+        if rest.starts_with('个') && end == '个'.len_utf8() {
+            let after = &rest[end..];
+            if let Some(q) = after
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '多' | '余' | '半'))
+            {
+                let tail = &after[q.len_utf8()..];
+                let probe: String = std::iter::once('个')
+                    .chain(tail.chars().take(self.max_unit_chars))
+                    .collect();
+                if let Some((inner, ilen)) = self.longest(&probe) {
+                    if ilen > '个'.len_utf8() {
+                        hit.entry = inner;
+                        hit.end = at + end + q.len_utf8() + ilen - '个'.len_utf8();
+                        hit.more_than = q != '半';
+                        hit.half = q == '半';
+                        return Some(hit);
+                    }
+                }
+            }
+        }
+        // `份(册)`, `盒（件）`: an alternative unit in parentheses.
+        let after = &text[hit.end..];
+        if let Some(open) = after.chars().next().filter(|c| matches!(c, '(' | '（')) {
+            let inner_at = hit.end + open.len_utf8();
+            if let Some(inner) = self.unit_at(text, inner_at) {
+                if let Some(close) = text[inner.end..]
+                    .chars()
+                    .next()
+                    .filter(|c| matches!(c, ')' | '）'))
+                {
+                    end = inner.end + close.len_utf8() - at;
+                    hit.end = at + end;
+                }
+            }
+        }
+        Some(hit)
+    }
+
+    /// True when some (before, after) context of the exclusion list holds
+    /// around the numeral `[start, end)`.
+    fn context_excluded(&self, text: &str, start: usize, end: usize) -> bool {
+        let before = &text[..start];
+        let after = &text[end..];
+        let by_pre = before
+            .chars()
+            .next_back()
+            .and_then(|c| self.contexts_by_pre.get(&c));
+        let by_post = after
+            .chars()
+            .next()
+            .and_then(|c| self.contexts_by_post.get(&c));
+        by_pre.is_some_and(|v| {
+            v.iter().any(|(pre, post)| {
+                before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
+            })
+        }) || by_post.is_some_and(|v| v.iter().any(|post| after.starts_with(post.as_str())))
+    }
+
+    fn debris_line(&self, line: &str) -> bool {
+        let t = line.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
+        self.line_prefixes.iter().any(|p| t.starts_with(p.as_str()))
+    }
+}
+
+/// Qualifiers written before a number, longest first.
+const PRE_QUALIFIERS: &[(&str, Approx)] = &[
+    ("不少于", Approx::AtLeast),
+    ("不低于", Approx::AtLeast),
+    ("不超过", Approx::AtMost),
+    ("不多于", Approx::AtMost),
+    ("不高于", Approx::AtMost),
+    ("不大于", Approx::AtMost),
+    ("至少", Approx::AtLeast),
+    ("最少", Approx::AtLeast),
+    ("至多", Approx::AtMost),
+    ("最多", Approx::AtMost),
+    ("不到", Approx::LessThan),
+    ("不足", Approx::LessThan),
+    ("少于", Approx::LessThan),
+    ("超过", Approx::MoreThan),
+    ("超出", Approx::MoreThan),
+    ("突破", Approx::MoreThan),
+    ("多于", Approx::MoreThan),
+    ("大于", Approx::MoreThan),
+    ("接近", Approx::About),
+    ("将近", Approx::About),
+    ("大约", Approx::About),
+    ("大概", Approx::About),
+    ("约", Approx::About),
+    ("近", Approx::About),
+    ("逾", Approx::MoreThan),
+    ("超", Approx::MoreThan),
+];
+
+/// Qualifiers written after the unit.
+const POST_QUALIFIERS: &[(&str, Approx)] = &[
+    ("或以上", Approx::MoreThan),
+    ("及以上", Approx::MoreThan),
+    ("以上", Approx::MoreThan),
+    ("有余", Approx::MoreThan),
+    ("以下", Approx::AtMost),
+    ("以内", Approx::AtMost),
+    ("之内", Approx::AtMost),
+    ("左右", Approx::About),
+    ("上下", Approx::About),
+];
+
+/// Characters that join two numbers of one range (`2—3名`).
+fn is_range_joiner(c: char) -> bool {
+    matches!(c, '-' | '—' | '–' | '－' | '~' | '～' | '〜' | '至' | '到')
+}
+
+/// Characters that join two numbers sharing the unit of the last one.
+fn is_list_joiner(c: char) -> bool {
+    matches!(c, '和' | '与' | '及' | '、' | '或')
+}
+
+/// End of a clause: after `一`+measure word here it states an amount
+/// (`科普长廊一处，`).
+fn is_clause_end(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '；'
+            | '！'
+            | '？'
+            | '、'
+            | '：'
+            | ','
+            | ';'
+            | '.'
+            | '!'
+            | '?'
+            | ':'
+            | '）'
+            | ')'
+            | '\n'
+            | '\r'
+            | '”'
+            | '"'
+            | '」'
+            | '》'
+    )
+}
+
+fn is_cjk_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+fn is_placeholder_char(c: char) -> bool {
+    matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ' | '×')
+}
+
+/// Characters that may precede a Chinese numeral inside one jieba word
+/// (`为期一年`, `共四个`, `近两年`) without making it part of another word.
+fn is_word_prefix_ok(c: char) -> bool {
+    "约近共达每这超逾计仅只各有和及与再又逐累合总连续为期过去来了等余将达到其中分别增加减少新建完成举办开展培训发放组织近年"
+        .contains(c)
+}
+
+fn prev_char(text: &str, at: usize) -> Option<char> {
+    text[..at].chars().next_back()
+}
+
+fn next_char(text: &str, at: usize) -> Option<char> {
+    text.get(at..)?.chars().next()
+}
+
+/// A count candidate before the vetoes.
+struct Candidate<'a> {
+    num: NumberMatch,
+    unit: Option<UnitHit<'a>>,
+    /// Span of the whole count (qualifiers included).
+    start: usize,
+    end: usize,
+    value: Option<f64>,
+    approx: Approx,
+    placeholder: bool,
+}
+
+impl CountExtractor {
+    /// Everything the scan needs about one document.
+    fn vetoes(&self, ctx: &ExtractContext<'_>, out: &[Fact]) -> Vetoes {
+        let text = ctx.text;
+        let mut literal = Vec::new();
+        if let Some(re) = &self.literal {
+            for m in re.find_iter(text) {
+                // A phrase right after a numeral is part of a larger number
+                // (十分 in 三十分钟) and vetoes nothing.
+                if prev_char(text, m.start()).is_some_and(is_numeral_char) {
+                    continue;
+                }
+                literal.push(Span::new(m.start(), m.end()));
+            }
+        }
+        let mut dates: Vec<Span> = out
+            .iter()
+            // A relative date (五年来, 今年) may hold a duration count.
+            .filter(|f| f.as_date().is_some_and(|d| !d.relative))
+            .map(|f| f.span)
+            .collect();
+        dates.sort();
+        Vetoes { literal, dates }
+    }
+
+    fn scan(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
+        let text = ctx.text;
+        let vetoes = self.vetoes(ctx, out);
+        let mut pos = 0;
+        let mut line_start = true;
+        let mut prev: Option<char> = None;
+        while pos < text.len() {
+            if line_start {
+                line_start = false;
+                let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+                if self.debris_line(&text[pos..line_end]) {
+                    pos = line_end;
+                    prev = None;
+                    continue;
+                }
+            }
+            let Some(c) = next_char(text, pos) else { break };
+            if c == '\n' {
+                line_start = true;
+                prev = Some(c);
+                pos += 1;
+                continue;
+            }
+            if self.may_start(prev, c) {
+                if let Some(cands) = self.try_at(ctx, pos) {
+                    let mut end = pos;
+                    for cand in cands {
+                        end = end.max(cand.end);
+                        if self.keep(ctx, &cand, &vetoes) {
+                            out.push(Fact::new(
+                                Span::new(cand.start, cand.end),
+                                FactData::Count(CountFact {
+                                    value: cand.value,
+                                    approx: cand.approx,
+                                    unit: if cand.placeholder && cand.unit.is_none() {
+                                        None
+                                    } else {
+                                        cand.unit.as_ref().map(|u| u.entry.unit.clone())
+                                    },
+                                    placeholder: cand.placeholder,
+                                }),
+                            ));
+                        }
+                    }
+                    if end > pos {
+                        // Never re-enter a figure that was read (its tail
+                        // digits would start bogus numbers).
+                        let num_end = end;
+                        prev = prev_char(text, num_end);
+                        pos = num_end;
+                        continue;
+                    }
+                }
+            }
+            prev = Some(c);
+            pos += c.len_utf8();
+        }
+    }
+
+    /// Whether a number may start at `c` given the char before it.
+    fn may_start(&self, prev: Option<char>, c: char) -> bool {
+        let starts = is_numeral_char(c)
+            || is_placeholder_char(c)
+            || matches!(c, '数' | '上' | '成' | '几' | '_' | '＿');
+        if !starts {
+            return false;
+        }
+        match prev {
+            None => true,
+            Some(p) => {
+                !(is_numeral_char(p)
+                    || p.is_ascii_alphanumeric()
+                    || is_placeholder_char(p)
+                    || matches!(
+                        p,
+                        '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['
+                    ))
+            }
+        }
+    }
+
+    /// Read the candidate counts that start at `pos` (usually one; a list
+    /// sharing its unit yields one per number).
+    fn try_at<'s>(&'s self, ctx: &ExtractContext<'_>, pos: usize) -> Option<Vec<Candidate<'s>>> {
+        let text = ctx.text;
+        let c = next_char(text, pos)?;
+        if let Some(p) = self.try_placeholder(text, pos) {
+            return Some(vec![p]);
+        }
+        if c == '百' && text[pos..].starts_with("百分之") {
+            return self.try_percent_words(text, pos).map(|c| vec![c]);
+        }
+        if c == '_' || c == '＿' {
+            return None;
+        }
+        let num = scan_number(text, pos)?;
+        if num.kind == NumeralKind::DigitByDigit {
+            // A year (二〇二四年) or a code: never a count, and its digits
+            // must not start one either.
+            return Some(vec![Candidate::skip(num)]);
+        }
+        if c == '上'
+            && prev_char(text, pos).is_some_and(|p| {
+                matches!(
+                    p,
+                    '以' | '之'
+                        | '会'
+                        | '线'
+                        | '网'
+                        | '台'
+                        | '街'
+                        | '镇'
+                        | '村'
+                        | '路'
+                        | '身'
+                        | '马'
+                        | '向'
+                        | '往'
+                        | '北'
+                        | '早'
+                        | '晚'
+                        | '加'
+                )
+            })
+        {
+            return None;
+        }
+        let mut unit = self.unit_after(text, &num);
+        let mut approx_inner = Approx::Exact;
+        let mut value = num.value;
+        let num_start = num.start;
+
+        if unit.is_none() {
+            // A range (`2—3名`, `5—10万元`) or a list sharing a unit
+            // (`13.92和18.16个百分点`).
+            let j = next_char(text, num.end)?;
+            if is_range_joiner(j) || is_list_joiner(j) {
+                let n2_at = num.end + j.len_utf8();
+                let n2 = scan_number(text, n2_at)?;
+                let same_kind =
+                    (n2.kind == NumeralKind::Arabic) == (num.kind == NumeralKind::Arabic);
+                if !same_kind || n2.kind == NumeralKind::DigitByDigit {
+                    return Some(vec![Candidate::skip(num)]);
+                }
+                if is_range_joiner(j) {
+                    let u2 = self.unit_after(text, &n2)?;
+                    if self.date_like(text, &n2, &u2) || self.date_like(text, &num, &u2) {
+                        return Some(vec![Candidate::skip_to(num, u2.end)]);
+                    }
+                    if num.multiplier == 1.0 && n2.multiplier > 1.0 {
+                        value = value.map(|v| v * n2.multiplier);
+                    }
+                    let mut cand =
+                        self.finish(text, num, Some(u2), value, Approx::AtLeast, num_start);
+                    cand.approx = Approx::AtLeast;
+                    return Some(vec![cand]);
+                }
+                // A list: find the unit after the last number of the chain.
+                let u = self.shared_unit(text, &n2, 0)?;
+                if u.entry.is_noun() || self.date_like(text, &num, &u) {
+                    return None;
+                }
+                if num.multiplier == 1.0 && n2.multiplier > 1.0 && n2.kind == NumeralKind::Arabic {
+                    value = value.map(|v| v * n2.multiplier);
+                }
+                let mut cand = self.finish(text, num, None, value, Approx::Exact, num_start);
+                // The unit is borrowed: the span stays on the number.
+                cand.unit = Some(UnitHit {
+                    start: cand.end,
+                    end: cand.end,
+                    ..u
+                });
+                return Some(vec![cand]);
+            }
+            return None;
+        }
+        if let Some(u) = &unit {
+            if u.more_than {
+                approx_inner = Approx::MoreThan;
+            }
+            if u.half {
+                value = value.map(|v| v + 0.5);
+            }
+            // 一年多, 一年半: the qualifier after a time unit.
+            if u.entry.is_time() {
+                match next_char(text, u.end) {
+                    Some('多' | '余') => {
+                        approx_inner = Approx::MoreThan;
+                        let e = u.end + '多'.len_utf8();
+                        unit = unit.map(|u| UnitHit { end: e, ..u });
+                    }
+                    Some('半') if !text[u.end..].starts_with("半年") => {
+                        value = value.map(|v| v + 0.5);
+                        let e = u.end + '半'.len_utf8();
+                        unit = unit.map(|u| UnitHit { end: e, ..u });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let u = unit?;
+        if self.date_like(text, &num, &u) {
+            return Some(vec![Candidate::skip_to(num, u.end)]);
+        }
+        // `760多亿人\n民币`: 人 opening 人民币 (a wrap may split it) is money.
+        let u = if u.entry.unit == "人"
+            && text[u.end..]
+                .trim_start_matches(['\n', '\r'])
+                .starts_with("民币")
+        {
+            match self.units.get("元") {
+                Some(yuan) => {
+                    let rest = &text[u.end..];
+                    let skip = rest.len() - rest.trim_start_matches(['\n', '\r']).len();
+                    UnitHit {
+                        entry: yuan,
+                        end: u.end + skip + "民币".len(),
+                        ..u
+                    }
+                }
+                None => u,
+            }
+        } else {
+            u
+        };
+        if u.entry.is_noun() && !(num.kind == NumeralKind::Arabic || num.multiplier > 1.0) {
+            return None;
+        }
+        Some(vec![self.finish(
+            text,
+            num,
+            Some(u),
+            value,
+            approx_inner,
+            num_start,
+        )])
+    }
+
+    /// The unit right after a numeral.
+    fn unit_after(&self, text: &str, num: &NumberMatch) -> Option<UnitHit<'_>> {
+        self.unit_at(text, num.end).or_else(|| {
+            // `视察团6 个`: a stray space between an Arabic figure and a
+            // Chinese unit.
+            if num.kind == NumeralKind::Arabic && text[num.end..].starts_with(' ') {
+                self.unit_at(text, num.end + 1)
+                    .filter(|u| !u.entry.unit.is_ascii() && !u.entry.is_noun())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The unit after a chain of numbers joined by list joiners.
+    fn shared_unit<'s>(&'s self, text: &str, n: &NumberMatch, depth: usize) -> Option<UnitHit<'s>> {
+        if let Some(u) = self.unit_after(text, n) {
+            return Some(u);
+        }
+        if depth > 6 {
+            return None;
+        }
+        let j = next_char(text, n.end)?;
+        if !is_list_joiner(j) {
+            return None;
+        }
+        let n2 = scan_number(text, n.end + j.len_utf8())?;
+        if (n2.kind == NumeralKind::Arabic) != (n.kind == NumeralKind::Arabic) {
+            return None;
+        }
+        self.shared_unit(text, &n2, depth + 1)
+    }
+
+    /// A year before 年 (`2024年`, `二〇二四年`) or a decade (`５０年代`).
+    fn date_like(&self, text: &str, num: &NumberMatch, u: &UnitHit<'_>) -> bool {
+        if u.entry.unit == "级" {
+            // 2024级: a cohort year.
+            return num.kind == NumeralKind::Arabic
+                && num
+                    .value
+                    .is_some_and(|v| v.fract() == 0.0 && (1900.0..=2200.0).contains(&v));
+        }
+        if u.entry.unit != "年" && u.entry.unit != "年度" {
+            return false;
+        }
+        if num.kind == NumeralKind::DigitByDigit {
+            return true;
+        }
+        if matches!(next_char(text, u.end), Some('代' | '级')) {
+            return true;
+        }
+        let yearish = num.kind == NumeralKind::Arabic
+            && num.multiplier == 1.0
+            && num
+                .value
+                .is_some_and(|v| v.fract() == 0.0 && (1000.0..=2200.0).contains(&v));
+        yearish || u.entry.unit == "年度"
+    }
+
+    /// Attach qualifiers and build the candidate.
+    fn finish<'s>(
+        &self,
+        text: &str,
+        num: NumberMatch,
+        unit: Option<UnitHit<'s>>,
+        value: Option<f64>,
+        inner: Approx,
+        start: usize,
+    ) -> Candidate<'s> {
+        let mut start = start;
+        let mut end = unit.as_ref().map_or(num.end, |u| u.end);
+        let mut pre = Approx::Exact;
+        for (q, a) in PRE_QUALIFIERS {
+            if text[..start].ends_with(q) {
+                let qs = start - q.len();
+                // 附近, 最近: not "nearly".
+                if *q == "近"
+                    && prev_char(text, qs).is_some_and(|p| {
+                        matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
+                    })
+                {
+                    break;
+                }
+                if *q == "超" && prev_char(text, qs).is_some_and(|p| matches!(p, '赶' | '高')) {
+                    break;
+                }
+                pre = *a;
+                start = qs;
+                break;
+            }
+        }
+        let mut post = Approx::Exact;
+        if unit.is_some() {
+            for (q, a) in POST_QUALIFIERS {
+                if text[end..].starts_with(q) {
+                    post = *a;
+                    end += q.len();
+                    break;
+                }
+            }
+        }
+        let infix = if num.range_low {
+            Approx::AtLeast
+        } else if num.more_than {
+            Approx::MoreThan
+        } else if num.about || num.vague {
+            Approx::About
+        } else {
+            Approx::Exact
+        };
+        let approx = [pre, infix, inner, post]
+            .into_iter()
+            .find(|a| *a != Approx::Exact)
+            .unwrap_or(Approx::Exact);
+        Candidate {
+            value: if num.vague { None } else { value },
+            num,
+            unit,
+            start,
+            end,
+            approx,
+            placeholder: false,
+        }
+    }
+
+    /// `XX人(次)`, `18xxxx`, `高xxxx`: a figure with hidden digits.
+    fn try_placeholder<'s>(&'s self, text: &str, pos: usize) -> Option<Candidate<'s>> {
+        let rest = &text[pos..];
+        let mut end = pos;
+        let mut xs = 0;
+        let mut digits = 0;
+        for c in rest.chars().take(24) {
+            if is_placeholder_char(c) {
+                xs += 1;
+            } else if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+                digits += 1;
+            } else {
+                break;
+            }
+            end += c.len_utf8();
+        }
+        if xs == 0 || next_char(text, end).is_some_and(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        // `xx万元`, `XX亿元`: hidden digits before a magnitude.
+        if let Some(m @ ('万' | '亿' | '千')) = next_char(text, end) {
+            if self.unit_at(text, end + m.len_utf8()).is_some() {
+                end += m.len_utf8();
+            }
+        }
+        // A lone `X` is a figure only right before a measure word (`X块`,
+        // `x期`); elsewhere it is a letter (`X光`, `X射线`).
+        if xs + digits < 2 && self.unit_at(text, end).is_none() {
+            return None;
+        }
+        // `第xx期`: an ordinal with hidden digits, not an amount.
+        if prev_char(text, pos) == Some('第') {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
+        }
+        if rest.starts_with('×') && digits == 0 {
+            return None;
+        }
+        // 20xx年, xx月xx日: dates, not counts.
+        if matches!(
+            next_char(text, end),
+            Some('年' | '月' | '日' | '号' | '届' | '级' | '.' | '．')
+        ) {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
+        }
+        let unit = self.unit_at(text, end).filter(|u| !u.entry.is_noun());
+        // `XX乡`, `XX村`, `XX县`: a hidden place name, not a figure.
+        if digits == 0
+            && matches!(
+                next_char(text, end),
+                Some('乡' | '镇' | '村' | '县' | '市' | '区' | '省' | '街' | '社' | '组')
+            )
+        {
+            return Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }));
+        }
+        if unit.is_none() && digits == 0 {
+            // A bare `xxxx` is a figure only where a measurement is expected.
+            let ok =
+                prev_char(text, pos).is_some_and(|p| "高长宽深厚重达约共计为增近超".contains(p));
+            if !ok {
+                return None;
+            }
+        }
+        let num = NumberMatch {
+            end,
+            ..dummy_match(pos)
+        };
+        let mut cand = self.finish(text, num, unit, None, Approx::Exact, pos);
+        cand.placeholder = true;
+        cand.value = None;
+        Some(cand)
+    }
+
+    /// `百分之三十`, `百分之百`.
+    fn try_percent_words<'s>(&'s self, text: &str, pos: usize) -> Option<Candidate<'s>> {
+        let at = pos + "百分之".len();
+        let (value, nend, num) = if text[at..].starts_with('百') && !text[at..].starts_with("百分")
+        {
+            (Some(100.0), at + '百'.len_utf8(), None)
+        } else {
+            let n = scan_number(text, at)?;
+            (n.value, n.end, Some(n))
+        };
+        let entry = self.units.get("%")?;
+        let mut m = num.unwrap_or_else(|| dummy_match(at));
+        m.start = pos;
+        m.end = nend;
+        let u = UnitHit {
+            entry,
+            start: nend,
+            end: nend,
+            more_than: false,
+            half: false,
+        };
+        Some(self.finish(text, m, Some(u), value, Approx::Exact, pos))
+    }
+
+    /// The vetoes that need the whole candidate.
+    fn keep(&self, ctx: &ExtractContext<'_>, cand: &Candidate<'_>, v: &Vetoes) -> bool {
+        let text = ctx.text;
+        if cand.num.end <= cand.num.start || cand.start == cand.end {
+            return false;
+        }
+        let span = Span::new(cand.start, cand.end);
+        if v.dates.iter().any(|d| d.overlaps(&span)) {
+            return false;
+        }
+        let Some(unit) = &cand.unit else {
+            return cand.placeholder;
+        };
+        if v.literal.iter().any(|l| l.overlaps(&span)) {
+            return false;
+        }
+        if self.context_excluded(text, cand.num.start, cand.num.end) {
+            return false;
+        }
+        if in_short_quote(text, cand.start, cand.end) {
+            return false;
+        }
+        // Ratios (`2.9∶1`) and fractions written with a slash.
+        if matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
+            && unit.start == unit.end
+        {
+            return false;
+        }
+        // A ratio of percentages (`2％∶78％∶20％`): its parts are shares, not counts.
+        if unit.entry.unit == "%"
+            && (next_char(text, unit.end) == Some('∶') || prev_char(text, cand.start) == Some('∶'))
+        {
+            return false;
+        }
+        let chinese = cand.num.kind == NumeralKind::Chinese;
+        // 八届四次会议, 十四届三中全会: a session number.
+        if unit.entry.unit == "届" && next_char(text, unit.end).is_some_and(is_numeral_char) {
+            return false;
+        }
+        // 五十亩村, 八里庄: a measure in a place name.
+        if chinese
+            && matches!(
+                unit.entry.class.as_str(),
+                "area" | "length" | "weight" | "volume" | "time"
+            )
+            && next_char(text, unit.end).is_some_and(|c| "村庄屯寨铺镇乡沟桥湾坪岭堡".contains(c))
+        {
+            return false;
+        }
+        // 三道沟村, 十里河镇: numeral + measure + one name character + a
+        // place suffix. `个` and people classifiers are left out: in
+        // `三个贫困村`, `两户村民` the figure is an amount.
+        if chinese
+            && unit.entry.unit != "个"
+            && !matches!(unit.entry.class.as_str(), "people" | "noun")
+        {
+            let mut after = text[unit.end..].chars();
+            if let (Some(a), Some(b)) = (after.next(), after.next()) {
+                if is_cjk_ideograph(a)
+                    && "村庄屯寨铺镇乡".contains(b)
+                    && !"贫困行政全各该农山新本".contains(a)
+                {
+                    return false;
+                }
+            }
+        }
+        if chinese && !cand.placeholder && !word_start_ok(ctx, cand.num.start) {
+            return false;
+        }
+        // `一`+measure word: an amount only as a duration, in a rate
+        // (每周监测一次) or after its noun (科普长廊一处，); an article otherwise.
+        let numeral = &text[cand.num.start..cand.num.end];
+        // 机场三期、华能四期等: a project phase, not a number of sessions.
+        if chinese
+            && unit.entry.unit == "期"
+            && ["工程", "项目", "扩建", "改扩建", "建设", "、", "等"]
+                .iter()
+                .any(|p| text[unit.end..].starts_with(p))
+        {
+            return false;
+        }
+        // 20.2026年: a list number run into a year.
+        if unit.entry.unit == "年" {
+            let surface = &text[cand.num.start..cand.num.end];
+            if let Some((_, frac)) = surface.split_once(['.', '．']) {
+                if frac.chars().count() == 4 {
+                    return false;
+                }
+            }
+        }
+        // A lone 零 is a word (零部件, 零容忍, 零距离), not a count of none.
+        if chinese && matches!(numeral, "零" | "〇" | "○") {
+            return false;
+        }
+        // A count says 两 (两期, 两轮); a lone 二 before a measure word is an
+        // ordinal (二期工程, 二轮延包, 二道河).
+        if chinese && matches!(numeral, "二" | "贰") {
+            return false;
+        }
+        if chinese && matches!(numeral, "一" | "壹") {
+            let before = &text[..cand.start];
+            // 这一学期, 每一位, 同一天: a determiner, not an amount.
+            if before.ends_with([
+                '这', '那', '哪', '同', '每', '任', '唯', '另', '统', '单', '其', '某',
+            ]) {
+                return false;
+            }
+            // 一年 is mostly "a/the year" (重要一年, 新的一年); it is a
+            // duration only with a duration cue (为期一年, 一年内).
+            if unit.entry.unit == "年" && cand.start == cand.num.start {
+                let cue_before = [
+                    "为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达",
+                    "期限", "周期", "坚持", "持续", "用", "达",
+                ]
+                .iter()
+                .any(|c| before.ends_with(c));
+                let after = &text[cand.end..];
+                let cue_after = [
+                    "内", "后", "之内", "以内", "时间", "多", "半", "左右", "以上",
+                ]
+                .iter()
+                .any(|c| after.starts_with(c));
+                if !(cue_before || cue_after || cand.approx != Approx::Exact) {
+                    return false;
+                }
+            }
+            if !unit.entry.is_time() {
+                let after_ok = next_char(text, cand.end).is_none_or(is_clause_end);
+                let clause: String = before
+                    .chars()
+                    .rev()
+                    .take_while(|c| !is_clause_end(*c))
+                    .take(16)
+                    .collect();
+                let rate = clause.contains('每');
+                let sum = before.ends_with(['共', '仅', '只', '各', '计']);
+                if !(after_ok || rate || sum) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Spans found once per document.
+struct Vetoes {
+    literal: Vec<Span>,
+    dates: Vec<Span>,
+}
+
+impl Candidate<'_> {
+    /// Consume a numeral without producing a count.
+    fn skip(num: NumberMatch) -> Self {
+        let end = num.end;
+        Candidate {
+            start: num.start,
+            end,
+            num: NumberMatch {
+                end: num.start,
+                ..num
+            },
+            unit: None,
+            value: None,
+            approx: Approx::Exact,
+            placeholder: false,
+        }
+    }
+    fn skip_to(num: NumberMatch, end: usize) -> Self {
+        let mut c = Candidate::skip(num);
+        c.end = end;
+        c
+    }
+}
+
+fn dummy_match(pos: usize) -> NumberMatch {
+    NumberMatch {
+        start: pos,
+        end: pos,
+        value: None,
+        more_than: false,
+        about: false,
+        vague: false,
+        range_low: false,
+        kind: NumeralKind::Arabic,
+        multiplier: 1.0,
+        bare_magnitude: false,
+    }
+}
+
+/// True when `[start, end)` sits inside a short quotation or title
+/// (`“两个10亿元”`, `“七个一”`): a slogan or a name, not an amount.
+fn in_short_quote(text: &str, start: usize, end: usize) -> bool {
+    const MAX: usize = 12;
+    let mut open = None;
+    for c in text[..start].chars().rev().take(MAX) {
+        match c {
+            '“' | '「' | '《' | '"' | '‘' => {
+                open = Some(c);
+                break;
+            }
+            '”' | '」' | '》' | '’' | '\n' | '。' => return false,
+            _ => {}
+        }
+    }
+    let Some(open) = open else { return false };
+    let close = match open {
+        '“' => '”',
+        '「' => '」',
+        '《' => '》',
+        '‘' => '’',
+        _ => '"',
+    };
+    for c in text[end..].chars().take(MAX) {
+        if c == close {
+            return true;
+        }
+        if matches!(c, '“' | '「' | '《' | '\n' | '。') {
+            return false;
+        }
+    }
+    false
+}
+
+/// A Chinese numeral must begin a word (or follow only a qualifier inside
+/// one): `统一`, `三番五次` and other words that merely contain a numeral are
+/// not figures.
+fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
+    let words = ctx.words;
+    if words.is_empty() {
+        return true;
+    }
+    let i = words.partition_point(|w| w.start <= pos);
+    if i == 0 {
+        return true;
+    }
+    let w = words[i - 1];
+    if w.start == pos || w.end <= pos {
+        return true;
+    }
+    ctx.text
+        .get(w.start..pos)
+        .is_some_and(|p| p.chars().all(is_word_prefix_ok))
+}
+
+/// A hard-wrapped text with its wrap line ends removed.
+struct Dewrap {
+    text: String,
+    /// (byte offset in the original, byte length) of each removed line end.
+    removed: Vec<(usize, usize)>,
+    /// Bytes removed before each entry of `removed`.
+    cum: Vec<usize>,
+}
+
+impl Dewrap {
+    /// `None` unless the text looks hard-wrapped: many lines filled to the
+    /// same display width (CJK counts 2, as in the GBK files they came from).
+    fn new(text: &str) -> Option<Dewrap> {
+        let width = |l: &str| {
+            l.chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum::<usize>()
+        };
+        let widths: Vec<usize> = text
+            .split('\n')
+            .map(|l| width(l.trim_end_matches('\r')))
+            .collect();
+        let long: Vec<usize> = widths.iter().copied().filter(|w| *w >= 40).collect();
+        let max = long.iter().copied().max()?;
+        if max > 200 {
+            return None;
+        }
+        let full = long.iter().filter(|w| **w + 4 >= max).count();
+        if full < 5 || full * 10 < long.len() * 3 {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut removed = Vec::new();
+        let mut cum = Vec::new();
+        let mut total = 0;
+        let mut pos = 0;
+        for (line, w) in text.split('\n').zip(widths.iter()) {
+            out.push_str(line);
+            let end = pos + line.len();
+            if end < text.len() {
+                if *w + 4 >= max {
+                    // The line is full: its end is a wrap, not a paragraph end.
+                    let cr = line.len() - line.trim_end_matches('\r').len();
+                    out.truncate(out.len() - cr);
+                    removed.push((end - cr, cr + 1));
+                    cum.push(total);
+                    total += cr + 1;
+                } else {
+                    out.push('\n');
+                }
+            }
+            pos = end + 1;
+        }
+        Some(Dewrap {
+            text: out,
+            removed,
+            cum,
+        })
+    }
+
+    /// Original offset → offset in the dewrapped text.
+    fn to_work(&self, o: usize) -> usize {
+        let k = self.removed.partition_point(|(p, _)| *p < o);
+        if k == 0 {
+            return o;
+        }
+        let (p, l) = self.removed[k - 1];
+        let before = self.cum[k - 1];
+        if o < p + l {
+            p - before
+        } else {
+            o - before - l
+        }
+    }
+
+    /// How many removed line ends have a dewrapped position satisfying
+    /// `pred` (a prefix, as positions grow).
+    fn count_before(&self, pred: impl Fn(usize) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.removed.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(self.work_pos(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    fn work_pos(&self, i: usize) -> usize {
+        self.removed[i].0 - self.cum[i]
+    }
+
+    fn shift(&self, k: usize) -> usize {
+        if k == 0 {
+            0
+        } else {
+            self.cum[k - 1] + self.removed[k - 1].1
+        }
+    }
+
+    /// Dewrapped offset of a span start → original (after a removed line end).
+    fn to_orig_start(&self, d: usize) -> usize {
+        d + self.shift(self.count_before(|w| w <= d))
+    }
+
+    /// Dewrapped offset of a span end → original (before a removed line end).
+    fn to_orig_end(&self, d: usize) -> usize {
+        d + self.shift(self.count_before(|w| w < d))
     }
 }
 
@@ -16,5 +1216,570 @@ impl Extractor for CountExtractor {
     fn name(&self) -> &'static str {
         "count"
     }
-    fn extract(&self, _ctx: &ExtractContext<'_>, _out: &mut Vec<Fact>) {}
+    fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
+        let Some(dw) = Dewrap::new(ctx.text) else {
+            self.scan(ctx, out);
+            return;
+        };
+        // A hard-wrapped text: read it with the wrap line ends taken out, so
+        // `２３８\n０件` and `６０周\n年` read as one figure, then map the
+        // spans back (a span may then contain the line end).
+        let words: Vec<Span> = ctx
+            .words
+            .iter()
+            .map(|w| Span::new(dw.to_work(w.start), dw.to_work(w.end)))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut work_out: Vec<Fact> = out
+            .iter()
+            .filter(|f| matches!(f.data, FactData::Date(_)))
+            .map(|f| {
+                Fact::new(
+                    Span::new(dw.to_work(f.span.start), dw.to_work(f.span.end)),
+                    f.data.clone(),
+                )
+            })
+            .collect();
+        let n_before = work_out.len();
+        let wctx = ExtractContext {
+            text: &dw.text,
+            paragraphs: ctx.paragraphs,
+            sentences: ctx.sentences,
+            sections: ctx.sections,
+            words: &words,
+            year: ctx.year,
+            year_inferred: ctx.year_inferred,
+        };
+        self.scan(&wctx, &mut work_out);
+        for f in work_out.drain(n_before..) {
+            let span = Span::new(dw.to_orig_start(f.span.start), dw.to_orig_end(f.span.end));
+            if span.start < span.end
+                && ctx.text.is_char_boundary(span.start)
+                && ctx.text.is_char_boundary(span.end)
+            {
+                out.push(Fact::new(span, f.data));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::{ChineseWordSegmenter, WordSegmenter};
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static EX: LazyLock<CountExtractor> =
+        LazyLock::new(|| CountExtractor::new(&DataDir::embedded_only()).expect("data"));
+    static SEG: LazyLock<ChineseWordSegmenter> =
+        LazyLock::new(|| ChineseWordSegmenter::new(&DataDir::embedded_only()).expect("jieba"));
+
+    fn run_with(text: &str, pre: Vec<Fact>, segment: bool) -> Vec<Fact> {
+        let mut words = Vec::new();
+        if segment {
+            SEG.segment_into(text, 0, &mut words);
+        }
+        let ctx = ExtractContext {
+            text,
+            paragraphs: &[],
+            sentences: &[],
+            sections: &[],
+            words: &words,
+            year: Some(2024),
+            year_inferred: false,
+        };
+        let mut out = pre;
+        EX.extract(&ctx, &mut out);
+        out.retain(|f| f.as_count().is_some());
+        out
+    }
+
+    type Row = (&'static str, Option<f64>, Option<&'static str>, Approx);
+
+    fn counts(text: &str) -> Vec<(String, Option<f64>, Option<String>, Approx)> {
+        run_with(text, Vec::new(), true)
+            .into_iter()
+            .map(|f| {
+                let c = f.as_count().unwrap().clone();
+                (f.span.slice(text).to_string(), c.value, c.unit, c.approx)
+            })
+            .collect()
+    }
+
+    fn check(text: &str, want: &[Row]) {
+        let got = counts(text);
+        let want: Vec<_> = want
+            .iter()
+            .map(|(s, v, u, a)| (s.to_string(), *v, u.map(str::to_string), *a))
+            .collect();
+        assert_eq!(got, want, "in {text:?}");
+    }
+
+    use Approx::*;
+
+    #[test]
+    fn basic_counts_and_qualifiers() {
+        let cases: &[(&str, &[Row])] = &[
+            (
+                "发放资料3000余册，",
+                &[("3000余册", Some(3000.0), Some("册"), MoreThan)],
+            ),
+            (
+                "受训人数达1500多人(次)。",
+                &[("1500多人(次)", Some(1500.0), Some("人次"), MoreThan)],
+            ),
+            (
+                "群众约3000人次;",
+                &[("约3000人次", Some(3000.0), Some("人次"), About)],
+            ),
+            (
+                "周转率在40%以上，",
+                &[("40%以上", Some(40.0), Some("%"), MoreThan)],
+            ),
+            (
+                "增长１２．８％。",
+                &[("１２．８％", Some(12.8), Some("%"), Exact)],
+            ),
+            (
+                "价值万余元的",
+                &[("万余元", Some(10000.0), Some("元"), MoreThan)],
+            ),
+            (
+                "平均年龄70岁以上的",
+                &[("70岁以上", Some(70.0), Some("岁"), MoreThan)],
+            ),
+            (
+                "开放时间不少于32小时。",
+                &[("不少于32小时", Some(32.0), Some("小时"), AtLeast)],
+            ),
+            ("涉及38个部门，", &[("38个", Some(38.0), Some("个"), Exact)]),
+            ("有两幅作品", &[("两幅", Some(2.0), Some("幅"), Exact)]),
+            (
+                "投资近1000亿元",
+                &[("近1000亿元", Some(1e11), Some("元"), About)],
+            ),
+            (
+                "保供煤炭超35亿吨",
+                &[("超35亿吨", Some(3.5e9), Some("吨"), MoreThan)],
+            ),
+            (
+                "经营主体突破300万户",
+                &[("突破300万户", Some(3e6), Some("户"), MoreThan)],
+            ),
+            ("不超过5人", &[("不超过5人", Some(5.0), Some("人"), AtMost)]),
+            (
+                "不到10家",
+                &[("不到10家", Some(10.0), Some("家"), LessThan)],
+            ),
+            ("不足一半的", &[]),
+            ("至少3次", &[("至少3次", Some(3.0), Some("次"), AtLeast)]),
+            ("控制在5%以内", &[("5%以内", Some(5.0), Some("%"), AtMost)]),
+            (
+                "100人左右",
+                &[("100人左右", Some(100.0), Some("人"), About)],
+            ),
+            ("１０来年", &[("１０来年", Some(10.0), Some("年"), About)]),
+            (
+                "30岁以下的",
+                &[("30岁以下", Some(30.0), Some("岁"), AtMost)],
+            ),
+            ("有数十人参加", &[("数十人", None, Some("人"), About)]),
+            ("上百场活动", &[("上百场", None, Some("场"), About)]),
+            ("十几万人", &[("十几万人", Some(1e5), Some("人"), MoreThan)]),
+            (
+                "举办十余场",
+                &[("十余场", Some(10.0), Some("场"), MoreThan)],
+            ),
+            (
+                "46万群众受益",
+                &[("46万群众", Some(460000.0), Some("人"), Exact)],
+            ),
+            (
+                "3.78万农牧民",
+                &[("3.78万农牧民", Some(37800.0), Some("人"), Exact)],
+            ),
+            (
+                "1,200名学生",
+                &[("1,200名", Some(1200.0), Some("名"), Exact)],
+            ),
+            (
+                "百分之三十的",
+                &[("百分之三十", Some(30.0), Some("%"), Exact)],
+            ),
+            ("6\n.7％", &[("6\n.7％", Some(6.7), Some("%"), Exact)]),
+            ("发生6.2级地震", &[("6.2级", Some(6.2), Some("级"), Exact)]),
+            ("市、县两级", &[("两级", Some(2.0), Some("级"), Exact)]),
+            (
+                "3县5乡",
+                &[
+                    ("3县", Some(3.0), Some("县"), Exact),
+                    ("5乡", Some(5.0), Some("乡"), Exact),
+                ],
+            ),
+            ("十大类", &[("十大类", Some(10.0), Some("类"), Exact)]),
+            ("承办3届博览会", &[("3届", Some(3.0), Some("届"), Exact)]),
+            (
+                "惠及300多万各族群众",
+                &[("300多万各族群众", Some(3e6), Some("人"), MoreThan)],
+            ),
+            (
+                "算力达到5000P",
+                &[("5000P", Some(5000.0), Some("P"), Exact)],
+            ),
+            (
+                "1.7亿千瓦",
+                &[("1.7亿千瓦", Some(1.7e8), Some("千瓦"), Exact)],
+            ),
+        ];
+        for (text, want) in cases {
+            check(text, want);
+        }
+    }
+
+    #[test]
+    fn unit_normalization() {
+        let cases: &[(&str, &[Row])] = &[
+            ("人（次）", &[]),
+            (
+                "260余人（次）",
+                &[("260余人（次）", Some(260.0), Some("人次"), MoreThan)],
+            ),
+            (
+                "5000份(册)",
+                &[("5000份(册)", Some(5000.0), Some("份"), Exact)],
+            ),
+            (
+                "400余盒(件)",
+                &[("400余盒(件)", Some(400.0), Some("盒"), MoreThan)],
+            ),
+            (
+                "14000余册(份)",
+                &[("14000余册(份)", Some(14000.0), Some("册"), MoreThan)],
+            ),
+            ("三个月", &[("三个月", Some(3.0), Some("月"), Exact)]),
+            ("一个多月", &[("一个多月", Some(1.0), Some("月"), MoreThan)]),
+            ("两个季度", &[("两个季度", Some(2.0), Some("季度"), Exact)]),
+            (
+                "提高2个百分点",
+                &[("2个百分点", Some(2.0), Some("百分点"), Exact)],
+            ),
+            ("10个贫困村", &[("10个", Some(10.0), Some("个"), Exact)]),
+            ("6场次", &[("6场次", Some(6.0), Some("场次"), Exact)]),
+            ("XX人(次)", &[("XX人(次)", None, Some("人次"), Exact)]),
+        ];
+        for (text, want) in cases {
+            check(text, want);
+        }
+    }
+
+    #[test]
+    fn compound_shared_and_ranges() {
+        let cases: &[(&str, &[Row])] = &[
+            (
+                "资料36类5000份(册)，",
+                &[
+                    ("36类", Some(36.0), Some("类"), Exact),
+                    ("5000份(册)", Some(5000.0), Some("份"), Exact),
+                ],
+            ),
+            (
+                "分别高13.92和18.16个百分点",
+                &[
+                    ("13.92", Some(13.92), Some("百分点"), Exact),
+                    ("18.16个百分点", Some(18.16), Some("百分点"), Exact),
+                ],
+            ),
+            ("每组2—3名", &[("2—3名", Some(2.0), Some("名"), AtLeast)]),
+            (
+                "投资5-10万元",
+                &[("5-10万元", Some(50000.0), Some("元"), AtLeast)],
+            ),
+            ("三四个", &[("三四个", Some(3.0), Some("个"), AtLeast)]),
+            ("2019-2020年", &[]),
+            (
+                "11、12号楼6个单元66户",
+                &[
+                    ("6个", Some(6.0), Some("个"), Exact),
+                    ("66户", Some(66.0), Some("户"), Exact),
+                ],
+            ),
+        ];
+        for (text, want) in cases {
+            check(text, want);
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let cases: &[(&str, &[Row])] = &[
+            (
+                "每周两期，为期一年，",
+                &[
+                    ("两期", Some(2.0), Some("期"), Exact),
+                    ("一年", Some(1.0), Some("年"), Exact),
+                ],
+            ),
+            (
+                "经过了三天的宣传",
+                &[("三天", Some(3.0), Some("天"), Exact)],
+            ),
+            ("为期一周的纳新", &[("一周", Some(1.0), Some("周"), Exact)]),
+            (
+                "在接下来的一星期里",
+                &[("一星期", Some(1.0), Some("星期"), Exact)],
+            ),
+            (
+                "曾连续六年被评为",
+                &[("六年", Some(6.0), Some("年"), Exact)],
+            ),
+            ("五年来，", &[("五年", Some(5.0), Some("年"), Exact)]),
+            ("这五年综合实力", &[("五年", Some(5.0), Some("年"), Exact)]),
+            ("过去五年，", &[("五年", Some(5.0), Some("年"), Exact)]),
+            ("一年来，", &[]),
+            ("过去一年，", &[]),
+            ("三年规划", &[]),
+            ("2024年", &[]),
+            ("二〇二四年三月", &[]),
+            ("５０年代", &[]),
+            ("一年多", &[("一年多", Some(1.0), Some("年"), MoreThan)]),
+            ("重要一年的开局", &[]),
+            ("五年内完成", &[("五年", Some(5.0), Some("年"), Exact)]),
+            ("第十五个五年规划", &[]),
+            ("一年内完成", &[("一年", Some(1.0), Some("年"), Exact)]),
+        ];
+        for (text, want) in cases {
+            check(text, want);
+        }
+    }
+
+    #[test]
+    fn one_as_amount_or_article() {
+        let cases: &[(&str, &[Row])] = &[
+            (
+                "科普长廊一处，受到",
+                &[("一处", Some(1.0), Some("处"), Exact)],
+            ),
+            ("每周监测一次", &[("一次", Some(1.0), Some("次"), Exact)]),
+            ("每月一份", &[("一份", Some(1.0), Some("份"), Exact)]),
+            ("是一个大家庭", &[]),
+            ("培养了一批骨干", &[]),
+            ("要有一名好校长", &[]),
+            ("成为一道风景线", &[]),
+            ("形成一条街", &[]),
+            ("取得了一定成绩", &[]),
+            ("开展一系列工作", &[]),
+            ("进一步提升", &[]),
+            ("统一部署", &[]),
+            ("让每一位成员", &[]),
+            ("在今年的这一学期当中", &[]),
+            ("不落一人，", &[]),
+            ("提高到一个新的水平。", &[]),
+            ("各一名", &[("一名", Some(1.0), Some("名"), Exact)]),
+        ];
+        for (text, want) in cases {
+            check(text, want);
+        }
+    }
+
+    #[test]
+    fn exclusions() {
+        let none = [
+            "第二届",
+            "取得了全市第二的好成绩",
+            "获得三等奖",
+            "第一书记",
+            "居全国第3位",
+            "排名提升4位",
+            "进入全国前8位",
+            "三个代表",
+            "落实两个责任",
+            "一岗双责",
+            "纠正四风",
+            "八项规定",
+            "科技三下乡",
+            "五老",
+            "七个一",
+            "四个一",
+            "三零",
+            "一会三事",
+            "“3+1”建设",
+            "三大板块",
+            "十大产业",
+            "党的十九大",
+            "十九届四中全会",
+            "八届四次会议",
+            "五十亩村",
+            "百米科普画廊",
+            "万亩经济带",
+            "十分钟服务圈",
+            "科普进万家",
+            "三句半",
+            "二次开发",
+            "三位一体",
+            "11、12号楼",
+            "50周年",
+            "三分之一",
+            "半数",
+            "2.9∶1",
+            "两位数增长",
+            "万亿级",
+            "亿元以上项目",
+            "10亿元以上项目",
+            "千家万户",
+            "翻一番",
+            "一期工程",
+            "〔2024〕2号",
+            "“两个10亿元”",
+            "万人助万企",
+            "1小时经济圈",
+            "十四五期间",
+            "十分重视",
+            "有几个",
+            "二〇二四",
+            "5G基站",
+            "三番五次",
+            "高度重视",
+            "政协第八届全国委员会",
+            "八届四次会议",
+            "排名由369位上升到235位",
+            "达到二级航道标准",
+            "灌溉二期、高铁",
+            "第一、二轮督察",
+            "治理一期、水库",
+            "攻坚三年行动",
+            "市十六届人大三次会议",
+            "长江十年禁渔",
+            "推动机场三期、高铁",
+            "华能四期等",
+            "碳化硅三期改扩建",
+            "一天接着一天拼",
+            "三级公立医院",
+            "在十字路口",
+            "二十字方针",
+            "针对2024级新生",
+        ];
+        for t in none {
+            check(t, &[]);
+        }
+        check(
+            "\n20.2026年10件民生实事",
+            &[("10件", Some(10.0), Some("件"), Exact)],
+        );
+        check("三十分钟", &[("三十分钟", Some(30.0), Some("分钟"), Exact)]);
+    }
+
+    #[test]
+    fn numerals_in_place_names_are_not_counts() {
+        assert_eq!(
+            counts("在八里庄村、三道沟村建成农家书屋2个"),
+            vec![("2个".to_string(), Some(2.0), Some("个".to_string()), Exact)]
+        );
+        assert_eq!(
+            counts("走访三户贫困户"),
+            vec![("三户".to_string(), Some(3.0), Some("户".to_string()), Exact)]
+        );
+        assert_eq!(counts("在滨河社区建成百米科普长廊"), vec![]);
+    }
+
+    #[test]
+    fn placeholders() {
+        let cases: &[(&str, &[Row])] = &[
+            ("新增补18xxxx会员，", &[("18xxxx", None, None, Exact)]),
+            (
+                "科普画廊长10xxxx，高xxxx，",
+                &[("10xxxx", None, None, Exact), ("xxxx", None, None, Exact)],
+            ),
+            ("培训xx名", &[("xx名", None, Some("名"), Exact)]),
+            ("xx在纪念", &[]),
+            ("20xx年", &[]),
+            (
+                "举办培训班x期，展出展板X块",
+                &[
+                    ("x期", None, Some("期"), Exact),
+                    ("X块", None, Some("块"), Exact),
+                ],
+            ),
+            ("XX乡XX村共有", &[]),
+            ("第xx期简报", &[]),
+            ("争取经费xx万元", &[("xx万元", None, Some("元"), Exact)]),
+            ("拍X光片", &[]),
+        ];
+        for (text, want) in cases {
+            let got = counts(text);
+            let want: Vec<_> = want
+                .iter()
+                .map(|(s, v, u, a)| (s.to_string(), *v, u.map(str::to_string), *a))
+                .collect();
+            assert_eq!(got, want, "in {text:?}");
+            for f in run_with(text, vec![], true) {
+                assert!(f.as_count().unwrap().placeholder);
+            }
+        }
+    }
+
+    #[test]
+    fn debris_and_dates() {
+        check(
+            "【 文献号 】1-5586\n【原刊期号】19970314\n共12人",
+            &[("12人", Some(12.0), Some("人"), Exact)],
+        );
+        check("邮编：100000", &[]);
+        // A number inside a date fact found before is skipped.
+        let text = "2024年3天";
+        let date = Fact::new(
+            Span::new(0, text.len()),
+            FactData::Date(crate::model::DateFact {
+                value: "2024".into(),
+                year_inferred: false,
+                relative: false,
+                placeholder: false,
+            }),
+        );
+        assert!(run_with(text, vec![date], true).is_empty());
+    }
+
+    #[test]
+    fn hard_wrapped_figures_join() {
+        let line = "各专门委员会根据自身特点精心选择课题有组织有计划地深入实际调查研究";
+        let n = line.chars().count();
+        let mut text = String::new();
+        for _ in 0..6 {
+            text.push_str(line);
+            text.push('\n');
+        }
+        // A wrapped figure: `２３８` ends a full line, `０件` opens the next.
+        let head: String = line.chars().take(n - 3).collect();
+        text.push_str(&head);
+        text.push_str("２３８\n０件，共计");
+        text.push_str(&"字".repeat(n - 5));
+        text.push('\n');
+        let got = counts(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "２３８\n０件");
+        assert_eq!(got[0].1, Some(2380.0));
+    }
+
+    proptest! {
+        #[test]
+        fn hard_wrapped_spans_are_sound(lines in proptest::collection::vec("[一二三十两余多个人年%（）0-9xX—、和第，。\\n]{40}", 6..9)) {
+            let s = lines.join("\n");
+            for seg in [false, true] {
+                for f in run_with(&s, Vec::new(), seg) {
+                    prop_assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end && f.span.end <= s.len());
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics_and_spans_are_sound(s in "(\\PC|[0-9一二三十百千万亿两余多个人次年%（）()xX—、和约近第]){0,40}") {
+            for seg in [false, true] {
+                for f in run_with(&s, Vec::new(), seg) {
+                    prop_assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+                    prop_assert!(f.span.start < f.span.end && f.span.end <= s.len());
+                }
+            }
+        }
+    }
 }

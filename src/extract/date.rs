@@ -30,11 +30,31 @@ impl Extractor for DateExtractor {
     }
 
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
-        let chars = Chars::new(ctx.text);
+        self.extract_scanned(&DateScan::new(ctx.text), ctx.year, out);
+    }
+}
+
+/// One scan of a text for date expressions, shared by year inference and
+/// extraction (the pipeline needs both and the scan is the costly part).
+pub struct DateScan<'a> {
+    chars: Chars<'a>,
+    raws: Vec<Raw>,
+}
+
+impl<'a> DateScan<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let chars = Chars::new(text);
         let raws = scan(&chars);
-        let now = now_year(&chars, &raws, ctx.year);
-        for raw in &raws {
-            if let Some(f) = finalize(&chars, raw, ctx.year, now) {
+        DateScan { chars, raws }
+    }
+}
+
+impl DateExtractor {
+    /// [`Extractor::extract`] over a scan already made of `ctx.text`.
+    pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
+        let now = now_year(&ds.chars, &ds.raws, year);
+        for raw in &ds.raws {
+            if let Some(f) = finalize(&ds.chars, raw, year, now) {
                 out.push(f);
             }
         }
@@ -1117,8 +1137,13 @@ fn relative_before(c: &Chars, i: usize) -> Option<i32> {
 /// `2024年是…`/`2024年工作总结` phrase names, else the most frequent year
 /// (ties → the latest). None when no explicit year is written.
 pub fn infer_year(text: &str) -> Option<i32> {
-    let c = Chars::new(text);
-    let raws = scan(&c);
+    infer_year_scanned(&DateScan::new(text))
+}
+
+/// [`infer_year`] over a scan already made.
+pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
+    let c = &ds.chars;
+    let raws = &ds.raws;
     // End (char index) of the third non-blank line: the title zone.
     let head_end = {
         let mut lines = 0;
@@ -1147,7 +1172,7 @@ pub fn infer_year(text: &str) -> Option<i32> {
         Some(s) => s.1 += w,
         None => scores.push((y, w)),
     };
-    for r in &raws {
+    for r in raws {
         let Raw::Date(e) = r else { continue };
         let years: Vec<i32> = std::iter::once(&e.left)
             .chain(e.right.iter())
@@ -1156,18 +1181,18 @@ pub fn infer_year(text: &str) -> Option<i32> {
             .filter_map(|y| y.parse().ok())
             .collect();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
-        let tail = following(&c, e.end, 14);
+        let tail = following(c, e.end, 14);
         let in_head = e.start < head_end;
         let is_plan = ["计划", "要点", "打算", "安排", "思路"]
             .iter()
             .any(|w| tail.contains(w));
         let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| tail.contains(w));
         let is_topic =
-            tail.starts_with('是') || tail.starts_with('度') || preceded_by(&c, e.start, "过去的");
+            tail.starts_with('是') || tail.starts_with('度') || preceded_by(c, e.start, "过去的");
         // A deadline or starting point (`到2035年`, `2000年以前`,
         // `1985年以来`) is not the year reported on.
         let is_bound = (c.prev(e.start) == Some('到')
-            || (c.prev(e.start) == Some('至') && !preceded_by(&c, e.start, "截至")))
+            || (c.prev(e.start) == Some('至') && !preceded_by(c, e.start, "截至")))
             || ["前", "以前", "以来", "起", "开始"]
                 .iter()
                 .any(|w| tail.starts_with(w));
@@ -1192,7 +1217,7 @@ pub fn infer_year(text: &str) -> Option<i32> {
     if let Some(y) = plan_year {
         return Some(y);
     }
-    if let Some((y, m)) = dateline(&c, &raws) {
+    if let Some((y, m)) = dateline(c, raws) {
         if m <= 6 && mentioned.contains(&(y - 1)) {
             return Some(y - 1);
         }
@@ -1205,7 +1230,7 @@ pub fn infer_year(text: &str) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(&c)) {
+    match (best, publication_year(c)) {
         (Some((y, w)), _) if w >= 2.0 => Some(y),
         (_, Some(p)) => Some(p),
         (best, None) => best.map(|b| b.0),

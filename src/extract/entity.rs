@@ -7,10 +7,13 @@
 //! candidate: linear in the text. Short names (`武乡`, `山西`) are looked up
 //! only as whole jieba words, and only trusted with context.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+use aho_corasick::automaton::{Automaton, OverlappingState};
+use aho_corasick::dfa::DFA;
+use aho_corasick::Input;
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
@@ -41,7 +44,7 @@ const NONE: u32 = u32::MAX;
 /// FxHash (rustc's hasher): the gazetteer has ~45k short keys and SipHash
 /// would dominate start-up; no untrusted keys are inserted at run time.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -67,8 +70,28 @@ impl Hasher for FxHasher {
     }
 }
 
-type FxBuild = BuildHasherDefault<FxHasher>;
-type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
+
+/// Every match of a DFA's patterns in `text`, overlaps included, as
+/// (end, start, pattern) in the order found. The concrete `DFA` type (not
+/// the `AhoCorasick` wrapper) lets the compiler inline the per-byte step.
+pub(crate) fn overlapping_matches(dfa: &DFA, text: &str) -> Vec<(usize, usize, u32)> {
+    let input = Input::new(text);
+    let mut state = OverlappingState::start();
+    let mut out = Vec::new();
+    loop {
+        if dfa.try_find_overlapping(&input, &mut state).is_err() {
+            break;
+        }
+        match state.get_match() {
+            Some(m) => out.push((m.end(), m.start(), m.pattern().as_u32())),
+            None => break,
+        }
+    }
+    out
+}
 
 /// One administrative unit.
 struct Unit {
@@ -117,12 +140,21 @@ pub struct EntityExtractor {
     units: Vec<Unit>,
     names: FxMap<Arc<str>, u32>,
     links: Vec<Link>,
-    /// Last characters of full names: where the scan tries lookups.
-    full_last: HashSet<char>,
     max_full_chars: usize,
-    orgs: HashMap<Box<str>, OrgSuffix>,
-    org_last: HashSet<char>,
-    max_org_chars: usize,
+    /// Full-form names (2 to `max_full_chars` chars) in a trie over their
+    /// characters read backwards: the scan stops only at the few characters
+    /// that end a name (`full_last`, sorted) and walks back from there.
+    full_last: Vec<char>,
+    /// `full_last` as a bitmap over chars below U+10000: one bit test per
+    /// char of text.
+    full_last_bits: Vec<u64>,
+    rev_edges: FxMap<(u32, char), u32>,
+    /// Candidate list of the name a trie node completes, or NONE.
+    rev_head: Vec<u32>,
+    orgs: FxMap<Box<str>, OrgSuffix>,
+    /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
+    org_ac: DFA,
+    org_list: Vec<OrgSuffix>,
 }
 
 /// A place name found in the text, before resolution.
@@ -273,11 +305,14 @@ impl EntityExtractor {
             units: Vec::with_capacity(45_000),
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
-            full_last: HashSet::new(),
             max_full_chars: 2,
-            orgs: HashMap::new(),
-            org_last: HashSet::new(),
-            max_org_chars: 1,
+            full_last: Vec::new(),
+            full_last_bits: Vec::new(),
+            rev_edges: FxMap::default(),
+            rev_head: Vec::new(),
+            orgs: FxMap::default(),
+            org_ac: DFA::new([""; 0]).expect("empty automaton"),
+            org_list: Vec::new(),
         };
         let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
 
@@ -419,11 +454,9 @@ impl EntityExtractor {
                 return Err(DataError::new(f, n, "expected suffix<TAB>category"));
             };
             let suffix = suffix.trim();
-            let Some(last) = suffix.chars().last() else {
+            if suffix.is_empty() {
                 return Err(DataError::new(f, n, "empty suffix"));
-            };
-            ex.org_last.insert(last);
-            ex.max_org_chars = ex.max_org_chars.max(suffix.chars().count());
+            }
             ex.orgs.insert(
                 suffix.into(),
                 OrgSuffix {
@@ -431,7 +464,66 @@ impl EntityExtractor {
                 },
             );
         }
+        ex.build_automata()?;
         Ok(ex)
+    }
+
+    /// The multi-pattern matchers over the final tables.
+    fn build_automata(&mut self) -> Result<(), DataError> {
+        let mut full: Vec<(&str, u32)> = self
+            .names
+            .iter()
+            .filter(|(name, &head)| {
+                let n = name.chars().count();
+                (2..=self.max_full_chars).contains(&n)
+                    && self.cands(head).any(|r| r.kind != NameKind::Short)
+            })
+            .map(|(name, &head)| (name.as_ref(), head))
+            .collect();
+        // Deterministic node ids, whatever the map's order.
+        full.sort_unstable();
+        let mut edges: FxMap<(u32, char), u32> = FxMap::default();
+        let mut heads: Vec<u32> = vec![NONE];
+        let mut last: Vec<char> = Vec::new();
+        for (name, head) in full {
+            let mut node = 0u32;
+            for c in name.chars().rev() {
+                if node == 0 {
+                    last.push(c);
+                }
+                node = *edges.entry((node, c)).or_insert_with(|| {
+                    heads.push(NONE);
+                    (heads.len() - 1) as u32
+                });
+            }
+            heads[node as usize] = head;
+        }
+        last.sort_unstable();
+        last.dedup();
+        self.full_last_bits = vec![0; 0x10000 / 64];
+        for &c in &last {
+            if (c as u32) < 0x10000 {
+                self.full_last_bits[c as usize / 64] |= 1 << (c as u32 % 64);
+            }
+        }
+        self.full_last = last;
+        self.rev_edges = edges;
+        self.rev_head = heads;
+        let build = |pats: &[&str]| {
+            DFA::new(pats)
+                .map_err(|e| DataError::new("org_suffixes.txt", 0, format!("suffix index: {e}")))
+        };
+        let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
+        orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let pats: Vec<&str> = orgs.iter().map(|o| o.0.as_ref()).collect();
+        self.org_ac = build(&pats)?;
+        self.org_list = orgs
+            .iter()
+            .map(|o| OrgSuffix {
+                category: o.1.category.clone(),
+            })
+            .collect();
+        Ok(())
     }
 
     fn push_unit(&mut self, code: &str, name: &str, level: Level, parent: u32) -> u32 {
@@ -469,9 +561,6 @@ impl EntityExtractor {
             next,
         });
         if kind != NameKind::Short {
-            if let Some(c) = name.chars().last() {
-                self.full_last.insert(c);
-            }
             let n = name.len() / 3 + 1;
             if n > self.max_full_chars {
                 self.max_full_chars = self.max_full_chars.max(name.chars().count());
@@ -531,38 +620,51 @@ impl EntityExtractor {
     /// Find place name mentions in `text` (byte offsets relative to `text`).
     fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
-        // Full names, found at their last character. Only the last
-        // `max_full_chars` characters are kept (a ring), not every char of
-        // a text that may be tens of megabytes.
-        let window = self.max_full_chars.max(1);
-        let mut ring: Vec<(usize, char)> = vec![(0, ' '); window];
-        for (j, (at, c)) in text.char_indices().enumerate() {
-            ring[j % window] = (at, c);
-            if !self.full_last.contains(&c) {
+        // Full names, found at their last character: walk back through the
+        // reversed-name trie; the longest name on word bounds wins.
+        let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
+        for (j, c) in text.char_indices() {
+            let cp = c as u32;
+            let maybe = if cp < 0x10000 {
+                self.full_last_bits[cp as usize / 64] & (1 << (cp % 64)) != 0
+            } else {
+                self.full_last.binary_search(&c).is_ok()
+            };
+            if !maybe {
                 continue;
             }
-            let end = at + c.len_utf8();
-            let max = self.max_full_chars.min(j + 1);
-            for len in (2..=max).rev() {
-                let (start, first) = ring[(j + 1 - len) % window];
-                let Some(name) = text.get(start..end) else {
-                    continue;
-                };
-                let Some(&head) = self.names.get(name) else {
-                    continue;
-                };
-                if !self.cands(head).any(|r| r.kind != NameKind::Short) {
-                    continue;
+            let end = j + c.len_utf8();
+            let Some(&first) = self.rev_edges.get(&(0, c)) else {
+                continue;
+            };
+            ends.clear();
+            let mut node = first;
+            for (depth, (pb, pc)) in text[..j].char_indices().rev().enumerate() {
+                // `depth + 2` chars once `pc` is taken.
+                if depth + 2 > self.max_full_chars {
+                    break;
                 }
+                let Some(&next) = self.rev_edges.get(&(node, pc)) else {
+                    break;
+                };
+                node = next;
+                let head = self.rev_head[node as usize];
+                if head != NONE {
+                    ends.push((pb, head));
+                }
+            }
+            for &(start, head) in ends.iter().rev() {
                 if !words.starts_at(text, start) {
                     continue;
                 }
+                let name = &text[start..end];
+                let two = name.chars().nth(2).is_none();
                 // Two-character full names (`和县`, `城区`) are common
                 // character pairs: only as a word of their own.
-                if len == 2 && !words.is_word(start, end) {
+                if two && !words.is_word(start, end) {
                     continue;
                 }
-                let weak = len == 2 && WEAK_FIRST.contains(first);
+                let weak = two && name.chars().next().is_some_and(|c| WEAK_FIRST.contains(c));
                 found.push(Mention {
                     span: Span::new(start, end),
                     head,
@@ -612,11 +714,20 @@ impl EntityExtractor {
             out.push(m);
         }
         // Visits: the sentence holding the mention talks of going elsewhere.
+        // Mentions of one sentence share the look-up.
+        let mut last: Option<(Span, bool)> = None;
         for m in &mut out {
             let s = sentence_bounds(text, m.span);
-            let sent = text.get(s.start..s.end).unwrap_or("");
-            m.visit = VISIT_WORDS.iter().any(|w| sent.contains(w))
-                || text.get(..m.span.start).is_some_and(|b| b.ends_with('到'));
+            let in_visit = match last {
+                Some((ls, v)) if ls == s => v,
+                _ => {
+                    let sent = text.get(s.start..s.end).unwrap_or("");
+                    let v = VISIT_WORDS.iter().any(|w| sent.contains(w));
+                    last = Some((s, v));
+                    v
+                }
+            };
+            m.visit = in_visit || text.get(..m.span.start).is_some_and(|b| b.ends_with('到'));
         }
         out
     }
@@ -724,38 +835,37 @@ impl EntityExtractor {
 
     /// Organization mentions in `text`, given the place mentions.
     fn find_orgs(&self, text: &str, words: &Words<'_>, places: &[Mention], out: &mut Vec<Fact>) {
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let place_by_end: HashMap<usize, usize> =
+        let place_by_end: FxMap<usize, usize> =
             places.iter().map(|m| (m.span.end, m.span.start)).collect();
         let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
-        for j in 0..chars.len() {
-            if !self.org_last.contains(&chars[j].1) {
-                continue;
+        // Every suffix match, by end, longest first; at each end the
+        // longest suffix with a name before it wins.
+        let mut hits = overlapping_matches(&self.org_ac, text);
+        hits.sort_unstable();
+        let mut k = 0;
+        while k < hits.len() {
+            let end = hits[k].0;
+            let mut g = k;
+            while g < hits.len() && hits[g].0 == end {
+                g += 1;
             }
-            let end = chars.get(j + 1).map_or(text.len(), |c| c.0);
-            let max = self.max_org_chars.min(j + 1);
-            for len in (1..=max).rev() {
-                let sstart = chars[j + 1 - len].0;
-                let Some(sfx) = text.get(sstart..end) else {
+            for &(end, sstart, pat) in &hits[k..g] {
+                let Some(org) = self.org_list.get(pat as usize) else {
                     continue;
                 };
-                let Some(org) = self.orgs.get(sfx) else {
-                    continue;
-                };
-                if len == 1 {
-                    let next = chars.get(j + 1).map(|c| c.1);
+                let one = text[sstart..end].chars().nth(1).is_none();
+                if one {
+                    let next = text[end..].chars().next();
                     if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(c)) {
                         break;
                     }
                 }
-                match self.org_start(text, words, &place_by_end, sstart) {
-                    Some(start) => {
-                        found.push((Span::new(start, end), org));
-                        break;
-                    }
-                    None => continue,
+                if let Some(start) = self.org_start(text, words, &place_by_end, sstart) {
+                    found.push((Span::new(start, end), org));
+                    break;
                 }
             }
+            k = g;
         }
         // Longest first, no overlaps.
         found.sort_by_key(|(s, _)| (std::cmp::Reverse(s.len()), s.start));
@@ -784,7 +894,7 @@ impl EntityExtractor {
         &self,
         text: &str,
         words: &Words<'_>,
-        place_by_end: &HashMap<usize, usize>,
+        place_by_end: &FxMap<usize, usize>,
         mut p: usize,
     ) -> Option<usize> {
         let sfx_start = p;
@@ -879,7 +989,7 @@ impl EntityExtractor {
         &self,
         text: &str,
         words: &Words<'_>,
-        place_ends: &HashSet<usize>,
+        place_ends: &FxSet<usize>,
         out: &mut Vec<Fact>,
     ) {
         for (i, _) in text.match_indices('村') {
@@ -945,8 +1055,36 @@ impl EntityExtractor {
     /// The region the document belongs to.
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         let words = Words::new(ctx.words);
+        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let resolved = self.resolve(&mentions);
+        self.region_from(ctx, title, &mentions, &resolved)
+    }
+
+    /// Place and organization facts (as [`Extractor::extract`]) and the
+    /// region (as [`Self::region`]) from one scan for place names.
+    pub fn extract_with_region(
+        &self,
+        ctx: &ExtractContext<'_>,
+        title: Option<&str>,
+        out: &mut Vec<Fact>,
+    ) -> Option<Region> {
+        let words = Words::new(ctx.words);
+        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let resolved = self.resolve(&mentions);
+        self.facts_from(ctx, &words, &mentions, &resolved, out);
+        self.region_from(ctx, title, &mentions, &resolved)
+    }
+
+    /// The region, given the text's mentions and their resolution.
+    fn region_from(
+        &self,
+        ctx: &ExtractContext<'_>,
+        title: Option<&str>,
+        text_mentions: &[Mention],
+        text_resolved: &[Option<u32>],
+    ) -> Option<Region> {
         let early_end = early_end(ctx.text);
-        let mut mentions = self.find_mentions(ctx.text, &words, early_end);
+        let mut extra: Vec<Mention> = Vec::new();
         // A title not found among the first lines is scanned on its own.
         if let Some(t) = title {
             let t = t.trim();
@@ -956,11 +1094,22 @@ impl EntityExtractor {
                 for mut m in self.find_mentions(t, &tw, t.len()) {
                     // Mark as outside the text so spans are never used.
                     m.span = Span::new(usize::MAX - 1, usize::MAX);
-                    mentions.push(m);
+                    extra.push(m);
                 }
             }
         }
-        let resolved = self.resolve(&mentions);
+        // Title mentions add context: resolve again with them.
+        let (mentions, resolved): (
+            std::borrow::Cow<'_, [Mention]>,
+            std::borrow::Cow<'_, [Option<u32>]>,
+        ) = if extra.is_empty() {
+            (text_mentions.into(), text_resolved.into())
+        } else {
+            let mut all = text_mentions.to_vec();
+            all.extend(extra);
+            let r = self.resolve(&all);
+            (all.into(), r.into())
+        };
         let res: Vec<Resolved> = resolved
             .iter()
             .enumerate()
@@ -1139,69 +1288,21 @@ enum Cue {
     Township,
 }
 
-/// The level a document speaks from, by its `我县`/`全县`/`本县` words.
-fn own_level(text: &str) -> Option<Cue> {
-    let count = |c: &str| -> usize {
-        ["我", "全", "本"]
-            .iter()
-            .map(|p| text.matches(&format!("{p}{c}")).count())
-            .sum()
-    };
-    let v = [
-        (Cue::Province, count("省")),
-        (Cue::Shi, count("市")),
-        (Cue::Xian, count("县") + count("旗")),
-        (Cue::Qu, count("区")),
-        (Cue::Township, count("镇") + count("乡") + count("街道")),
-    ];
-    // Ties go to the higher level (listed first).
-    let mut best: Option<(Cue, usize)> = None;
-    for (c, n) in v {
-        if n > 0 && best.is_none_or(|(_, b)| n > b) {
-            best = Some((c, n));
-        }
-    }
-    best.map(|(c, _)| c)
-}
-
 /// Word boundaries of a text (all positions count when no words are given).
+/// The words are in text order and do not overlap, so their starts and
+/// their ends are both sorted: look-ups are binary searches, nothing is
+/// built per document.
 struct Words<'a> {
     spans: &'a [Span],
-    /// The spans ordered by start, and by end: borrowed when already in
-    /// order (segmentation gives words in text order), so lookups are binary
-    /// searches and a 60 MB text costs no hash tables of its ten million
-    /// words.
-    by_start: Cow<'a, [Span]>,
-    by_end: Cow<'a, [Span]>,
     any: bool,
 }
 
 impl<'a> Words<'a> {
     fn new(words: &'a [Span]) -> Self {
-        let ordered = |key: fn(&Span) -> usize| -> Cow<'a, [Span]> {
-            if words.is_sorted_by_key(key) {
-                Cow::Borrowed(words)
-            } else {
-                let mut v = words.to_vec();
-                v.sort_by_key(key); // stable: equal keys keep text order
-                Cow::Owned(v)
-            }
-        };
         Words {
             spans: words,
-            by_start: ordered(|w| w.start),
-            by_end: ordered(|w| w.end),
             any: words.is_empty(),
         }
-    }
-    /// The start of the last word (in text order) ending at `i`.
-    fn start_of_word_ending(&self, i: usize) -> Option<usize> {
-        let after = self.by_end.partition_point(|w| w.end <= i);
-        after
-            .checked_sub(1)
-            .map(|k| self.by_end[k])
-            .filter(|w| w.end == i)
-            .map(|w| w.start)
     }
     /// A word starts at `i`; the start of text and a non-Han character
     /// before `i` are boundaries too.
@@ -1216,7 +1317,7 @@ impl<'a> Words<'a> {
         {
             return true;
         }
-        self.by_start.binary_search_by_key(&i, |w| w.start).is_ok()
+        self.spans.binary_search_by_key(&i, |w| w.start).is_ok()
     }
     fn ends_at(&self, text: &str, i: usize) -> bool {
         if self.any || i >= text.len() {
@@ -1229,14 +1330,57 @@ impl<'a> Words<'a> {
         {
             return true;
         }
-        self.start_of_word_ending(i).is_some()
+        self.word_ending_at(i).is_some()
     }
     fn is_word(&self, start: usize, end: usize) -> bool {
-        self.any || self.start_of_word_ending(end) == Some(start)
+        self.any || self.word_ending_at(end) == Some(start)
     }
     fn word_ending_at(&self, i: usize) -> Option<usize> {
-        self.start_of_word_ending(i)
+        self.spans
+            .binary_search_by_key(&i, |w| w.end)
+            .ok()
+            .map(|k| self.spans[k].start)
     }
+}
+
+/// The level a document speaks from, by its `我县`/`全县`/`本县` words.
+fn own_level(text: &str) -> Option<Cue> {
+    // One pass over the `我`/`全`/`本` characters instead of a search per
+    // prefix and level word.
+    let mut n = [0usize; 5];
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '我' | '全' | '本') {
+            continue;
+        }
+        let rest = &text[i + c.len_utf8()..];
+        let Some(next) = rest.chars().next() else {
+            continue;
+        };
+        match next {
+            '省' => n[0] += 1,
+            '市' => n[1] += 1,
+            '县' | '旗' => n[2] += 1,
+            '区' => n[3] += 1,
+            '镇' | '乡' => n[4] += 1,
+            '街' if rest.starts_with("街道") => n[4] += 1,
+            _ => {}
+        }
+    }
+    let v = [
+        (Cue::Province, n[0]),
+        (Cue::Shi, n[1]),
+        (Cue::Xian, n[2]),
+        (Cue::Qu, n[3]),
+        (Cue::Township, n[4]),
+    ];
+    // Ties go to the higher level (listed first).
+    let mut best: Option<(Cue, usize)> = None;
+    for (c, n) in v {
+        if n > 0 && best.is_none_or(|(_, b)| n > b) {
+            best = Some((c, n));
+        }
+    }
+    best.map(|(c, _)| c)
 }
 
 impl Extractor for EntityExtractor {
@@ -1245,11 +1389,24 @@ impl Extractor for EntityExtractor {
     }
 
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
-        let text = ctx.text;
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(text, &words, early_end(text));
+        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
         let resolved = self.resolve(&mentions);
-        for (m, u) in mentions.iter().zip(&resolved) {
+        self.facts_from(ctx, &words, &mentions, &resolved, out);
+    }
+}
+
+impl EntityExtractor {
+    fn facts_from(
+        &self,
+        ctx: &ExtractContext<'_>,
+        words: &Words<'_>,
+        mentions: &[Mention],
+        resolved: &[Option<u32>],
+        out: &mut Vec<Fact>,
+    ) {
+        let text = ctx.text;
+        for (m, u) in mentions.iter().zip(resolved) {
             let Some(u) = *u else { continue };
             let unit = &self.units[u as usize];
             out.push(Fact::new(
@@ -1261,16 +1418,16 @@ impl Extractor for EntityExtractor {
                 }),
             ));
         }
-        let place_ends: HashSet<usize> = mentions.iter().map(|m| m.span.end).collect();
-        self.find_villages(text, &words, &place_ends, out);
+        let place_ends: FxSet<usize> = mentions.iter().map(|m| m.span.end).collect();
+        self.find_villages(text, words, &place_ends, out);
         // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
         let anchors: Vec<Mention> = mentions
             .iter()
-            .zip(&resolved)
+            .zip(resolved)
             .filter(|(m, u)| !m.short || u.is_some())
             .map(|(m, _)| m.clone())
             .collect();
-        self.find_orgs(text, &words, &anchors, out);
+        self.find_orgs(text, words, &anchors, out);
     }
 }
 

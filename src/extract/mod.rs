@@ -78,6 +78,27 @@ impl Extractors {
         out
     }
 
+    /// Run every extractor and find the region, as [`Self::extract`] and
+    /// [`Self::region`] do, sharing the work they have in common: the date
+    /// scan (`dates`, made of `ctx.text` and also used to infer the year)
+    /// and the place names.
+    pub fn extract_with_region(
+        &self,
+        ctx: &ExtractContext<'_>,
+        dates: &date::DateScan<'_>,
+        title: Option<&str>,
+    ) -> (Vec<Fact>, Option<Region>) {
+        let mut out = Vec::new();
+        self.date.extract_scanned(dates, ctx.year, &mut out);
+        self.count.extract(ctx, &mut out);
+        self.activity.extract(ctx, &mut out);
+        let region = self.entity.extract_with_region(ctx, title, &mut out);
+        out.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
+        });
+        (out, region)
+    }
+
     /// The region a document belongs to.
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         self.entity.region(ctx, title)

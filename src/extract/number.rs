@@ -1,6 +1,788 @@
-//! Chinese and Arabic numerals. (Stub: to be implemented.)
+//! Chinese and Arabic numerals: one scanner for every way a report writes a
+//! number (`3000`, `１２３`, `３．５`, `1,200`, `1.2万`, `3千`, `三千二百零五`,
+//! `两`, `十余`, `万余`, `1500多`, `二〇二四`, `壹贰叁`, `数十`, `十几万`).
+//!
+//! [`scan_number`] reads the longest numeral starting at a byte offset and
+//! reports how it was qualified from inside (`余`/`多`/`几` → more than,
+//! `来` → about, `数十`/`上百`/`几十` → vague, `三四个` → a range); the count
+//! extractor adds units and the qualifiers around it.
 
-/// Parse a whole numeral string (`三千二百零五`, `1.2万`, `１２`, `两`).
-pub fn parse_number(_s: &str) -> Option<f64> {
-    None
+/// How a numeral was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumeralKind {
+    /// Arabic digits (ASCII or full-width), possibly with 万/亿/千/百 after.
+    Arabic,
+    /// Chinese numerals with place units (`三千二百零五`, `十五`, `两`).
+    Chinese,
+    /// Chinese digits read one by one (`二〇二四`): a year or a code.
+    DigitByDigit,
+}
+
+/// A numeral found by [`scan_number`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberMatch {
+    /// Byte offset where the numeral starts.
+    pub start: usize,
+    /// Byte offset just past the numeral, its multipliers and any internal
+    /// `余`/`多`/`来`/`几` suffix.
+    pub end: usize,
+    /// `None` for a vague figure (`数十`, `上百`, `几十`).
+    pub value: Option<f64>,
+    /// `余`, `多`, or a trailing `几` (`十几`) was seen.
+    pub more_than: bool,
+    /// `来` (`十来`) or a vague figure.
+    pub about: bool,
+    /// `数十`, `上百`, `几十`: the value is unknown.
+    pub vague: bool,
+    /// Two neighbouring digits (`三四个`, `二三十`): `value` is the lower bound.
+    pub range_low: bool,
+    pub kind: NumeralKind,
+    /// The magnitude applied after the digits (`万` → 10000), 1 when none;
+    /// lets a range `5—10万` scale its lower bound.
+    pub multiplier: f64,
+    /// The numeral is a bare magnitude (`万余`, `千余`) with no digit before it.
+    pub bare_magnitude: bool,
+}
+
+/// Value of a Chinese digit character (common and financial forms).
+pub fn chinese_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '零' | '〇' | '○' => 0,
+        '一' | '壹' | '弌' => 1,
+        '二' | '贰' | '貳' | '两' | '兩' | '俩' | '倆' => 2,
+        '三' | '叁' | '參' | '叄' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' | '陸' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        '九' | '玖' => 9,
+        _ => return None,
+    })
+}
+
+/// Value of a Chinese place unit below 万 (`十`, `百`, `千` and their
+/// financial forms).
+fn small_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '十' | '拾' => 10,
+        '百' | '佰' => 100,
+        '千' | '仟' => 1000,
+        _ => return None,
+    })
+}
+
+/// Value of a magnitude (`万`, `亿`).
+fn big_unit(c: char) -> Option<f64> {
+    Some(match c {
+        '万' | '萬' => 1e4,
+        '亿' | '億' => 1e8,
+        _ => return None,
+    })
+}
+
+/// True for characters that can be part of a Chinese numeral.
+pub fn is_chinese_numeral_char(c: char) -> bool {
+    chinese_digit(c).is_some() || small_unit(c).is_some() || big_unit(c).is_some()
+}
+
+/// Value of an Arabic digit, ASCII or full-width.
+pub fn arabic_digit(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        '０'..='９' => Some(c as u32 - '０' as u32),
+        _ => None,
+    }
+}
+
+/// True for any character a numeral can be made of (used by callers to
+/// avoid starting a number in the middle of another).
+pub fn is_numeral_char(c: char) -> bool {
+    arabic_digit(c).is_some() || is_chinese_numeral_char(c)
+}
+
+/// Parse a whole numeral string (`三千二百零五`, `1.2万`, `１２`, `两`,
+/// `十余` → 10). `None` when the string is not exactly one numeral or the
+/// numeral is vague (`数十`).
+pub fn parse_number(s: &str) -> Option<f64> {
+    let m = scan_number(s, 0)?;
+    if m.end == s.len() {
+        m.value
+    } else {
+        None
+    }
+}
+
+/// Whether a magnitude character at `rest` (which starts with it) is really
+/// the start of a unit such as 千米/千克/千瓦/百分点 rather than a multiplier.
+fn magnitude_starts_unit(rest: &str) -> bool {
+    let mut it = rest.chars();
+    let first = it.next();
+    let second = it.next();
+    match (first, second) {
+        (Some('千' | '仟'), Some(n)) => {
+            matches!(
+                n,
+                '米' | '克' | '瓦' | '伏' | '卡' | '帕' | '焦' | '赫' | '公' | '字' | '兆'
+            )
+        }
+        (Some('百' | '佰'), Some(n)) => matches!(n, '分' | '米' | '公' | '强'),
+        _ => false,
+    }
+}
+
+/// Scan the numeral that starts exactly at byte `at` of `text`.
+///
+/// Returns `None` when no numeral starts there (or `at` is not a char
+/// boundary). The scan is greedy but stops where a numeral cannot go on
+/// (`十四五` reads `十四`), so callers can test what follows.
+pub fn scan_number(text: &str, at: usize) -> Option<NumberMatch> {
+    if at > text.len() || !text.is_char_boundary(at) {
+        return None;
+    }
+    let s = &text[at..];
+    let c = s.chars().next()?;
+    let mut m = if arabic_digit(c).is_some() {
+        scan_arabic(s)?
+    } else if is_chinese_numeral_char(c) || c == '几' {
+        scan_chinese(s)?
+    } else if c == '数' || c == '上' || c == '成' {
+        scan_vague_prefix(s)?
+    } else {
+        return None;
+    };
+    m.start += at;
+    m.end += at;
+    Some(m)
+}
+
+fn new_match(kind: NumeralKind) -> NumberMatch {
+    NumberMatch {
+        start: 0,
+        end: 0,
+        value: None,
+        more_than: false,
+        about: false,
+        vague: false,
+        range_low: false,
+        kind,
+        multiplier: 1.0,
+        bare_magnitude: false,
+    }
+}
+
+/// Read multipliers (`万`, `亿`, `千`, `百`, `万亿`) and internal suffixes
+/// (`余`, `多`, `来`, `几`) after the digits of a numeral, from byte `i` of
+/// `s`. Returns the new end and updates the match.
+fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> usize {
+    let mut seen_suffix = false;
+    // Multipliers only grow (百万, 千万, 万亿); 亿万 is no magnitude.
+    let mut last_big = 0.0;
+    loop {
+        let rest = &s[i..];
+        let Some(c) = rest.chars().next() else { break };
+        if let Some(b) = big_unit(c) {
+            if magnitude_starts_unit(rest) {
+                break;
+            }
+            if b <= last_big {
+                break;
+            }
+            last_big = b;
+            m.multiplier *= b;
+            m.value = m.value.map(|v| v * b);
+            i += c.len_utf8();
+            continue;
+        }
+        if allow_small && !seen_suffix && m.multiplier == 1.0 {
+            if let Some(u) = small_unit(c) {
+                if u >= 100 && !magnitude_starts_unit(rest) {
+                    m.multiplier *= u as f64;
+                    m.value = m.value.map(|v| v * u as f64);
+                    i += c.len_utf8();
+                    last_big = u as f64;
+                    continue;
+                }
+                break;
+            }
+        }
+        if !seen_suffix && (c == '余' || c == '多') {
+            m.more_than = true;
+            seen_suffix = true;
+            i += c.len_utf8();
+            continue;
+        }
+        if !seen_suffix && c == '来' {
+            // `十来人`, `１０来年`: about. `以来` never follows a bare number.
+            m.about = true;
+            seen_suffix = true;
+            i += c.len_utf8();
+            continue;
+        }
+        break;
+    }
+    i
+}
+
+fn scan_arabic(s: &str) -> Option<NumberMatch> {
+    let mut digits = String::new();
+    let mut i = 0;
+    let mut seen_dot = false;
+    let b = s.as_bytes();
+    loop {
+        let rest = &s[i..];
+        let Some(c) = rest.chars().next() else { break };
+        if let Some(d) = arabic_digit(c) {
+            digits.push(char::from(b'0' + d as u8));
+            i += c.len_utf8();
+            continue;
+        }
+        // Thousands separator: `1,200` (exactly three digits follow).
+        if c == ',' && !seen_dot && !digits.is_empty() {
+            let after = &b[i + 1..];
+            let n = after.iter().take_while(|x| x.is_ascii_digit()).count();
+            if n == 3 {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if (c == '.' || c == '．') && !seen_dot && !digits.is_empty() {
+            let after = &rest[c.len_utf8()..];
+            if after.chars().next().and_then(arabic_digit).is_some() {
+                seen_dot = true;
+                digits.push('.');
+                i += c.len_utf8();
+                continue;
+            }
+            break;
+        }
+        // A figure broken by a line wrap: `6\n.7％`.
+        if c == '\n' || c == '\r' {
+            let mut j = i;
+            while j < s.len() && (b[j] == b'\n' || b[j] == b'\r') && j - i < 2 {
+                j += 1;
+            }
+            let after = &s[j..];
+            let mut it = after.chars();
+            if !seen_dot {
+                if let (Some('.' | '．'), Some(d)) = (it.next(), it.next()) {
+                    if arabic_digit(d).is_some() {
+                        i = j;
+                        continue;
+                    }
+                }
+            }
+            break;
+        }
+        break;
+    }
+    if digits.is_empty() {
+        return None;
+    }
+    let value: f64 = digits.parse().ok()?;
+    let mut m = new_match(NumeralKind::Arabic);
+    m.value = Some(value);
+    m.end = read_tail(s, i, &mut m, true);
+    Some(m)
+}
+
+/// State of a Chinese numeral being read.
+struct ChineseAcc {
+    /// Sum of the parts at or above 亿.
+    total: f64,
+    /// Sum of the 万 part (below 亿).
+    wan: f64,
+    /// The section below 万.
+    sec: u64,
+    /// A digit waiting for its unit.
+    digit: Option<u32>,
+    /// The smallest unit used in the current section (for order checks).
+    last_small: u64,
+    /// The last unit seen (for `一万五` = 15000).
+    last_unit: f64,
+    zero_pending: bool,
+    any_unit: bool,
+}
+
+fn scan_chinese(s: &str) -> Option<NumberMatch> {
+    let chars: Vec<(usize, char)> = s.char_indices().take(12).collect();
+    let first = chars.first()?.1;
+
+    // Bare magnitude with a suffix: `万余`, `千余`, `百余`, `十余` is regular.
+    if first != '十' && first != '拾' && chinese_digit(first).is_none() && first != '几' {
+        let mag = big_unit(first).or_else(|| small_unit(first).map(|u| u as f64))?;
+        let second = chars.get(1).map(|x| x.1);
+        if matches!(second, Some('余' | '多')) {
+            let mut m = new_match(NumeralKind::Chinese);
+            m.value = Some(mag);
+            m.multiplier = mag;
+            m.more_than = true;
+            m.bare_magnitude = true;
+            let i = chars[1].0 + chars[1].1.len_utf8();
+            // `千余万` is unusual; `万余` is the common form: stop here.
+            m.end = read_tail(s, i, &mut m, false);
+            return Some(m);
+        }
+        return None;
+    }
+
+    // Digit by digit: a run of two or more digits without place units
+    // (`二〇二四`), unless it is a neighbouring pair (`三四个` = 3 to 4).
+    let digit_run = chars
+        .iter()
+        .take_while(|(_, c)| chinese_digit(*c).is_some() || (*c == 'Ｏ' || *c == 'O'))
+        .count();
+    if digit_run >= 2 {
+        let d0 = chinese_digit(chars[0].1);
+        let d1 = chinese_digit(chars[1].1);
+        let pair = digit_run == 2
+            && matches!((d0, d1), (Some(a), Some(b)) if b == a + 1 && a >= 1)
+            && !(chars[0].1 == '一' && chars[1].1 == '二')
+            || (digit_run == 2 && chars[0].1 == '一' && matches!(chars[1].1, '两' | '兩'));
+        if pair {
+            // Parse the lower digit followed by whatever comes after the pair.
+            let low = d0.unwrap_or(1);
+            let tail_start = chars[2..].first().map(|x| x.0).unwrap_or(s.len());
+            let mut m = read_chinese(s, tail_start, Some(low))?;
+            m.range_low = true;
+            return Some(m);
+        }
+        let mut v: f64 = 0.0;
+        let mut end = 0;
+        for (i, c) in chars.iter().take(digit_run) {
+            let d = chinese_digit(*c).unwrap_or(0);
+            v = v * 10.0 + d as f64;
+            end = i + c.len_utf8();
+        }
+        let mut m = new_match(NumeralKind::DigitByDigit);
+        m.value = Some(v);
+        m.end = end;
+        return Some(m);
+    }
+    read_chinese(s, 0, None)
+}
+
+/// Read a Chinese numeral with place units from byte `i` of `s`;
+/// `pending` is a digit already read (for neighbouring pairs).
+fn read_chinese(s: &str, mut i: usize, pending: Option<u32>) -> Option<NumberMatch> {
+    let mut a = ChineseAcc {
+        total: 0.0,
+        wan: 0.0,
+        sec: 0,
+        digit: pending,
+        last_small: u64::MAX,
+        last_unit: 0.0,
+        zero_pending: false,
+        any_unit: false,
+    };
+    let mut m = new_match(NumeralKind::Chinese);
+    let mut consumed_any = pending.is_some();
+    let mut ji_before_unit = false; // 几十: vague
+    let mut ji_last = false; // 十几: more than
+    let mut last_was_digit = pending.is_some();
+    loop {
+        let rest = &s[i..];
+        let Some(c) = rest.chars().next() else { break };
+        if let Some(d) = chinese_digit(c) {
+            if last_was_digit {
+                break; // two digits in a row after units: `十四五` stops at `十四`
+            }
+            if d == 0 {
+                if !a.any_unit {
+                    // A lone 零 is zero.
+                    if consumed_any {
+                        break;
+                    }
+                    a.digit = Some(0);
+                    consumed_any = true;
+                    last_was_digit = true;
+                    i += c.len_utf8();
+                    continue;
+                }
+                a.zero_pending = true;
+                i += c.len_utf8();
+                continue;
+            }
+            a.digit = Some(d);
+            consumed_any = true;
+            last_was_digit = true;
+            i += c.len_utf8();
+            continue;
+        }
+        if c == '几' {
+            if last_was_digit {
+                break;
+            }
+            // 几 before a unit is vague (几十); after one it is "and some" (十几).
+            let next = rest[c.len_utf8()..].chars().next();
+            let before_unit =
+                next.is_some_and(|n| small_unit(n).is_some() || big_unit(n).is_some());
+            if before_unit && !a.any_unit {
+                ji_before_unit = true;
+                a.digit = Some(1);
+            } else if a.any_unit {
+                ji_last = true;
+                a.digit = None;
+            } else {
+                return None; // bare 几 is no number
+            }
+            consumed_any = true;
+            last_was_digit = true;
+            i += c.len_utf8();
+            continue;
+        }
+        if let Some(u) = small_unit(c) {
+            if magnitude_starts_unit(rest) && consumed_any {
+                break;
+            }
+            if u >= a.last_small {
+                break; // 十百: not a numeral order
+            }
+            let d = a.digit.take().unwrap_or(1) as u64;
+            if d == 0 {
+                break;
+            }
+            a.sec += d * u;
+            a.last_small = u;
+            a.last_unit = u as f64;
+            a.any_unit = true;
+            a.zero_pending = false;
+            consumed_any = true;
+            last_was_digit = false;
+            i += c.len_utf8();
+            continue;
+        }
+        if let Some(b) = big_unit(c) {
+            if !consumed_any || magnitude_starts_unit(rest) {
+                break;
+            }
+            let part = a.sec as f64 + a.digit.take().unwrap_or(0) as f64;
+            if b == 1e4 {
+                if part == 0.0 && a.wan == 0.0 && a.total == 0.0 {
+                    break;
+                }
+                if part == 0.0 && a.total > 0.0 && a.wan == 0.0 {
+                    // 亿万 is not a number
+                    break;
+                }
+                a.wan = (a.wan + part) * 1e4;
+                if a.wan == 0.0 {
+                    // 万亿: the 万 multiplies what came before.
+                    a.total *= 1e4;
+                }
+            } else {
+                let base = a.total + a.wan + part;
+                if base == 0.0 {
+                    break;
+                }
+                a.total = base * 1e8;
+                a.wan = 0.0;
+            }
+            a.sec = 0;
+            a.last_small = u64::MAX;
+            a.last_unit = b;
+            a.any_unit = true;
+            a.zero_pending = false;
+            last_was_digit = false;
+            i += c.len_utf8();
+            continue;
+        }
+        if (c == '余' || c == '多') && a.any_unit && !m.more_than {
+            // 十余, 三十多, 一百多万: "and more", then maybe a magnitude.
+            m.more_than = true;
+            i += c.len_utf8();
+            last_was_digit = true; // no digit may follow
+            continue;
+        }
+        if c == '来' && a.any_unit && !m.about && !m.more_than {
+            m.about = true;
+            i += c.len_utf8();
+            last_was_digit = true;
+            continue;
+        }
+        if c == '点' && last_was_digit && a.digit.is_some() {
+            // 三点五: a decimal fraction written in Chinese.
+            let frac_src: String = rest[c.len_utf8()..]
+                .chars()
+                .take_while(|c| chinese_digit(*c).is_some())
+                .collect();
+            let frac: String = frac_src
+                .chars()
+                .filter_map(chinese_digit)
+                .map(|d| char::from(b'0' + d as u8))
+                .collect();
+            if frac.is_empty() || m.more_than {
+                break;
+            }
+            let int = a.total + a.wan + a.sec as f64 + a.digit.take().unwrap_or(0) as f64;
+            let v: f64 = format!("{}.{}", int as u64, frac).parse().ok()?;
+            i += c.len_utf8() + frac_src.len();
+            let mut m2 = new_match(NumeralKind::Chinese);
+            m2.value = Some(v);
+            m2.end = read_tail(s, i, &mut m2, false);
+            return Some(m2);
+        }
+        break;
+    }
+    if !consumed_any {
+        return None;
+    }
+    let mut v = a.total + a.wan + a.sec as f64;
+    if let Some(d) = a.digit {
+        // 一万五 = 15000, 三千五 = 3500: a trailing digit right after a big
+        // unit takes the next lower place.
+        if a.last_unit >= 100.0 && !a.zero_pending && !ji_before_unit {
+            v += d as f64 * a.last_unit / 10.0;
+        } else {
+            v += d as f64;
+        }
+    }
+    m.end = i;
+    if ji_before_unit {
+        m.value = None;
+        m.vague = true;
+        m.about = true;
+    } else {
+        m.value = Some(v);
+    }
+    if ji_last {
+        m.more_than = true;
+    }
+    m.end = read_tail(s, m.end, &mut m, false);
+    Some(m)
+}
+
+/// `数十`, `数百万`, `上百`, `上千`, `上万`, `成百`: a vague figure.
+fn scan_vague_prefix(s: &str) -> Option<NumberMatch> {
+    let mut it = s.char_indices();
+    let (_, p) = it.next()?;
+    let (j, c) = it.next()?;
+    if small_unit(c).is_none() && big_unit(c).is_none() {
+        return None;
+    }
+    // 成百上千, 成千上万 are idioms, and 成 is most often the verb ending
+    // before a figure (建成百米长廊): never a vague figure on its own.
+    if p == '成' {
+        return None;
+    }
+    let mut i = j + c.len_utf8();
+    // 数十万, 上百万: a further magnitude.
+    while let Some(c2) = s[i..].chars().next() {
+        if big_unit(c2).is_some() && !magnitude_starts_unit(&s[i..]) {
+            i += c2.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let mut m = new_match(NumeralKind::Chinese);
+    m.vague = true;
+    m.about = true;
+    m.end = i;
+    Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("0", Some(0.0)),
+            ("3000", Some(3000.0)),
+            ("１２３", Some(123.0)),
+            ("３．５", Some(3.5)),
+            ("1,200", Some(1200.0)),
+            ("12,345,678", Some(12345678.0)),
+            ("1.2万", Some(12000.0)),
+            ("3.78万", Some(37800.0)),
+            ("2.67万亿", Some(2.67e12)),
+            ("3千", Some(3000.0)),
+            ("5百万", Some(5e6)),
+            ("12亿", Some(1.2e9)),
+            ("1500多", Some(1500.0)),
+            ("3000余", Some(3000.0)),
+            ("3000余万", Some(3e7)),
+            ("三千二百零五", Some(3205.0)),
+            ("两", Some(2.0)),
+            ("俩", Some(2.0)),
+            ("〇", Some(0.0)),
+            ("零", Some(0.0)),
+            ("十", Some(10.0)),
+            ("十五", Some(15.0)),
+            ("二十", Some(20.0)),
+            ("一百零八", Some(108.0)),
+            ("十余", Some(10.0)),
+            ("十多", Some(10.0)),
+            ("万余", Some(10000.0)),
+            ("千余", Some(1000.0)),
+            ("二〇二四", Some(2024.0)),
+            ("一九九六", Some(1996.0)),
+            ("壹贰叁", Some(123.0)),
+            ("壹佰贰拾叁", Some(123.0)),
+            ("三亿", Some(3e8)),
+            ("三万亿", Some(3e12)),
+            ("一亿二千万", Some(1.2e8)),
+            ("十万", Some(1e5)),
+            ("一百二十万", Some(1.2e6)),
+            ("一万五", Some(15000.0)),
+            ("三千五", Some(3500.0)),
+            ("十几万", Some(1e5)),
+            ("三点五", Some(3.5)),
+            ("三点五万", Some(35000.0)),
+            ("数十", None),
+            ("上百", None),
+            ("几十", None),
+            ("几", None),
+            ("万", None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_number(s), *want, "{s}");
+        }
+    }
+
+    #[test]
+    fn flags_and_ends() {
+        let m = scan_number("十余人", 0).unwrap();
+        assert_eq!(
+            (m.value, m.more_than, m.end),
+            (Some(10.0), true, "十余".len())
+        );
+        let m = scan_number("万余元", 0).unwrap();
+        assert!(m.bare_magnitude && m.more_than);
+        assert_eq!(m.end, "万余".len());
+        let m = scan_number("数十人", 0).unwrap();
+        assert!(m.vague && m.about && m.value.is_none());
+        let m = scan_number("十四五规划", 0).unwrap();
+        assert_eq!(m.end, "十四".len());
+        let m = scan_number("三四个", 0).unwrap();
+        assert_eq!((m.value, m.range_low), (Some(3.0), true));
+        let m = scan_number("二三十人", 0).unwrap();
+        assert_eq!((m.value, m.range_low), (Some(20.0), true));
+        let m = scan_number("１０来年", 0).unwrap();
+        assert!(m.about);
+        assert_eq!(m.value, Some(10.0));
+        let m = scan_number("1.7亿千瓦", 0).unwrap();
+        assert_eq!(m.value, Some(1.7e8));
+        assert_eq!(m.end, "1.7亿".len());
+        let m = scan_number("3千米", 0).unwrap();
+        assert_eq!(m.end, 1);
+        let m = scan_number("6\n.7％", 0).unwrap();
+        assert_eq!(m.value, Some(6.7));
+        let m = scan_number("十分", 0).unwrap();
+        assert_eq!(m.end, "十".len());
+        assert!(scan_number("万家", 0).is_none());
+        assert!(scan_number("百米", 0).is_none());
+        let m = scan_number("x一百", 1).unwrap();
+        assert_eq!(m.value, Some(100.0));
+        assert!(scan_number("x一百", 2).is_none());
+    }
+
+    const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+
+    /// A section below 万 in standard form; `lead` when it opens the numeral
+    /// (十五, not 一十五).
+    fn section(n: u64, lead: bool, out: &mut String) {
+        let units = [(1000, '千'), (100, '百'), (10, '十'), (1, ' ')];
+        let mut zero = false;
+        let mut started = false;
+        for (u, ch) in units {
+            let d = (n / u) % 10;
+            if d == 0 {
+                if started {
+                    zero = true;
+                }
+                continue;
+            }
+            if zero {
+                out.push('零');
+                zero = false;
+            }
+            if !(u == 10 && d == 1 && lead && !started) {
+                out.push(DIGITS[d as usize]);
+            }
+            if u > 1 {
+                out.push(ch);
+            }
+            started = true;
+        }
+    }
+
+    /// Standard Chinese for 0 ≤ n < 10^12.
+    fn to_chinese(n: u64) -> String {
+        if n == 0 {
+            return "零".into();
+        }
+        let parts = [
+            (n / 100_000_000, '亿'),
+            ((n / 10_000) % 10_000, '万'),
+            (n % 10_000, ' '),
+        ];
+        let mut out = String::new();
+        let mut need_zero = false;
+        for (p, ch) in parts {
+            if p == 0 {
+                if !out.is_empty() {
+                    need_zero = true;
+                }
+                continue;
+            }
+            if !out.is_empty() && (need_zero || p < 1000) {
+                out.push('零');
+            }
+            need_zero = false;
+            section(p, out.is_empty(), &mut out);
+            if ch != ' ' {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn generator_sanity() {
+        assert_eq!(to_chinese(10), "十");
+        assert_eq!(to_chinese(15), "十五");
+        assert_eq!(to_chinese(115), "一百一十五");
+        assert_eq!(to_chinese(100_010), "十万零一十");
+        assert_eq!(to_chinese(3205), "三千二百零五");
+        assert_eq!(to_chinese(100_000_000), "一亿");
+        assert_eq!(to_chinese(200_003_000), "二亿零三千");
+    }
+
+    fn full_width(n: u64) -> String {
+        n.to_string()
+            .chars()
+            .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn chinese_integers_parse_back(n in 0u64..1_000_000_000) {
+            let s = to_chinese(n);
+            prop_assert_eq!(parse_number(&s), Some(n as f64), "{}", s);
+        }
+
+        #[test]
+        fn small_chinese_integers_parse_back(n in 0u64..100_000) {
+            let s = to_chinese(n);
+            prop_assert_eq!(parse_number(&s), Some(n as f64), "{}", s);
+        }
+
+        #[test]
+        fn full_width_arabic_parses_back(n in 0u64..1_000_000_000_000) {
+            prop_assert_eq!(parse_number(&full_width(n)), Some(n as f64));
+            prop_assert_eq!(parse_number(&n.to_string()), Some(n as f64));
+        }
+
+        #[test]
+        fn scan_never_panics(s in "\\PC{0,20}", at in 0usize..40) {
+            if let Some(m) = scan_number(&s, at) {
+                prop_assert!(s.is_char_boundary(m.end) && m.end > m.start);
+            }
+        }
+    }
 }

@@ -1,0 +1,316 @@
+//! The audit: rules over one document's figures and dates, and a
+//! cross-document index for copied paragraphs and repeated figures.
+//!
+//! Every rule has a stable English id, a severity and a Chinese message
+//! naming the offending numbers. Rules read the text with the audit's own
+//! light scanners ([`scan`]) and link the extractors' facts that overlap the
+//! spans they flag, so a finding still points at facts when there are some
+//! but does not depend on an extractor having caught every form.
+
+pub mod cross;
+pub mod dates;
+pub mod placeholder;
+pub mod plant;
+pub mod report;
+pub mod scan;
+pub mod totals;
+pub mod values;
+
+use std::path::PathBuf;
+
+use crate::batch::Sink;
+use crate::model::{Document, Finding, Severity, Span};
+
+/// Every rule id with its default severity and a short Chinese name (used
+/// by the report and documented in one place).
+pub const RULES: &[(&str, Severity, &str)] = &[
+    (
+        "placeholder_figure",
+        Severity::Error,
+        "数字未填写（占位符）",
+    ),
+    ("placeholder_date", Severity::Error, "日期未填写（占位符）"),
+    (
+        "placeholder_text",
+        Severity::Warning,
+        "名称未填写（占位符）",
+    ),
+    ("impossible_date", Severity::Error, "不存在的日期"),
+    ("backwards_range", Severity::Error, "起止颠倒的日期范围"),
+    ("degenerate_range", Severity::Warning, "起止相同的日期范围"),
+    ("date_outside_year", Severity::Warning, "日期不在报告年度内"),
+    ("sum_mismatch", Severity::Error, "合计与分项之和不符"),
+    (
+        "enumeration_mismatch",
+        Severity::Error,
+        "所称项数与列举项数不符",
+    ),
+    ("part_exceeds_total", Severity::Error, "“其中”部分大于总数"),
+    ("percent_over_100", Severity::Error, "比例超过100%"),
+    ("impossible_value", Severity::Error, "不可能的数值"),
+    (
+        "inconsistent_figure",
+        Severity::Warning,
+        "同一数字前后表述不一",
+    ),
+    ("copied_paragraph", Severity::Warning, "与其他报告段落雷同"),
+    ("repeated_figure", Severity::Info, "与其他报告数字完全相同"),
+];
+
+/// The Chinese name of a rule.
+pub fn rule_name(rule: &str) -> &'static str {
+    RULES
+        .iter()
+        .find(|r| r.0 == rule)
+        .map(|r| r.2)
+        .unwrap_or("其他")
+}
+
+/// The per-document rules, built once and shared by all threads.
+#[derive(Debug, Default)]
+pub struct Auditor {}
+
+impl Auditor {
+    pub fn new() -> Self {
+        Auditor {}
+    }
+
+    /// All findings of one analysed document (paragraphs, sentences and
+    /// facts set), sorted by position.
+    pub fn audit(&self, doc: &Document) -> Vec<Finding> {
+        let ctx = Ctx::new(doc);
+        let mut out = Vec::new();
+        placeholder::check(&ctx, &mut out);
+        dates::check(&ctx, &mut out);
+        totals::check(&ctx, &mut out);
+        values::check(&ctx, &mut out);
+        for f in &mut out {
+            link_facts(doc, f);
+        }
+        out.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
+        });
+        out.dedup_by(|a, b| a.rule == b.rule && a.span == b.span);
+        out
+    }
+}
+
+/// Attach the indices of facts that overlap any span of the finding.
+fn link_facts(doc: &Document, f: &mut Finding) {
+    let spans: Vec<Span> = std::iter::once(f.span)
+        .chain(f.related_spans.iter().copied())
+        .collect();
+    for (i, fact) in doc.facts.iter().enumerate() {
+        if spans.iter().any(|s| s.overlaps(&fact.span)) && !f.facts.contains(&i) {
+            f.facts.push(i);
+        }
+    }
+    f.facts.sort_unstable();
+}
+
+/// What the rules share about one document: figures and dates per
+/// paragraph, computed once.
+pub struct Ctx<'a> {
+    pub doc: &'a Document,
+    pub text: &'a str,
+    /// Figures of each paragraph (absolute spans).
+    pub figures: Vec<Vec<scan::Figure>>,
+    /// Date expressions of each paragraph.
+    pub dates: Vec<Vec<scan::DateTok>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(doc: &'a Document) -> Self {
+        let text = doc.text.as_str();
+        let mut figures = Vec::with_capacity(doc.paragraphs.len());
+        let mut dates = Vec::with_capacity(doc.paragraphs.len());
+        for p in &doc.paragraphs {
+            let t = p.span.slice(text);
+            let mut fs = scan::figures(t, p.span.start);
+            // A number broken by a hard line wrap (`立案２３８\n０件`): the
+            // part on this line is not a figure of its own.
+            let prev_digit = text
+                .get(..p.span.start)
+                .map(|b| b.trim_end_matches(['\n', '\r']))
+                .and_then(|b| b.chars().next_back())
+                .is_some_and(|c| scan::digit_value(c).is_some() || matches!(c, '.' | '．'));
+            if prev_digit {
+                let lead = t.len() - t.trim_start().len();
+                fs.retain(|f| f.span.start > p.span.start + lead);
+            }
+            figures.push(fs);
+            dates.push(scan::dates(t, p.span.start));
+        }
+        Ctx {
+            doc,
+            text,
+            figures,
+            dates,
+        }
+    }
+
+    pub fn slice(&self, s: Span) -> &'a str {
+        self.text.get(s.start..s.end).unwrap_or("")
+    }
+
+    /// Start of the clause holding byte `pos` of paragraph `pi` (after the
+    /// previous `，。；：` or the paragraph start).
+    pub fn clause_start(&self, pi: usize, pos: usize) -> usize {
+        let p = self.doc.paragraphs[pi].span;
+        let before = self.text.get(p.start..pos).unwrap_or("");
+        match before.rfind(is_clause_mark) {
+            Some(i) => {
+                let c = before[i..].chars().next().map_or(1, |c| c.len_utf8());
+                p.start + i + c
+            }
+            None => p.start,
+        }
+    }
+
+    /// End of the clause holding byte `pos`.
+    pub fn clause_end(&self, pi: usize, pos: usize) -> usize {
+        let p = self.doc.paragraphs[pi].span;
+        let after = self.text.get(pos..p.end).unwrap_or("");
+        match after.find(is_clause_mark) {
+            Some(i) => pos + i,
+            None => p.end,
+        }
+    }
+
+    /// The sentence span holding byte `pos` (or the paragraph's).
+    pub fn sentence_of(&self, pos: usize) -> Span {
+        let i = self.doc.sentences.partition_point(|s| s.span.end <= pos);
+        match self.doc.sentences.get(i) {
+            Some(s) if s.span.start <= pos => s.span,
+            _ => self
+                .doc
+                .paragraphs
+                .iter()
+                .find(|p| p.span.start <= pos && pos <= p.span.end)
+                .map(|p| p.span)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Titles of the sections holding paragraph `pi`, innermost first.
+    pub fn section_titles(&self, pi: usize) -> Vec<&'a str> {
+        let p = self.doc.paragraphs[pi].span;
+        self.doc
+            .sections
+            .iter()
+            .filter(|s| s.extent.start <= p.start && p.start < s.extent.end)
+            .map(|s| s.title.as_str())
+            .collect()
+    }
+}
+
+pub fn is_clause_mark(c: char) -> bool {
+    matches!(
+        c,
+        '，' | ',' | '。' | '；' | ';' | '：' | ':' | '！' | '？' | '!' | '?'
+    )
+}
+
+/// A finding with no facts linked yet.
+pub fn finding(
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+    span: Span,
+    related: Vec<Span>,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        message,
+        span,
+        related_spans: related,
+        facts: Vec::new(),
+        others: Vec::new(),
+    }
+}
+
+/// Format a number as written in messages (`12`, `3.5`).
+pub fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A document built from plain text with sections, paragraphs and
+/// sentences set (for tests, the planted corpus and tools).
+pub fn doc_from_text(doc_id: &str, text: &str, year: Option<i32>) -> Document {
+    use crate::model::{Format, Source};
+    let sections = crate::ingest::structure::find_sections(text, &[]);
+    let paragraphs = crate::segment::paragraphs(text, &sections);
+    let sentences = crate::segment::sentences(text, &paragraphs);
+    Document {
+        doc_id: doc_id.to_string(),
+        source: Source {
+            path: format!("{doc_id}.txt"),
+            piece: 1,
+            pieces: 1,
+            format: Format::Txt,
+            sha256: String::new(),
+            encoding: "UTF-8".into(),
+            piece_header: None,
+            offset_in_file: 0,
+        },
+        title: crate::ingest::structure::find_title(text, None),
+        text: text.to_string(),
+        year,
+        year_source: year.map(|_| "given"),
+        region: None,
+        sections,
+        paragraphs,
+        sentences,
+        facts: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+/// Wraps the run's sinks: observes every document for the cross-document
+/// index and the report, then at `finish` hands the cross-document findings
+/// to the sinks and writes `audit/index.html` and `audit/audit.md`.
+pub struct AuditSink<S: Sink> {
+    pub inner: S,
+    index: cross::CrossIndex,
+    report: report::Report,
+    dir: PathBuf,
+    /// Cross-document findings written at finish (for run.json totals).
+    pub cross_count: usize,
+}
+
+impl<S: Sink> AuditSink<S> {
+    /// `dir` receives the report (`OUT/audit`).
+    pub fn new(inner: S, dir: PathBuf) -> Self {
+        AuditSink {
+            inner,
+            index: cross::CrossIndex::new(),
+            report: report::Report::new(),
+            dir,
+            cross_count: 0,
+        }
+    }
+}
+
+impl<S: Sink> Sink for AuditSink<S> {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.index.observe(doc);
+        self.report.observe(doc);
+        self.inner.document(doc)
+    }
+    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        self.inner.cross_findings(records)
+    }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        let records = self.index.findings();
+        self.cross_count = records.len();
+        self.inner.cross_findings(&records)?;
+        self.report.add_cross(&records);
+        self.report.write(&self.dir)?;
+        self.inner.finish()
+    }
+}

@@ -1,0 +1,721 @@
+//! Rule group 4: totals against their parts.
+//!
+//! - `sum_mismatch`: a total (`共`, `合计`, `总计`, `累计`, `共计`) against
+//!   the same-unit figures on the same topic in its paragraph or section.
+//! - `enumeration_mismatch`: a stated number of items (`共四个阶段`,
+//!   `从三个方面`) against the items enumerated (`一是…`, `（1）…`,
+//!   `A、B、C`).
+//! - `part_exceeds_total`: a `其中` part larger than the total it belongs to.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::scan::{self, Figure};
+use super::{finding, num, Ctx};
+use crate::model::{Approx, Finding, Severity, Span};
+
+/// Words that mark a figure as a total.
+const TOTAL_CUES: &[&str] = &["合计", "总计", "累计", "共计", "总共", "一共", "总数", "共"];
+
+/// Chars after `共` that make it part of a word (`共同`, `共建`), not "in all".
+const GONG_WORDS: &str = "同建享产青识赢治商育性用担筑谋创进荣鸣情振勉事处存生体富济和";
+
+/// Words before a figure that make it a comparison or a rate, not an amount
+/// that a total sums.
+const NOT_PART: &[&str] = &[
+    "比", "较", "同比", "增加", "增长", "减少", "下降", "提高", "上升", "超出", "每", "平均",
+    "人均", "户均", "占", "约占",
+];
+
+fn is_total_unit(u: &str) -> bool {
+    !matches!(u, "%" | "个百分点" | "岁" | "天" | "小时")
+}
+
+/// The clause text before a figure.
+fn lead<'a>(ctx: &'a Ctx, pi: usize, f: &Figure) -> &'a str {
+    let s = ctx.clause_start(pi, f.span.start);
+    ctx.text.get(s..f.span.start).unwrap_or("")
+}
+
+/// Does the lead mark a total? Returns the cue's byte offset in the lead.
+pub fn total_cue(lead: &str) -> Option<usize> {
+    for cue in TOTAL_CUES {
+        for (i, _) in lead.match_indices(cue) {
+            if *cue == "共" {
+                let next = lead[i + cue.len()..].chars().next();
+                let prev = lead[..i].chars().next_back();
+                if next.is_some_and(|c| GONG_WORDS.contains(c))
+                    || prev.is_some_and(|c| matches!(c, '中' | '公' | '总' | '一'))
+                {
+                    continue;
+                }
+            }
+            // The cue must govern this figure: a short distance before it,
+            // with no other number in between (`共组织8个团组出访15个国家`).
+            let between = &lead[i..];
+            if between.chars().count() <= 14
+                && !between.chars().any(|c| scan::digit_value(c).is_some())
+            {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// Measure words whose counted noun follows them (`8个团组`, `134个示范社区`).
+const NOUN_AFTER: &[&str] = &[
+    "个", "家", "项", "所", "座", "批", "类", "种", "支", "套", "台", "张", "处", "块",
+];
+
+/// Words dropped from the end of a lead before taking what is counted.
+const LEAD_FILLER: &[&str] = &[
+    "共计", "合计", "总计", "累计", "总共", "一共", "共有", "达到", "共", "达", "为", "了", "计",
+    "约", "近", "有", "超过", "逾",
+];
+
+/// Chars that end a noun phrase after a measure word (`105个机构和…`).
+const NOUN_STOP: &str = "的是在和与及等均已将为从对被把向由、";
+
+/// What a figure counts, as its head noun (the last two chars of the noun
+/// phrase, where Chinese puts the head): the phrase after a measure word
+/// (`363个民族团结进步示范社区` → `社区`), or else the words before the
+/// number (`举办电商培训3期` → `培训`). Empty when nothing says.
+pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
+    let pend = ctx.doc.paragraphs[pi].span.end;
+    let after = ctx.text.get(f.span.end..pend).unwrap_or("");
+    let mut chars: Vec<char> = Vec::new();
+    if NOUN_AFTER.contains(&f.unit.as_str()) {
+        chars = after
+            .chars()
+            .take_while(|c| is_cjk(*c) && !NOUN_STOP.contains(*c))
+            .take(10)
+            .collect();
+    }
+    if chars.len() < 2 {
+        let mut l = lead(ctx, pi, f);
+        if let Some(i) = l.rfind("其中") {
+            l = &l[i + "其中".len()..];
+        }
+        loop {
+            let before = l;
+            for w in LEAD_FILLER {
+                l = l.strip_suffix(w).unwrap_or(l);
+            }
+            if l == before {
+                break;
+            }
+        }
+        chars = l.chars().filter(|c| is_cjk(*c)).collect();
+    }
+    if chars.len() < 2 {
+        return Vec::new();
+    }
+    vec![chars[chars.len() - 2..].iter().collect()]
+}
+
+/// Head nouns of a total that sums whatever is listed (`合计开展活动9次`).
+const GENERIC_HEADS: &[&str] = &["活动", "工作", "事项", "项目"];
+
+fn shares(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    sums(ctx, out);
+    parts(ctx, out);
+    enumerations(ctx, out);
+}
+
+struct Fig<'a> {
+    pi: usize,
+    f: &'a Figure,
+    total: bool,
+    part_ok: bool,
+    topic: Vec<String>,
+}
+
+/// Paragraphs a section may span for its figures to count as the parts of
+/// a total in it: beyond this a section is a chapter, not a list.
+const MAX_SECTION_PARAS: usize = 8;
+
+fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut figs: Vec<Fig> = Vec::new();
+    for (pi, fs) in ctx.figures.iter().enumerate() {
+        if ctx.doc.paragraphs[pi].is_heading {
+            continue;
+        }
+        for f in fs {
+            let l = lead(ctx, pi, f);
+            let para_start = ctx.doc.paragraphs[pi].span.start;
+            let before_para = ctx.text.get(para_start..f.span.start).unwrap_or("");
+            let in_qizhong = before_para.contains("其中");
+            figs.push(Fig {
+                pi,
+                f,
+                total: total_cue(l).is_some() && !in_qizhong,
+                part_ok: !in_qizhong
+                    && total_cue(l).is_none()
+                    && !NOT_PART.iter().any(|w| l.contains(w)),
+                topic: obj(ctx, pi, f),
+            });
+        }
+    }
+    for t in figs.iter().filter(|t| t.total) {
+        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic.is_empty() {
+            continue;
+        }
+        // Parts come before their total, or after it behind a colon or
+        // `包括`/`分别`; figures after a total without these are siblings
+        // (`累计培育创新型企业1714家、专精特新企业814家`).
+        let same = |p: &&Fig| {
+            p.part_ok
+                && !std::ptr::eq(p.f, t.f)
+                && p.f.unit == t.f.unit
+                && (shares(&p.topic, &t.topic)
+                    || t.topic.iter().any(|h| GENERIC_HEADS.contains(&h.as_str())))
+                && (p.f.span.end <= t.f.span.start || {
+                    let between = ctx.text.get(t.f.span.end..p.f.span.start).unwrap_or("");
+                    ["：", ":", "包括", "分别"]
+                        .iter()
+                        .any(|w| between.contains(w))
+                })
+        };
+        let mut parts: Vec<&Fig> = figs.iter().filter(|p| p.pi == t.pi).filter(same).collect();
+        if parts.len() < 2 {
+            // The section the total's paragraph sits in, when it is short.
+            let Some(si) = ctx.doc.paragraphs[t.pi].section else {
+                continue;
+            };
+            let ext = ctx.doc.sections[si].extent;
+            let n_paras = ctx
+                .doc
+                .paragraphs
+                .iter()
+                .filter(|p| ext.contains(&p.span) && !p.span.is_empty())
+                .count();
+            if n_paras > MAX_SECTION_PARAS {
+                continue;
+            }
+            parts = figs
+                .iter()
+                .filter(|p| ext.contains(&p.f.span))
+                .filter(same)
+                .collect();
+        }
+        if parts.len() < 2 || parts.iter().any(|p| p.f.approx != Approx::Exact) {
+            continue;
+        }
+        let sum: f64 = parts.iter().map(|p| p.f.value).sum();
+        if (sum - t.f.value).abs() < 1e-6 {
+            continue;
+        }
+        let listed = parts
+            .iter()
+            .map(|p| ctx.slice(p.f.span))
+            .collect::<Vec<_>>()
+            .join("、");
+        let sev = if sum > t.f.value {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        out.push(finding(
+            "sum_mismatch",
+            sev,
+            format!(
+                "合计“{}”与分项之和不符：分项{}相加为{}{}，而合计为{}{}",
+                ctx.slice(t.f.span),
+                listed,
+                num(sum),
+                t.f.unit,
+                num(t.f.value),
+                t.f.unit
+            ),
+            t.f.span,
+            parts.iter().map(|p| p.f.span).collect(),
+        ));
+    }
+}
+
+fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pi, p) in ctx.doc.paragraphs.iter().enumerate() {
+        let pt = p.span.slice(ctx.text);
+        for (i, _) in pt.match_indices("其中") {
+            let at = p.span.start + i;
+            let sent = ctx.sentence_of(at);
+            // `其中` opening a sentence refers to the sentence before.
+            let mut from = sent.start;
+            if ctx
+                .text
+                .get(sent.start..at)
+                .is_some_and(|s| s.trim().is_empty())
+            {
+                if let Some(prev) = ctx
+                    .doc
+                    .sentences
+                    .iter()
+                    .rev()
+                    .find(|s| s.span.end <= sent.start)
+                {
+                    if prev.span.start >= p.span.start {
+                        from = prev.span.start;
+                    }
+                }
+            }
+            let figs = &ctx.figures[pi];
+            let totals: Vec<&Figure> = figs
+                .iter()
+                .filter(|f| f.span.start >= from && f.span.end <= at)
+                .collect();
+            // The parts run to the end of the clause (`其中高铁370公里，新增
+            // 高速公路2600公里` lists a sibling after the comma), or to the
+            // end of the sentence after `其中：`.
+            let rest = &pt[i + "其中".len()..];
+            let breakdown = rest.starts_with(['：', ':']);
+            let mut sums: Vec<(&Figure, f64, Vec<Span>)> = Vec::new();
+            let end = if breakdown {
+                sent.end
+            } else {
+                let stop = rest
+                    .char_indices()
+                    .skip(1)
+                    .find(|(_, c)| matches!(c, '，' | ',' | '；' | ';' | '。'))
+                    .map_or(rest.len(), |(j, _)| j);
+                (at + "其中".len() + stop).min(sent.end)
+            };
+            for part in figs
+                .iter()
+                .filter(|f| f.span.start > at && f.span.end <= end)
+            {
+                if !is_total_unit(&part.unit) {
+                    continue;
+                }
+                let l = lead(ctx, pi, part);
+                if NOT_PART.iter().any(|w| l.contains(w)) {
+                    continue;
+                }
+                // The total counting the same thing; failing that, the only
+                // figure of that unit before `其中`.
+                let po = obj(ctx, pi, part);
+                let same_unit: Vec<&&Figure> =
+                    totals.iter().filter(|t| t.unit == part.unit).collect();
+                let Some(total) = same_unit
+                    .iter()
+                    .rev()
+                    .find(|t| shares(&obj(ctx, pi, t), &po))
+                    .or(if same_unit.len() == 1 && (po.is_empty() || breakdown) {
+                        same_unit.first()
+                    } else {
+                        None
+                    })
+                else {
+                    continue;
+                };
+                if part.approx == Approx::Exact {
+                    match sums.iter_mut().find(|(t, _, _)| std::ptr::eq(*t, **total)) {
+                        Some(e) => {
+                            e.1 += part.value;
+                            e.2.push(part.span);
+                        }
+                        None => sums.push((total, part.value, vec![part.span])),
+                    }
+                }
+                let limit = match total.approx {
+                    Approx::Exact | Approx::AtMost | Approx::LessThan => total.value,
+                    _ => total.value * 1.5,
+                };
+                if part.value > limit
+                    && !(part.approx == Approx::MoreThan && part.value <= total.value)
+                {
+                    out.push(finding(
+                        "part_exceeds_total",
+                        Severity::Error,
+                        format!(
+                            "“其中”部分“{}”（{}{}）大于总数“{}”（{}{}）",
+                            ctx.slice(part.span),
+                            num(part.value),
+                            part.unit,
+                            ctx.slice(total.span),
+                            num(total.value),
+                            total.unit
+                        ),
+                        part.span,
+                        vec![total.span],
+                    ));
+                }
+            }
+            // `其中：` lists a breakdown: its parts together may not pass the total.
+            if breakdown {
+                for (total, sum, spans) in sums {
+                    if spans.len() < 2 || total.approx != Approx::Exact || sum <= total.value {
+                        continue;
+                    }
+                    if out
+                        .iter()
+                        .any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span))
+                    {
+                        continue;
+                    }
+                    out.push(finding(
+                        "part_exceeds_total",
+                        Severity::Error,
+                        format!(
+                            "“其中”所列各部分之和{}{}大于总数“{}”（{}{}）",
+                            num(sum),
+                            total.unit,
+                            ctx.slice(total.span),
+                            num(total.value),
+                            total.unit
+                        ),
+                        Span::new(spans[0].start, spans[spans.len() - 1].end),
+                        std::iter::once(total.span).chain(spans).collect(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `共四个阶段`, `分为三个方面`, `五项措施`: a stated number of items.
+static STATED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?P<n>[两二三四五六七八九十]|[2-9２-９]|1[0-9])(?:个|项|大|条|点|类|种|步|批|方面)?(?P<noun>阶段|方面|部分|环节|步骤|措施|任务|举措|板块|重点工作|工作|活动|内容|类别|原则|步|项目|专题|课程|单元)",
+    )
+    .expect("stated regex")
+});
+
+/// An enumeration marker at the start of `s`: (kind, index).
+fn marker(s: &str) -> Option<(u8, i64)> {
+    let s = s.trim_start_matches([' ', '\u{3000}', '>', '\t']);
+    let cn = |t: &str| -> Option<(i64, usize)> {
+        let n: String = t
+            .chars()
+            .take_while(|c| "一二三四五六七八九十".contains(*c))
+            .collect();
+        scan::parse_chinese(&n).map(|v| (v as i64, n.len()))
+    };
+    let ar = |t: &str| -> Option<(i64, usize)> {
+        let n: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+        n.parse().ok().map(|v| (v, n.len()))
+    };
+    if let Some((v, l)) = cn(s) {
+        let rest = &s[l..];
+        if rest.starts_with("是") {
+            return Some((1, v));
+        }
+        if rest.starts_with('、') {
+            return Some((2, v));
+        }
+    }
+    if let Some(rest) = s.strip_prefix('第') {
+        if let Some((v, l)) = cn(rest) {
+            if rest[l..].starts_with(['，', '、', '：', ',']) {
+                return Some((3, v));
+            }
+        }
+    }
+    for (open, close, kind) in [("（", "）", 4u8), ("(", ")", 4u8)] {
+        if let Some(rest) = s.strip_prefix(open) {
+            if let Some((v, l)) = cn(rest) {
+                if rest[l..].starts_with(close) {
+                    return Some((kind, v));
+                }
+            }
+            if let Some((v, l)) = ar(rest) {
+                if rest[l..].starts_with(close) {
+                    return Some((5, v));
+                }
+            }
+        }
+    }
+    if let Some((v, l)) = ar(s) {
+        if s[l..].starts_with(['、', '.', '．']) && !s[l..].starts_with("..") {
+            let next = s[l..].chars().nth(1);
+            if !next.is_some_and(|c| c.is_ascii_digit()) {
+                return Some((6, v));
+            }
+        }
+    }
+    let c = s.chars().next()?;
+    if ('①'..='⑳').contains(&c) {
+        return Some((7, c as i64 - '①' as i64 + 1));
+    }
+    None
+}
+
+/// Markers anywhere in a stretch (`一是…；二是…`), counted as the longest
+/// run 1, 2, 3… of one kind.
+fn inline_items(s: &str) -> Option<usize> {
+    let mut best = 0;
+    for kind in [1u8, 3, 4, 5, 7] {
+        let mut next = 1;
+        for (i, _) in s.char_indices() {
+            if let Some((k, v)) = marker(&s[i..]) {
+                if k == kind && v == next {
+                    // A marker must start a clause, not sit inside a word.
+                    let prev = s[..i].chars().next_back();
+                    if prev.is_none_or(|p| {
+                        super::is_clause_mark(p)
+                            || matches!(p, '、' | ' ' | '\u{3000}' | '）' | ')')
+                    }) {
+                        next += 1;
+                    }
+                }
+            }
+        }
+        best = best.max(next - 1);
+    }
+    (best >= 2).then_some(best as usize)
+}
+
+fn parse_is_cn(s: &str) -> bool {
+    scan::parse_arabic(s).is_none()
+}
+
+/// Items of a `、`-list (`A、B、C和D`) as (fewest, most): a final
+/// `和`/`及`/`与` may join two items or sit inside the last one
+/// (`维护世界和平与促进共同发展`), so both readings are kept.
+fn list_items(s: &str) -> Option<(usize, usize)> {
+    if !s.contains('、') {
+        return None;
+    }
+    let n = s.split('、').count();
+    let last = s.rsplit('、').next().unwrap_or("");
+    let extra = usize::from(["和", "及", "与", "以及"].iter().any(|w| last.contains(w)));
+    (n >= 2).then_some((n, n + extra))
+}
+
+/// Subsections directly under the section whose heading is paragraph `pi`.
+fn child_sections(ctx: &Ctx, pi: usize) -> Option<usize> {
+    let p = ctx.doc.paragraphs[pi].span;
+    let s = ctx
+        .doc
+        .sections
+        .iter()
+        .find(|s| s.heading.start == p.start)?;
+    let inner: Vec<_> = ctx
+        .doc
+        .sections
+        .iter()
+        .filter(|c| c.level > s.level && s.extent.contains(&c.heading) && c.heading != s.heading)
+        .collect();
+    let level = inner.iter().map(|c| c.level).min()?;
+    let n = inner.iter().filter(|c| c.level == level).count();
+    (n >= 2).then_some(n)
+}
+
+fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let paras = &ctx.doc.paragraphs;
+    for (pi, p) in paras.iter().enumerate() {
+        let pt = p.span.slice(ctx.text);
+        for c in STATED_RE.captures_iter(pt) {
+            let (Some(all), Some(n)) = (c.get(0), c.name("n")) else {
+                continue;
+            };
+            let Some(stated) = scan::parse_number(n.as_str()).map(|v| v as usize) else {
+                continue;
+            };
+            // Slogans in quotes (`“三个方面”`) and ordinals are not counts.
+            let prev = pt[..all.start()].chars().next_back();
+            if matches!(prev, Some('第' | '“' | '"' | '「')) {
+                continue;
+            }
+            let abs = Span::new(p.span.start + all.start(), p.span.start + all.end());
+            let rest = &pt[all.end()..];
+            // Items after: `…四个阶段：A、B…` or `…如下：` then marked items.
+            let colon = rest
+                .char_indices()
+                .take(8)
+                .find(|(_, c)| matches!(c, '：' | ':'))
+                .map(|(i, c)| i + c.len_utf8())
+                .or_else(|| rest.strip_prefix("，即").map(|_| "，即".len()))
+                .or_else(|| rest.strip_prefix("，分别是").map(|_| "，分别是".len()))
+                .or_else(|| rest.strip_prefix("即").map(|_| "即".len()));
+            let is_cn = parse_is_cn(n.as_str());
+            // (fewest, most) items found, and whether the list is open (`等`).
+            let found: Option<((usize, usize), bool)> = if ctx.doc.paragraphs[pi].is_heading {
+                child_sections(ctx, pi).map(|n| ((n, n), false))
+            } else if let Some(ci) = colon {
+                let after = &rest[ci..];
+                if after.trim().is_empty() {
+                    following_items(ctx, pi).map(|n| ((n, n), false))
+                } else {
+                    let upto = after.find('。').map_or(after, |e| &after[..e]);
+                    inline_items(after).map(|n| ((n, n), false)).or_else(|| {
+                        let first = upto.split(['；', ';']).next().unwrap_or(upto);
+                        let open = first.trim_end().ends_with('等');
+                        list_items(first).map(|r| (r, open))
+                    })
+                }
+            } else if is_cn {
+                // Items before: `准备、实施、检查和总结四个阶段`.
+                let cs = ctx.clause_start(pi, abs.start);
+                let before = ctx.text.get(cs..abs.start).unwrap_or("");
+                let open = before.ends_with('等');
+                let before = before.trim_end_matches(['共', '这', '等']);
+                if before.chars().count() > 60
+                    || before.chars().any(|c| scan::digit_value(c).is_some())
+                {
+                    None
+                } else {
+                    list_items(before).map(|r| (r, open))
+                }
+            } else {
+                None
+            };
+            let Some(((lo, hi), open)) = found else {
+                continue;
+            };
+            // An open list (`…等14个方面`) may name fewer than it counts.
+            if (lo..=hi).contains(&stated) || (open && hi < stated) {
+                continue;
+            }
+            let found = if stated < lo { lo } else { hi };
+
+            out.push(finding(
+                "enumeration_mismatch",
+                Severity::Error,
+                format!(
+                    "文中称“{}”（{}项），实际列举了{}项",
+                    ctx.slice(abs),
+                    stated,
+                    found
+                ),
+                abs,
+                vec![],
+            ));
+        }
+    }
+}
+
+/// Marked items in the paragraphs after `pi` (the stated count ended its
+/// paragraph with a colon): a run of one marker kind numbered from 1.
+fn following_items(ctx: &Ctx, pi: usize) -> Option<usize> {
+    let mut kind = None;
+    let mut next = 1;
+    for p in ctx.doc.paragraphs.iter().skip(pi + 1).take(60) {
+        let t = p.span.slice(ctx.text);
+        if t.trim().is_empty() {
+            continue;
+        }
+        match (marker(t), kind) {
+            (Some((k, 1)), None) => {
+                kind = Some(k);
+                next = 2;
+            }
+            (None, None) => return inline_items(t),
+            (Some((k, v)), Some(kk)) if k == kk => {
+                if v == next {
+                    next += 1;
+                } else {
+                    break;
+                }
+            }
+            // A marker of a coarser kind ends the list (`二、` after `（三）`).
+            (Some((k, _)), Some(kk)) if k < kk || (kk == 1 && k != 1) => break,
+            _ => {}
+        }
+    }
+    (next > 2).then_some((next - 1) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{doc_from_text, Auditor};
+    use super::marker;
+
+    fn rules(text: &str) -> Vec<(&'static str, String)> {
+        let doc = doc_from_text("t", text, Some(2024));
+        Auditor::new()
+            .audit(&doc)
+            .into_iter()
+            .map(|f| (f.rule, doc.slice(f.span).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(marker("一是加强学习"), Some((1, 1)));
+        assert_eq!(marker("（三）抓宣传"), Some((4, 3)));
+        assert_eq!(marker("2、培训"), Some((6, 2)));
+        assert_eq!(marker("(2)培训"), Some((5, 2)));
+        assert_eq!(marker("2.5万人"), None);
+        assert_eq!(marker("一批"), None);
+    }
+
+    #[test]
+    fn totals_cases() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "3月举办农业技术培训3期，5月举办养殖培训4期，9月举办电商培训3期，全年共举办培训12期。",
+                &[("sum_mismatch", "12期")],
+            ),
+            (
+                "3月举办农业技术培训3期，5月举办养殖培训4期，9月举办电商培训3期，全年共举办培训10期。",
+                &[],
+            ),
+            (
+                "共发放资料3000份，其中发放明白纸800份，印发宣传册500份。",
+                &[],
+            ),
+            ("全镇共有会员350人，其中女会员420人。", &[("part_exceeds_total", "420人")]),
+            ("全镇共有会员350人，其中女会员120人。", &[]),
+            (
+                "本年度共接待来访群众86人次。其中：1月接待20人次，2月接待30人次，3月接待40人次。",
+                &[("part_exceeds_total", "20人次，2月接待30人次，3月接待40人次")],
+            ),
+            (
+                "本年度共接待来访群众90人次。其中：1月接待20人次，2月接待30人次，3月接待40人次。",
+                &[],
+            ),
+            ("新增铁路里程639公里、其中高铁370公里，新增高速公路2600公里。", &[]),
+            (
+                "本会共组织8个团组出访15个国家，邀请6个外国团组来华访问，接待61个团组。",
+                &[],
+            ),
+            (
+                "累计培育创新型企业1714家、专精特新企业814家、“小巨人”企业45家。",
+                &[],
+            ),
+            ("开展“科技之春”宣传活动3次、科普讲座5次，合计开展活动9次。", &[("sum_mismatch", "9次")]),
+            ("共培训1200人次，其中农民800人。", &[]),
+            (
+                "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高、表彰奖励。",
+                &[("enumeration_mismatch", "四个阶段")],
+            ),
+            ("活动共分四个阶段：宣传发动、组织实施、检查验收和总结提高。", &[]),
+            (
+                "重点抓好三个方面：一是抓学习；二是抓宣传；三是抓队伍；四是抓作风。",
+                &[("enumeration_mismatch", "三个方面")],
+            ),
+            ("开展科普、培训、宣传等三项活动。", &[]),
+            ("开展科普、培训、宣传、咨询等三项活动。", &[("enumeration_mismatch", "三项活动")]),
+            ("包括保护水资源、防治荒漠化等14个方面。", &[]),
+            ("推进现代化建设、完成祖国统一、维护世界和平与促进共同发展三大任务。", &[]),
+            ("小区11、12号楼6个单元66户", &[]),
+            (
+                "三、抓好三项重点工作\n（一）学习\n正文。\n（二）宣传\n正文。\n（三）队伍\n正文。\n（四）作风\n正文。",
+                &[("enumeration_mismatch", "三项重点工作")],
+            ),
+            ("坚持“三个代表”，", &[]),
+            (
+                "主要做好以下四项工作：\n一是抓学习。\n二是抓宣传。\n三是抓队伍。\n四是抓作风。\n（二）其他",
+                &[],
+            ),
+            (
+                "今年主要抓好五项措施：\n1、抓学习。\n2、抓宣传。\n3、抓队伍。\n4、抓作风。\n二、下一步",
+                &[("enumeration_mismatch", "五项措施")],
+            ),
+        ];
+        for (text, want) in cases {
+            let got = rules(text);
+            let want: Vec<(&str, String)> = want.iter().map(|(r, s)| (*r, s.to_string())).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+}

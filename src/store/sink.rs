@@ -1,0 +1,759 @@
+//! Importing documents into the store, one transaction per batch.
+
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::batch::Sink;
+use crate::emit::{document_record, fact_record, finding_record, CharIndex};
+use crate::model::Document;
+
+/// What an import did, document by document.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Documents handed to the store.
+    pub seen: u64,
+    /// New documents written.
+    pub added: u64,
+    /// Documents already in the store with the same results: skipped.
+    pub unchanged: u64,
+    /// Documents already in the store whose extraction results changed
+    /// (new zongjie, new dictionaries): replaced.
+    pub reextracted: u64,
+    /// Old documents of files whose content changed: removed.
+    pub removed: u64,
+    /// Paths that vanished while the same content turned up elsewhere.
+    pub moved: u64,
+    /// Cross-document findings written.
+    pub cross_findings: u64,
+}
+
+/// The writer: owns the connection and does the SQL, on its own thread.
+struct Importer {
+    conn: Connection,
+    run_id: i64,
+    in_tx: bool,
+    pending: usize,
+    commit_every: usize,
+    counts: ImportCounts,
+    /// Time spent inside the sink (record building and SQLite).
+    busy: Duration,
+}
+
+/// The records of one document, built once.
+struct Records {
+    /// The document record without `text`, serialized.
+    document: String,
+    facts: Vec<(Value, String)>,
+    findings: Vec<(Value, String)>,
+    sections: Vec<Value>,
+    /// Hash of everything extracted (not where the file was found).
+    results_sha256: String,
+}
+
+impl Records {
+    fn build(doc: &Document) -> anyhow::Result<Records> {
+        let idx = CharIndex::new(&doc.text);
+        let mut hasher = Sha256::new();
+        let mut rec = document_record(doc, &idx);
+        let map = rec
+            .as_object_mut()
+            .ok_or_else(|| anyhow::anyhow!("document record is not an object"))?;
+        map.shift_remove("text");
+        let document = serde_json::to_string(&map)?;
+        let sections = match map.get("sections") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        };
+        // The source (path, encoding) says where the bytes were found, not
+        // what was extracted from them; doc_id already covers the bytes.
+        let mut content = map.clone();
+        content.shift_remove("source");
+        hasher.update(serde_json::to_vec(&content)?);
+        hasher.update(doc.text.as_bytes());
+        let mut facts = Vec::with_capacity(doc.facts.len());
+        for f in &doc.facts {
+            let (v, s) = without_text(fact_record(&doc.doc_id, &doc.text, &idx, f))?;
+            hasher.update(b"\nF");
+            hasher.update(s.as_bytes());
+            facts.push((v, s));
+        }
+        let mut findings = Vec::with_capacity(doc.findings.len());
+        for f in &doc.findings {
+            let (v, s) = without_text(finding_record(doc, &idx, f))?;
+            hasher.update(b"\nA");
+            hasher.update(s.as_bytes());
+            findings.push((v, s));
+        }
+        Ok(Records {
+            document,
+            facts,
+            findings,
+            sections,
+            results_sha256: format!("{:x}", hasher.finalize()),
+        })
+    }
+}
+
+/// A record and its serialization without `text`: the text has a column of
+/// its own, and an activity passage's text is most of its record, so the
+/// store keeps it once (`json_set(record, '$.text', text)` restores it).
+fn without_text(mut v: Value) -> anyhow::Result<(Value, String)> {
+    let text = match v.as_object_mut() {
+        Some(m) => m.shift_remove("text"),
+        None => None,
+    };
+    let s = serde_json::to_string(&v)?;
+    if let (Some(t), Some(m)) = (text, v.as_object_mut()) {
+        m.insert("text".into(), t);
+    }
+    Ok((v, s))
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn int_field(v: &Value, key: &str) -> Option<i64> {
+    v.get(key).and_then(Value::as_i64)
+}
+
+fn bool_field(v: &Value, key: &str) -> Option<bool> {
+    v.get(key).and_then(Value::as_bool)
+}
+
+/// ISO lower and upper bounds of an EDTF value, each only when fully known
+/// (`2024-03` → (`2024-03`, `2024-03`); `2024-01/2024-03` → both ends;
+/// `20XX` → none). Strings compare in date order because ISO prefixes do.
+pub fn edtf_bounds(value: &str) -> (Option<String>, Option<String>) {
+    fn known(part: &str) -> Option<String> {
+        let p = part.trim_end_matches(['?', '~', '%']);
+        let ok = !p.is_empty()
+            && p.len() <= 10
+            && p.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+            && p.as_bytes().first().is_some_and(u8::is_ascii_digit)
+            && p.split('-').all(|s| !s.is_empty());
+        ok.then(|| p.to_string())
+    }
+    match value.split_once('/') {
+        Some((a, b)) => (known(a), known(b)),
+        None => {
+            let k = known(value);
+            (k.clone(), k)
+        }
+    }
+}
+
+impl Importer {
+    fn open(
+        path: &Path,
+        inputs: &[String],
+        out_dir: &str,
+        commit_every: usize,
+    ) -> anyhow::Result<Importer> {
+        let conn = super::open(path)?;
+        // Checkpoint (copy the WAL into the main file) every 32 MiB rather
+        // than every 4 MiB: pages touched by many commits are copied once.
+        conn.pragma_update(None, "wal_autocheckpoint", 8192)?;
+        conn.execute(
+            "INSERT INTO runs (zongjie_version, schema_version, inputs, out_dir)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                env!("CARGO_PKG_VERSION"),
+                super::SCHEMA_VERSION,
+                serde_json::to_string(inputs)?,
+                out_dir
+            ],
+        )?;
+        let run_id = conn.last_insert_rowid();
+        Ok(Importer {
+            conn,
+            run_id,
+            in_tx: false,
+            pending: 0,
+            commit_every: commit_every.max(1),
+            counts: ImportCounts::default(),
+            busy: Duration::ZERO,
+        })
+    }
+
+    fn begin(&mut self) -> rusqlite::Result<()> {
+        if !self.in_tx {
+            // IMMEDIATE takes the write lock now, so a concurrent importer
+            // waits here (busy_timeout) instead of failing mid-transaction.
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    fn write_run_row(&self, finished: bool) -> rusqlite::Result<()> {
+        let c = &self.counts;
+        self.conn
+            .prepare_cached(
+                "UPDATE runs SET documents_seen = ?2, documents_added = ?3,
+                   documents_unchanged = ?4, documents_reextracted = ?5,
+                   documents_removed = ?6, files_moved = ?7, cross_findings = ?8,
+                   import_ms = ?9,
+                   finished_at = CASE WHEN ?10 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END
+                 WHERE run_id = ?1",
+            )?
+            .execute(params![
+                self.run_id,
+                c.seen as i64,
+                c.added as i64,
+                c.unchanged as i64,
+                c.reextracted as i64,
+                c.removed as i64,
+                c.moved as i64,
+                c.cross_findings as i64,
+                self.busy.as_millis() as i64,
+                finished,
+            ])?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        if self.in_tx {
+            self.write_run_row(false)?;
+            self.conn.execute_batch("COMMIT")?;
+            self.in_tx = false;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    /// Remove a document with everything hanging off it (ON DELETE CASCADE)
+    /// and the cross-document findings elsewhere that point at it (trigger).
+    fn delete_document(&self, doc_id: &str) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?
+            .execute([doc_id])?;
+        Ok(())
+    }
+
+    /// Keep the path → content map current; drop the documents of a file's
+    /// old content when no other path still holds it.
+    fn map_file(&mut self, doc: &Document) -> rusqlite::Result<()> {
+        let src = &doc.source;
+        let known: Option<String> = self
+            .conn
+            .prepare_cached("SELECT sha256 FROM files WHERE path = ?1")?
+            .query_row([&src.path], |r| r.get(0))
+            .optional()?;
+        match known {
+            Some(old) if old == src.sha256 => {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE files SET last_run = ?2 WHERE path = ?1 AND last_run <> ?2",
+                    )?
+                    .execute(params![src.path, self.run_id])?;
+            }
+            Some(old) => {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE files SET sha256 = ?2, format = ?3, encoding = ?4,
+                           pieces = ?5, last_run = ?6 WHERE path = ?1",
+                    )?
+                    .execute(params![
+                        src.path,
+                        src.sha256,
+                        format_name(doc),
+                        src.encoding,
+                        src.pieces as i64,
+                        self.run_id
+                    ])?;
+                let still_held: bool = self
+                    .conn
+                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM files WHERE sha256 = ?1)")?
+                    .query_row([&old], |r| r.get(0))?;
+                if !still_held {
+                    let ids: Vec<String> = self
+                        .conn
+                        .prepare_cached("SELECT doc_id FROM documents WHERE sha256 = ?1")?
+                        .query_map([&old], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?;
+                    for id in &ids {
+                        self.delete_document(id)?;
+                    }
+                    self.counts.removed += ids.len() as u64;
+                }
+            }
+            None => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO files (path, sha256, format, encoding, pieces, first_run, last_run)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                    )?
+                    .execute(params![
+                        src.path,
+                        src.sha256,
+                        format_name(doc),
+                        src.encoding,
+                        src.pieces as i64,
+                        self.run_id
+                    ])?;
+                // Same content known under paths that no longer exist: the
+                // file was moved or renamed.
+                let others: Vec<String> = self
+                    .conn
+                    .prepare_cached("SELECT path FROM files WHERE sha256 = ?1 AND path <> ?2")?
+                    .query_map([&src.sha256, &src.path], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                for p in others {
+                    if std::fs::symlink_metadata(&p).is_err() {
+                        self.conn
+                            .prepare_cached("DELETE FROM files WHERE path = ?1")?
+                            .execute([&p])?;
+                        self.counts.moved += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn import(&mut self, doc: &Document, recs: &Records) -> anyhow::Result<()> {
+        self.begin()?;
+        self.counts.seen += 1;
+        self.map_file(doc)?;
+        let existing: Option<(String, String, bool)> = self
+            .conn
+            .prepare_cached(
+                "SELECT d.results_sha256, d.path,
+                        EXISTS(SELECT 1 FROM files f WHERE f.path = d.path)
+                 FROM documents d WHERE d.doc_id = ?1",
+            )?
+            .query_row([&doc.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match existing {
+            Some((sha, path, path_known)) if sha == recs.results_sha256 => {
+                self.counts.unchanged += 1;
+                // Recorded under a path that is gone: follow the file.
+                if path != doc.source.path && !path_known {
+                    self.conn
+                        .prepare_cached(
+                            "UPDATE documents SET path = ?2,
+                               record = json_set(record, '$.source.path', ?2)
+                             WHERE doc_id = ?1",
+                        )?
+                        .execute(params![doc.doc_id, doc.source.path])?;
+                }
+            }
+            Some(_) => {
+                self.delete_document(&doc.doc_id)?;
+                self.insert(doc, recs)?;
+                self.counts.reextracted += 1;
+            }
+            None => {
+                self.insert(doc, recs)?;
+                self.counts.added += 1;
+            }
+        }
+        self.pending += 1;
+        if self.pending >= self.commit_every {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn insert(&self, doc: &Document, recs: &Records) -> rusqlite::Result<()> {
+        let src = &doc.source;
+        let region = doc.region.as_ref();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO documents (doc_id, sha256, piece, pieces, path, format, encoding,
+                   title, year, year_source, province, prefecture, county, township,
+                   region_code, chars, paragraphs, fact_count, finding_count, text, record,
+                   results_sha256, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                   ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+            )?
+            .execute(params![
+                doc.doc_id,
+                src.sha256,
+                src.piece as i64,
+                src.pieces as i64,
+                src.path,
+                format_name(doc),
+                src.encoding,
+                doc.title,
+                doc.year,
+                doc.year_source,
+                region.and_then(|r| r.province.as_deref()),
+                region.and_then(|r| r.prefecture.as_deref()),
+                region.and_then(|r| r.county.as_deref()),
+                region.and_then(|r| r.township.as_deref()),
+                region.and_then(|r| r.code.as_deref()),
+                doc.text.chars().count() as i64,
+                doc.paragraphs.len() as i64,
+                doc.facts.len() as i64,
+                doc.findings.len() as i64,
+                doc.text,
+                recs.document,
+                recs.results_sha256,
+                self.run_id,
+            ])?;
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO sections (doc_id, ord, level, title, start, end, heading_end)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (i, s) in recs.sections.iter().enumerate() {
+            st.execute(params![
+                doc.doc_id,
+                i as i64,
+                int_field(s, "level"),
+                str_field(s, "title").unwrap_or(""),
+                int_field(s, "start"),
+                int_field(s, "end"),
+                int_field(s, "heading_end"),
+            ])?;
+        }
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO facts (fact_id, doc_id, ord, kind, text, start, end, value_text,
+               value_num, unit, approx, placeholder, status, date_start, date_end,
+               year_inferred, relative, level, code, category, section_ord, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+               ?17, ?18, ?19, ?20, ?21, ?22)",
+        )?;
+        for (i, ((v, s), fact)) in recs.facts.iter().zip(&doc.facts).enumerate() {
+            let kind = str_field(v, "kind").unwrap_or("");
+            let (value_text, value_num) = match v.get("value") {
+                Some(Value::String(t)) => (Some(t.as_str()), None),
+                Some(Value::Number(n)) => (None, n.as_f64()),
+                _ => (None, None),
+            };
+            let (date_start, date_end) = match (kind, value_text) {
+                ("date", Some(t)) => edtf_bounds(t),
+                _ => (None, None),
+            };
+            // Sections are in text order and nest, so the last one whose
+            // extent holds the fact is the innermost.
+            let section = doc.sections.iter().rposition(|sec| {
+                sec.extent.start <= fact.span.start && fact.span.start < sec.extent.end
+            });
+            st.execute(params![
+                str_field(v, "fact_id"),
+                doc.doc_id,
+                i as i64,
+                kind,
+                str_field(v, "text").unwrap_or(""),
+                int_field(v, "start"),
+                int_field(v, "end"),
+                value_text,
+                value_num,
+                str_field(v, "unit"),
+                str_field(v, "approx"),
+                bool_field(v, "placeholder").unwrap_or(false),
+                str_field(v, "status"),
+                date_start,
+                date_end,
+                bool_field(v, "year_inferred"),
+                bool_field(v, "relative"),
+                str_field(v, "level"),
+                str_field(v, "code"),
+                str_field(v, "category"),
+                section.map(|s| s as i64),
+                s,
+            ])?;
+        }
+        for (i, (v, s)) in recs.findings.iter().enumerate() {
+            self.insert_finding(v, s, Some(i as i64), false)?;
+        }
+        Ok(())
+    }
+
+    fn insert_finding(
+        &self,
+        v: &Value,
+        record: &str,
+        ord: Option<i64>,
+        cross: bool,
+    ) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO findings (finding_id, doc_id, ord, rule, severity, message, start,
+                   end, text, cross_document, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                str_field(v, "finding_id").unwrap_or(""),
+                str_field(v, "doc_id").unwrap_or(""),
+                ord,
+                str_field(v, "rule").unwrap_or(""),
+                str_field(v, "severity").unwrap_or(""),
+                str_field(v, "message").unwrap_or(""),
+                int_field(v, "start"),
+                int_field(v, "end"),
+                str_field(v, "text"),
+                cross,
+                record,
+            ])?;
+        if let Some(Value::Array(others)) = v.get("others") {
+            if !others.is_empty() {
+                let id = self.conn.last_insert_rowid();
+                let mut st = self.conn.prepare_cached(
+                    "INSERT INTO finding_others (finding, doc_id, start, end)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for o in others {
+                    st.execute(params![
+                        id,
+                        str_field(o, "doc_id").unwrap_or(""),
+                        int_field(o, "start"),
+                        int_field(o, "end"),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn import_cross(&mut self, records: &[Value]) -> anyhow::Result<()> {
+        self.begin()?;
+        for v in records {
+            let (Some(finding_id), Some(doc_id)) =
+                (str_field(v, "finding_id"), str_field(v, "doc_id"))
+            else {
+                continue;
+            };
+            let known: bool = self
+                .conn
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM documents WHERE doc_id = ?1)")?
+                .query_row([doc_id], |r| r.get(0))?;
+            if !known {
+                continue;
+            }
+            // Stable finding ids: a rerun replaces rather than doubles.
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM findings
+                     WHERE finding_id = ?1 AND doc_id = ?2 AND cross_document = 1",
+                )?
+                .execute([finding_id, doc_id])?;
+            let (v, s) = without_text(v.clone())?;
+            self.insert_finding(&v, &s, None, true)?;
+            self.counts.cross_findings += 1;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> anyhow::Result<()> {
+        self.begin()?;
+        self.write_run_row(true)?;
+        self.conn.execute_batch("COMMIT")?;
+        self.in_tx = false;
+        self.pending = 0;
+        // Fold the WAL back into the main file so the store is one file a
+        // user can copy, and let SQLite refresh its planner statistics.
+        self.conn.execute_batch("PRAGMA optimize")?;
+        let _: (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        Ok(())
+    }
+}
+
+fn format_name(doc: &Document) -> &'static str {
+    match doc.source.format {
+        crate::model::Format::Txt => "txt",
+        crate::model::Format::Docx => "docx",
+    }
+}
+
+/// What the run's thread hands the writer.
+enum Msg {
+    /// Documents with their records built.
+    Docs(Vec<(Document, Records)>),
+    Cross(Vec<Value>),
+    Finish,
+}
+
+/// What the writer reports when it is done.
+struct Outcome {
+    counts: ImportCounts,
+    busy: Duration,
+}
+
+impl Importer {
+    /// Serve messages until `Finish` (commit and close) or until the channel
+    /// closes without one (the run failed: the open transaction is rolled
+    /// back, the store stays at its last commit).
+    fn serve(mut self, rx: Receiver<Msg>) -> anyhow::Result<Outcome> {
+        while let Ok(msg) = rx.recv() {
+            let t = Instant::now();
+            match msg {
+                Msg::Docs(docs) => {
+                    for (doc, recs) in &docs {
+                        self.import(doc, recs)?;
+                    }
+                }
+                Msg::Cross(records) => self.import_cross(&records)?,
+                Msg::Finish => {
+                    self.close()?;
+                    self.busy += t.elapsed();
+                    return Ok(Outcome {
+                        counts: self.counts.clone(),
+                        busy: self.busy,
+                    });
+                }
+            }
+            self.busy += t.elapsed();
+        }
+        anyhow::bail!("the run stopped before the store was finished")
+    }
+}
+
+/// Batches of documents the run's thread may hand over before it waits
+/// for the writer.
+const QUEUE: usize = 2;
+
+/// Documents whose records are built together, in parallel.
+const BUILD_BATCH: usize = 64;
+
+/// The [`Sink`] that imports a run's documents into a store.
+///
+/// SQL runs on a writer thread of its own, so importing one chunk overlaps
+/// with analysing the next instead of holding up the run. The records
+/// (JSON, hashes) are built in parallel on the worker pool, which is idle
+/// while the run hands a finished chunk to its sinks; the writer only
+/// executes prepared statements.
+pub struct StoreSink {
+    tx: Option<SyncSender<Msg>>,
+    writer: Option<JoinHandle<anyhow::Result<Outcome>>>,
+    path: String,
+    started: Instant,
+    outcome: Option<(ImportCounts, Duration)>,
+    /// Documents waiting for their records to be built.
+    pending: Vec<Document>,
+    /// Time the run's thread spent building records.
+    build: Duration,
+    /// Time the run's thread spent waiting for the writer.
+    waited: Duration,
+}
+
+impl StoreSink {
+    /// Open the store at `path` (creating and migrating it as needed) and
+    /// record a new run in it.
+    pub fn open(
+        path: &Path,
+        inputs: &[String],
+        out_dir: &str,
+        commit_every: usize,
+    ) -> anyhow::Result<StoreSink> {
+        let importer = Importer::open(path, inputs, out_dir, commit_every)?;
+        let (tx, rx) = sync_channel(QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("zongjie-store".into())
+            .spawn(move || importer.serve(rx))?;
+        Ok(StoreSink {
+            tx: Some(tx),
+            writer: Some(writer),
+            path: path.display().to_string(),
+            started: Instant::now(),
+            outcome: None,
+            pending: Vec::new(),
+            build: Duration::ZERO,
+            waited: Duration::ZERO,
+        })
+    }
+
+    /// Build the pending documents' records on the worker pool and hand
+    /// them to the writer.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        use rayon::prelude::*;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        let docs = std::mem::take(&mut self.pending);
+        let built = docs
+            .into_par_iter()
+            .map(|d| Records::build(&d).map(|r| (d, r)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.build += t.elapsed();
+        self.send(Msg::Docs(built))
+    }
+
+    fn send(&mut self, msg: Msg) -> anyhow::Result<()> {
+        let t = Instant::now();
+        let sent = match &self.tx {
+            Some(tx) => tx.send(msg).is_ok(),
+            None => false,
+        };
+        self.waited += t.elapsed();
+        if sent {
+            Ok(())
+        } else {
+            // The writer stopped: its error says why.
+            Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!("the store writer stopped early")))
+        }
+    }
+
+    fn join(&mut self) -> anyhow::Result<Outcome> {
+        self.tx = None;
+        let handle = self
+            .writer
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("the store is already closed"))?;
+        match handle.join() {
+            Ok(r) => r.map_err(|e| e.context(format!("store {}", self.path))),
+            Err(_) => anyhow::bail!("the store writer panicked (please report)"),
+        }
+    }
+
+    /// Counts and import time, once [`Sink::finish`] has run.
+    pub fn outcome(&self) -> Option<&(ImportCounts, Duration)> {
+        self.outcome.as_ref()
+    }
+}
+
+impl Sink for StoreSink {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.pending.push(doc.clone());
+        if self.pending.len() >= BUILD_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn cross_findings(&mut self, records: &[Value]) -> anyhow::Result<()> {
+        self.flush()?;
+        self.send(Msg::Cross(records.to_vec()))
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.flush()?;
+        self.send(Msg::Finish)?;
+        let t = Instant::now();
+        let out = self.join()?;
+        self.waited += t.elapsed();
+        let c = &out.counts;
+        let total = self.started.elapsed().as_secs_f64();
+        eprintln!(
+            "zongjie: store {}: {} documents added, {} unchanged, {} re-extracted, \
+             {} removed (changed files); records {:.2} s, writer {:.2} s, run held up {:.2} s of {:.2} s",
+            self.path,
+            c.added,
+            c.unchanged,
+            c.reextracted,
+            c.removed,
+            self.build.as_secs_f64(),
+            out.busy.as_secs_f64(),
+            (self.build + self.waited).as_secs_f64(),
+            total,
+        );
+        self.outcome = Some((out.counts, out.busy));
+        Ok(())
+    }
+}
