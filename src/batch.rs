@@ -577,7 +577,9 @@ pub enum RunError {
     },
     #[error("loading data files: {0}")]
     Data(#[from] crate::data::DataError),
-    #[error("{0}")]
+    // Transparent: the anyhow chain is printed once (`{0}` plus the
+    // source chain printed it twice).
+    #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
     );
     let t = &doc.text;
     let ok = |s: zongjie::model::Span| {
-        s.start <= s.end && s.end <= t.len() && t.is_char_boundary(s.start) && t.is_char_boundary(s.end)
+        s.start <= s.end
+            && s.end <= t.len()
+            && t.is_char_boundary(s.start)
+            && t.is_char_boundary(s.end)
     };
     for s in &doc.sections {
         assert!(ok(s.heading) && ok(s.extent), "section span {s:?}");

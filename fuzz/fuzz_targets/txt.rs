@@ -34,4 +34,3 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
-
