@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub db: Option<PathBuf>,
     /// Write no SQLite store.
     pub no_db: bool,
+    /// Reports and digests (`--templates`, `--manifest`, `--no-reports`).
+    pub render: crate::render::RenderOptions,
 }
 
 impl Default for RunOptions {
@@ -54,6 +56,7 @@ impl Default for RunOptions {
             shard: None,
             db: None,
             no_db: false,
+            render: crate::render::RenderOptions::default(),
         }
     }
 }
@@ -632,6 +635,15 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             Some(p) => p.to_string_lossy().into_owned(),
             None => "zongjie.db".into(),
         });
+    }
+    if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
+        .map_err(|e| RunError::Other(e.into()))?
+    {
+        sinks.push(render);
+        if opts.render.reports {
+            outputs.push("reports/".into());
+        }
+        outputs.push("digest/".into());
     }
     // The audit wrapper keeps a small cross-document index as documents are
     // written, and at the end passes its findings to the sinks and writes

@@ -14,5 +14,6 @@ pub mod gen;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
+pub mod render;
 pub mod segment;
 pub mod store;

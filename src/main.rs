@@ -64,6 +64,16 @@ enum Command {
         /// Write no SQLite store.
         #[arg(long, conflicts_with = "db")]
         no_db: bool,
+        /// Folder of templates overriding the embedded ones (report.md.j2,
+        /// report.docx.j2, digest.md.j2, digest.docx.j2, digest.html.j2).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// CSV of path,county,year,unit for documents whose text does not say.
+        #[arg(long, value_name = "CSV")]
+        manifest: Option<PathBuf>,
+        /// Write no per-document reports (DIR/reports); digests are still written.
+        #[arg(long)]
+        no_reports: bool,
     },
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
@@ -101,6 +111,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             quiet,
             db,
             no_db,
+            templates,
+            manifest,
+            no_reports,
         } => {
             let encoding = match encoding {
                 Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
@@ -126,6 +139,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 shard,
                 db,
                 no_db,
+                render: zongjie::render::RenderOptions {
+                    templates,
+                    manifest,
+                    reports: !no_reports,
+                    digests: true,
+                },
             };
             let summary = batch::run(&opts, &data)?;
             let t = &summary.totals;

@@ -122,6 +122,11 @@ enum Pat {
     Tail,
     /// The head of a `head…tail` discount span; index into `span_tails`.
     SpanHead(usize),
+    /// A thank-you phrase: its sentence lists addressees, not work.
+    Thanks,
+    /// A handed-out material noun (`资料`): cues right before it in its
+    /// clause name the material's topic.
+    Material,
 }
 
 #[derive(Debug, Clone)]
@@ -235,6 +240,8 @@ impl ActivityExtractor {
                     "ideology" => Pat::Ideology,
                     "slogan_after" => Pat::SloganAfter,
                     "slogan_before" => Pat::SloganBefore,
+                    "thanks" => Pat::Thanks,
+                    "material" => Pat::Material,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -530,26 +537,44 @@ struct Logical {
 
 /// Join hard-wrapped physical lines into logical paragraphs. A line runs on
 /// into the next when it does not end a sentence and either is long (a
-/// wrapped line) with an unindented follower, or ends on `、`/`，`.
+/// wrapped line) with an unindented follower, or ends on `、`/`，`. In a
+/// hard-wrapped text (many lines of exactly the wrap width) a full-width
+/// line runs on even when it happens to end on `。`, and a numbered heading
+/// that fills the line (`（六）企业改革取得新进展。1998年，…`) runs on into
+/// its body.
 fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
-    // The wrap width: a hard-wrapped text has many lines of (nearly) the
-    // same, longest length; take the 90th percentile of line lengths.
-    let mut lens: Vec<usize> = ctx
+    // Trimmed span and char count of every line, computed once.
+    let lines: Vec<(Span, usize)> = ctx
         .paragraphs
         .iter()
-        .map(|p| trim_span(ctx.text, p.span).slice(ctx.text).chars().count())
-        .filter(|&n| n > 0)
+        .map(|p| {
+            let t = trim_span(ctx.text, p.span);
+            (t, t.slice(ctx.text).chars().count())
+        })
         .collect();
+    // The wrap width: a hard-wrapped text has many lines of (nearly) the
+    // same, longest length; take the 90th percentile of line lengths.
+    let mut lens: Vec<usize> = lines.iter().map(|l| l.1).filter(|&n| n > 0).collect();
     lens.sort_unstable();
     let width = lens.get(lens.len() * 9 / 10).copied().unwrap_or(0);
     let wrapped_min = (width * 85 / 100).max(20);
+    // Hard-wrapped: at least a third of the lines (and 4) sit within two
+    // characters of the width; free-flowing paragraphs vary far more.
+    let near = lens
+        .iter()
+        .filter(|&&n| n + 2 >= width && n <= width + 2)
+        .count();
+    let hard_wrapped = width >= 20 && near >= 4 && near * 3 >= lens.len();
+    let full_min = width.saturating_sub(2).max(20);
     let mut out: Vec<Logical> = Vec::new();
     let mut prev_open = false;
+    let mut prev_full = false;
     for (pi, p) in ctx.paragraphs.iter().enumerate() {
         let raw = p.span.slice(ctx.text);
-        let t = trim_span(ctx.text, p.span);
+        let (t, n) = lines[pi];
         if t.is_empty() {
             prev_open = false;
+            prev_full = false;
             continue;
         }
         let indented = raw.starts_with(is_space);
@@ -559,12 +584,15 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
         let fits = out
             .last()
             .is_none_or(|l| t.end - l.span.start <= crate::segment::MAX_PARAGRAPH_BYTES);
-        let joins = prev_open && fits && !p.is_heading && {
-            let last = out.last().map(|l| l.last).unwrap_or(pi);
-            let prev = trim_span(ctx.text, ctx.paragraphs[last].span).slice(ctx.text);
-            let open_end = prev.ends_with(['、', '，', ',', '（', '(', '“']);
-            open_end || (!indented && prev.chars().count() >= wrapped_min)
-        };
+        let joins = fits
+            && ((!p.is_heading && !indented && prev_full && !t.slice(ctx.text).starts_with('【'))
+                || prev_open && !p.is_heading && {
+                    let last = out.last().map(|l| l.last).unwrap_or(pi);
+                    let (pt, pn) = lines.get(last).copied().unwrap_or((t, n));
+                    let prev = pt.slice(ctx.text);
+                    let open_end = prev.ends_with(['、', '，', ',', '（', '(', '“']);
+                    open_end || (!indented && pn >= wrapped_min)
+                });
         match out.last_mut() {
             Some(l) if joins => {
                 l.last = pi;
@@ -576,9 +604,18 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
                 span: t,
             }),
         }
-        prev_open = !p.is_heading && !ends_terminal(t.slice(ctx.text));
+        let tt = t.slice(ctx.text);
+        prev_open = !p.is_heading && !ends_terminal(tt);
+        prev_full = hard_wrapped && n >= full_min && !tt.starts_with('【');
     }
     out
+}
+
+/// One sentence of a logical paragraph with its status.
+struct SentStatus {
+    span: Span,
+    plan: bool,
+    done: bool,
 }
 
 /// A cue found in a paragraph, after filtering.
@@ -622,7 +659,7 @@ impl ActivityExtractor {
             } else if ws == "计划" {
                 // A verb at the head of its clause (`计划在2000年以前…`), not
                 // the noun of `教学计划`.
-                let clause_start = prev.is_empty() || prev.chars().all(is_clause_end);
+                let clause_start = prev.chars().all(|c| is_clause_end(c) || is_space(c));
                 if clause_start || self.plan.jiang_next.contains(next) {
                     plan = true;
                 }
@@ -643,6 +680,7 @@ impl ActivityExtractor {
         &self,
         ctx: &ExtractContext<'_>,
         lp: &Logical,
+        sents: &[SentStatus],
         heading_plan: bool,
     ) -> (Vec<usize>, bool) {
         let text = ctx.text;
@@ -671,7 +709,7 @@ impl ActivityExtractor {
         });
 
         let clauses = pieces(text, span, is_clause_end);
-        let sentences = pieces(text, span, is_sentence_end);
+        let sentences: Vec<Span> = sents.iter().map(|x| x.span).collect();
         let clause_of = |pos: usize| {
             clauses
                 .iter()
@@ -721,6 +759,28 @@ impl ActivityExtractor {
             }
         }
         self.slogans(text, span, &matches, &mut discount);
+        for &(s, _, p) in &matches {
+            match p {
+                // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
+                Pat::Thanks => {
+                    if let Some(x) = sentences.iter().find(|x| x.start <= s && s < x.end) {
+                        discount.push(*x);
+                    }
+                }
+                // `编印种养殖加工等技术资料`: the topic of the material, up to
+                // twelve characters back in the same clause.
+                Pat::Material => {
+                    let c = clause_of(s);
+                    let back = text[c.start..s]
+                        .char_indices()
+                        .rev()
+                        .nth(11)
+                        .map_or(c.start, |(i, _)| c.start + i);
+                    discount.push(Span::new(back, s));
+                }
+                _ => {}
+            }
+        }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
         for &(s, e, p) in &matches {
             let Pat::SpanHead(k) = p else { continue };
@@ -817,8 +877,8 @@ impl ActivityExtractor {
         let mut planned = false;
         if !types.is_empty() {
             let mut score = 0i32;
-            for (k, s) in sentences.iter().enumerate() {
-                let (p, d) = self.sentence_status(ctx, *s);
+            for (k, st) in sents.iter().enumerate() {
+                let (p, d) = (st.plan, st.done);
                 if k == 0 && p && !d {
                     planned = true;
                 }
@@ -954,29 +1014,27 @@ impl ActivityExtractor {
     /// Whether the whole document is a plan: its first line sounds like a
     /// plan (a plan word or a plan sentence) and almost nothing is reported
     /// in the past tense.
-    fn document_is_plan(&self, ctx: &ExtractContext<'_>, lps: &[Logical]) -> bool {
-        let Some(first) = lps
+    fn document_is_plan(
+        &self,
+        ctx: &ExtractContext<'_>,
+        lps: &[Logical],
+        sents: &[Vec<SentStatus>],
+    ) -> bool {
+        let Some((first, fs)) = lps
             .iter()
-            .find(|l| !l.span.slice(ctx.text).starts_with('【'))
+            .zip(sents)
+            .find(|(l, _)| !l.span.slice(ctx.text).starts_with('【'))
         else {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
-        let plan_first = Self::any_in(&self.plan.doc, ftext)
-            || pieces(ctx.text, first.span, is_sentence_end)
-                .iter()
-                .any(|s| self.sentence_status(ctx, *s).0);
+        let plan_first = Self::any_in(&self.plan.doc, ftext) || fs.iter().any(|s| s.plan);
         if !plan_first {
             return false;
         }
-        let done = lps
+        let done = sents
             .iter()
-            .filter(|l| {
-                pieces(ctx.text, l.span, is_sentence_end).iter().any(|s| {
-                    let (p, d) = self.sentence_status(ctx, *s);
-                    d && !p
-                })
-            })
+            .filter(|ss| ss.iter().any(|s| s.done && !s.plan))
             .count();
         done <= (lps.len() / 10).max(1)
     }
@@ -1015,9 +1073,27 @@ impl Extractor for ActivityExtractor {
         }
 
         let lps = logical_paragraphs(ctx);
-        let doc_plan = self.document_is_plan(ctx, &lps);
+        // Each sentence's status, computed once for the plan test and the
+        // classification.
+        let sents: Vec<Vec<SentStatus>> = lps
+            .iter()
+            .map(|lp| {
+                pieces(text, lp.span, is_sentence_end)
+                    .into_iter()
+                    .map(|sp| {
+                        let (plan, done) = self.sentence_status(ctx, sp);
+                        SentStatus {
+                            span: sp,
+                            plan,
+                            done,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let doc_plan = self.document_is_plan(ctx, &lps, &sents);
         let mut intro_plan = false;
-        for lp in &lps {
+        for (lp, ss) in lps.iter().zip(&sents) {
             let Some(p) = ctx.paragraphs.get(lp.first) else {
                 continue;
             };
@@ -1046,7 +1122,7 @@ impl Extractor for ActivityExtractor {
             {
                 continue;
             }
-            let (types, own) = self.classify(ctx, lp, heading_plan);
+            let (types, own) = self.classify(ctx, lp, ss, heading_plan);
             if types.is_empty() {
                 continue;
             }
@@ -1063,6 +1139,17 @@ impl Extractor for ActivityExtractor {
                 if sp.is_empty() {
                     continue;
                 }
+                // In a done paragraph, a line that lies wholly in planned
+                // sentences (`…中专学历。 计划在\n2000年以前…轮训一遍`) is planned.
+                let status = if status == Status::Done
+                    && ss.iter().any(|s| s.plan && !s.done && s.span.overlaps(&sp))
+                    && ss.iter().filter(|s| s.span.overlaps(&sp)).all(|s| {
+                        (s.plan && !s.done) || s.span.slice(text).trim_matches(is_space).is_empty()
+                    }) {
+                    Status::Planned
+                } else {
+                    status
+                };
                 for &t in &types {
                     out.push(Fact::new(
                         sp,
@@ -1199,6 +1286,12 @@ mod tests {
             ("开展了科普惠农、青少年科普、送科技下乡等一系列工作。", &["rural_outreach", "science_popularization", "youth_science"], Some(D)),
             // Longest match: 科普 inside 科普大学 is training only.
             ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
+            // Thank-you lists name addressees, not work.
+            ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
+            // The topic of handed-out materials is no type of its own.
+            ("编印下发种养殖加工等技术资料五千份。", &["science_popularization"], Some(D)),
+            // School words alone (a principal's management) are no youth science.
+            ("常乐寺中学一名老校长面对打架成风的局面，边干边学习。", &[], None),
             // Web header fields.
             ("【 标  题 】开展科普宣传活动", &[], None),
             ("", &[], None),
@@ -1293,6 +1386,28 @@ mod tests {
         assert!(got[1].0.contains(&"training".to_string()));
         assert_eq!(got[2].0, vec!["anti_drug".to_string()]);
         assert_eq!(got[2].1, Some(D), "下一步 mid-sentence is no plan");
+    }
+
+    #[test]
+    fn hard_wrap_width_lines_run_on_past_a_full_stop() {
+        // Lines of the wrap width run on even when one ends on `。`, a
+        // numbered heading that fills the line runs on into its body, and
+        // the lines after `计划在` in a done paragraph are planned.
+        let text = "    （六）企业改革取得新进展。1998年，各地积极推进乡镇企业改革，探索\n\
+业经营方式和组织形式，寻求新的公有制实现形式，采取股份制、股份合作制。\n\
+全国农村股份合作制企业超过320万家，其中乡村集体企业实行股份合作制的\n\
+有19万家。\n\
+    四是举办干训班，全市已有3000名村干部取得了中专以上的学历。 计划在\n\
+2000年以前，把全市的村干部普遍轮训一遍，使他们都具有中专以上的学\n\
+历水平。";
+        let got = lines(text);
+        assert_eq!(got.len(), 7, "{got:?}");
+        for l in &got[..4] {
+            assert_eq!(l.0, vec!["enterprise_innovation".to_string()], "{got:?}");
+        }
+        assert_eq!(got[4], (vec!["training".to_string()], Some(D)));
+        assert_eq!(got[5], (vec!["training".to_string()], Some(P)));
+        assert_eq!(got[6], (vec!["training".to_string()], Some(P)));
     }
 
     #[test]

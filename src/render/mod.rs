@@ -1,0 +1,579 @@
+//! Reports and digests regenerated from the records.
+//!
+//! Per document: `DIR/reports/<doc_id>.md` and `.docx`, from templates fed
+//! the document's facts and findings (never its text beyond the facts' own
+//! surfaces). Per county and year, and overall: `DIR/digest/…/digest.md`,
+//! `.html` (inline SVG charts), `.docx` and `.xlsx`. The .docx files are
+//! laid out as Chinese official documents (GB/T 9704-2012, see [`docx`]).
+//!
+//! The render sink sees documents in input order on the writer thread; it
+//! builds the report model there (cheap), hands the formatting and writing
+//! of the files to the rayon pool, and keeps only a compact [`DocEntry`]
+//! per document for the digests, written at the end of the run.
+
+pub mod digest;
+pub mod docx;
+pub mod manifest;
+pub mod model;
+pub mod svg;
+pub mod templates;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::batch::Sink;
+use crate::data::{DataDir, DataError};
+use crate::model::{Document, Severity};
+use digest::{DocEntry, GroupRow};
+use manifest::{Manifest, ManifestError};
+use model::{BuildContext, FindingView, Placement, ReportModel, UnitClasses};
+use templates::{TemplateError, Templates};
+
+/// What to render, from the command line.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// `--templates DIR`: files here override the embedded templates.
+    pub templates: Option<PathBuf>,
+    /// `--manifest CSV`: path → county, year, unit.
+    pub manifest: Option<PathBuf>,
+    /// Write per-document reports (`--no-reports` turns them off).
+    pub reports: bool,
+    /// Write digests.
+    pub digests: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            templates: None,
+            manifest: None,
+            reports: true,
+            digests: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{0}")]
+    Template(#[from] TemplateError),
+    #[error("{0}")]
+    Manifest(#[from] ManifestError),
+    #[error("loading data files: {0}")]
+    Data(#[from] DataError),
+    #[error("writing {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("writing workbook {path}: {message}")]
+    Xlsx { path: String, message: String },
+}
+
+/// Write a file under a temporary name, then rename it into place: readers
+/// never see a half-written report. No fsync: reports are regenerated from
+/// the records, and a sync per file would dominate the run's time.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
+    move |source| RenderError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Templates, tables and the manifest, shared by all threads.
+pub struct Renderer {
+    pub templates: Templates,
+    units: UnitClasses,
+    activity_names: HashMap<String, String>,
+    manifest: Manifest,
+    /// County name → six-digit code, for names that resolve to one code.
+    county_codes: HashMap<String, String>,
+}
+
+/// A name fit for a file: content-derived ids are hex already; anything
+/// else is replaced by a hash, so nothing can escape the output folder.
+pub fn safe_name(id: &str) -> String {
+    if !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return id.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(id.as_bytes()))[..20].to_string()
+}
+
+fn fnv(s: &str) -> u32 {
+    let mut h: u32 = 0x811c9dc5;
+    for b in s.as_bytes() {
+        h ^= *b as u32;
+        h = h.wrapping_mul(0x01000193);
+    }
+    h
+}
+
+impl Renderer {
+    pub fn new(opts: &RenderOptions, data: &DataDir) -> Result<Self, RenderError> {
+        let templates = Templates::load(opts.templates.as_deref())?;
+        let manifest = match &opts.manifest {
+            Some(p) => Manifest::load(p)?,
+            None => Manifest::default(),
+        };
+        let mut activity_names = HashMap::new();
+        for (_, _, line) in data.file("activity_types.tsv")?.lines() {
+            let mut cols = line.split('\t');
+            if let (Some(id), Some(name)) = (cols.next(), cols.next()) {
+                if !id.starts_with('@') && name != "-" && !name.is_empty() {
+                    activity_names.insert(id.to_string(), name.to_string());
+                }
+            }
+        }
+        let mut county_codes: HashMap<String, String> = HashMap::new();
+        let mut ambiguous: Vec<String> = Vec::new();
+        for (_, _, line) in data.file("counties.tsv")?.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 2 || cols.get(3).is_some_and(|m| !m.is_empty()) {
+                continue;
+            }
+            match county_codes.get(cols[1]) {
+                Some(c) if c != cols[0] => ambiguous.push(cols[1].to_string()),
+                _ => {
+                    county_codes.insert(cols[1].to_string(), cols[0].to_string());
+                }
+            }
+        }
+        for a in ambiguous {
+            county_codes.remove(&a);
+        }
+        Ok(Renderer {
+            templates,
+            units: UnitClasses::embedded(),
+            activity_names,
+            manifest,
+            county_codes,
+        })
+    }
+
+    /// Where a document belongs: the text first, the manifest where the
+    /// text does not say.
+    pub fn placement(&self, doc: &Document) -> Placement {
+        let mut p = model::placement_from_text(doc);
+        if let Some(m) = self.manifest.get(&doc.source.path) {
+            if p.unit.is_none() && m.unit.is_some() {
+                p.unit = m.unit.clone();
+                p.unit_from = Some("manifest");
+            }
+            if p.county.is_none() {
+                if let Some(c) = &m.county {
+                    p.county = Some(c.clone());
+                    p.county_from = Some("manifest");
+                    p.county_code = if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
+                        Some(c.clone())
+                    } else {
+                        self.county_codes.get(c).cloned()
+                    };
+                }
+            }
+            if p.year.is_none() && m.year.is_some() {
+                p.year = m.year;
+                p.year_from = Some("manifest");
+            }
+        }
+        p
+    }
+
+    /// The folder name of a document's county.
+    pub fn county_key(p: &Placement) -> String {
+        match (&p.county_code, &p.county) {
+            (Some(c), _) => safe_name(c),
+            (None, Some(name)) => format!("n{:08x}", fnv(name)),
+            (None, None) => "unknown".into(),
+        }
+    }
+
+    pub fn report(&self, doc: &Document) -> ReportModel {
+        let ctx = BuildContext {
+            units: &self.units,
+            activity_names: &self.activity_names,
+        };
+        model::build_report(doc, self.placement(doc), &ctx)
+    }
+
+    /// Write `<doc_id>.md` and `<doc_id>.docx` into `dir`.
+    pub fn write_report<S: serde::Serialize>(
+        &self,
+        dir: &Path,
+        doc_id: &str,
+        r: &S,
+    ) -> Result<(), RenderError> {
+        let name = safe_name(doc_id);
+        let md = self.templates.render("report.md.j2", r)?;
+        let p = dir.join(format!("{name}.md"));
+        write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
+        let layout = self.templates.render("report.docx.j2", r)?;
+        let p = dir.join(format!("{name}.docx"));
+        let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
+        write_atomic(&p, &bytes).map_err(io_err(&p))?;
+        Ok(())
+    }
+
+    fn write_digest(
+        &self,
+        dir: &Path,
+        entries: &[&DocEntry],
+        title: String,
+        scope: String,
+        groups: Vec<GroupRow>,
+    ) -> Result<(), RenderError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let d = digest::build(entries, title, scope, groups);
+        let md = self.templates.render("digest.md.j2", &d)?;
+        let p = dir.join("digest.md");
+        write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
+        let html = self.templates.render("digest.html.j2", &d)?;
+        let p = dir.join("digest.html");
+        write_atomic(&p, html.as_bytes()).map_err(io_err(&p))?;
+        let layout = self.templates.render("digest.docx.j2", &d)?;
+        let p = dir.join("digest.docx");
+        let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
+        write_atomic(&p, &bytes).map_err(io_err(&p))?;
+        let p = dir.join("digest.xlsx");
+        let bytes = digest::workbook(entries, &d).map_err(|e| RenderError::Xlsx {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&p, &bytes).map_err(io_err(&p))?;
+        Ok(())
+    }
+
+    /// Write the overall digest and one per (county, year) under `dir`.
+    pub fn write_digests(&self, dir: &Path, entries: &[DocEntry]) -> Result<(), RenderError> {
+        let mut groups: BTreeMap<(String, Option<i32>), Vec<&DocEntry>> = BTreeMap::new();
+        for e in entries {
+            groups
+                .entry((e.county_key.clone(), e.year))
+                .or_default()
+                .push(e);
+        }
+        let year_dir =
+            |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
+        let county_name = |es: &[&DocEntry]| {
+            es.iter()
+                .find_map(|e| e.county.clone())
+                .unwrap_or_else(|| "县（市、区）未注明".into())
+        };
+        let rows: Vec<GroupRow> = groups
+            .iter()
+            .map(|((k, y), es)| GroupRow {
+                county: county_name(es),
+                county_key: k.clone(),
+                year: *y,
+                docs: es.len(),
+                path: format!("{k}/{}", year_dir(*y)),
+            })
+            .collect();
+        let all: Vec<&DocEntry> = entries.iter().collect();
+        let mut jobs: Vec<DigestJob> = vec![(
+            dir.join("overall"),
+            all,
+            "工作总体汇总".into(),
+            format!("全部文档（{}个县（市、区）、年度分组）", rows.len()),
+            rows,
+        )];
+        for ((k, y), es) in groups {
+            let county = county_name(&es);
+            let year = y
+                .map(|y| format!("{y}年度"))
+                .unwrap_or_else(|| "年度未注明".into());
+            let code = if k.len() == 6 {
+                format!("（{k}）")
+            } else {
+                String::new()
+            };
+            jobs.push((
+                dir.join(&k).join(year_dir(y)),
+                es,
+                format!("{county}{year}工作汇总"),
+                format!("{county}{code}，{year}"),
+                Vec::new(),
+            ));
+        }
+        jobs.into_par_iter()
+            .map(|(p, es, title, scope, rows)| self.write_digest(&p, &es, title, scope, rows))
+            .collect::<Result<Vec<()>, RenderError>>()?;
+        Ok(())
+    }
+}
+
+/// Folder, entries, title, scope and (overall only) group rows of a digest.
+type DigestJob<'a> = (PathBuf, Vec<&'a DocEntry>, String, String, Vec<GroupRow>);
+
+/// The sink that writes reports and, at the end, digests.
+pub struct RenderSink {
+    renderer: Arc<Renderer>,
+    reports_dir: Option<PathBuf>,
+    digest_dir: Option<PathBuf>,
+    entries: Vec<DocEntry>,
+    tx: mpsc::Sender<Result<(), RenderError>>,
+    rx: mpsc::Receiver<Result<(), RenderError>>,
+    pending: usize,
+    /// Report models as JSON lines, so reports can be rewritten with the
+    /// cross-document findings that arrive at the end of the run; memory
+    /// keeps only where each line starts.
+    spill: Option<Spill>,
+    /// Cross-document findings per document id.
+    cross: BTreeMap<String, Vec<FindingView>>,
+}
+
+struct Spill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    pos: u64,
+    index: HashMap<String, (u64, usize)>,
+}
+
+impl Spill {
+    fn create(dir: &Path) -> Result<Self, RenderError> {
+        let path = dir.join(".models.jsonl.tmp");
+        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        Ok(Spill {
+            path,
+            file: std::io::BufWriter::new(file),
+            pos: 0,
+            index: HashMap::new(),
+        })
+    }
+
+    fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
+        use std::io::Write;
+        let line = serde_json::to_vec(r).map_err(|e| io_err(&self.path)(e.into()))?;
+        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        self.index.insert(r.doc_id.clone(), (self.pos, line.len()));
+        self.pos += line.len() as u64;
+        Ok(())
+    }
+
+    /// The stored model of a document, as JSON.
+    fn get(&mut self, doc_id: &str) -> Result<Option<serde_json::Value>, RenderError> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let Some(&(at, len)) = self.index.get(doc_id) else {
+            return Ok(None);
+        };
+        self.file.flush().map_err(io_err(&self.path))?;
+        let mut f = std::fs::File::open(&self.path).map_err(io_err(&self.path))?;
+        f.seek(SeekFrom::Start(at)).map_err(io_err(&self.path))?;
+        let mut buf = vec![0; len];
+        f.read_exact(&mut buf).map_err(io_err(&self.path))?;
+        Ok(serde_json::from_slice(&buf).ok())
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Reports being written at once, at most; bounds the models held.
+const MAX_PENDING: usize = 256;
+
+impl RenderSink {
+    pub fn new(
+        renderer: Renderer,
+        out_dir: &Path,
+        opts: &RenderOptions,
+    ) -> Result<Self, RenderError> {
+        let reports_dir = opts.reports.then(|| out_dir.join("reports"));
+        if let Some(d) = &reports_dir {
+            std::fs::create_dir_all(d).map_err(io_err(d))?;
+        }
+        let (tx, rx) = mpsc::channel();
+        let spill = match &reports_dir {
+            Some(d) => Some(Spill::create(d)?),
+            None => None,
+        };
+        Ok(RenderSink {
+            spill,
+            cross: BTreeMap::new(),
+            renderer: Arc::new(renderer),
+            reports_dir,
+            digest_dir: opts.digests.then(|| out_dir.join("digest")),
+            entries: Vec::new(),
+            tx,
+            rx,
+            pending: 0,
+        })
+    }
+
+    fn wait_one(&mut self) -> Result<(), RenderError> {
+        // On a pool thread, blocking could starve the pool: help instead.
+        let r = if rayon::current_thread_index().is_some() {
+            loop {
+                match self.rx.try_recv() {
+                    Ok(r) => break r,
+                    Err(_) => {
+                        if rayon::yield_now().is_none() {
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+            }
+        } else {
+            // The sender half lives in self, so this cannot disconnect.
+            self.rx.recv().unwrap_or(Ok(()))
+        };
+        self.pending -= 1;
+        r
+    }
+}
+
+impl Sink for RenderSink {
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        let r = self.renderer.report(doc);
+        if self.digest_dir.is_some() {
+            let key = Renderer::county_key(&r.placement);
+            self.entries.push(DocEntry::from_report(&r, key));
+        }
+        if let Some(spill) = &mut self.spill {
+            spill.push(&r)?;
+        }
+        if let Some(dir) = self.reports_dir.clone() {
+            while self.pending >= MAX_PENDING {
+                self.wait_one()?;
+            }
+            let renderer = Arc::clone(&self.renderer);
+            let tx = self.tx.clone();
+            self.pending += 1;
+            rayon::spawn(move || {
+                let _ = tx.send(renderer.write_report(&dir, &r.doc_id, &r));
+            });
+        }
+        Ok(())
+    }
+
+    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        let index: HashMap<String, usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.doc_id.clone(), i))
+            .collect();
+        for rec in records {
+            let s = |k: &str| {
+                rec.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let doc_id = s("doc_id");
+            let severity = match s("severity").as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                _ => Severity::Info,
+            };
+            let finding = FindingView {
+                severity,
+                severity_name: model::severity_zh(severity),
+                rule_name: crate::audit::rule_name(&s("rule")),
+                rule: s("rule"),
+                message: s("message"),
+                text: s("text").chars().take(60).collect(),
+                start: rec.get("start").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+                section: None,
+            };
+            if let Some(&i) = index.get(&doc_id) {
+                self.entries[i].findings.push(finding.clone());
+            }
+            self.cross.entry(doc_id).or_default().push(finding);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        let mut first_err = None;
+        while self.pending > 0 {
+            if let Err(e) = self.wait_one() {
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e.into());
+        }
+        // Rewrite the reports that cross-document findings concern.
+        // Models are read back in batches (bounded memory) and the batch is
+        // formatted on the pool.
+        if let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) {
+            let cross: Vec<(String, Vec<FindingView>)> =
+                std::mem::take(&mut self.cross).into_iter().collect();
+            for batch in cross.chunks(MAX_PENDING) {
+                let mut models = Vec::with_capacity(batch.len());
+                for (doc_id, found) in batch {
+                    let Some(mut model) = spill.get(doc_id)? else {
+                        continue;
+                    };
+                    if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
+                        for f in found {
+                            list.push(serde_json::to_value(f)?);
+                        }
+                    }
+                    models.push((doc_id, model));
+                }
+                let renderer = &self.renderer;
+                models
+                    .par_iter()
+                    .map(|(id, m)| renderer.write_report(dir, id, m))
+                    .collect::<Result<Vec<()>, RenderError>>()?;
+            }
+        }
+        self.spill = None;
+        if let Some(dir) = &self.digest_dir {
+            let entries = std::mem::take(&mut self.entries);
+            self.renderer.write_digests(dir, &entries)?;
+        }
+        Ok(())
+    }
+}
+
+/// The render sink of a run, or `None` when neither reports nor digests
+/// are wanted. Templates and the manifest are loaded here, so their errors
+/// stop the run before any document is read.
+pub fn open_sink(
+    out_dir: &Path,
+    opts: &RenderOptions,
+    data: &DataDir,
+) -> Result<Option<Box<dyn Sink>>, RenderError> {
+    if !opts.reports && !opts.digests {
+        return Ok(None);
+    }
+    let renderer = Renderer::new(opts, data)?;
+    Ok(Some(Box::new(RenderSink::new(renderer, out_dir, opts)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names() {
+        assert_eq!(safe_name("71039b66cd5d4c381c02"), "71039b66cd5d4c381c02");
+        for bad in ["../x", "a/b", "", "é", &"a".repeat(65)] {
+            let s = safe_name(bad);
+            assert_eq!(s.len(), 20);
+            assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+    }
+}
