@@ -89,7 +89,15 @@ pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
     for input in inputs {
         match std::fs::metadata(input) {
             Ok(m) if m.is_dir() => walk_dir(input, &mut files, &mut skipped, 0),
-            Ok(_) => consider_file(input, &mut files, &mut skipped),
+            Ok(m) if m.is_file() => consider_file(input, &mut files, &mut skipped),
+            // A FIFO or a device named on the command line (`x.txt` linked
+            // to /dev/zero) would block or never end when read.
+            Ok(_) => skipped.push(rejected(
+                input,
+                "walk",
+                "not_a_file",
+                "not a regular file: skipped".into(),
+            )),
             Err(e) => skipped.push(rejected(
                 input,
                 "walk",
@@ -104,9 +112,37 @@ pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
     (files, skipped)
 }
 
+/// A path as written to records and run.json. UTF-8 paths are written as
+/// they are; in a path that is not UTF-8 each byte that is not part of a
+/// UTF-8 character becomes `\xNN` and a backslash becomes `\\`, so two
+/// different non-UTF-8 names never print the same (a lossy conversion
+/// would turn both `\xFF.txt` and `\xFE.txt` into `\u{FFFD}.txt`).
+pub fn display_path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(bytes.len() + 8);
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(&chunk.valid().replace('\\', "\\\\"));
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned()
+    }
+}
+
 fn rejected(path: &Path, stage: &'static str, code: &str, reason: String) -> Rejected {
     Rejected {
-        path: path.to_string_lossy().into_owned(),
+        path: display_path(path),
         stage,
         code: code.to_string(),
         reason,
@@ -121,7 +157,7 @@ fn consider_file(path: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Reje
     match ext {
         Some(e) if ACCEPTED_EXTENSIONS.contains(&e.as_str()) => files.push(InputFile {
             path: path.to_path_buf(),
-            display: path.to_string_lossy().into_owned(),
+            display: display_path(path),
         }),
         _ => skipped.push(rejected(
             path,
@@ -296,10 +332,14 @@ fn process_inner(
     }
     let mut docs = ingest::ingest_bytes(&file.display, &bytes, &opts.ingest)
         .map_err(|e| rejected(&file.path, "ingest", e.code(), e.to_string()))?;
+    // The documents own their text now: the raw bytes (as large as the
+    // file) need not live through analysis.
+    let len = bytes.len() as u64;
+    drop(bytes);
     for doc in &mut docs {
         pipeline.analyze(doc, &opts.analyze);
     }
-    Ok((docs, bytes.len() as u64))
+    Ok((docs, len))
 }
 
 /// Consumers of finished documents, called in input order on one thread.
@@ -371,6 +411,10 @@ pub fn run_files(
         ..Default::default()
     };
     let mut rejected = Vec::new();
+    // Document ids come from the file's bytes, so a second copy of a file
+    // (the same report filed in two folders) would repeat every id: it is
+    // rejected, naming the copy that was read (the first in walk order).
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut write_time = Duration::ZERO;
     let threads = rayon::current_num_threads();
     let chunk = (threads * 16).max(32);
@@ -381,7 +425,26 @@ pub fn run_files(
             .map(|(i, f)| process_file(pipeline, opts, ci * chunk + i, f))
             .collect();
         let t = Instant::now();
-        for r in results {
+        for mut r in results {
+            if let Some(first) = r.documents.first() {
+                let sha = &first.source.sha256;
+                match seen.get(sha) {
+                    Some(original) => {
+                        r.rejected = Some(Rejected {
+                            path: files[r.index].display.clone(),
+                            stage: "ingest",
+                            code: "duplicate".into(),
+                            reason: format!(
+                                "same bytes as {original}, already read: its documents are recorded once"
+                            ),
+                        });
+                        r.documents.clear();
+                    }
+                    None => {
+                        seen.insert(sha.clone(), files[r.index].display.clone());
+                    }
+                }
+            }
             match r.rejected {
                 Some(rej) => {
                     totals.files_rejected += 1;
@@ -432,29 +495,38 @@ impl JsonlSink {
 
 impl Sink for JsonlSink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        use anyhow::Context;
         let idx = crate::emit::CharIndex::new(&doc.text);
         self.documents
-            .write(&crate::emit::document_record(doc, &idx))?;
+            .write(&crate::emit::document_record(doc, &idx))
+            .with_context(|| self.documents.describe("writing"))?;
         for f in &doc.facts {
             self.facts
-                .write(&crate::emit::fact_record(&doc.doc_id, &doc.text, &idx, f))?;
+                .write(&crate::emit::fact_record(&doc.doc_id, &doc.text, &idx, f))
+                .with_context(|| self.facts.describe("writing"))?;
         }
         for f in &doc.findings {
             self.findings
-                .write(&crate::emit::finding_record(doc, &idx, f))?;
+                .write(&crate::emit::finding_record(doc, &idx, f))
+                .with_context(|| self.findings.describe("writing"))?;
         }
         Ok(())
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+        use anyhow::Context;
         for r in records {
-            self.findings.write(r)?;
+            self.findings
+                .write(r)
+                .with_context(|| self.findings.describe("writing"))?;
         }
         Ok(())
     }
     fn finish(&mut self) -> anyhow::Result<()> {
-        self.documents.finish_in_place()?;
-        self.facts.finish_in_place()?;
-        self.findings.finish_in_place()?;
+        use anyhow::Context;
+        for w in [&mut self.documents, &mut self.facts, &mut self.findings] {
+            w.finish_in_place()
+                .with_context(|| w.describe("finishing"))?;
+        }
         Ok(())
     }
 }
@@ -508,7 +580,9 @@ pub enum RunError {
     },
     #[error("loading data files: {0}")]
     Data(#[from] crate::data::DataError),
-    #[error("{0}")]
+    // Transparent: the anyhow chain is printed once (`{0}` plus the
+    // source chain printed it twice).
+    #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
@@ -600,7 +674,10 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
         outputs,
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Other(e.into()))?;
-    write_atomic(&opts.out_dir.join("run.json"), &json).map_err(out_err)?;
+    write_atomic(&opts.out_dir.join("run.json"), &json).map_err(|e| RunError::Output {
+        path: opts.out_dir.join("run.json").display().to_string(),
+        source: e,
+    })?;
     if summary.totals.files_seen == 0 {
         return Err(RunError::NoInputs(opts.inputs.len()));
     }

@@ -578,15 +578,21 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
             continue;
         }
         let indented = raw.starts_with(is_space);
-        let joins =
-            (!p.is_heading && !indented && prev_full && !t.slice(ctx.text).starts_with('【'))
+        // A logical paragraph never grows past the paragraph bound: work per
+        // logical paragraph is not linear, and an over-long line was cut
+        // into bounded pieces by segmentation precisely to bound it.
+        let fits = out
+            .last()
+            .is_none_or(|l| t.end - l.span.start <= crate::segment::MAX_PARAGRAPH_BYTES);
+        let joins = fits
+            && ((!p.is_heading && !indented && prev_full && !t.slice(ctx.text).starts_with('【'))
                 || prev_open && !p.is_heading && {
                     let last = out.last().map(|l| l.last).unwrap_or(pi);
                     let (pt, pn) = lines.get(last).copied().unwrap_or((t, n));
                     let prev = pt.slice(ctx.text);
                     let open_end = prev.ends_with(['、', '，', ',', '（', '(', '“']);
                     open_end || (!indented && pn >= wrapped_min)
-                };
+                });
         match out.last_mut() {
             Some(l) if joins => {
                 l.last = pi;

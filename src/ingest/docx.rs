@@ -106,6 +106,12 @@ pub enum DocxError {
     NoMainDocument,
     #[error("main part {part} is not a WordprocessingML document (root element <{root}>)")]
     NotWordprocessing { part: String, root: String },
+    #[error("[Content_Types].xml declares the main part {part} as {content_type:?}, not a Word document")]
+    WrongContentType { part: String, content_type: String },
+    #[error(
+        "overlapping zip entries ({first} and {second} share bytes): a crafted archive (zip bomb?)"
+    )]
+    OverlappingEntries { first: String, second: String },
     #[error("too many zip entries ({count} > limit {limit})")]
     TooManyEntries { count: usize, limit: usize },
     #[error("uncompressed size exceeds limit ({size} bytes > {limit} bytes, {what})")]
@@ -186,6 +192,19 @@ pub fn read_docx(bytes: &[u8], limits: &DocxLimits) -> Result<DocxContent, DocxE
                 .then(|| "word/document.xml".to_string())
         })
         .ok_or(DocxError::NoMainDocument)?;
+    // A package that declares its main part as something else (a workbook,
+    // a presentation) is not a Word document even if the XML looks like one.
+    // A missing [Content_Types].xml, or one silent about the main part, is
+    // tolerated: the text is still there and some generators omit it.
+    if let Some(data) = pkg.read_part("[Content_Types].xml")? {
+        let declared = parse_content_type_of(&data, "[Content_Types].xml", &main_part, limits)?;
+        if let Some(ct) = declared.filter(|ct| !is_word_main_content_type(ct)) {
+            return Err(DocxError::WrongContentType {
+                part: main_part,
+                content_type: ct,
+            });
+        }
+    }
     let core_part = root_rels
         .iter()
         .find(|r| r.rel_type.ends_with("/core-properties"))
@@ -272,10 +291,19 @@ impl<'a> Package<'a> {
         // before any decompression.  They can lie, which is why read_part
         // counts real bytes as well.
         let mut declared_total: u64 = 0;
+        // Byte ranges (local header to end of data) of every entry: entries
+        // sharing bytes are how "overlapping" bombs multiply one compressed
+        // kernel, and no honest zip writer produces them.
+        let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(archive.len());
         for i in 0..archive.len() {
             let entry = archive.by_index_raw(i).map_err(corrupt_zip)?;
             let size = entry.size();
             let compressed = entry.compressed_size();
+            ranges.push((
+                entry.header_start(),
+                entry.data_start().saturating_add(compressed),
+                i,
+            ));
             declared_total = declared_total.saturating_add(size);
             if size > RATIO_EXEMPT_SIZE && size / compressed.max(1) > limits.max_ratio {
                 return Err(DocxError::SuspiciousRatio {
@@ -285,6 +313,14 @@ impl<'a> Package<'a> {
                     limit: limits.max_ratio,
                 });
             }
+        }
+        ranges.sort_unstable();
+        if let Some(w) = ranges.windows(2).find(|w| w[1].0 < w[0].1) {
+            let name = |i: usize| archive.name_for_index(i).unwrap_or("?").to_string();
+            return Err(DocxError::OverlappingEntries {
+                first: name(w[0].2),
+                second: name(w[1].2),
+            });
         }
         if declared_total > limits.max_total_uncompressed {
             return Err(DocxError::TooLarge {
@@ -658,6 +694,38 @@ fn parse_relationships(
             _ => {}
         }
     }
+}
+
+/// The content type `[Content_Types].xml` declares for `part` through an
+/// `Override`, if any (part names compare case-insensitively, as in OPC).
+fn parse_content_type_of(
+    data: &[u8],
+    part_file: &str,
+    part: &str,
+    limits: &DocxLimits,
+) -> Result<Option<String>, DocxError> {
+    let text = part_text(data, part_file)?;
+    let mut xml = XmlStream::new(&text, part_file, limits);
+    loop {
+        match xml.next()? {
+            Ev::Start(e) | Ev::Empty(e) if e.local() == b"Override" => {
+                let name = e.attr(b"PartName").unwrap_or_default();
+                if name.trim_start_matches('/').eq_ignore_ascii_case(part) {
+                    return Ok(e.attr(b"ContentType"));
+                }
+            }
+            Ev::Eof => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
+/// Main-part content types of Word documents and templates, macro-enabled
+/// or not (Strict OOXML uses the same ones).
+fn is_word_main_content_type(ct: &str) -> bool {
+    let ct = ct.trim().to_ascii_lowercase();
+    ct.ends_with(".main+xml")
+        && (ct.contains("wordprocessingml.") || ct.contains("application/vnd.ms-word."))
 }
 
 fn parse_core_title(

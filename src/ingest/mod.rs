@@ -49,6 +49,7 @@ impl IngestError {
         match self {
             IngestError::Empty => "empty",
             IngestError::Decode(txt::DecodeError::Binary { .. }) => "binary",
+            IngestError::Decode(txt::DecodeError::Mixed { .. }) => "mixed_encoding",
             IngestError::Decode(_) => "undecodable",
             IngestError::Docx(e) => match e {
                 docx::DocxError::Empty => "empty",
@@ -60,6 +61,8 @@ impl IngestError {
                 }
                 docx::DocxError::NoMainDocument => "not_docx",
                 docx::DocxError::NotWordprocessing { .. } => "not_docx",
+                docx::DocxError::WrongContentType { .. } => "not_docx",
+                docx::DocxError::OverlappingEntries { .. } => "zip_overlap",
                 docx::DocxError::TooManyEntries { .. } => "too_many_entries",
                 docx::DocxError::TooLarge { .. } => "too_large_uncompressed",
                 docx::DocxError::SuspiciousRatio { .. } => "zip_bomb",
@@ -150,10 +153,58 @@ fn new_document(
     }
 }
 
+/// Largest document a text file piece becomes. Real reports are well under
+/// 1 MiB; analysis holds several arrays per character and word of a
+/// document, so a larger piece (a 60 MB single line) is cut into documents
+/// of at most this size, at line ends where there are some, else after a
+/// sentence mark, else at a char boundary, to keep memory bounded.
+pub const MAX_DOCUMENT_BYTES: usize = 4 << 20;
+
+/// `body` as ranges of at most [`MAX_DOCUMENT_BYTES`] that tile it.
+fn cut_large(text: &str, body: (usize, usize)) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = body.0;
+    while body.1 - at > MAX_DOCUMENT_BYTES {
+        let mut limit = at + MAX_DOCUMENT_BYTES;
+        while !text.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &text[at..limit];
+        let mut half = window.len() / 2;
+        while !window.is_char_boundary(half) {
+            half -= 1;
+        }
+        let cut = window[half..]
+            .rfind('\n')
+            .map(|i| at + half + i + 1)
+            .or_else(|| {
+                window[half..]
+                    .rfind(['。', '！', '？', '；'])
+                    .map(|i| at + half + i + '。'.len_utf8())
+            })
+            .unwrap_or(limit);
+        out.push((at, cut));
+        at = cut;
+    }
+    out.push((at, body.1));
+    out
+}
+
 /// Every piece of a decoded text file as its own document.
 pub fn text_documents(path: &str, sha: &str, decoded: &txt::Decoded) -> Vec<Document> {
     let text = &decoded.text;
-    let pieces = pieces::documents(text);
+    let pieces: Vec<pieces::Piece> = pieces::documents(text)
+        .into_iter()
+        .flat_map(|p| {
+            cut_large(text, p.body)
+                .into_iter()
+                .enumerate()
+                .map(move |(k, body)| pieces::Piece {
+                    header: if k == 0 { p.header } else { None },
+                    body,
+                })
+        })
+        .collect();
     let n = pieces.len();
     pieces
         .into_iter()

@@ -122,12 +122,24 @@ fn heading_title(line: &str) -> String {
 /// the source format (a .docx heading style); they win over the text form.
 pub fn find_sections(text: &str, hints: &[(usize, u8)]) -> Vec<Section> {
     let mut heads: Vec<(u8, Span)> = Vec::new();
+    // Sorted (stably, so the first hint for a line still wins) and walked
+    // with a cursor: a document of a million heading paragraphs must not
+    // cost a million scans of a million hints.
+    let mut hints = hints.to_vec();
+    hints.sort_by_key(|&(s, _)| s);
+    let mut next_hint = 0;
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.len();
         let content = line.trim_end_matches(['\n', '\r']);
         let span = Span::new(start, start + content.len());
-        let hinted = hints.iter().find(|(s, _)| *s == start).map(|&(_, l)| l);
+        while next_hint < hints.len() && hints[next_hint].0 < start {
+            next_hint += 1;
+        }
+        let hinted = hints
+            .get(next_hint)
+            .filter(|(s, _)| *s == start)
+            .map(|&(_, l)| l);
         let level = hinted.or_else(|| heading_level(content).map(|(l, _)| l));
         if let Some(level) = level {
             if !content.trim().is_empty() {

@@ -14,6 +14,10 @@ pub enum DecodeError {
     },
     #[error("binary data (NUL byte at offset {offset}) in a text file")]
     Binary { offset: usize },
+    #[error(
+        "mixed encodings: a UTF-8 stretch at offset {utf8_at} but bytes at offset {bad_at} are not UTF-8: refusing to guess"
+    )]
+    Mixed { utf8_at: usize, bad_at: usize },
     #[error("unknown encoding label {0:?} (try UTF-8, GB18030, GBK, UTF-16LE, UTF-16BE, Big5)")]
     UnknownEncoding(String),
 }
@@ -51,7 +55,12 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
         (Some(f), Some(b)) if f == b => (f, bom_len),
         (Some(f), _) => (f, 0),
         (None, Some(b)) => (b, bom_len),
-        (None, None) => (detect(bytes), 0),
+        (None, None) => {
+            if let Some(e) = mixed_utf8(bytes) {
+                return Err(e);
+            }
+            (detect(bytes), 0)
+        }
     };
     let body = &bytes[skip..];
     if enc != UTF_16LE && enc != UTF_16BE {
@@ -180,6 +189,43 @@ fn plainly_gb_chinese(bytes: &[u8]) -> bool {
             encoding_rs::DecoderResult::Malformed(..) => return false,
         }
     }
+}
+
+/// Characters of three or more UTF-8 bytes (CJK ideographs and full-width
+/// punctuation are three) in one unbroken valid UTF-8 stretch from which a
+/// file that is not valid UTF-8 as a whole is judged to mix encodings.
+/// In legacy Chinese text (GBK) a three-byte UTF-8 sequence needs a lead
+/// byte E0-EF followed by two bytes 80-BF, which GBK's byte ranges rarely
+/// line up to: every CJK ideograph in Unicode order, encoded as GBK, gives
+/// runs of at most 3; real reports at most 2.
+const MIXED_UTF8_RUN: usize = 12;
+
+/// A file that is not valid UTF-8 but holds a long valid UTF-8 stretch of
+/// non-ASCII text was pasted together from two encodings (or is UTF-8 with
+/// damaged bytes). Any single decoder would turn one part into mojibake
+/// silently, so it is rejected with both offsets instead.
+fn mixed_utf8(bytes: &[u8]) -> Option<DecodeError> {
+    let first_bad = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let mut at = 0;
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let wide = valid.chars().filter(|c| c.len_utf8() >= 3).count();
+        if wide >= MIXED_UTF8_RUN {
+            let lead = valid.len() - valid.trim_start_matches(|c: char| c.is_ascii()).len();
+            let utf8_at = at + lead;
+            // Report the bad bytes nearest to the UTF-8 stretch: the first
+            // ones after it, or the first in the file if it runs to the end.
+            let after = at + valid.len();
+            let bad_at = if after < bytes.len() {
+                after
+            } else {
+                first_bad
+            };
+            return Some(DecodeError::Mixed { utf8_at, bad_at });
+        }
+        at += valid.len() + chunk.invalid().len();
+    }
+    None
 }
 
 /// Decode without replacement; on failure, the byte offset of the first
@@ -351,6 +397,50 @@ mod tests {
             decode(b"abc\0def", None).unwrap_err(),
             DecodeError::Binary { offset: 3 }
         );
+    }
+
+    #[test]
+    fn mixed_encodings_are_rejected_not_guessed() {
+        let utf8 = "县科协2024年共举办培训12期，受训人数达1500多人次。";
+        let (gbk, _, _) = GB18030.encode("乡镇科协工作总结：全年开展科普活动三十场。");
+        let mut mixed = gbk.to_vec();
+        mixed.extend_from_slice(utf8.as_bytes());
+        assert_eq!(
+            decode(&mixed, None).unwrap_err(),
+            DecodeError::Mixed {
+                utf8_at: gbk.len(),
+                bad_at: 0
+            }
+        );
+        // UTF-8 with one damaged byte in the middle.
+        let mut damaged = utf8.repeat(2).into_bytes();
+        damaged.insert(utf8.len(), 0xFF);
+        assert_eq!(
+            decode(&damaged, None).unwrap_err(),
+            DecodeError::Mixed {
+                utf8_at: 0,
+                bad_at: utf8.len()
+            }
+        );
+        // Forcing an encoding skips the check: the user decided.
+        assert!(!matches!(
+            decode(&mixed, Some(GB18030)),
+            Err(DecodeError::Mixed { .. })
+        ));
+    }
+
+    #[test]
+    fn long_gbk_text_is_not_mistaken_for_mixed() {
+        // Every CJK unified ideograph once, in GBK: accidental UTF-8
+        // sequences stay far below the threshold.
+        let text: String = ('\u{4E00}'..='\u{9FA5}')
+            .collect::<Vec<char>>()
+            .chunks(30)
+            .map(|c| c.iter().collect::<String>() + "。\n")
+            .collect();
+        let (bytes, _, bad) = GB18030.encode(&text);
+        assert!(!bad);
+        assert_eq!(decode(&bytes, None).unwrap().text, text);
     }
 
     #[test]

@@ -58,8 +58,23 @@ impl WordSegmenter for ChineseWordSegmenter {
 
 /// Lines of the text (split on `\n`, a trailing `\r` left out of the span),
 /// each assigned to the innermost section that holds it.
+///
+/// One pass over lines and sections together: sections come in document
+/// order and their extents nest, so the sections holding a line form a
+/// stack (a text of a million numbered lines must not cost lines × sections).
 pub fn paragraphs(text: &str, sections: &[Section]) -> Vec<Paragraph> {
     let mut out = Vec::new();
+    // Section indices by extent start (stable: equal starts keep index order).
+    let mut order: Vec<usize> = (0..sections.len()).collect();
+    order.sort_by_key(|&i| sections[i].extent.start);
+    let mut heading_starts: Vec<usize> = sections.iter().map(|s| s.heading.start).collect();
+    heading_starts.sort_unstable();
+    let holds = |i: usize, pos: usize| {
+        let e = sections[i].extent;
+        e.start <= pos && pos < e.end.max(e.start + 1)
+    };
+    let mut next = 0;
+    let mut open: Vec<usize> = Vec::new();
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.len();
@@ -70,28 +85,78 @@ pub fn paragraphs(text: &str, sections: &[Section]) -> Vec<Paragraph> {
         if text[start..content_end].ends_with('\r') {
             content_end -= 1;
         }
-        let span = Span::new(start, content_end);
-        // Innermost = the last section (in document order) whose extent holds it.
-        let section = sections
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.extent.start <= span.start && span.start < s.extent.end.max(s.extent.start + 1)
-            })
-            .map(|(i, _)| i)
-            .next_back();
-        let is_heading = sections.iter().any(|s| s.heading.start == span.start);
-        out.push(Paragraph {
-            span,
-            section,
-            is_heading,
-        });
+        let line = Span::new(start, content_end);
+        for span in cut_long_line(text, line) {
+            while next < order.len() && sections[order[next]].extent.start <= span.start {
+                open.push(order[next]);
+                next += 1;
+            }
+            // A section that no longer holds this line holds no later one.
+            while open.last().is_some_and(|&i| !holds(i, span.start)) {
+                open.pop();
+            }
+            // Innermost = the last section (in document order) whose extent
+            // holds it; with nested extents that is the top of the stack, and
+            // the fallback search keeps the answer exact if they ever do not.
+            let section = match open.last() {
+                Some(&top) if open.iter().all(|&i| i <= top) => Some(top),
+                Some(_) => open.iter().copied().filter(|&i| holds(i, span.start)).max(),
+                None => None,
+            };
+            let is_heading = heading_starts.binary_search(&span.start).is_ok();
+            out.push(Paragraph {
+                span,
+                section,
+                is_heading,
+            });
+        }
         start = end;
     }
-    if text.is_empty() {
-        return out;
-    }
     out
+}
+
+/// Longest paragraph handed to the extractors. Real paragraphs stay far
+/// below it (a long one in a report is a few KiB); a longer "line" is
+/// scraped debris or a hostile file, and work per paragraph is not linear
+/// in every extractor, so it is cut into pieces of at most this size.
+pub const MAX_PARAGRAPH_BYTES: usize = 16 * 1024;
+
+/// A line as one span, or a line longer than [`MAX_PARAGRAPH_BYTES`] as
+/// consecutive spans that tile it, each cut after the last sentence mark
+/// in its second half, else after the last comma or space there, else at a
+/// char boundary.
+fn cut_long_line(text: &str, line: Span) -> impl Iterator<Item = Span> + '_ {
+    let mut at = line.start;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        if line.end - at <= MAX_PARAGRAPH_BYTES {
+            done = true;
+            return Some(Span::new(at, line.end));
+        }
+        let mut limit = at + MAX_PARAGRAPH_BYTES;
+        while !text.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &text[at..limit];
+        let half = window.len() / 2;
+        let cut_after = |pred: &dyn Fn(char) -> bool| {
+            window
+                .char_indices()
+                .rev()
+                .take_while(|&(i, _)| i >= half)
+                .find(|&(_, c)| pred(c))
+                .map(|(i, c)| at + i + c.len_utf8())
+        };
+        let cut = cut_after(&is_sentence_end)
+            .or_else(|| cut_after(&|c| matches!(c, '，' | ',' | '、') || c.is_whitespace()))
+            .unwrap_or(limit);
+        let span = Span::new(at, cut);
+        at = cut;
+        Some(span)
+    })
 }
 
 fn is_sentence_end(c: char) -> bool {
@@ -161,6 +226,64 @@ mod tests {
             .map(|s| s.span.slice(text))
             .collect();
         assert_eq!(s, vec!["他说：“好。”", "然后走了！", "第二行；", "第三句"]);
+    }
+
+    /// The single-pass assignment against the definition (last section in
+    /// document order whose extent holds the line), on texts whose headings
+    /// nest in every way four levels allow.
+    #[test]
+    fn innermost_section_matches_the_definition() {
+        use crate::ingest::structure::find_sections;
+        let heads = ["一、甲", "（一）乙", "1.丙", "（1）丁", "正文。", ""];
+        let mut seed: u64 = 7;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..(seed % 23) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(heads[(seed >> 33) as usize % heads.len()]);
+                text.push('\n');
+            }
+            let sections = find_sections(&text, &[]);
+            for p in paragraphs(&text, &sections) {
+                let want = sections
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        s.extent.start <= p.span.start
+                            && p.span.start < s.extent.end.max(s.extent.start + 1)
+                    })
+                    .map(|(i, _)| i)
+                    .next_back();
+                assert_eq!(p.section, want, "{text:?} at {}", p.span.start);
+                let head = sections.iter().any(|s| s.heading.start == p.span.start);
+                assert_eq!(p.is_heading, head);
+            }
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_into_bounded_paragraphs_that_tile_them() {
+        let long = "科协组织开展科普活动，推进乡村振兴。".repeat(4000);
+        let text = format!("标题\n{long}\n{}\n尾", "无标点长行".repeat(5000));
+        let paras = paragraphs(&text, &[]);
+        assert!(paras.len() > 4);
+        let mut at = 0;
+        for p in &paras {
+            assert!(p.span.len() <= MAX_PARAGRAPH_BYTES);
+            let gap = &text[at..p.span.start];
+            assert!(gap.is_empty() || gap == "\n", "{gap:?}");
+            at = p.span.end;
+        }
+        assert_eq!(at, text.len());
+        // Cuts after a sentence mark when there is one.
+        let pieces: Vec<&str> = paras.iter().map(|p| p.span.slice(&text)).collect();
+        assert!(
+            pieces[1].ends_with('。'),
+            "{}",
+            &pieces[1][pieces[1].len() - 9..]
+        );
     }
 
     #[test]
