@@ -78,11 +78,7 @@ pub enum RenderError {
 /// never see a half-written report. No fsync: reports are regenerated from
 /// the records, and a sync per file would dominate the run's time.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    crate::batch::write_via_temp(path, bytes, false)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
