@@ -37,7 +37,7 @@ fn main() {
     }
     let pl = Pipeline::new(&DataDir::embedded_only()).expect("data");
     let mb = docs.iter().map(|d| d.text.len()).sum::<usize>() as f64 / 1e6;
-    let mut times = [0f64; 9];
+    let mut times = [0f64; 10];
     let names = [
         "bare cut (whole text)",
         "paragraphs + sentences",
@@ -48,6 +48,7 @@ fn main() {
         "activity",
         "entity + region",
         "sort",
+        "audit",
     ];
     for _ in 0..3 {
         for d in &docs {
@@ -100,7 +101,16 @@ fn main() {
                 (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
             });
             times[8] += t.elapsed().as_secs_f64();
-            std::hint::black_box((out, r));
+            let mut audited = d.clone();
+            audited.paragraphs = paragraphs;
+            audited.sentences = sentences;
+            audited.year = year;
+            audited.region = r;
+            audited.facts = out;
+            let t = Instant::now();
+            let findings = pl.auditor.audit(&audited);
+            times[9] += t.elapsed().as_secs_f64();
+            std::hint::black_box((audited, findings));
         }
     }
     let cut = times[0];
