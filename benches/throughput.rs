@@ -1,11 +1,20 @@
-//! Throughput benchmark (not a test): prints MB/s of text, documents/s and
-//! peak RSS of `zongjie run` on 1 and 2 threads, extraction alone, and bare
-//! jieba `cut` on the same text in the same run as the reference.
+//! Throughput benchmark (not a test). In one run, on one seeded generated
+//! corpus, it prints:
+//! - bare jieba `cut` against segmentation + extraction, and against the
+//!   per-document audit, in process on one thread (CPU time, best of 3);
+//! - .docx reading against python-docx on the same files (if python-docx is
+//!   importable by `python3`);
+//! - `zongjie run` end to end on 1 and 2 threads, with and without the store
+//!   and the reports: wall time, CPU time, MB/s, docs/s, peak RSS, start-up;
+//! - the Python peer pipeline on the same corpus, if `ZONGJIE_PEER_PYTHON`
+//!   names a Python with the peer's requirements (../shared/peers);
+//! - peak RSS across corpus sizes, if `BENCH_SCALE` lists them.
 //!
-//! cargo bench --bench throughput            (BENCH_DOCS=2000 by default)
-//! BENCH_DOCS=100000 cargo bench --bench throughput
+//! cargo bench --bench throughput                       (BENCH_DOCS=2000)
+//! BENCH_SCALE=1000,10000,100000 cargo bench --bench throughput
+//! ZONGJIE_PEER_PYTHON=/path/to/venv/bin/python cargo bench --bench throughput
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -13,7 +22,7 @@ use zongjie::data::DataDir;
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};
 
-fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -35,6 +44,66 @@ fn thread_cpu_seconds() -> f64 {
         .unwrap_or_else(|| start.elapsed().as_secs_f64())
 }
 
+/// CPU seconds (user + system) of all waited-for children so far
+/// (/proc/self/stat cutime + cstime, in clock ticks of 1/100 s on Linux).
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    // Fields after the command name start at field 3 (state): cutime and
+    // cstime are fields 16 and 17.
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i - 3).and_then(|s| s.parse::<f64>().ok());
+    ticks(16).unwrap_or(0.0) / 100.0 + ticks(17).unwrap_or(0.0) / 100.0
+}
+
+fn generate(n: usize, dir: &Path) -> zongjie::gen::CorpusStats {
+    zongjie::gen::write_corpus(
+        &zongjie::gen::CorpusSpec {
+            documents: n,
+            seed: 42,
+            ..Default::default()
+        },
+        dir,
+    )
+    .unwrap()
+}
+
+struct RunFigures {
+    wall: f64,
+    cpu: f64,
+    text_mb: f64,
+    docs: f64,
+    rss_mb: f64,
+    startup_ms: f64,
+}
+
+fn zongjie_run(corpus: &Path, out: &Path, jobs: usize, flags: &[&str]) -> RunFigures {
+    let _ = std::fs::remove_dir_all(out);
+    let cpu0 = children_cpu_seconds();
+    let t = Instant::now();
+    let st = Command::new(env!("CARGO_BIN_EXE_zongjie"))
+        .args(["run", "-q", "--jobs", &jobs.to_string(), "--out"])
+        .arg(out)
+        .args(flags)
+        .arg(corpus)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = children_cpu_seconds() - cpu0;
+    assert!(st.success(), "zongjie run failed");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    RunFigures {
+        wall,
+        cpu,
+        text_mb: run["text_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        docs: run["documents"].as_f64().unwrap_or(0.0),
+        rss_mb: run["peak_rss_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        startup_ms: run["timings_ms"]["startup"].as_f64().unwrap_or(0.0),
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_DOCS")
         .ok()
@@ -43,40 +112,30 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let t = Instant::now();
-    let stats = zongjie::gen::write_corpus(
-        &zongjie::gen::CorpusSpec {
-            documents: n,
-            seed: 42,
-            ..Default::default()
-        },
-        &corpus,
-    )
-    .unwrap();
+    let stats = generate(n, &corpus);
     println!(
-        "corpus: {} documents, {} files, {:.2} MB text (generated in {:.1} s)",
+        "corpus: {} documents, {} files, {:.2} MB text (generated in {:.1} s, seed 42)",
         stats.documents,
         stats.files,
         stats.text_bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
 
-    // In-process, one thread: bare jieba cut vs the whole analysis.
+    // In process, one thread.
     let t = Instant::now();
     let pipeline = Pipeline::new(&DataDir::embedded_only()).unwrap();
     println!(
-        "start-up (dictionaries, tables): {:.0} ms",
+        "start-up in process (jieba dictionary, gazetteer, tables): {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
     let mut files = Vec::new();
     files_under(&corpus, &mut files);
     files.sort();
     let mut docs = Vec::new();
-    let mut docx_bytes = 0u64;
     let mut docx_files = Vec::new();
     for p in &files {
         let bytes = std::fs::read(p).unwrap();
         if p.extension().is_some_and(|e| e == "docx") {
-            docx_bytes += bytes.len() as u64;
             docx_files.push(bytes.clone());
         }
         docs.extend(ingest_bytes(&p.to_string_lossy(), &bytes, &IngestOptions::default()).unwrap());
@@ -101,68 +160,205 @@ fn main() {
             .sum();
     });
     let mut facts = 0usize;
+    let mut analyzed = Vec::with_capacity(docs.len());
     let analyze_s = best(&mut || {
         facts = 0;
+        analyzed.clear();
         for d in docs.iter() {
             let mut d = d.clone();
             pipeline.analyze(&mut d, &AnalyzeOptions::default());
             facts += d.facts.len();
+            analyzed.push(d);
         }
     });
-    let docx_s = best(&mut || {
-        for b in &docx_files {
-            zongjie::ingest::docx::read_docx(b, &Default::default()).unwrap();
-        }
+    let mut findings = 0usize;
+    let audit_s = best(&mut || {
+        findings = analyzed
+            .iter()
+            .map(|d| pipeline.auditor.audit(d).len())
+            .sum();
     });
-    println!("\n| measure (1 thread, in process, CPU time) | MB/s of text | docs/s | ratio to bare cut |");
+    let extract_s = (analyze_s - audit_s).max(1e-9);
+    println!("\n| in process, 1 thread, CPU time | MB/s of text | docs/s | ratio to bare cut |");
     println!("| --- | ---: | ---: | ---: |");
-    println!(
-        "| bare jieba cut ({words} words) | {:.2} | {:.0} | 1.00 |",
-        text_mb / cut_s,
-        docs.len() as f64 / cut_s
-    );
-    println!(
-        "| segment + extract ({facts} facts) | {:.2} | {:.0} | {:.2} |",
-        text_mb / analyze_s,
-        docs.len() as f64 / analyze_s,
-        cut_s / analyze_s
-    );
-    println!(
-        "| .docx reading ({} files, {:.1} MB) | {:.2} MB/s of .docx | {:.0} files/s | |",
-        docx_files.len(),
-        docx_bytes as f64 / 1e6,
-        docx_bytes as f64 / 1e6 / docx_s,
-        docx_files.len() as f64 / docx_s
-    );
-
-    // End to end through the binary on 1 and 2 threads.
-    println!("\n| zongjie run | wall s | MB/s of text | docs/s | peak RSS MB | speed-up |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    let mut base = 0.0;
-    for jobs in [1, 2] {
-        let out = tmp.path().join(format!("out{jobs}"));
-        let t = Instant::now();
-        let st = Command::new(env!("CARGO_BIN_EXE_zongjie"))
-            .args(["run", "-q", "--jobs", &jobs.to_string(), "--out"])
-            .arg(&out)
-            .arg(&corpus)
-            .status()
-            .unwrap();
-        let wall = t.elapsed().as_secs_f64();
-        assert!(st.success());
-        let run: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-        let rss = run["peak_rss_bytes"].as_f64().unwrap_or(0.0) / 1e6;
-        let docs_n = run["documents"].as_f64().unwrap_or(0.0);
-        let text = run["text_bytes"].as_f64().unwrap_or(0.0) / 1e6;
-        if jobs == 1 {
-            base = wall;
-        }
+    let row = |name: String, s: f64| {
         println!(
-            "| --jobs {jobs} | {wall:.2} | {:.2} | {:.0} | {rss:.0} | {:.2}x |",
-            text / wall,
-            docs_n / wall,
-            base / wall
-        );
+            "| {name} | {:.2} | {:.0} | {:.2} |",
+            text_mb / s,
+            docs.len() as f64 / s,
+            cut_s / s
+        )
+    };
+    row(format!("bare jieba cut ({words} words)"), cut_s);
+    row(
+        format!("segment + extract ({facts} facts; the extract issue's measure)"),
+        extract_s,
+    );
+    row(format!("per-document audit ({findings} findings)"), audit_s);
+    row("segment + extract + audit".into(), analyze_s);
+
+    // .docx reading against python-docx on the same files: the generated
+    // ones and the real ones in fixtures/docx.
+    println!(
+        "\n| .docx reading, CPU time | files | MB | zongjie MB/s | python-docx MB/s | ratio |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let fixtures_docx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docx");
+    let mut real = Vec::new();
+    files_under(&fixtures_docx, &mut real);
+    real.retain(|p| p.extension().is_some_and(|e| e == "docx"));
+    real.sort();
+    let real_bytes: Vec<Vec<u8>> = real.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let generated_dir = tmp.path().join("docx-generated");
+    std::fs::create_dir_all(&generated_dir).unwrap();
+    for (i, b) in docx_files.iter().enumerate() {
+        std::fs::write(generated_dir.join(format!("{i:06}.docx")), b).unwrap();
+    }
+    for (name, blobs, dir) in [
+        ("generated", &docx_files, generated_dir.clone()),
+        ("real (fixtures/docx)", &real_bytes, fixtures_docx.clone()),
+    ] {
+        let mb = blobs.iter().map(|b| b.len()).sum::<usize>() as f64 / 1e6;
+        // Small files read in microseconds: repeat each round until it is
+        // long enough for the CPU clock to measure.
+        let mut reps = 1usize;
+        let ours = loop {
+            let s = best(&mut || {
+                for _ in 0..reps {
+                    for b in blobs.iter() {
+                        let _ = std::hint::black_box(zongjie::ingest::docx::read_docx(
+                            b,
+                            &Default::default(),
+                        ));
+                    }
+                }
+            });
+            if s >= 0.2 || reps >= 1 << 16 {
+                break s / reps as f64;
+            }
+            reps *= 4;
+        };
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/python_docx_read.py");
+        let py = Command::new("python3").arg(&script).arg(&dir).output();
+        let theirs = py
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+            .and_then(|v| v["cpu_seconds"].as_f64());
+        match theirs {
+            Some(p) => println!(
+                "| {name} | {} | {mb:.2} | {:.1} | {:.2} | {:.1}x |",
+                blobs.len(),
+                mb / ours,
+                mb / p,
+                p / ours
+            ),
+            None => println!(
+                "| {name} | {} | {mb:.2} | {:.1} | (python-docx not available) | |",
+                blobs.len(),
+                mb / ours
+            ),
+        }
+    }
+
+    // End to end through the binary.
+    println!(
+        "\n| zongjie run | jobs | wall s | CPU s | MB/s (wall) | MB/s per CPU s | ratio to bare cut (CPU) | docs/s | peak RSS MB | start-up ms | speed-up (wall) |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let cut_mb_s = text_mb / cut_s;
+    let mut cpu_no_outputs = 0.0;
+    for (label, flags) in [
+        ("records + store + reports (default)", &[][..]),
+        ("records + store", &["--no-reports"][..]),
+        ("records only", &["--no-db", "--no-reports"][..]),
+    ] {
+        let mut base = 0.0;
+        for jobs in [1, 2] {
+            let f = zongjie_run(&corpus, &tmp.path().join("out"), jobs, flags);
+            if jobs == 1 {
+                base = f.wall;
+                if flags.len() == 2 {
+                    cpu_no_outputs = f.cpu;
+                }
+            }
+            let cpu_mb_s = f.text_mb / f.cpu.max(1e-9);
+            println!(
+                "| {label} | {jobs} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2}x |",
+                f.wall,
+                f.cpu,
+                f.text_mb / f.wall,
+                cpu_mb_s,
+                cpu_mb_s / cut_mb_s,
+                f.docs / f.wall,
+                f.rss_mb,
+                f.startup_ms,
+                base / f.wall
+            );
+        }
+    }
+
+    // The Python peer on the same corpus.
+    if let Ok(python) = std::env::var("ZONGJIE_PEER_PYTHON") {
+        let peers = std::env::var("ZONGJIE_PEERS_DIR").unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/peers")
+                .to_string_lossy()
+                .into_owned()
+        });
+        let out = tmp.path().join("peer");
+        let cpu0 = children_cpu_seconds();
+        let t = Instant::now();
+        let st = Command::new(&python)
+            .arg(Path::new(&peers).join("py_pipeline.py"))
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .args(["--processes", "1"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        let wall = t.elapsed().as_secs_f64();
+        let cpu = children_cpu_seconds() - cpu0;
+        if st.is_ok_and(|s| s.success()) {
+            println!("\n| Python peer (py_pipeline.py, 1 process) | wall s | CPU s | MB/s per CPU s | zongjie records-only is faster by (CPU) |");
+            println!("| --- | ---: | ---: | ---: | ---: |");
+            println!(
+                "| {} documents | {wall:.1} | {cpu:.1} | {:.3} | {:.0}x |",
+                docs.len(),
+                text_mb / cpu,
+                cpu / cpu_no_outputs.max(1e-9)
+            );
+        } else {
+            println!("\nPython peer failed to run ({python}, {peers})");
+        }
+    }
+
+    // Peak RSS across corpus sizes (default run, 2 threads).
+    if let Ok(list) = std::env::var("BENCH_SCALE") {
+        println!("\n| documents | MB of text | wall s | peak RSS MB (jobs 1) | peak RSS MB (jobs 2) | RSS ratio to the first (jobs 2) |");
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        let mut first = 0.0;
+        for n in list
+            .split(',')
+            .filter_map(|s| s.trim().parse::<usize>().ok())
+        {
+            let dir = tmp.path().join(format!("scale-{n}"));
+            generate(n, &dir);
+            let one = zongjie_run(&dir, &tmp.path().join("scale-out"), 1, &[]);
+            let two = zongjie_run(&dir, &tmp.path().join("scale-out"), 2, &[]);
+            if first == 0.0 {
+                first = two.rss_mb;
+            }
+            println!(
+                "| {n} | {:.1} | {:.1} | {:.0} | {:.0} | {:.2} |",
+                two.text_mb,
+                two.wall,
+                one.rss_mb,
+                two.rss_mb,
+                two.rss_mb / first
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_dir_all(tmp.path().join("scale-out"));
+        }
     }
 }
