@@ -375,3 +375,28 @@ fn folders_that_cannot_be_merged_stop_with_a_clear_error() {
     ok(merge(&[s1, s2], &out));
     assert!(out.join("run.json").is_file());
 }
+
+#[test]
+fn a_shard_that_draws_no_file_succeeds_and_merges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let input = t.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let file = input.join("one.txt");
+    std::fs::copy(fixtures().join("txt/seed-utf8.txt"), &file).unwrap();
+    // One file, two shards: one shard has nothing to do.
+    let k = shard_of(&file.to_string_lossy(), 2) + 1;
+    let (full, empty) = (t.join("full"), t.join("empty"));
+    run(&input, &full, Some((k, 2)));
+    run(&input, &empty, Some((3 - k, 2)));
+    assert_eq!(json(&empty.join("run.json"))["files_seen"], 0);
+    let merged = t.join("merged");
+    ok(merge(&[empty, full.clone()], &merged));
+    for name in ["documents.jsonl", "facts.jsonl", "findings.jsonl"] {
+        let (a, b) = (
+            read(&full.join("records").join(name)),
+            read(&merged.join("records").join(name)),
+        );
+        assert!(a == b, "records/{name}");
+    }
+}
