@@ -620,6 +620,9 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     let startup = t0.elapsed();
     let t_walk = Instant::now();
     let (mut files, skipped) = walk(&opts.inputs);
+    // A shard that draws no file is not an error (few files, many
+    // shards): a scheduler would fail the whole array job for it.
+    let found = files.len();
     if let Some((k, n)) = opts.shard {
         files.retain(|f| shard_of(&f.display, n) == k - 1);
     }
@@ -686,7 +689,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
         path: opts.out_dir.join("run.json").display().to_string(),
         source: e,
     })?;
-    if summary.totals.files_seen == 0 {
+    if found == 0 {
         return Err(RunError::NoInputs(opts.inputs.len()));
     }
     Ok(summary)

@@ -12,6 +12,7 @@ pub mod emit;
 pub mod extract;
 pub mod gen;
 pub mod ingest;
+pub mod merge;
 pub mod model;
 pub mod pipeline;
 pub mod render;

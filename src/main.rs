@@ -75,6 +75,43 @@ enum Command {
         #[arg(long)]
         no_reports: bool,
     },
+    /// Merge the output folders of `zongjie run --shard K/N` into one, as a single run over all the inputs writes it.
+    ///
+    /// Reads each shard folder's run.json and records/*.jsonl (not its store:
+    /// a zongjie.db given instead is refused with an error saying to pass the
+    /// folder). Documents are put in the order a single run writes them
+    /// (paths sorted, then pieces); copies of one file found in different
+    /// shards are kept once, as a run does. Cross-document findings (copied
+    /// paragraphs, repeated figures) are recomputed over all documents; the
+    /// shards' own are dropped. Writes OUT/records/*.jsonl, OUT/zongjie.db,
+    /// OUT/digest, OUT/audit, OUT/run.json (totals summed, refusals joined)
+    /// and regenerates OUT/reports. A shard folder that is missing, not a
+    /// finished zongjie run, from another zongjie version, or given twice
+    /// stops the merge with exit status 2. Pass the same --dict-dir as the
+    /// shard runs (digests use the data tables).
+    Merge {
+        /// Output folders of the shard runs (each holding run.json and records/).
+        #[arg(required = true, value_name = "SHARD_OUT")]
+        shards: Vec<PathBuf>,
+        /// Output folder of the merge (must not be one of the shard folders).
+        #[arg(long, default_value = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// Import into this SQLite store (created if missing) instead of DIR/zongjie.db.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Write no SQLite store.
+        #[arg(long, conflicts_with = "db")]
+        no_db: bool,
+        /// Folder of templates overriding the embedded ones (as for run).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// CSV of path,county,year,unit (as for run; give the shards' manifest).
+        #[arg(long, value_name = "CSV")]
+        manifest: Option<PathBuf>,
+        /// Write no per-document reports (DIR/reports); digests are still written.
+        #[arg(long)]
+        no_reports: bool,
+    },
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
         /// The year the text reports on (completes dates such as 3月23日);
@@ -150,6 +187,44 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let t = &summary.totals;
             eprintln!(
                 "zongjie: {} files: {} read, {} rejected, {} skipped; {} documents, {} facts, {} findings in {:.2} s -> {}",
+                t.files_seen,
+                t.files_ok,
+                t.files_rejected,
+                summary.skipped.len(),
+                t.documents,
+                t.facts,
+                t.findings,
+                summary.timings_ms.total as f64 / 1000.0,
+                opts.out_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge {
+            shards,
+            out,
+            db,
+            no_db,
+            templates,
+            manifest,
+            no_reports,
+        } => {
+            let opts = zongjie::merge::MergeOptions {
+                shards,
+                out_dir: out,
+                db,
+                no_db,
+                render: zongjie::render::RenderOptions {
+                    templates,
+                    manifest,
+                    reports: !no_reports,
+                    digests: true,
+                },
+            };
+            let summary = zongjie::merge::merge(&opts, &data)?;
+            let t = &summary.totals;
+            eprintln!(
+                "zongjie: merged {} shards: {} files: {} read, {} rejected, {} skipped; {} documents, {} facts, {} findings in {:.2} s -> {}",
+                opts.shards.len(),
                 t.files_seen,
                 t.files_ok,
                 t.files_rejected,
