@@ -24,73 +24,131 @@
 
 use std::collections::HashMap;
 
-use super::entity::{FxMap, FxSet};
+use super::entity::FxSet;
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
-/// A prefix tree over chars that reports every pattern starting at every
-/// position (overlaps included), by start, then end, then id. A bitmap of
-/// the patterns' first characters lets the scan skip, with one bit test,
-/// the many positions where no pattern starts; walks use FxHash edges.
+/// A multi-pattern matcher that reports every pattern starting at every
+/// position (overlaps included), by start, then end, then id. One
+/// Aho-Corasick DFA pass over the paragraph replaces a walk from every
+/// position; UTF-8 is self-synchronising, so byte matches of whole-char
+/// patterns always start and end on char boundaries.
 struct Trie {
-    edges: FxMap<(u32, char), u32>,
-    /// Pattern ids ending at each node.
-    outputs: Vec<Vec<u32>>,
-    /// First characters of patterns, for chars below U+10000 (one bit
-    /// each); other chars always take the edge look-up.
-    first: Vec<u64>,
+    /// Distinct patterns: a text given under several ids is one pattern,
+    /// so the result never depends on how the automaton treats duplicates.
+    patterns: Vec<String>,
+    /// Caller ids of each pattern in `patterns`, in insertion order.
+    ids: Vec<Vec<u32>>,
+    index: HashMap<String, usize>,
+    ac: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Trie {
     fn new() -> Self {
         Trie {
-            edges: FxMap::default(),
-            outputs: vec![Vec::new()],
-            first: vec![0; 0x10000 / 64],
+            patterns: Vec::new(),
+            ids: Vec::new(),
+            index: HashMap::new(),
+            ac: None,
         }
     }
 
+    /// Add a pattern; an empty one is ignored. Takes effect at `build`.
     fn insert(&mut self, pattern: &str, id: u32) {
-        let mut node = 0u32;
-        for c in pattern.chars() {
-            if node == 0 && (c as u32) < 0x10000 {
-                self.first[c as usize / 64] |= 1 << (c as u32 % 64);
-            }
-            node = match self.edges.get(&(node, c)) {
-                Some(&next) => next,
-                None => {
-                    let next = self.outputs.len() as u32;
-                    self.outputs.push(Vec::new());
-                    self.edges.insert((node, c), next);
-                    next
-                }
-            };
+        if pattern.is_empty() {
+            return;
         }
-        if node != 0 {
-            self.outputs[node as usize].push(id);
+        let k = *self.index.entry(pattern.to_string()).or_insert_with(|| {
+            self.patterns.push(pattern.to_string());
+            self.ids.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        if let Some(ids) = self.ids.get_mut(k) {
+            ids.push(id);
         }
+        self.ac = None;
     }
 
-    /// Call `f(start, end, id)` for every match in `text`, spans offset by `base`.
-    fn scan(&self, text: &str, base: usize, mut f: impl FnMut(usize, usize, u32)) {
-        for (i, c) in text.char_indices() {
-            let cp = c as u32;
-            if cp < 0x10000 && self.first[cp as usize / 64] & (1 << (cp % 64)) == 0 {
-                continue;
+    /// Compile the patterns (once, after the last `insert`).
+    fn build(&mut self) {
+        // Standard semantics are what overlapping search needs; the DFA is
+        // the fastest scan and the pattern set is small.
+        self.ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&self.patterns)
+            .or_else(|_| aho_corasick::AhoCorasick::new(&self.patterns))
+            .ok();
+    }
+
+    /// Append `(start, end, id)` for every match in `text`, spans offset by
+    /// `base`, sorted by start, then end, then id.
+    #[inline(never)]
+    fn scan_into(&self, text: &str, base: usize, out: &mut Vec<(usize, usize, u32)>) {
+        let Some(ac) = &self.ac else { return };
+        let from = out.len();
+        for m in ac.find_overlapping_iter(text) {
+            for &id in self.ids.get(m.pattern().as_usize()).into_iter().flatten() {
+                out.push((base + m.start(), base + m.end(), id));
             }
-            let mut node = 0u32;
-            for (j, c) in text[i..].char_indices() {
-                match self.edges.get(&(node, c)) {
-                    Some(&next) => node = next,
-                    None => break,
-                }
-                let end = i + j + c.len_utf8();
-                for &id in &self.outputs[node as usize] {
-                    f(base + i, base + end, id);
+        }
+        out[from..].sort_unstable();
+    }
+}
+
+/// Which of the substring cue lists (plan title cues, review cues, …) a
+/// text holds a cue of, as a bit mask, from one Aho-Corasick pass instead
+/// of a `contains` per cue.
+struct ListMatcher {
+    /// Bits of the lists each distinct cue belongs to.
+    bits: Vec<u8>,
+    ac: Option<aho_corasick::AhoCorasick>,
+}
+
+const L_TITLE: u8 = 1;
+const L_TITLE_WEAK: u8 = 2;
+const L_TITLE_BLOCK: u8 = 4;
+const L_REVIEW: u8 = 8;
+const L_DOC: u8 = 16;
+const L_SECTION_NONE: u8 = 32;
+
+impl ListMatcher {
+    fn new(lists: &[(&[String], u8)]) -> Self {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut bits: Vec<u8> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for &(list, bit) in lists {
+            for cue in list.iter().filter(|c| !c.is_empty()) {
+                let k = *index.entry(cue.as_str()).or_insert_with(|| {
+                    patterns.push(cue.as_str());
+                    bits.push(0);
+                    patterns.len() - 1
+                });
+                if let Some(b) = bits.get_mut(k) {
+                    *b |= bit;
                 }
             }
         }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&patterns)
+            .ok();
+        ListMatcher { bits, ac }
+    }
+
+    /// The lists that have a cue occurring in `s`.
+    fn mask(&self, s: &str) -> u8 {
+        let Some(ac) = &self.ac else { return 0 };
+        let mut m = 0;
+        for hit in ac.find_overlapping_iter(s) {
+            m |= self
+                .bits
+                .get(hit.pattern().as_usize())
+                .copied()
+                .unwrap_or(0);
+        }
+        m
     }
 }
 
@@ -150,17 +208,28 @@ struct PlanCues {
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
     first: Vec<u64>,
+    /// First characters of the `lead` cues, likewise: a sentence head is
+    /// searched for lead cues only at the chars that may start one.
+    lead_first: Vec<u64>,
+}
+
+/// Is `c` marked in a first-character bitmap? Chars past U+FFFF always are.
+fn bit_set(bits: &[u64], c: char) -> bool {
+    let cp = c as usize;
+    cp >= 0x10000 || bits.get(cp / 64).is_some_and(|b| b & (1 << (cp % 64)) != 0)
 }
 
 impl PlanCues {
     fn may_start(&self, w: &str) -> bool {
-        match w.chars().next() {
-            Some(c) if (c as u32) < 0x10000 => {
-                self.first[c as usize / 64] & (1 << (c as u32 % 64)) != 0
-            }
-            Some(_) => true,
-            None => false,
-        }
+        w.chars().next().is_some_and(|c| bit_set(&self.first, c))
+    }
+
+    /// Does `head` hold a lead cue anywhere (same as `contains` per cue)?
+    fn has_lead(&self, head: &str) -> bool {
+        head.char_indices().any(|(i, c)| {
+            bit_set(&self.lead_first, c)
+                && self.lead.iter().any(|l| head[i..].starts_with(l.as_str()))
+        })
     }
 }
 
@@ -171,7 +240,7 @@ pub struct ActivityExtractor {
     trie: Trie,
     plan: PlanCues,
     span_tails: Vec<String>,
-    section_none: Vec<String>,
+    lists: ListMatcher,
 }
 
 const TYPES_FILE: &str = "activity_types.tsv";
@@ -308,6 +377,7 @@ impl ActivityExtractor {
         if types.is_empty() {
             return Err(DataError::new(TYPES_FILE, 0, "no activity types"));
         }
+        trie.build();
 
         let mut plan = PlanCues::default();
         let file = data.file(PLAN_FILE)?;
@@ -345,6 +415,20 @@ impl ActivityExtractor {
                 plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
+        plan.lead_first = vec![0; 0x10000 / 64];
+        for w in &plan.lead {
+            if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
+                plan.lead_first[c as usize / 64] |= 1 << (c as u32 % 64);
+            }
+        }
+        let lists = ListMatcher::new(&[
+            (&plan.title, L_TITLE),
+            (&plan.title_weak, L_TITLE_WEAK),
+            (&plan.title_block, L_TITLE_BLOCK),
+            (&plan.review, L_REVIEW),
+            (&plan.doc, L_DOC),
+            (&section_none, L_SECTION_NONE),
+        ]);
         Ok(ActivityExtractor {
             types,
             cues,
@@ -352,7 +436,7 @@ impl ActivityExtractor {
             trie,
             plan,
             span_tails,
-            section_none,
+            lists,
         })
     }
 
@@ -361,21 +445,25 @@ impl ActivityExtractor {
         self.types.iter().map(|t| t.id.as_str())
     }
 
-    fn any_in(list: &[String], s: &str) -> bool {
-        list.iter().any(|c| s.contains(c.as_str()))
-    }
-
     /// Is a section title a plan heading? `review_before`: an earlier
     /// top-level heading was a review, which makes `2026年重点工作` a plan.
-    fn plan_title(&self, title: &str, level: u8, review_before: bool, year: Option<i32>) -> bool {
-        let p = &self.plan;
-        if Self::any_in(&p.title_block, title) || Self::any_in(&p.review, title) {
+    #[inline(never)]
+    /// `mask`: the title's cue lists (`ListMatcher::mask`).
+    fn plan_title(
+        &self,
+        title: &str,
+        mask: u8,
+        level: u8,
+        review_before: bool,
+        year: Option<i32>,
+    ) -> bool {
+        if mask & (L_TITLE_BLOCK | L_REVIEW) != 0 {
             return false;
         }
-        if Self::any_in(&p.title, title) {
+        if mask & L_TITLE != 0 {
             return true;
         }
-        if level == 1 && title.contains('年') && Self::any_in(&p.title_weak, title) {
+        if level == 1 && title.contains('年') && mask & L_TITLE_WEAK != 0 {
             if review_before {
                 return true;
             }
@@ -456,21 +544,53 @@ fn ends_terminal(s: &str) -> bool {
     it.next().is_some_and(is_terminal)
 }
 
-/// Byte ranges of the pieces of `span` cut after each char where `cut` holds.
+/// Call `f(i, c)` for every char of `s` except the CJK ideographs of
+/// U+4000..=U+9FFF (UTF-8 lead bytes E4..E9). The punctuation scans below
+/// care only about ASCII and full-width punctuation, and ideographs are most
+/// of the text: skipping them by their lead byte saves decoding them.
+fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&x) = b.get(i) {
+        if (0xE4..=0xE9).contains(&x) {
+            i += 3;
+            continue;
+        }
+        if x < 0x80 {
+            f(i, char::from(x));
+            i += 1;
+            continue;
+        }
+        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        f(i, c);
+        i += c.len_utf8();
+    }
+}
+
+/// Byte ranges of the pieces of `span` cut after each char where `cut`
+/// holds; `cut` must be false for every CJK ideograph.
 fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = span.start;
-    for (i, c) in span.slice(text).char_indices() {
+    for_each_non_han(span.slice(text), |i, c| {
         if cut(c) {
             let end = span.start + i + c.len_utf8();
             out.push(Span::new(start, end));
             start = end;
         }
-    }
+    });
     if start < span.end {
         out.push(Span::new(start, span.end));
     }
     out
+}
+
+/// The piece (of pieces that tile a span in order) holding `pos`.
+fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
+    let k = pieces.partition_point(|c| c.end <= pos);
+    pieces.get(k).copied().filter(|c| c.start <= pos)
 }
 
 /// Words of `ctx` that lie inside `span`.
@@ -542,6 +662,7 @@ struct Logical {
 /// line runs on even when it happens to end on `。`, and a numbered heading
 /// that fills the line (`（六）企业改革取得新进展。1998年，…`) runs on into
 /// its body.
+#[inline(never)]
 fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
     // Trimmed span and char count of every line, computed once.
     let lines: Vec<(Span, usize)> = ctx
@@ -633,25 +754,42 @@ impl ActivityExtractor {
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
         let head = s.char_indices().nth(8).map_or(s, |(i, _)| &s[..i]);
-        if self.plan.lead.iter().any(|l| head.contains(l.as_str())) {
+        if self.plan.has_lead(head) {
             plan = true;
         }
         for (k, w) in words.iter().enumerate() {
+            // Both flags only ever turn on: once both are on, nothing left
+            // can change the answer.
+            if plan && done {
+                break;
+            }
             let ws = w.slice(text);
-            let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
-            let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
             let cue_like = self.plan.may_start(ws);
             if cue_like && self.plan.done.contains(ws) {
                 done = true;
             }
+            // Only these words can make the sentence planned; the other
+            // checks below are skipped for every other word.
+            let special = matches!(ws, "将" | "计划" | "要");
+            if plan || !(special || (cue_like && self.plan.word.contains(ws))) {
+                continue;
+            }
             // A word right after a hard line wrap may be a word's tail
             // (`重\n要作用`): jieba saw the halves apart.
-            let after_wrap = text[..w.start]
-                .trim_end_matches(|c: char| is_space(c) && c != '\n')
-                .ends_with('\n');
+            let mut after_wrap = false;
+            for c in text.get(..w.start).unwrap_or_default().chars().rev() {
+                if c == '\n' {
+                    after_wrap = true;
+                }
+                if c == '\n' || !is_space(c) {
+                    break;
+                }
+            }
             if after_wrap {
                 continue;
             }
+            let next = words.get(k + 1).map(|n| n.slice(text)).unwrap_or_default();
+            let prev = if k == 0 { "" } else { words[k - 1].slice(text) };
             if ws == "将" {
                 if self.plan.jiang_next.contains(next) {
                     plan = true;
@@ -667,7 +805,8 @@ impl ActivityExtractor {
                 if !next.is_empty() && !next.chars().all(is_clause_end) {
                     plan = true;
                 }
-            } else if cue_like && self.plan.word.contains(ws) {
+            } else {
+                // Not special, so a plan word (checked above).
                 plan = true;
             }
         }
@@ -676,6 +815,7 @@ impl ActivityExtractor {
 
     /// Types of one logical paragraph, with the paragraph's own status
     /// (planned by its sentences).
+    #[inline(never)]
     fn classify(
         &self,
         ctx: &ExtractContext<'_>,
@@ -701,43 +841,62 @@ impl ActivityExtractor {
             span.start
         };
 
-        let mut matches: Vec<(usize, usize, Pat)> = Vec::new();
-        self.trie.scan(ptext, span.start, |s, e, id| {
-            if let Some(&p) = self.pats.get(id as usize) {
-                matches.push((s, e, p));
-            }
-        });
+        let mut found: Vec<(usize, usize, u32)> = Vec::new();
+        self.trie.scan_into(ptext, span.start, &mut found);
+        let matches: Vec<(usize, usize, Pat)> = found
+            .iter()
+            .filter_map(|&(s, e, id)| self.pats.get(id as usize).map(|&p| (s, e, p)))
+            .collect();
 
         let clauses = pieces(text, span, is_clause_end);
-        let sentences: Vec<Span> = sents.iter().map(|x| x.span).collect();
-        let clause_of = |pos: usize| {
-            clauses
-                .iter()
-                .find(|c| c.start <= pos && pos < c.end)
-                .copied()
-                .unwrap_or(span)
+        let clause_of = |pos: usize| piece_at(&clauses, pos).unwrap_or(span);
+        // Sentences and clauses both tile the paragraph in order, so the
+        // piece holding a position is found by bisection.
+        let sentence_of = |pos: usize| {
+            let k = sents.partition_point(|x| x.span.end <= pos);
+            sents.get(k).map(|x| x.span).filter(|x| x.start <= pos)
         };
 
         // Stretches whose cues add nothing.
         let mut discount: Vec<Span> = Vec::new();
         let words = words_in(ctx, span);
-        for c in &clauses {
-            let first = words_in(ctx, *c)
-                .iter()
-                .map(|w| w.slice(text))
-                .find(|w| !is_marker_token(w));
-            let purpose = first.is_some_and(|fw| {
-                matches.iter().any(|&(s, e, p)| {
-                    p == Pat::Purpose
-                        && c.contains(&Span::new(s, e))
-                        && Span::new(s, e).slice(text) == fw
-                })
-            });
+        // A clause is discounted when it holds an ideology phrase, or a
+        // purpose word that is its first real word. Only clauses that hold a
+        // purpose or ideology match at all need their words looked at; a
+        // match lies in the one clause holding its start (clauses tile the
+        // paragraph and matches are never empty).
+        let mut marked: Vec<usize> = Vec::new();
+        for &(s, e, p) in &matches {
+            if p != Pat::Purpose && p != Pat::Ideology {
+                continue;
+            }
+            let k = clauses.partition_point(|c| c.end <= s);
+            if clauses.get(k).is_some_and(|c| c.contains(&Span::new(s, e))) && !marked.contains(&k)
+            {
+                marked.push(k);
+            }
+        }
+        marked.sort_unstable();
+        for &k in &marked {
+            let c = clauses[k];
             let ideology = matches
                 .iter()
                 .any(|&(s, e, p)| p == Pat::Ideology && c.contains(&Span::new(s, e)));
+            let purpose = !ideology && {
+                let first = words_in(ctx, c)
+                    .iter()
+                    .map(|w| w.slice(text))
+                    .find(|w| !is_marker_token(w));
+                first.is_some_and(|fw| {
+                    matches.iter().any(|&(s, e, p)| {
+                        p == Pat::Purpose
+                            && c.contains(&Span::new(s, e))
+                            && Span::new(s, e).slice(text) == fw
+                    })
+                })
+            };
             if purpose || ideology {
-                discount.push(*c);
+                discount.push(c);
             }
         }
         for &(s, e, p) in &matches {
@@ -745,11 +904,7 @@ impl ActivityExtractor {
                 continue;
             }
             // The nearest `以` before `为X` in the same sentence opens the frame.
-            let sent = sentences
-                .iter()
-                .find(|x| x.start <= s && s < x.end)
-                .copied()
-                .unwrap_or(span);
+            let sent = sentence_of(s).unwrap_or(span);
             if let Some(yi) = words
                 .iter()
                 .rev()
@@ -763,8 +918,8 @@ impl ActivityExtractor {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
-                    if let Some(x) = sentences.iter().find(|x| x.start <= s && s < x.end) {
-                        discount.push(*x);
+                    if let Some(x) = sentence_of(s) {
+                        discount.push(x);
                     }
                 }
                 // `编印种养殖加工等技术资料`: the topic of the material, up to
@@ -787,10 +942,7 @@ impl ActivityExtractor {
             let Some(tail) = self.span_tails.get(k) else {
                 continue;
             };
-            let sent_end = sentences
-                .iter()
-                .find(|x| x.start <= s && s < x.end)
-                .map_or(span.end, |x| x.end);
+            let sent_end = sentence_of(s).map_or(span.end, |x| x.end);
             if let Some(&(_, te, _)) = matches.iter().find(|&&(ts, te, tp)| {
                 tp == Pat::Tail
                     && ts >= e
@@ -803,17 +955,15 @@ impl ActivityExtractor {
         }
         // Book and document titles (`《花椒的种植…》`) name texts, not work.
         let mut open: Option<usize> = None;
-        for (i, c) in ptext.char_indices() {
-            match c {
-                '《' => open = Some(i),
-                '》' => {
-                    if let Some(o) = open.take() {
-                        discount.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
-                    }
+        for_each_non_han(ptext, |i, c| match c {
+            '《' => open = Some(i),
+            '》' => {
+                if let Some(o) = open.take() {
+                    discount.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
                 }
-                _ => {}
             }
-        }
+            _ => {}
+        });
 
         let negs: Vec<(Span, usize)> = matches
             .iter()
@@ -891,6 +1041,7 @@ impl ActivityExtractor {
 
     /// Which types the hits make: longest match wins, a weak cue needs
     /// support.
+    #[inline(never)]
     fn decide(
         &self,
         ctx: &ExtractContext<'_>,
@@ -915,11 +1066,7 @@ impl ActivityExtractor {
             if types.contains(&cue.ty) {
                 continue;
             }
-            let clause = clauses
-                .iter()
-                .find(|c| c.start <= h.span.start && h.span.start < c.end)
-                .copied()
-                .unwrap_or(h.span);
+            let clause = piece_at(clauses, h.span.start).unwrap_or(h.span);
             let ok = !cue.weak
                 || (is_heading && h.span.start < heading_end)
                 || live.iter().any(|o| {
@@ -960,6 +1107,7 @@ impl ActivityExtractor {
     /// Quotations that are slogans or themes: chains of `“…”` joined by
     /// `、`/`和`/`等`, followed by a slogan word (`主题`, `理念`) or preceded
     /// by one (`围绕`, `秉承`).
+    #[inline(never)]
     fn slogans(
         &self,
         text: &str,
@@ -970,17 +1118,15 @@ impl ActivityExtractor {
         let s = span.slice(text);
         let mut quotes: Vec<Span> = Vec::new();
         let mut open: Option<usize> = None;
-        for (i, c) in s.char_indices() {
-            match c {
-                '“' | '「' => open = Some(i),
-                '”' | '」' => {
-                    if let Some(o) = open.take() {
-                        quotes.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
-                    }
+        for_each_non_han(s, |i, c| match c {
+            '“' | '「' => open = Some(i),
+            '”' | '」' => {
+                if let Some(o) = open.take() {
+                    quotes.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
                 }
-                _ => {}
             }
-        }
+            _ => {}
+        });
         let mut k = 0;
         while k < quotes.len() {
             let mut j = k;
@@ -1014,6 +1160,7 @@ impl ActivityExtractor {
     /// Whether the whole document is a plan: its first line sounds like a
     /// plan (a plan word or a plan sentence) and almost nothing is reported
     /// in the past tense.
+    #[inline(never)]
     fn document_is_plan(
         &self,
         ctx: &ExtractContext<'_>,
@@ -1028,7 +1175,7 @@ impl ActivityExtractor {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
-        let plan_first = Self::any_in(&self.plan.doc, ftext) || fs.iter().any(|s| s.plan);
+        let plan_first = self.lists.mask(ftext) & L_DOC != 0 || fs.iter().any(|s| s.plan);
         if !plan_first {
             return false;
         }
@@ -1060,13 +1207,13 @@ impl Extractor for ActivityExtractor {
             {
                 stack.pop();
             }
-            own_plan[i] = self.plan_title(&s.title, s.level, review_before, ctx.year);
+            let mask = self.lists.mask(&s.title);
+            own_plan[i] = self.plan_title(&s.title, mask, s.level, review_before, ctx.year);
             sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
             // `一、指导思想`: goals and guidelines, no work of their own.
-            let own_none =
-                s.title.chars().count() <= 20 && Self::any_in(&self.section_none, &s.title);
+            let own_none = s.title.chars().count() <= 20 && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
-            if s.level == 1 && Self::any_in(&self.plan.review, &s.title) {
+            if s.level == 1 && mask & L_REVIEW != 0 {
                 review_before = true;
             }
             stack.push(i);
@@ -1105,11 +1252,10 @@ impl Extractor for ActivityExtractor {
                 if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
                     intro_plan = own_plan.get(si).copied().unwrap_or(false);
                 }
-            } else if ltext.chars().count() <= 30
-                && Self::any_in(&self.plan.title, ltext)
-                && !Self::any_in(&self.plan.title_block, ltext)
-                && !Self::any_in(&self.plan.review, ltext)
-            {
+            } else if ltext.chars().nth(30).is_none() && {
+                let m = self.lists.mask(ltext);
+                m & L_TITLE != 0 && m & (L_TITLE_BLOCK | L_REVIEW) == 0
+            } {
                 intro_plan = true;
             }
             let heading_plan =
@@ -1460,8 +1606,9 @@ mod tests {
         t.insert("大学", 2);
         // The same text under a second id reports both, in id order.
         t.insert("大学", 3);
+        t.build();
         let mut got = Vec::new();
-        t.scan("社区科普大学", 10, |s, e, id| got.push((s, e, id)));
+        t.scan_into("社区科普大学", 10, &mut got);
         assert_eq!(
             got,
             vec![(16, 22, 0), (16, 28, 1), (22, 28, 2), (22, 28, 3)]
