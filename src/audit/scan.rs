@@ -540,49 +540,232 @@ fn num_i(s: &str) -> Option<i64> {
     parse_number(s).map(|v| v as i64)
 }
 
+/// Group boundaries of one date match (absolute byte offsets).
+struct DateParts {
+    /// The ISO branch's date (without the char after it).
+    iso: Option<(usize, usize)>,
+    year: Option<(usize, usize)>,
+    month: Option<(usize, usize)>,
+    day: Option<(usize, usize)>,
+    /// The day came from the bare `N日` branch.
+    bare_day: bool,
+    /// End of the whole match.
+    end: usize,
+}
+
+fn is_cn_num(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇' | '一' | '二' | '两' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    )
+}
+
+fn is_cn_year_digit(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九'
+    )
+}
+
+/// `[0-9０-９]{1,max}|CN{1,max_cn}` at `at` followed by one of `next`,
+/// longest first: (number span, end after the following char).
+fn num_then(
+    t: &str,
+    at: usize,
+    max: usize,
+    max_cn: usize,
+    next: &[char],
+) -> Option<((usize, usize), usize)> {
+    let first = t.get(at..)?.chars().next()?;
+    let (ends, max) = if digit_value(first).is_some() {
+        (run_ends(t, at, |c| digit_value(c).is_some()), max)
+    } else if is_cn_num(first) {
+        (run_ends(t, at, is_cn_num), max_cn)
+    } else {
+        return None;
+    };
+    for &e in ends.iter().take(max).rev() {
+        if let Some(c) = t.get(e..).and_then(|r| r.chars().next()) {
+            if next.contains(&c) {
+                return Some(((at, e), e + c.len_utf8()));
+            }
+        }
+    }
+    None
+}
+
+/// `(?:[0-9０-９]{4}|[零〇一二三四五六七八九]{4})年` at `at`: the year's span.
+fn year_then_nian(t: &str, at: usize) -> Option<(usize, usize)> {
+    let first = t.get(at..)?.chars().next()?;
+    let ends = if digit_value(first).is_some() {
+        run_ends(t, at, |c| digit_value(c).is_some())
+    } else if is_cn_year_digit(first) {
+        run_ends(t, at, is_cn_year_digit)
+    } else {
+        return None;
+    };
+    let e = *ends.get(3)?;
+    t.get(e..)?.starts_with('年').then_some((at, e))
+}
+
+/// The ISO branch `(?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:[^0-9]|$)` at `s`.
+fn split_iso(t: &str, s: usize) -> Option<DateParts> {
+    let b = t.as_bytes().get(s..)?;
+    let dig = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
+    if !(b.starts_with(b"19") || b.starts_with(b"20"))
+        || !dig(2)
+        || !dig(3)
+        || b.get(4) != Some(&b'-')
+    {
+        return None;
+    }
+    for ml in [2, 1] {
+        if !(0..ml).all(|q| dig(5 + q)) || b.get(5 + ml) != Some(&b'-') {
+            continue;
+        }
+        let ds = 5 + ml + 1;
+        for dl in [2, 1] {
+            if !(0..dl).all(|q| dig(ds + q)) {
+                continue;
+            }
+            let de = ds + dl;
+            let end = match t.get(s + de..).and_then(|r| r.chars().next()) {
+                None => s + de,
+                Some(c) if !c.is_ascii_digit() => s + de + c.len_utf8(),
+                Some(_) => continue,
+            };
+            return Some(DateParts {
+                iso: Some((s, s + de)),
+                year: Some((s, s + 4)),
+                month: Some((s + 5, s + 5 + ml)),
+                day: Some((s + ds, s + de)),
+                bare_day: false,
+                end,
+            });
+        }
+    }
+    None
+}
+
+/// Parse [`DATE_RE`] anchored at `s`, branch by branch in the regex's
+/// priority order, so the first parse found is the one the regex reports.
+fn split_date(t: &str, s: usize) -> Option<DateParts> {
+    if let Some(p) = split_iso(t, s) {
+        return Some(p);
+    }
+    let with_year = year_then_nian(t, s);
+    for year in [with_year, None] {
+        let k = year.map_or(s, |y| y.1 + '年'.len_utf8());
+        if let Some((month, after)) = num_then(t, k, 2, 2, &['月']) {
+            let (day, end) = match num_then(t, after, 2, 3, &['日', '号']) {
+                Some((d, e)) => (Some(d), e),
+                None => (None, after),
+            };
+            return Some(DateParts {
+                iso: None,
+                year,
+                month: Some(month),
+                day,
+                bare_day: false,
+                end,
+            });
+        }
+        if year.is_none() {
+            break;
+        }
+    }
+    if let Some(y) = with_year {
+        return Some(DateParts {
+            iso: None,
+            year: Some(y),
+            month: None,
+            day: None,
+            bare_day: false,
+            end: y.1 + '年'.len_utf8(),
+        });
+    }
+    let (day, end) = num_then(t, s, 2, 3, &['日', '号'])?;
+    Some(DateParts {
+        iso: None,
+        year: None,
+        month: None,
+        day: Some(day),
+        bare_day: true,
+        end,
+    })
+}
+
 /// Date expressions in `text`. Bare `N日` tokens are returned (they end
 /// ranges such as `3月19日至20日`) flagged by having neither year nor month.
 pub fn dates(text: &str, base: usize) -> Vec<DateTok> {
     let mut out = Vec::new();
     let dr = &*DATE_RE;
     let mut locs = dr.re.capture_locations();
-    let g = |locs: &regex::CaptureLocations, i: usize| -> Option<(usize, &str)> {
-        locs.get(dr.groups[i])
-            .and_then(|(s, e)| text.get(s..e).map(|t| (s, t)))
+    let num = |span: Option<(usize, usize)>| -> Option<i64> {
+        span.and_then(|(s, e)| text.get(s..e)).and_then(num_i)
     };
     let mut at = 0;
-    // Every match is non-empty, so resuming at the end of the last match
-    // visits the same matches as `captures_iter`.
-    while let Some(all) = dr.re.captures_read_at(&mut locs, text, at) {
-        at = all.end();
-        if let Some((iso_s, iso)) = g(&locs, D_ISO) {
+    // The DFA finds each match; the groups come from `split_date`, checked
+    // against the match's end (the capture engine per match cost more
+    // than the search). Every match is non-empty, so resuming at the end
+    // of the last match visits the same matches as `captures_iter`.
+    while let Some(m) = dr.re.find_at(text, at) {
+        let p = match split_date(text, m.start()) {
+            Some(p) if p.end == m.end() => p,
+            // Not expected; the capture engine decides.
+            _ => {
+                let Some(all) = dr.re.captures_read_at(&mut locs, text, at) else {
+                    break;
+                };
+                let g = |i: usize| locs.get(dr.groups[i]);
+                let iso = g(D_ISO);
+                DateParts {
+                    iso,
+                    year: if iso.is_some() {
+                        g(D_IY)
+                    } else {
+                        g(D_Y).or(g(D_Y2))
+                    },
+                    month: if iso.is_some() { g(D_IM) } else { g(D_M) },
+                    day: if iso.is_some() {
+                        g(D_ID)
+                    } else {
+                        g(D_D).or(g(D_D2))
+                    },
+                    bare_day: g(D_D2).is_some(),
+                    end: all.end(),
+                }
+            }
+        };
+        let start = m.start();
+        at = p.end;
+        if let Some((iso_s, iso_e)) = p.iso {
             out.push(DateTok {
-                span: Span::new(base + iso_s, base + iso_s + iso.len()),
-                year: g(&locs, D_IY).and_then(|m| num_i(m.1)),
-                month: g(&locs, D_IM).and_then(|m| num_i(m.1)),
-                day: g(&locs, D_ID).and_then(|m| num_i(m.1)),
+                span: Span::new(base + iso_s, base + iso_e),
+                year: num(p.year),
+                month: num(p.month),
+                day: num(p.day),
                 iso: true,
             });
             continue;
         }
-        let before = text[..all.start()].chars().next_back();
+        let before = text[..start].chars().next_back();
         if before.is_some_and(|b| digit_value(b).is_some() || b == '第') {
             continue;
         }
-        let year = g(&locs, D_Y).or(g(&locs, D_Y2)).and_then(|m| num_i(m.1));
-        let month = g(&locs, D_M).and_then(|m| num_i(m.1));
-        let d2 = g(&locs, D_D2);
-        let day = g(&locs, D_D).or(d2).and_then(|m| num_i(m.1));
+        let year = num(p.year);
+        let month = num(p.month);
+        let day = num(p.day);
         // `十月` parses; `一月` is fine; a bare Chinese `一日` is mostly "one day".
-        if year.is_none() && month.is_none() {
-            if let Some((_, d2)) = d2 {
+        if year.is_none() && month.is_none() && p.bare_day {
+            if let Some(d2) = p.day.and_then(|(s, e)| text.get(s..e)) {
                 if parse_arabic(d2).is_none() {
                     continue;
                 }
             }
         }
         out.push(DateTok {
-            span: Span::new(base + all.start(), base + all.end()),
+            span: Span::new(base + start, base + p.end),
             year,
             month,
             day,
