@@ -833,6 +833,48 @@ mod tests {
         assert_eq!(f[1].approx, Approx::MoreThan);
     }
 
+    /// The anchored parses must give the groups the capture engine gives,
+    /// on forms that exercise every branch and backtrack.
+    #[test]
+    fn splits_agree_with_captures() {
+        let texts = [
+            "约3万元，超过1,200余人次以上，不少于12.5％，近十二个百分点左右，一百零五人多",
+            "123,45人，1,234,567元，3.人，２０２４年，十二月，不到两千亩，逾3亿元，至少5多人",
+            "2024-02-30，2024-1-5日，1999-12-3120，二〇二三年二月三十日，3月19日至20号，十五日",
+            "2024年13月，１２月３１日，112月，第3日，20243年，二〇二四年十月一日，一日，31日",
+        ];
+        for t in texts {
+            for (re, is_fig) in [(&FIGURE_RE, true), (&DATE_RE, false)] {
+                let mut locs = re.re.capture_locations();
+                let mut at = 0;
+                while let Some(m) = re.re.captures_read_at(&mut locs, t, at) {
+                    at = m.end();
+                    let g = |i: usize| locs.get(re.groups[i]);
+                    if is_fig {
+                        let p = split_figure(t, m.start()).expect("figure split");
+                        assert_eq!(p.end, m.end(), "{t}");
+                        assert_eq!(Some(p.num), g(F_NUM), "{t}");
+                        assert_eq!(Some(p.unit), g(F_UNIT), "{t}");
+                        assert_eq!((p.mag, p.q1, p.q2), (g(F_MAG), g(F_Q1), g(F_Q2)), "{t}");
+                        assert_eq!(p.pre.map(|l| (m.start(), m.start() + l)), g(F_PRE));
+                    } else {
+                        let p = split_date(t, m.start()).expect("date split");
+                        assert_eq!(p.end, m.end(), "{t}");
+                        let iso = g(D_ISO);
+                        assert_eq!(p.iso, iso, "{t}");
+                        let (y, mo, d) = if iso.is_some() {
+                            (g(D_IY), g(D_IM), g(D_ID))
+                        } else {
+                            (g(D_Y).or(g(D_Y2)), g(D_M), g(D_D).or(g(D_D2)))
+                        };
+                        assert_eq!((p.year, p.month, p.day), (y, mo, d), "{t}");
+                        assert_eq!(p.bare_day, g(D_D2).is_some(), "{t}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn dates_found() {
         let d = dates(
