@@ -1,6 +1,7 @@
 //! Rule groups 2 and 3: impossible dates, backwards or degenerate ranges,
 //! and dates outside the year the document reports on.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -36,6 +37,9 @@ const OTHER_YEAR_CUES: &[&str] = &[
     "以后", "之后", "期间", "届", "任期", "历年", "发布", "印发", "出台", "颁布", "批准", "命名",
     "授予", "获评", "评为", "实施", "起至",
 ];
+
+static OTHER_YEAR_CUES_AC: LazyLock<AhoCorasick> =
+    LazyLock::new(|| super::totals::words_ac(OTHER_YEAR_CUES));
 
 /// Section titles of plan parts, where coming years are expected.
 const PLAN_TITLES: &[&str] = &[
@@ -227,6 +231,11 @@ fn range(ctx: &Ctx, a: &scan::DateTok, b: &scan::DateTok, out: &mut Vec<Finding>
 fn year_ranges(ctx: &Ctx, pi: usize, out: &mut Vec<Finding>) {
     let p = ctx.doc.paragraphs[pi].span;
     let pt = p.slice(ctx.text);
+    // A year range needs `年` and a connector: most paragraphs have no
+    // connector, and this check is cheaper than the regex's scan.
+    if !pt.contains('年') || !pt.contains(['—', '－', '-', '–', '~', '～', '至', '到']) {
+        return;
+    }
     for c in YEAR_RANGE_RE.captures_iter(pt) {
         let (Some(all), Some(a), Some(b)) = (c.get(0), c.name("a"), c.name("b")) else {
             continue;
@@ -356,7 +365,7 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
             let sent = ctx.sentence_of(t.span.start);
             let st = ctx.slice(sent);
-            if OTHER_YEAR_CUES.iter().any(|w| st.contains(w)) {
+            if OTHER_YEAR_CUES_AC.is_match(st) {
                 continue;
             }
             out.push(finding(

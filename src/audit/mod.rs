@@ -149,6 +149,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The clause text before a figure of this document.
+    pub fn lead_of(&self, f: &scan::Figure) -> &'a str {
+        self.text.get(f.lead..f.span.start).unwrap_or("")
+    }
+
     pub fn slice(&self, s: Span) -> &'a str {
         self.text.get(s.start..s.end).unwrap_or("")
     }

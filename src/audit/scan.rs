@@ -9,6 +9,7 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
+use super::is_clause_mark;
 use crate::model::{Approx, Span};
 
 /// Value of one digit char (ASCII or full-width).
@@ -22,19 +23,39 @@ pub fn digit_value(c: char) -> Option<u32> {
 
 /// Parse Arabic digits (ASCII/full-width, `,` thousands, `.` decimals).
 pub fn parse_arabic(s: &str) -> Option<f64> {
-    let mut out = String::with_capacity(s.len());
+    // Normalize into a stack buffer: this runs for every figure and date,
+    // and a heap String per call showed in profiles.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    let mut long: Option<String> = None;
     for c in s.chars() {
-        if let Some(d) = digit_value(c) {
-            out.push(char::from(b'0' + d as u8));
+        let b = if let Some(d) = digit_value(c) {
+            b'0' + d as u8
         } else if matches!(c, '.' | '．') {
-            out.push('.');
+            b'.'
         } else if matches!(c, ',' | '，') {
             continue;
         } else {
             return None;
+        };
+        match long.as_mut() {
+            Some(l) => l.push(char::from(b)),
+            None if n < buf.len() => {
+                buf[n] = b;
+                n += 1;
+            }
+            None => {
+                let mut l = String::with_capacity(s.len());
+                l.push_str(std::str::from_utf8(&buf[..n]).ok()?);
+                l.push(char::from(b));
+                long = Some(l);
+            }
         }
     }
-    out.parse().ok()
+    match long {
+        Some(l) => l.parse().ok(),
+        None => std::str::from_utf8(&buf[..n]).ok()?.parse().ok(),
+    }
 }
 
 fn cn_digit(c: char) -> Option<u64> {
@@ -163,84 +184,319 @@ pub struct Figure {
     pub unit: String,
     pub approx: Approx,
     pub chinese: bool,
+    /// Absolute start of the clause holding the figure (after the last
+    /// `，。；：…` before it in its paragraph): the rules read this lead
+    /// for every figure, so it is found once, in the same pass.
+    pub lead: usize,
 }
 
-static FIGURE_RE: LazyLock<Regex> = LazyLock::new(|| {
+/// A regex with the indices of its named groups, looked up once: a
+/// by-name lookup per match (a hash of the name) cost more than the match.
+struct Indexed {
+    re: Regex,
+    groups: Vec<usize>,
+}
+
+impl Indexed {
+    fn new(pattern: &str, names: &[&str], what: &str) -> Self {
+        let re = Regex::new(pattern).expect(what);
+        let groups = names
+            .iter()
+            .map(|n| re.capture_names().position(|g| g == Some(*n)).expect(what))
+            .collect();
+        Indexed { re, groups }
+    }
+}
+
+/// Group order of [`FIGURE_RE`].
+const F_PRE: usize = 0;
+const F_NUM: usize = 1;
+const F_MAG: usize = 2;
+const F_Q1: usize = 3;
+const F_UNIT: usize = 4;
+const F_Q2: usize = 5;
+
+static FIGURE_RE: LazyLock<Indexed> = LazyLock::new(|| {
     let units = UNITS
         .iter()
         .map(|u| regex::escape(u))
         .collect::<Vec<_>>()
         .join("|");
-    Regex::new(&format!(
-        r"(?P<pre>约|近|超过|逾|不少于|至少|不足|不到)?(?P<num>[0-9０-９]+(?:[,，][0-9０-９]{{3}})*(?:[.．][0-9０-９]+)?|[零〇一二两三四五六七八九十百千]+)(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>{units})(?P<q2>以上|左右|多|余)?"
-    ))
-    .expect("figure regex")
+    Indexed::new(
+        &format!(
+            r"(?P<pre>约|近|超过|逾|不少于|至少|不足|不到)?(?P<num>[0-9０-９]+(?:[,，][0-9０-９]{{3}})*(?:[.．][0-9０-９]+)?|[零〇一二两三四五六七八九十百千]+)(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>{units})(?P<q2>以上|左右|多|余)?"
+        ),
+        &["pre", "num", "mag", "q1", "unit", "q2"],
+        "figure regex",
+    )
 });
 
 /// Every figure in `text` (offsets relative to `text`, plus `base`).
 pub fn figures(text: &str, base: usize) -> Vec<Figure> {
     let mut out = Vec::new();
-    for c in FIGURE_RE.captures_iter(text) {
-        let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("num"), c.name("unit")) else {
+    let fr = &*FIGURE_RE;
+    let mut locs = fr.re.capture_locations();
+    let g = |parts: &[Option<(usize, usize)>], i: usize| -> Option<&str> {
+        parts[fr.groups[i]].and_then(|(s, e)| text.get(s..e))
+    };
+    // Clause start for the figures: the end of the last clause mark seen,
+    // tracked as matches advance so the text is searched once.
+    let mut lead = 0;
+    let mut lead_seen = 0;
+    // Every match is non-empty (`num` needs a char), so resuming at the
+    // end of the last match visits the same matches as `captures_iter`.
+    // The DFA finds each match; the groups come from `split_figure`, an
+    // anchored parse in the regex's own priority order, which is checked
+    // against the match's end. Running the regex's capture engine for
+    // every figure cost more than all the rest of this scan.
+    let mut parts: Vec<Option<(usize, usize)>> = vec![None; locs.len()];
+    let mut at = 0;
+    while let Some(m) = fr.re.find_at(text, at) {
+        let all = match split_figure(text, m.start()) {
+            Some(p) if p.end == m.end() => {
+                parts.iter_mut().for_each(|x| *x = None);
+                parts[fr.groups[F_PRE]] = p.pre.map(|pre| (m.start(), m.start() + pre));
+                parts[fr.groups[F_NUM]] = Some(p.num);
+                parts[fr.groups[F_MAG]] = p.mag;
+                parts[fr.groups[F_Q1]] = p.q1;
+                parts[fr.groups[F_UNIT]] = Some(p.unit);
+                parts[fr.groups[F_Q2]] = p.q2;
+                m
+            }
+            // Not expected; the capture engine decides.
+            _ => {
+                let Some(all) = fr.re.captures_read_at(&mut locs, text, at) else {
+                    break;
+                };
+                for (i, x) in parts.iter_mut().enumerate() {
+                    *x = locs.get(i);
+                }
+                all
+            }
+        };
+        at = all.end();
+        if let Some(seg) = text.get(lead_seen..all.start()) {
+            if let Some((i, c)) = seg.char_indices().rev().find(|(_, c)| is_clause_mark(*c)) {
+                lead = lead_seen + i + c.len_utf8();
+            }
+        }
+        lead_seen = all.start();
+        let (Some((num_s, num_e)), Some(unit)) = (parts[fr.groups[F_NUM]], g(&parts, F_UNIT))
+        else {
             continue;
         };
-        let before = text[..num.start()].chars().next_back();
+        let num_str = text.get(num_s..num_e).unwrap_or("");
+        let before = text[..num_s].chars().next_back();
         // Ordinals and figures glued to a preceding number or letter.
         if matches!(before, Some('第') | Some('.') | Some('．'))
             || before.is_some_and(|b| b.is_ascii_alphanumeric() || digit_value(b).is_some())
         {
             continue;
         }
-        let chinese = parse_arabic(num.as_str()).is_none();
+        let arabic = parse_arabic(num_str);
+        let chinese = arabic.is_none();
         // A lone Chinese `一` + measure word is mostly an article (一个, 一批).
-        if chinese && num.as_str() == "一" {
+        if chinese && num_str == "一" {
             continue;
         }
-        let Some(mut value) = parse_number(num.as_str()) else {
+        let Some(mut value) = arabic.or_else(|| parse_chinese(num_str)) else {
             continue;
         };
-        match c.name("mag").map(|m| m.as_str()) {
+        match g(&parts, F_MAG) {
             Some("万") => value *= 10_000.0,
             Some("亿") => value *= 100_000_000.0,
             _ => {}
         }
-        let mut unit = unit.as_str().to_string();
-        match unit.as_str() {
+        let unit = match unit {
             "万元" => {
                 value *= 10_000.0;
-                unit = "元".into();
+                "元"
             }
             "亿元" => {
                 value *= 100_000_000.0;
-                unit = "元".into();
+                "元"
             }
-            "％" => unit = "%".into(),
-            _ => {}
-        }
-        let approx = if c.name("q1").is_some()
-            || matches!(c.name("q2").map(|m| m.as_str()), Some("以上" | "多" | "余"))
-            || matches!(c.name("pre").map(|m| m.as_str()), Some("超过" | "逾"))
+            "％" => "%",
+            u => u,
+        };
+        let pre = g(&parts, F_PRE);
+        let q2 = g(&parts, F_Q2);
+        let approx = if g(&parts, F_Q1).is_some()
+            || matches!(q2, Some("以上" | "多" | "余"))
+            || matches!(pre, Some("超过" | "逾"))
         {
             Approx::MoreThan
-        } else if matches!(c.name("pre").map(|m| m.as_str()), Some("约" | "近"))
-            || c.name("q2").map(|m| m.as_str()) == Some("左右")
-        {
+        } else if matches!(pre, Some("约" | "近")) || q2 == Some("左右") {
             Approx::About
-        } else if c.name("pre").is_some() {
+        } else if pre.is_some() {
             Approx::AtLeast
         } else {
             Approx::Exact
         };
         out.push(Figure {
             span: Span::new(base + all.start(), base + all.end()),
-            num: Span::new(base + num.start(), base + num.end()),
+            num: Span::new(base + num_s, base + num_e),
             value,
-            unit,
+            unit: unit.to_string(),
             approx,
             chinese,
+            lead: base + lead,
         });
     }
     out
+}
+
+/// Group boundaries of one figure match (absolute byte offsets).
+struct FigureParts {
+    /// Byte length of the qualifier before the number.
+    pre: Option<usize>,
+    num: (usize, usize),
+    mag: Option<(usize, usize)>,
+    q1: Option<(usize, usize)>,
+    unit: (usize, usize),
+    q2: Option<(usize, usize)>,
+    end: usize,
+}
+
+fn is_cn_numeral(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+    )
+}
+
+/// The first of `words` that `t` starts with at `at`, as a span.
+fn word_at(t: &str, at: usize, words: &[&str]) -> Option<(usize, usize)> {
+    let rest = t.get(at..)?;
+    words
+        .iter()
+        .find(|w| rest.starts_with(*w))
+        .map(|w| (at, at + w.len()))
+}
+
+/// End of the run of chars satisfying `f` from `at`, with the end of
+/// every prefix of the run (`ends[k]` = end after k+1 chars).
+fn run_ends(t: &str, at: usize, f: impl Fn(char) -> bool) -> Vec<usize> {
+    let mut ends = Vec::new();
+    for (i, c) in t.get(at..).unwrap_or("").char_indices() {
+        if !f(c) {
+            break;
+        }
+        ends.push(at + i + c.len_utf8());
+    }
+    ends
+}
+
+/// Parse [`FIGURE_RE`] anchored at `s`, trying alternatives in the
+/// regex's priority order (greedy parts longest first, alternations in
+/// order) so that the first parse found is the one the regex reports.
+fn split_figure(t: &str, s: usize) -> Option<FigureParts> {
+    const PRE: &[&str] = &["约", "近", "超过", "逾", "不少于", "至少", "不足", "不到"];
+    let pre = word_at(t, s, PRE);
+    for pre in [pre, None] {
+        let j = pre.map_or(s, |p| p.1);
+        for num_end in number_ends(t, j) {
+            if let Some(mut p) = split_tail(t, num_end) {
+                p.pre = pre.map(|p| p.1 - p.0);
+                p.num = (j, num_end);
+                return Some(p);
+            }
+        }
+        if pre.is_none() {
+            break;
+        }
+    }
+    None
+}
+
+/// Candidate ends of `num` at `j`, in the regex's priority order.
+fn number_ends(t: &str, j: usize) -> Vec<usize> {
+    let digit = |c: char| digit_value(c).is_some();
+    let first = t.get(j..).and_then(|r| r.chars().next());
+    let mut out = Vec::new();
+    match first {
+        Some(c) if digit(c) => {
+            // [0-9０-９]+ (?:[,，]\d{3})* (?:[.．]\d+)?
+            let run = run_ends(t, j, digit);
+            for (k, &pos) in run.iter().enumerate().rev() {
+                let mut groups = vec![pos];
+                if k + 1 == run.len() {
+                    let mut g = pos;
+                    while let Some(c) = t
+                        .get(g..)
+                        .and_then(|r| r.chars().next())
+                        .filter(|c| matches!(c, ',' | '，'))
+                    {
+                        let three = run_ends(t, g + c.len_utf8(), digit);
+                        if three.len() < 3 {
+                            break;
+                        }
+                        g = three[2];
+                        groups.push(g);
+                    }
+                }
+                for &g in groups.iter().rev() {
+                    if let Some(c) = t.get(g..).and_then(|r| r.chars().next()) {
+                        if matches!(c, '.' | '．') {
+                            let frac = run_ends(t, g + c.len_utf8(), digit);
+                            out.extend(frac.iter().rev());
+                        }
+                    }
+                    out.push(g);
+                }
+            }
+        }
+        Some(c) if is_cn_numeral(c) => {
+            out = run_ends(t, j, is_cn_numeral);
+            out.reverse();
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>…)(?P<q2>以上|左右|多|余)?` at `k`.
+fn split_tail(t: &str, k: usize) -> Option<FigureParts> {
+    let mag = word_at(t, k, &["万", "亿"]);
+    for mag in [mag, None] {
+        let k1 = mag.map_or(k, |m| m.1);
+        let q1 = word_at(t, k1, &["余", "多"]);
+        for q1 in [q1, None] {
+            let k2 = q1.map_or(k1, |q| q.1);
+            if let Some(unit) = word_at(t, k2, UNITS) {
+                let q2 = word_at(t, unit.1, &["以上", "左右", "多", "余"]);
+                return Some(FigureParts {
+                    pre: None,
+                    num: (0, 0),
+                    mag,
+                    q1,
+                    unit,
+                    q2,
+                    end: q2.map_or(unit.1, |q| q.1),
+                });
+            }
+            if q1.is_none() {
+                break;
+            }
+        }
+        if mag.is_none() {
+            break;
+        }
+    }
+    None
 }
 
 /// One calendar expression: any of year, month, day.
@@ -256,53 +512,260 @@ pub struct DateTok {
 
 const CN_NUM: &str = "[零〇一二两三四五六七八九十]";
 
-static DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static DATE_RE: LazyLock<Indexed> = LazyLock::new(|| {
     let y = "[0-9０-９]{4}|[零〇一二三四五六七八九]{4}";
     let m = format!("[0-9０-９]{{1,2}}|{CN_NUM}{{1,2}}");
     let d = format!("[0-9０-９]{{1,2}}|{CN_NUM}{{1,3}}");
-    Regex::new(&format!(
-        r"(?P<iso>(?P<iy>(?:19|20)[0-9]{{2}})-(?P<im>[0-9]{{1,2}})-(?P<id>[0-9]{{1,2}}))(?:[^0-9]|$)|(?:(?P<y>{y})年)?(?:(?P<m>{m})月(?:(?P<d>{d})[日号])?)|(?P<y2>{y})年|(?P<d2>{d})[日号]"
-    ))
-    .expect("date regex")
+    Indexed::new(
+        &format!(
+            r"(?P<iso>(?P<iy>(?:19|20)[0-9]{{2}})-(?P<im>[0-9]{{1,2}})-(?P<id>[0-9]{{1,2}}))(?:[^0-9]|$)|(?:(?P<y>{y})年)?(?:(?P<m>{m})月(?:(?P<d>{d})[日号])?)|(?P<y2>{y})年|(?P<d2>{d})[日号]"
+        ),
+        &["iso", "iy", "im", "id", "y", "m", "d", "y2", "d2"],
+        "date regex",
+    )
 });
+
+/// Group order of [`DATE_RE`].
+const D_ISO: usize = 0;
+const D_IY: usize = 1;
+const D_IM: usize = 2;
+const D_ID: usize = 3;
+const D_Y: usize = 4;
+const D_M: usize = 5;
+const D_D: usize = 6;
+const D_Y2: usize = 7;
+const D_D2: usize = 8;
 
 fn num_i(s: &str) -> Option<i64> {
     parse_number(s).map(|v| v as i64)
+}
+
+/// Group boundaries of one date match (absolute byte offsets).
+struct DateParts {
+    /// The ISO branch's date (without the char after it).
+    iso: Option<(usize, usize)>,
+    year: Option<(usize, usize)>,
+    month: Option<(usize, usize)>,
+    day: Option<(usize, usize)>,
+    /// The day came from the bare `N日` branch.
+    bare_day: bool,
+    /// End of the whole match.
+    end: usize,
+}
+
+fn is_cn_num(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇' | '一' | '二' | '两' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    )
+}
+
+fn is_cn_year_digit(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九'
+    )
+}
+
+/// `[0-9０-９]{1,max}|CN{1,max_cn}` at `at` followed by one of `next`,
+/// longest first: (number span, end after the following char).
+fn num_then(
+    t: &str,
+    at: usize,
+    max: usize,
+    max_cn: usize,
+    next: &[char],
+) -> Option<((usize, usize), usize)> {
+    let first = t.get(at..)?.chars().next()?;
+    let (ends, max) = if digit_value(first).is_some() {
+        (run_ends(t, at, |c| digit_value(c).is_some()), max)
+    } else if is_cn_num(first) {
+        (run_ends(t, at, is_cn_num), max_cn)
+    } else {
+        return None;
+    };
+    for &e in ends.iter().take(max).rev() {
+        if let Some(c) = t.get(e..).and_then(|r| r.chars().next()) {
+            if next.contains(&c) {
+                return Some(((at, e), e + c.len_utf8()));
+            }
+        }
+    }
+    None
+}
+
+/// `(?:[0-9０-９]{4}|[零〇一二三四五六七八九]{4})年` at `at`: the year's span.
+fn year_then_nian(t: &str, at: usize) -> Option<(usize, usize)> {
+    let first = t.get(at..)?.chars().next()?;
+    let ends = if digit_value(first).is_some() {
+        run_ends(t, at, |c| digit_value(c).is_some())
+    } else if is_cn_year_digit(first) {
+        run_ends(t, at, is_cn_year_digit)
+    } else {
+        return None;
+    };
+    let e = *ends.get(3)?;
+    t.get(e..)?.starts_with('年').then_some((at, e))
+}
+
+/// The ISO branch `(?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:[^0-9]|$)` at `s`.
+fn split_iso(t: &str, s: usize) -> Option<DateParts> {
+    let b = t.as_bytes().get(s..)?;
+    let dig = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
+    if !(b.starts_with(b"19") || b.starts_with(b"20"))
+        || !dig(2)
+        || !dig(3)
+        || b.get(4) != Some(&b'-')
+    {
+        return None;
+    }
+    for ml in [2, 1] {
+        if !(0..ml).all(|q| dig(5 + q)) || b.get(5 + ml) != Some(&b'-') {
+            continue;
+        }
+        let ds = 5 + ml + 1;
+        for dl in [2, 1] {
+            if !(0..dl).all(|q| dig(ds + q)) {
+                continue;
+            }
+            let de = ds + dl;
+            let end = match t.get(s + de..).and_then(|r| r.chars().next()) {
+                None => s + de,
+                Some(c) if !c.is_ascii_digit() => s + de + c.len_utf8(),
+                Some(_) => continue,
+            };
+            return Some(DateParts {
+                iso: Some((s, s + de)),
+                year: Some((s, s + 4)),
+                month: Some((s + 5, s + 5 + ml)),
+                day: Some((s + ds, s + de)),
+                bare_day: false,
+                end,
+            });
+        }
+    }
+    None
+}
+
+/// Parse [`DATE_RE`] anchored at `s`, branch by branch in the regex's
+/// priority order, so the first parse found is the one the regex reports.
+fn split_date(t: &str, s: usize) -> Option<DateParts> {
+    if let Some(p) = split_iso(t, s) {
+        return Some(p);
+    }
+    let with_year = year_then_nian(t, s);
+    for year in [with_year, None] {
+        let k = year.map_or(s, |y| y.1 + '年'.len_utf8());
+        if let Some((month, after)) = num_then(t, k, 2, 2, &['月']) {
+            let (day, end) = match num_then(t, after, 2, 3, &['日', '号']) {
+                Some((d, e)) => (Some(d), e),
+                None => (None, after),
+            };
+            return Some(DateParts {
+                iso: None,
+                year,
+                month: Some(month),
+                day,
+                bare_day: false,
+                end,
+            });
+        }
+        if year.is_none() {
+            break;
+        }
+    }
+    if let Some(y) = with_year {
+        return Some(DateParts {
+            iso: None,
+            year: Some(y),
+            month: None,
+            day: None,
+            bare_day: false,
+            end: y.1 + '年'.len_utf8(),
+        });
+    }
+    let (day, end) = num_then(t, s, 2, 3, &['日', '号'])?;
+    Some(DateParts {
+        iso: None,
+        year: None,
+        month: None,
+        day: Some(day),
+        bare_day: true,
+        end,
+    })
 }
 
 /// Date expressions in `text`. Bare `N日` tokens are returned (they end
 /// ranges such as `3月19日至20日`) flagged by having neither year nor month.
 pub fn dates(text: &str, base: usize) -> Vec<DateTok> {
     let mut out = Vec::new();
-    for c in DATE_RE.captures_iter(text) {
-        if let Some(iso) = c.name("iso") {
+    let dr = &*DATE_RE;
+    let mut locs = dr.re.capture_locations();
+    let num = |span: Option<(usize, usize)>| -> Option<i64> {
+        span.and_then(|(s, e)| text.get(s..e)).and_then(num_i)
+    };
+    let mut at = 0;
+    // The DFA finds each match; the groups come from `split_date`, checked
+    // against the match's end (the capture engine per match cost more
+    // than the search). Every match is non-empty, so resuming at the end
+    // of the last match visits the same matches as `captures_iter`.
+    while let Some(m) = dr.re.find_at(text, at) {
+        let p = match split_date(text, m.start()) {
+            Some(p) if p.end == m.end() => p,
+            // Not expected; the capture engine decides.
+            _ => {
+                let Some(all) = dr.re.captures_read_at(&mut locs, text, at) else {
+                    break;
+                };
+                let g = |i: usize| locs.get(dr.groups[i]);
+                let iso = g(D_ISO);
+                DateParts {
+                    iso,
+                    year: if iso.is_some() {
+                        g(D_IY)
+                    } else {
+                        g(D_Y).or(g(D_Y2))
+                    },
+                    month: if iso.is_some() { g(D_IM) } else { g(D_M) },
+                    day: if iso.is_some() {
+                        g(D_ID)
+                    } else {
+                        g(D_D).or(g(D_D2))
+                    },
+                    bare_day: g(D_D2).is_some(),
+                    end: all.end(),
+                }
+            }
+        };
+        let start = m.start();
+        at = p.end;
+        if let Some((iso_s, iso_e)) = p.iso {
             out.push(DateTok {
-                span: Span::new(base + iso.start(), base + iso.end()),
-                year: c.name("iy").and_then(|m| num_i(m.as_str())),
-                month: c.name("im").and_then(|m| num_i(m.as_str())),
-                day: c.name("id").and_then(|m| num_i(m.as_str())),
+                span: Span::new(base + iso_s, base + iso_e),
+                year: num(p.year),
+                month: num(p.month),
+                day: num(p.day),
                 iso: true,
             });
             continue;
         }
-        let Some(all) = c.get(0) else { continue };
-        let before = text[..all.start()].chars().next_back();
+        let before = text[..start].chars().next_back();
         if before.is_some_and(|b| digit_value(b).is_some() || b == '第') {
             continue;
         }
-        let year = c.name("y").or(c.name("y2")).and_then(|m| num_i(m.as_str()));
-        let month = c.name("m").and_then(|m| num_i(m.as_str()));
-        let day = c.name("d").or(c.name("d2")).and_then(|m| num_i(m.as_str()));
+        let year = num(p.year);
+        let month = num(p.month);
+        let day = num(p.day);
         // `十月` parses; `一月` is fine; a bare Chinese `一日` is mostly "one day".
-        if year.is_none() && month.is_none() {
-            if let Some(d2) = c.name("d2") {
-                if parse_arabic(d2.as_str()).is_none() {
+        if year.is_none() && month.is_none() && p.bare_day {
+            if let Some(d2) = p.day.and_then(|(s, e)| text.get(s..e)) {
+                if parse_arabic(d2).is_none() {
                     continue;
                 }
             }
         }
         out.push(DateTok {
-            span: Span::new(base + all.start(), base + all.end()),
+            span: Span::new(base + start, base + p.end),
             year,
             month,
             day,
@@ -368,6 +831,48 @@ mod tests {
             vec![(12.0, "期"), (1500.0, "人次"), (35000.0, "元"), (98.0, "%")]
         );
         assert_eq!(f[1].approx, Approx::MoreThan);
+    }
+
+    /// The anchored parses must give the groups the capture engine gives,
+    /// on forms that exercise every branch and backtrack.
+    #[test]
+    fn splits_agree_with_captures() {
+        let texts = [
+            "约3万元，超过1,200余人次以上，不少于12.5％，近十二个百分点左右，一百零五人多",
+            "123,45人，1,234,567元，3.人，２０２４年，十二月，不到两千亩，逾3亿元，至少5多人",
+            "2024-02-30，2024-1-5日，1999-12-3120，二〇二三年二月三十日，3月19日至20号，十五日",
+            "2024年13月，１２月３１日，112月，第3日，20243年，二〇二四年十月一日，一日，31日",
+        ];
+        for t in texts {
+            for (re, is_fig) in [(&FIGURE_RE, true), (&DATE_RE, false)] {
+                let mut locs = re.re.capture_locations();
+                let mut at = 0;
+                while let Some(m) = re.re.captures_read_at(&mut locs, t, at) {
+                    at = m.end();
+                    let g = |i: usize| locs.get(re.groups[i]);
+                    if is_fig {
+                        let p = split_figure(t, m.start()).expect("figure split");
+                        assert_eq!(p.end, m.end(), "{t}");
+                        assert_eq!(Some(p.num), g(F_NUM), "{t}");
+                        assert_eq!(Some(p.unit), g(F_UNIT), "{t}");
+                        assert_eq!((p.mag, p.q1, p.q2), (g(F_MAG), g(F_Q1), g(F_Q2)), "{t}");
+                        assert_eq!(p.pre.map(|l| (m.start(), m.start() + l)), g(F_PRE));
+                    } else {
+                        let p = split_date(t, m.start()).expect("date split");
+                        assert_eq!(p.end, m.end(), "{t}");
+                        let iso = g(D_ISO);
+                        assert_eq!(p.iso, iso, "{t}");
+                        let (y, mo, d) = if iso.is_some() {
+                            (g(D_IY), g(D_IM), g(D_ID))
+                        } else {
+                            (g(D_Y).or(g(D_Y2)), g(D_M), g(D_D).or(g(D_D2)))
+                        };
+                        assert_eq!((p.year, p.month, p.day), (y, mo, d), "{t}");
+                        assert_eq!(p.bare_day, g(D_D2).is_some(), "{t}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   `A、B、C`).
 //! - `part_exceeds_total`: a `其中` part larger than the total it belongs to.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -39,8 +40,32 @@ fn lead<'a>(ctx: &'a Ctx, pi: usize, f: &Figure) -> &'a str {
 
 /// Does the lead mark a total? Returns the cue's byte offset in the lead.
 pub fn total_cue(lead: &str) -> Option<usize> {
+    // The cue must govern this figure: a short distance before it, with no
+    // other number in between (`共组织8个团组出访15个国家`). So only cues
+    // starting in the last 14 chars after the last digit can count; find
+    // that window once instead of testing every occurrence against it.
+    let mut w = lead.len();
+    for (n, (i, c)) in lead.char_indices().rev().enumerate() {
+        if n >= 14 || scan::digit_value(c).is_some() {
+            break;
+        }
+        w = i;
+    }
+    let window = &lead[w..];
+    // Every cue holds `共`, `计` or `总`.
+    if !window.contains(['共', '计', '总']) {
+        return None;
+    }
     for cue in TOTAL_CUES {
-        for (i, _) in lead.match_indices(cue) {
+        // No cue overlaps itself, so every position where it starts is an
+        // occurrence `match_indices` on the whole lead would give.
+        // The window is a few chars: compare in place rather than set up
+        // a substring searcher per cue.
+        for (j, _) in window
+            .char_indices()
+            .filter(|(j, _)| window.as_bytes()[*j..].starts_with(cue.as_bytes()))
+        {
+            let i = w + j;
             if *cue == "共" {
                 let next = lead[i + cue.len()..].chars().next();
                 let prev = lead[..i].chars().next_back();
@@ -50,18 +75,23 @@ pub fn total_cue(lead: &str) -> Option<usize> {
                     continue;
                 }
             }
-            // The cue must govern this figure: a short distance before it,
-            // with no other number in between (`共组织8个团组出访15个国家`).
-            let between = &lead[i..];
-            if between.chars().count() <= 14
-                && !between.chars().any(|c| scan::digit_value(c).is_some())
-            {
-                return Some(i);
-            }
+            return Some(i);
         }
     }
     None
 }
+
+/// Any of `words` in `s`, for word lists tested against every figure's
+/// lead (one automaton pass instead of a substring search per word).
+pub(crate) fn any_word(ac: &AhoCorasick, s: &str) -> bool {
+    ac.is_match(s)
+}
+
+pub(crate) fn words_ac(words: &[&str]) -> AhoCorasick {
+    AhoCorasick::new(words).expect("word list automaton")
+}
+
+static NOT_PART_AC: LazyLock<AhoCorasick> = LazyLock::new(|| words_ac(NOT_PART));
 
 fn is_cjk(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
@@ -86,19 +116,28 @@ const NOUN_STOP: &str = "的是在和与及等均已将为从对被把向由、"
 /// (`363个民族团结进步示范社区` → `社区`), or else the words before the
 /// number (`举办电商培训3期` → `培训`). Empty when nothing says.
 pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
+    obj_with_lead(ctx, pi, f, lead(ctx, pi, f))
+}
+
+/// [`obj`] with the figure's lead already known.
+fn obj_with_lead(ctx: &Ctx, pi: usize, f: &Figure, lead: &str) -> Vec<String> {
     let pend = ctx.doc.paragraphs[pi].span.end;
     let after = ctx.text.get(f.span.end..pend).unwrap_or("");
-    let mut chars: Vec<char> = Vec::new();
+    // Only the last two chars are kept, so track those instead of
+    // collecting every char.
+    let mut last = LastTwo::default();
     if NOUN_AFTER.contains(&f.unit.as_str()) {
-        chars = after
+        after
             .chars()
             .take_while(|c| is_cjk(*c) && !NOUN_STOP.contains(*c))
             .take(10)
-            .collect();
+            .for_each(|c| last.push(c));
     }
-    if chars.len() < 2 {
-        let mut l = lead(ctx, pi, f);
-        if let Some(i) = l.rfind("其中") {
+    if last.n < 2 {
+        last = LastTwo::default();
+        let mut l = lead;
+        // (The char test is a cheap memchr; most leads have no `其`.)
+        if let Some(i) = l.contains('其').then(|| l.rfind("其中")).flatten() {
             l = &l[i + "其中".len()..];
         }
         loop {
@@ -110,12 +149,25 @@ pub fn obj(ctx: &Ctx, pi: usize, f: &Figure) -> Vec<String> {
                 break;
             }
         }
-        chars = l.chars().filter(|c| is_cjk(*c)).collect();
+        l.chars().filter(|c| is_cjk(*c)).for_each(|c| last.push(c));
     }
-    if chars.len() < 2 {
+    if last.n < 2 {
         return Vec::new();
     }
-    vec![chars[chars.len() - 2..].iter().collect()]
+    vec![last.chars.iter().collect()]
+}
+
+#[derive(Default)]
+struct LastTwo {
+    chars: [char; 2],
+    n: usize,
+}
+
+impl LastTwo {
+    fn push(&mut self, c: char) {
+        self.chars = [self.chars[1], c];
+        self.n += 1;
+    }
 }
 
 /// Head nouns of a total that sums whatever is listed (`合计开展活动9次`).
@@ -149,19 +201,23 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
         if ctx.doc.paragraphs[pi].is_heading {
             continue;
         }
+        let para = ctx.doc.paragraphs[pi].span;
+        // A figure is after `其中` when the first `其中` of its paragraph
+        // ends before it.
+        let qizhong_end = para
+            .slice(ctx.text)
+            .find("其中")
+            .map(|q| para.start + q + "其中".len());
         for f in fs {
-            let l = lead(ctx, pi, f);
-            let para_start = ctx.doc.paragraphs[pi].span.start;
-            let before_para = ctx.text.get(para_start..f.span.start).unwrap_or("");
-            let in_qizhong = before_para.contains("其中");
+            let l = ctx.lead_of(f);
+            let in_qizhong = qizhong_end.is_some_and(|e| e <= f.span.start);
+            let cue = total_cue(l).is_some();
             figs.push(Fig {
                 pi,
                 f,
-                total: total_cue(l).is_some() && !in_qizhong,
-                part_ok: !in_qizhong
-                    && total_cue(l).is_none()
-                    && !NOT_PART.iter().any(|w| l.contains(w)),
-                topic: obj(ctx, pi, f),
+                total: cue && !in_qizhong,
+                part_ok: !in_qizhong && !cue && !any_word(&NOT_PART_AC, l),
+                topic: obj_with_lead(ctx, pi, f, l),
             });
         }
     }
@@ -296,7 +352,7 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let l = lead(ctx, pi, part);
-                if NOT_PART.iter().any(|w| l.contains(w)) {
+                if any_word(&NOT_PART_AC, l) {
                     continue;
                 }
                 // The total counting the same thing; failing that, the only

@@ -2,6 +2,7 @@
 //! 100%, more hours than a day has) and the same figure stated differently
 //! within a document.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -80,10 +81,12 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn percents(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pi, figs) in ctx.figures.iter().enumerate() {
+    for figs in &ctx.figures {
         for f in figs {
-            let l_start = ctx.clause_start(pi, f.span.start);
-            let lead = ctx.text.get(l_start..f.span.start).unwrap_or("");
+            if f.unit != "岁" && f.unit != "%" {
+                continue;
+            }
+            let lead = ctx.lead_of(f);
             let after = ctx.text.get(f.span.end..).unwrap_or("");
             if f.unit == "岁" && f.value > 120.0 && !lead.contains('树') && !lead.contains('古')
             {
@@ -226,8 +229,11 @@ const NOT_SAME: &[&str] = &[
     "比", "较", "增", "减", "同比", "上年", "去年", "每", "人均", "平均", "占", "分别",
 ];
 
+static SCOPE_AC: LazyLock<AhoCorasick> = LazyLock::new(|| super::totals::words_ac(SCOPE));
+static NOT_SAME_AC: LazyLock<AhoCorasick> = LazyLock::new(|| super::totals::words_ac(NOT_SAME));
+
 fn key_of(lead: &str, f: &Figure) -> Option<String> {
-    if !SCOPE.iter().any(|w| lead.contains(w)) || NOT_SAME.iter().any(|w| lead.contains(w)) {
+    if !SCOPE_AC.is_match(lead) || NOT_SAME_AC.is_match(lead) {
         return None;
     }
     let mut k: String = lead
@@ -235,7 +241,10 @@ fn key_of(lead: &str, f: &Figure) -> Option<String> {
         .filter(|c| !c.is_whitespace() && !matches!(c, '“' | '”' | '"'))
         .collect();
     for w in FILLER {
-        k = k.replace(w, "");
+        // Skip the (allocating) replace when the word's first char is absent.
+        if w.chars().next().is_some_and(|c| k.contains(c)) {
+            k = k.replace(w, "");
+        }
     }
     if k.chars()
         .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
@@ -254,8 +263,7 @@ fn inconsistent(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         for f in figs {
-            let l_start = ctx.clause_start(pi, f.span.start);
-            let lead = ctx.text.get(l_start..f.span.start).unwrap_or("");
+            let lead = ctx.lead_of(f);
             let Some(key) = key_of(lead, f) else { continue };
             match seen.get(&key) {
                 None => {
