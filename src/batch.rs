@@ -8,11 +8,13 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::emit::DocRecords;
 use crate::ingest::{self, IngestOptions};
 use crate::model::Document;
 use crate::pipeline::{AnalyzeOptions, Pipeline};
@@ -345,6 +347,21 @@ fn process_inner(
 /// Consumers of finished documents, called in input order on one thread.
 pub trait Sink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()>;
+    /// A document with its records already built ([`Sinks`] builds them
+    /// once for every sink that writes records, instead of each sink
+    /// serializing the same JSON again). Sinks that want them override this
+    /// and [`Sink::wants_records`].
+    fn document_with_records(
+        &mut self,
+        doc: &Document,
+        _records: &Arc<DocRecords>,
+    ) -> anyhow::Result<()> {
+        self.document(doc)
+    }
+    /// Whether [`Sink::document_with_records`] uses the records.
+    fn wants_records(&self) -> bool {
+        false
+    }
     /// Findings that involve several documents (found once all documents are
     /// seen), as `findings.jsonl` records; called once, before `finish`.
     fn cross_findings(&mut self, _records: &[serde_json::Value]) -> anyhow::Result<()> {
@@ -359,7 +376,23 @@ pub struct Sinks(pub Vec<Box<dyn Sink>>);
 
 impl Sink for Sinks {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        self.0.iter_mut().try_for_each(|s| s.document(doc))
+        if !self.wants_records() {
+            return self.0.iter_mut().try_for_each(|s| s.document(doc));
+        }
+        let records = Arc::new(DocRecords::build(doc)?);
+        self.document_with_records(doc, &records)
+    }
+    fn document_with_records(
+        &mut self,
+        doc: &Document,
+        records: &Arc<DocRecords>,
+    ) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|s| s.document_with_records(doc, records))
+    }
+    fn wants_records(&self) -> bool {
+        self.0.iter().any(|s| s.wants_records())
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         self.0
@@ -495,22 +528,31 @@ impl JsonlSink {
 
 impl Sink for JsonlSink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.document_with_records(doc, &Arc::new(DocRecords::build(doc)?))
+    }
+    fn document_with_records(
+        &mut self,
+        _doc: &Document,
+        records: &Arc<DocRecords>,
+    ) -> anyhow::Result<()> {
         use anyhow::Context;
-        let idx = crate::emit::CharIndex::new(&doc.text);
         self.documents
-            .write(&crate::emit::document_record(doc, &idx))
+            .write_line(&records.document.line)
             .with_context(|| self.documents.describe("writing"))?;
-        for f in &doc.facts {
+        for r in &records.facts {
             self.facts
-                .write(&crate::emit::fact_record(&doc.doc_id, &doc.text, &idx, f))
+                .write_line(&r.line)
                 .with_context(|| self.facts.describe("writing"))?;
         }
-        for f in &doc.findings {
+        for r in &records.findings {
             self.findings
-                .write(&crate::emit::finding_record(doc, &idx, f))
+                .write_line(&r.line)
                 .with_context(|| self.findings.describe("writing"))?;
         }
         Ok(())
+    }
+    fn wants_records(&self) -> bool {
+        true
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         use anyhow::Context;

@@ -92,7 +92,12 @@ fn dump(db: &Path) -> Vec<String> {
          FROM documents ORDER BY doc_id",
         "SELECT doc_id || '|' || ord || '|' || level || '|' || title || '|' || start || '|' || end
          FROM sections ORDER BY doc_id, ord",
-        "SELECT fact_id || '|' || ord || '|' || record FROM facts ORDER BY doc_id, ord",
+        "SELECT fact_id || '|' || ord || '|' || kind || '|' || text || '|' || start || '|' || end
+           || '|' || coalesce(value_text, '') || '|' || coalesce(value_num, '')
+           || '|' || coalesce(unit, '') || '|' || coalesce(approx, '') || '|' || placeholder
+           || '|' || coalesce(status, '') || '|' || coalesce(date_start, '')
+           || '|' || coalesce(date_end, '') || '|' || coalesce(section_ord, '')
+         FROM facts ORDER BY doc_id, ord",
         "SELECT finding_id || '|' || coalesce(ord, '') || '|' || cross_document || '|' || record
          FROM findings ORDER BY doc_id, cross_document, ord, finding_id",
         "SELECT path || '|' || sha256 || '|' || pieces FROM files ORDER BY path",

@@ -66,6 +66,15 @@ impl JsonlWriter {
         Ok(())
     }
 
+    /// Write one record already serialized (one line, no newline).
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        let out = self.out.as_mut().ok_or_else(closed)?;
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        self.lines += 1;
+        Ok(())
+    }
+
     /// Flush, fsync and rename into place; later writes fail.
     pub fn finish_in_place(&mut self) -> std::io::Result<u64> {
         let out = self.out.take().ok_or_else(closed)?;

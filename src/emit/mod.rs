@@ -164,6 +164,99 @@ pub fn finding_record(doc: &Document, idx: &CharIndex, f: &Finding) -> Value {
     })
 }
 
+/// One record: its JSON value and its JSON Lines line (without the
+/// newline), serialized once and shared by every sink that writes it.
+pub struct RecordLine {
+    pub value: Value,
+    pub line: String,
+    /// Byte range of `,"text":"…"` in `line`, when the record has a text:
+    /// the line without that range is the record without its text, which
+    /// the store keeps next to a text column of its own.
+    text_at: Option<(usize, usize)>,
+}
+
+impl RecordLine {
+    pub fn new(value: Value) -> serde_json::Result<RecordLine> {
+        let line = serde_json::to_string(&value)?;
+        let text_at = value
+            .get("text")
+            .and_then(Value::as_str)
+            .and_then(|t| text_range(&line, t));
+        Ok(RecordLine {
+            value,
+            line,
+            text_at,
+        })
+    }
+
+    /// The line in two pieces that together are the record without its
+    /// `text` (the second is empty when the record has none).
+    pub fn without_text(&self) -> (&str, &str) {
+        match self.text_at {
+            // The range lies on ASCII bytes (`,` and the closing `"`), so
+            // both slices are on char boundaries; get() keeps that unchecked
+            // assumption from ever panicking.
+            Some((a, b)) => match (self.line.get(..a), self.line.get(b..)) {
+                (Some(x), Some(y)) => (x, y),
+                _ => (&self.line, ""),
+            },
+            None => (&self.line, ""),
+        }
+    }
+
+    /// [`RecordLine::without_text`] as one string.
+    pub fn without_text_string(&self) -> String {
+        let (a, b) = self.without_text();
+        let mut s = String::with_capacity(a.len() + b.len());
+        s.push_str(a);
+        s.push_str(b);
+        s
+    }
+}
+
+/// Where `,"text":<text as JSON>` sits in a serialized record. Inside a
+/// JSON string every `"` is escaped, so `,"text":` can only be a key; the
+/// first one is the top-level key because no record nests an object with a
+/// `text` before it. The value is checked, and on any surprise the record
+/// is treated as having no text to split off.
+fn text_range(line: &str, text: &str) -> Option<(usize, usize)> {
+    const KEY: &str = ",\"text\":";
+    let a = line.find(KEY)?;
+    let escaped = serde_json::to_string(text).ok()?;
+    let v = a + KEY.len();
+    line.get(v..)?
+        .starts_with(&escaped)
+        .then(|| (a, v + escaped.len()))
+}
+
+/// Every record of one document, built once: the `documents.jsonl`,
+/// `facts.jsonl` and `findings.jsonl` lines the JSON Lines files get and the
+/// store reads its columns from.
+pub struct DocRecords {
+    pub document: RecordLine,
+    pub facts: Vec<RecordLine>,
+    pub findings: Vec<RecordLine>,
+}
+
+impl DocRecords {
+    pub fn build(doc: &Document) -> serde_json::Result<DocRecords> {
+        let idx = CharIndex::new(&doc.text);
+        Ok(DocRecords {
+            document: RecordLine::new(document_record(doc, &idx))?,
+            facts: doc
+                .facts
+                .iter()
+                .map(|f| RecordLine::new(fact_record(&doc.doc_id, &doc.text, &idx, f)))
+                .collect::<Result<_, _>>()?,
+            findings: doc
+                .findings
+                .iter()
+                .map(|f| RecordLine::new(finding_record(doc, &idx, f)))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +271,28 @@ mod tests {
         {
             assert_eq!(idx.char_of(b), text[..b].chars().count());
         }
+    }
+
+    #[test]
+    fn record_without_text_is_the_record_with_text_removed() {
+        let cases = [
+            json!({"fact_id": "a:count:1-2", "kind": "count", "text": "3000\"余\\份,\"text\":", "start": 1}),
+            json!({"finding_id": "x", "message": ",\"text\":\"no\"", "text": "是", "related": [{"text": "y"}]}),
+            json!({"doc_id": "d", "source": {"path": "p"}, "title": null, "text": "正文\n"}),
+            json!({"doc_id": "d", "text": ""}),
+        ];
+        for v in cases {
+            let r = RecordLine::new(v.clone()).unwrap();
+            assert_eq!(r.line, serde_json::to_string(&v).unwrap());
+            let mut want = v.clone();
+            want.as_object_mut().unwrap().shift_remove("text");
+            assert_eq!(
+                r.without_text_string(),
+                serde_json::to_string(&want).unwrap()
+            );
+        }
+        // No text: the whole line.
+        let r = RecordLine::new(json!({"a": 1})).unwrap();
+        assert_eq!(r.without_text(), ("{\"a\":1}", ""));
     }
 }

@@ -264,21 +264,30 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 1);
-        // Records round-trip: with its text put back, the stored record is
-        // the facts.jsonl line.
-        let rec: String = conn
+        // Every field of a facts.jsonl record is in a typed column (the
+        // store keeps no JSON copy of facts since schema version 2).
+        let idx = crate::emit::CharIndex::new(&d.text);
+        let want = crate::emit::fact_record(&d.doc_id, &d.text, &idx, &d.facts[0]);
+        let got: serde_json::Value = conn
             .query_row(
-                "SELECT json_set(record, '$.text', text) FROM facts WHERE kind = 'date'",
+                "SELECT json_object('fact_id', fact_id, 'doc_id', doc_id, 'kind', kind,
+                   'text', text, 'start', start, 'end', end, 'value', value_text,
+                   'year_inferred', json(CASE year_inferred WHEN 1 THEN 'true' ELSE 'false' END))
+                 FROM facts WHERE kind = 'date'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .map(|s| serde_json::from_str(&s).unwrap())
+            .unwrap();
+        assert_eq!(got, want);
+        let has_record: bool = conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM pragma_table_info('facts') WHERE name = 'record')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        let idx = crate::emit::CharIndex::new(&d.text);
-        let want = crate::emit::fact_record(&d.doc_id, &d.text, &idx, &d.facts[0]);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&rec).unwrap(),
-            want
-        );
+        assert!(!has_record);
         let full: String = conn
             .query_row(
                 "SELECT json_set(record, '$.text', text) FROM documents",
@@ -458,6 +467,98 @@ mod tests {
         assert_eq!(schema::migrate_with(&mut conn, &later).unwrap(), 1);
         assert_eq!(schema::current_version(&conn).unwrap(), 2);
         conn.execute("UPDATE documents SET note = 'x'", []).unwrap();
+    }
+
+    /// The results hash is the one schema version 1 wrote (v1's own
+    /// computation, copied here), so a store written before the records were
+    /// shared with the JSON Lines sink is not re-imported for nothing.
+    #[test]
+    fn results_hash_is_unchanged_from_version_1() {
+        use sha2::{Digest, Sha256};
+        fn v1_without_text(mut v: serde_json::Value) -> String {
+            v.as_object_mut().unwrap().shift_remove("text");
+            serde_json::to_string(&v).unwrap()
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("z.db");
+        let d = doc("a.txt", "甲", 1);
+        import(&db, std::slice::from_ref(&d), &[]);
+        let idx = crate::emit::CharIndex::new(&d.text);
+        let mut h = Sha256::new();
+        let mut rec = crate::emit::document_record(&d, &idx);
+        let map = rec.as_object_mut().unwrap();
+        map.shift_remove("text");
+        map.shift_remove("source");
+        h.update(serde_json::to_vec(&map).unwrap());
+        h.update(d.text.as_bytes());
+        for f in &d.facts {
+            h.update(b"\nF");
+            h.update(v1_without_text(crate::emit::fact_record(
+                &d.doc_id, &d.text, &idx, f,
+            )));
+        }
+        for f in &d.findings {
+            h.update(b"\nA");
+            h.update(v1_without_text(crate::emit::finding_record(&d, &idx, f)));
+        }
+        let conn = open(&db).unwrap();
+        let stored: String = conn
+            .query_row("SELECT results_sha256 FROM documents", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, format!("{:x}", h.finalize()));
+    }
+
+    /// A store at version 1 with facts in it moves to version 2 keeping
+    /// every fact, and its views still answer.
+    #[test]
+    fn a_version_1_store_with_facts_migrates_to_version_2() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate_with(&mut conn, &schema::MIGRATIONS[..1]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO documents (doc_id, sha256, piece, pieces, path, format, chars,
+               paragraphs, fact_count, finding_count, text, record, results_sha256, run_id,
+               county, year)
+             VALUES ('d', 's', 1, 1, 'a.txt', 'txt', 4, 1, 2, 0, 'XX人次', '{}', 'h', 1,
+               '武乡县', 2024);
+             INSERT INTO facts (fact_id, doc_id, ord, kind, text, start, end, unit,
+               placeholder, record)
+             VALUES ('d:count:0-4', 'd', 0, 'count', 'XX人次', 0, 4, '人次', 1, '{}'),
+                    ('d:date:0-2', 'd', 1, 'date', 'XX', 0, 2, NULL, 1, '{}');",
+        )
+        .unwrap();
+        assert_eq!(schema::migrate(&mut conn).unwrap(), 1);
+        assert_eq!(schema::current_version(&conn).unwrap(), SCHEMA_VERSION);
+        assert_eq!(count(&conn, "facts"), 2);
+        let n: i64 = conn
+            .query_row(
+                "SELECT placeholders FROM v_placeholders_per_document",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
+        let figures: i64 = conn
+            .query_row(
+                "SELECT SUM(figures) FROM v_figure_totals WHERE unit = '人次'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(figures, 1);
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'facts'
+                 ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            indexes,
+            ["facts_date", "facts_doc_kind", "facts_kind_value"]
+        );
     }
 
     #[test]

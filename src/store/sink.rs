@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::batch::Sink;
-use crate::emit::{document_record, fact_record, finding_record, CharIndex};
+use crate::emit::{DocRecords, RecordLine};
 use crate::model::Document;
 
 /// What an import did, document by document.
@@ -45,74 +46,111 @@ struct Importer {
     busy: Duration,
 }
 
-/// The records of one document, built once.
-struct Records {
-    /// The document record without `text`, serialized.
-    document: String,
-    facts: Vec<(Value, String)>,
-    findings: Vec<(Value, String)>,
-    sections: Vec<Value>,
-    /// Hash of everything extracted (not where the file was found).
-    results_sha256: String,
+/// What the store needs of a document besides its records: the typed
+/// fields, taken on the run's thread so the writer gets no `Document` copy.
+struct DocRow {
+    doc_id: String,
+    sha256: String,
+    piece: i64,
+    pieces: i64,
+    path: String,
+    format: &'static str,
+    encoding: String,
+    title: Option<String>,
+    year: Option<i32>,
+    year_source: Option<&'static str>,
+    province: Option<String>,
+    prefecture: Option<String>,
+    county: Option<String>,
+    township: Option<String>,
+    region_code: Option<String>,
+    chars: i64,
+    paragraphs: i64,
+    /// Innermost section holding each fact, in fact order.
+    fact_sections: Vec<Option<i64>>,
 }
 
-impl Records {
-    fn build(doc: &Document) -> anyhow::Result<Records> {
-        let idx = CharIndex::new(&doc.text);
-        let mut hasher = Sha256::new();
-        let mut rec = document_record(doc, &idx);
-        let map = rec
-            .as_object_mut()
-            .ok_or_else(|| anyhow::anyhow!("document record is not an object"))?;
-        map.shift_remove("text");
-        let document = serde_json::to_string(&map)?;
-        let sections = match map.get("sections") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => Vec::new(),
-        };
-        // The source (path, encoding) says where the bytes were found, not
-        // what was extracted from them; doc_id already covers the bytes.
-        let mut content = map.clone();
-        content.shift_remove("source");
-        hasher.update(serde_json::to_vec(&content)?);
-        hasher.update(doc.text.as_bytes());
-        let mut facts = Vec::with_capacity(doc.facts.len());
-        for f in &doc.facts {
-            let (v, s) = without_text(fact_record(&doc.doc_id, &doc.text, &idx, f))?;
-            hasher.update(b"\nF");
-            hasher.update(s.as_bytes());
-            facts.push((v, s));
+impl DocRow {
+    fn new(doc: &Document) -> DocRow {
+        let src = &doc.source;
+        let region = doc.region.as_ref();
+        let part =
+            |f: fn(&crate::model::Region) -> &Option<String>| region.and_then(|r| f(r).clone());
+        DocRow {
+            doc_id: doc.doc_id.clone(),
+            sha256: src.sha256.clone(),
+            piece: src.piece as i64,
+            pieces: src.pieces as i64,
+            path: src.path.clone(),
+            format: format_name(doc),
+            encoding: src.encoding.clone(),
+            title: doc.title.clone(),
+            year: doc.year,
+            year_source: doc.year_source,
+            province: part(|r| &r.province),
+            prefecture: part(|r| &r.prefecture),
+            county: part(|r| &r.county),
+            township: part(|r| &r.township),
+            region_code: part(|r| &r.code),
+            chars: doc.text.chars().count() as i64,
+            paragraphs: doc.paragraphs.len() as i64,
+            // Sections are in text order and nest, so the last one whose
+            // extent holds the fact is the innermost.
+            fact_sections: doc
+                .facts
+                .iter()
+                .map(|fact| {
+                    doc.sections
+                        .iter()
+                        .rposition(|sec| {
+                            sec.extent.start <= fact.span.start && fact.span.start < sec.extent.end
+                        })
+                        .map(|i| i as i64)
+                })
+                .collect(),
         }
-        let mut findings = Vec::with_capacity(doc.findings.len());
-        for f in &doc.findings {
-            let (v, s) = without_text(finding_record(doc, &idx, f))?;
-            hasher.update(b"\nA");
-            hasher.update(s.as_bytes());
-            findings.push((v, s));
-        }
-        Ok(Records {
-            document,
-            facts,
-            findings,
-            sections,
-            results_sha256: format!("{:x}", hasher.finalize()),
-        })
     }
 }
 
-/// A record and its serialization without `text`: the text has a column of
-/// its own, and an activity passage's text is most of its record, so the
-/// store keeps it once (`json_set(record, '$.text', text)` restores it).
-fn without_text(mut v: Value) -> anyhow::Result<(Value, String)> {
-    let text = match v.as_object_mut() {
-        Some(m) => m.shift_remove("text"),
-        None => None,
-    };
-    let s = serde_json::to_string(&v)?;
-    if let (Some(t), Some(m)) = (text, v.as_object_mut()) {
-        m.insert("text".into(), t);
+/// A map serialized without some of its keys, in its own order: the same
+/// bytes as removing them and serializing, without copying the map.
+struct Without<'a>(&'a serde_json::Map<String, Value>, &'a [&'a str]);
+
+impl serde::Serialize for Without<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().filter(|(k, _)| !self.1.contains(&k.as_str())))
     }
-    Ok((v, s))
+}
+
+/// Hash of everything extracted from a document (not where the file was
+/// found): a new zongjie or new dictionaries that extract differently
+/// change it, and the document is re-imported. It hashes the same bytes as
+/// schema version 1 did, so the stores it wrote are not re-imported for
+/// nothing.
+fn results_sha256(recs: &DocRecords) -> anyhow::Result<String> {
+    let map = recs
+        .document
+        .value
+        .as_object()
+        .ok_or_else(|| anyhow::anyhow!("document record is not an object"))?;
+    let mut hasher = Sha256::new();
+    // The source (path, encoding) says where the bytes were found, not what
+    // was extracted from them; doc_id already covers the bytes.
+    hasher.update(serde_json::to_vec(&Without(map, &["text", "source"]))?);
+    hasher.update(
+        str_field(&recs.document.value, "text")
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    for (tag, lines) in [(b"\nF", &recs.facts), (b"\nA", &recs.findings)] {
+        for r in lines {
+            let (a, b) = r.without_text();
+            hasher.update(tag);
+            hasher.update(a.as_bytes());
+            hasher.update(b.as_bytes());
+        }
+    }
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -239,8 +277,7 @@ impl Importer {
 
     /// Keep the path → content map current; drop the documents of a file's
     /// old content when no other path still holds it.
-    fn map_file(&mut self, doc: &Document) -> rusqlite::Result<()> {
-        let src = &doc.source;
+    fn map_file(&mut self, src: &DocRow) -> rusqlite::Result<()> {
         let known: Option<String> = self
             .conn
             .prepare_cached("SELECT sha256 FROM files WHERE path = ?1")?
@@ -263,9 +300,9 @@ impl Importer {
                     .execute(params![
                         src.path,
                         src.sha256,
-                        format_name(doc),
+                        src.format,
                         src.encoding,
-                        src.pieces as i64,
+                        src.pieces,
                         self.run_id
                     ])?;
                 let still_held: bool = self
@@ -293,9 +330,9 @@ impl Importer {
                     .execute(params![
                         src.path,
                         src.sha256,
-                        format_name(doc),
+                        src.format,
                         src.encoding,
-                        src.pieces as i64,
+                        src.pieces,
                         self.run_id
                     ])?;
                 // Same content known under paths that no longer exist: the
@@ -318,10 +355,11 @@ impl Importer {
         Ok(())
     }
 
-    fn import(&mut self, doc: &Document, recs: &Records) -> anyhow::Result<()> {
+    fn import(&mut self, row: &DocRow, recs: &DocRecords) -> anyhow::Result<()> {
         self.begin()?;
         self.counts.seen += 1;
-        self.map_file(doc)?;
+        self.map_file(row)?;
+        let results = results_sha256(recs)?;
         let existing: Option<(String, String, bool)> = self
             .conn
             .prepare_cached(
@@ -329,29 +367,29 @@ impl Importer {
                         EXISTS(SELECT 1 FROM files f WHERE f.path = d.path)
                  FROM documents d WHERE d.doc_id = ?1",
             )?
-            .query_row([&doc.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([&row.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         match existing {
-            Some((sha, path, path_known)) if sha == recs.results_sha256 => {
+            Some((sha, path, path_known)) if sha == results => {
                 self.counts.unchanged += 1;
                 // Recorded under a path that is gone: follow the file.
-                if path != doc.source.path && !path_known {
+                if path != row.path && !path_known {
                     self.conn
                         .prepare_cached(
                             "UPDATE documents SET path = ?2,
                                record = json_set(record, '$.source.path', ?2)
                              WHERE doc_id = ?1",
                         )?
-                        .execute(params![doc.doc_id, doc.source.path])?;
+                        .execute(params![row.doc_id, row.path])?;
                 }
             }
             Some(_) => {
-                self.delete_document(&doc.doc_id)?;
-                self.insert(doc, recs)?;
+                self.delete_document(&row.doc_id)?;
+                self.insert(row, recs, &results)?;
                 self.counts.reextracted += 1;
             }
             None => {
-                self.insert(doc, recs)?;
+                self.insert(row, recs, &results)?;
                 self.counts.added += 1;
             }
         }
@@ -362,9 +400,8 @@ impl Importer {
         Ok(())
     }
 
-    fn insert(&self, doc: &Document, recs: &Records) -> rusqlite::Result<()> {
-        let src = &doc.source;
-        let region = doc.region.as_ref();
+    fn insert(&self, row: &DocRow, recs: &DocRecords, results: &str) -> rusqlite::Result<()> {
+        let doc = &recs.document.value;
         self.conn
             .prepare_cached(
                 "INSERT INTO documents (doc_id, sha256, piece, pieces, path, format, encoding,
@@ -375,53 +412,58 @@ impl Importer {
                    ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             )?
             .execute(params![
-                doc.doc_id,
-                src.sha256,
-                src.piece as i64,
-                src.pieces as i64,
-                src.path,
-                format_name(doc),
-                src.encoding,
-                doc.title,
-                doc.year,
-                doc.year_source,
-                region.and_then(|r| r.province.as_deref()),
-                region.and_then(|r| r.prefecture.as_deref()),
-                region.and_then(|r| r.county.as_deref()),
-                region.and_then(|r| r.township.as_deref()),
-                region.and_then(|r| r.code.as_deref()),
-                doc.text.chars().count() as i64,
-                doc.paragraphs.len() as i64,
-                doc.facts.len() as i64,
-                doc.findings.len() as i64,
-                doc.text,
-                recs.document,
-                recs.results_sha256,
+                row.doc_id,
+                row.sha256,
+                row.piece,
+                row.pieces,
+                row.path,
+                row.format,
+                row.encoding,
+                row.title,
+                row.year,
+                row.year_source,
+                row.province,
+                row.prefecture,
+                row.county,
+                row.township,
+                row.region_code,
+                row.chars,
+                row.paragraphs,
+                recs.facts.len() as i64,
+                recs.findings.len() as i64,
+                str_field(doc, "text").unwrap_or(""),
+                recs.document.without_text_string(),
+                results,
                 self.run_id,
             ])?;
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO sections (doc_id, ord, level, title, start, end, heading_end)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for (i, s) in recs.sections.iter().enumerate() {
-            st.execute(params![
-                doc.doc_id,
-                i as i64,
-                int_field(s, "level"),
-                str_field(s, "title").unwrap_or(""),
-                int_field(s, "start"),
-                int_field(s, "end"),
-                int_field(s, "heading_end"),
-            ])?;
+        if let Some(Value::Array(sections)) = doc.get("sections") {
+            let mut st = self.conn.prepare_cached(
+                "INSERT INTO sections (doc_id, ord, level, title, start, end, heading_end)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (i, s) in sections.iter().enumerate() {
+                st.execute(params![
+                    row.doc_id,
+                    i as i64,
+                    int_field(s, "level"),
+                    str_field(s, "title").unwrap_or(""),
+                    int_field(s, "start"),
+                    int_field(s, "end"),
+                    int_field(s, "heading_end"),
+                ])?;
+            }
         }
+        // Every field of a facts.jsonl record has a typed column, so the
+        // record itself is not stored again (schema version 2).
         let mut st = self.conn.prepare_cached(
             "INSERT INTO facts (fact_id, doc_id, ord, kind, text, start, end, value_text,
                value_num, unit, approx, placeholder, status, date_start, date_end,
-               year_inferred, relative, level, code, category, section_ord, record)
+               year_inferred, relative, level, code, category, section_ord)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-               ?17, ?18, ?19, ?20, ?21, ?22)",
+               ?17, ?18, ?19, ?20, ?21)",
         )?;
-        for (i, ((v, s), fact)) in recs.facts.iter().zip(&doc.facts).enumerate() {
+        for (i, r) in recs.facts.iter().enumerate() {
+            let v = &r.value;
             let kind = str_field(v, "kind").unwrap_or("");
             let (value_text, value_num) = match v.get("value") {
                 Some(Value::String(t)) => (Some(t.as_str()), None),
@@ -432,14 +474,9 @@ impl Importer {
                 ("date", Some(t)) => edtf_bounds(t),
                 _ => (None, None),
             };
-            // Sections are in text order and nest, so the last one whose
-            // extent holds the fact is the innermost.
-            let section = doc.sections.iter().rposition(|sec| {
-                sec.extent.start <= fact.span.start && fact.span.start < sec.extent.end
-            });
             st.execute(params![
                 str_field(v, "fact_id"),
-                doc.doc_id,
+                row.doc_id,
                 i as i64,
                 kind,
                 str_field(v, "text").unwrap_or(""),
@@ -458,12 +495,11 @@ impl Importer {
                 str_field(v, "level"),
                 str_field(v, "code"),
                 str_field(v, "category"),
-                section.map(|s| s as i64),
-                s,
+                row.fact_sections.get(i).copied().flatten(),
             ])?;
         }
-        for (i, (v, s)) in recs.findings.iter().enumerate() {
-            self.insert_finding(v, s, Some(i as i64), false)?;
+        for (i, r) in recs.findings.iter().enumerate() {
+            self.insert_finding(&r.value, &r.without_text_string(), Some(i as i64), false)?;
         }
         Ok(())
     }
@@ -536,8 +572,8 @@ impl Importer {
                      WHERE finding_id = ?1 AND doc_id = ?2 AND cross_document = 1",
                 )?
                 .execute([finding_id, doc_id])?;
-            let (v, s) = without_text(v.clone())?;
-            self.insert_finding(&v, &s, None, true)?;
+            let r = RecordLine::new(v.clone())?;
+            self.insert_finding(&r.value, &r.without_text_string(), None, true)?;
             self.counts.cross_findings += 1;
         }
         Ok(())
@@ -570,8 +606,8 @@ fn format_name(doc: &Document) -> &'static str {
 
 /// What the run's thread hands the writer.
 enum Msg {
-    /// Documents with their records built.
-    Docs(Vec<(Document, Records)>),
+    /// Documents with their records.
+    Docs(Vec<(DocRow, Arc<DocRecords>)>),
     Cross(Vec<Value>),
     Finish,
 }
@@ -580,6 +616,17 @@ enum Msg {
 struct Outcome {
     counts: ImportCounts,
     busy: Duration,
+    /// CPU time of the writer thread, where the OS tells it.
+    cpu: Option<Duration>,
+}
+
+/// CPU time the calling thread has used so far (Linux: the first field of
+/// `/proc/thread-self/schedstat`, in nanoseconds). Wall time on a loaded
+/// machine says little about what importing costs; this does.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 impl Importer {
@@ -587,12 +634,13 @@ impl Importer {
     /// closes without one (the run failed: the open transaction is rolled
     /// back, the store stays at its last commit).
     fn serve(mut self, rx: Receiver<Msg>) -> anyhow::Result<Outcome> {
+        let cpu0 = thread_cpu();
         while let Ok(msg) = rx.recv() {
             let t = Instant::now();
             match msg {
                 Msg::Docs(docs) => {
-                    for (doc, recs) in &docs {
-                        self.import(doc, recs)?;
+                    for (row, recs) in &docs {
+                        self.import(row, recs)?;
                     }
                 }
                 Msg::Cross(records) => self.import_cross(&records)?,
@@ -602,6 +650,7 @@ impl Importer {
                     return Ok(Outcome {
                         counts: self.counts.clone(),
                         busy: self.busy,
+                        cpu: thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a)),
                     });
                 }
             }
@@ -613,27 +662,28 @@ impl Importer {
 
 /// Batches of documents the run's thread may hand over before it waits
 /// for the writer.
-const QUEUE: usize = 2;
+const QUEUE: usize = 4;
 
-/// Documents whose records are built together, in parallel.
-const BUILD_BATCH: usize = 64;
+/// Documents handed to the writer in one message.
+const BATCH: usize = 64;
 
 /// The [`Sink`] that imports a run's documents into a store.
 ///
 /// SQL runs on a writer thread of its own, so importing one chunk overlaps
-/// with analysing the next instead of holding up the run. The records
-/// (JSON, hashes) are built in parallel on the worker pool, which is idle
-/// while the run hands a finished chunk to its sinks; the writer only
-/// executes prepared statements.
+/// with analysing the next instead of holding up the run. The records are
+/// the ones the JSON Lines files get, built once per document by
+/// [`crate::batch::Sinks`] and shared; the run's thread only copies a
+/// document's few typed fields, and the writer hashes and executes prepared
+/// statements.
 pub struct StoreSink {
     tx: Option<SyncSender<Msg>>,
     writer: Option<JoinHandle<anyhow::Result<Outcome>>>,
     path: String,
     started: Instant,
     outcome: Option<(ImportCounts, Duration)>,
-    /// Documents waiting for their records to be built.
-    pending: Vec<Document>,
-    /// Time the run's thread spent building records.
+    /// Documents not yet handed to the writer.
+    pending: Vec<(DocRow, Arc<DocRecords>)>,
+    /// Time the run's thread spent preparing documents for the writer.
     build: Duration,
     /// Time the run's thread spent waiting for the writer.
     waited: Duration,
@@ -659,27 +709,19 @@ impl StoreSink {
             path: path.display().to_string(),
             started: Instant::now(),
             outcome: None,
-            pending: Vec::new(),
+            pending: Vec::with_capacity(BATCH),
             build: Duration::ZERO,
             waited: Duration::ZERO,
         })
     }
 
-    /// Build the pending documents' records on the worker pool and hand
-    /// them to the writer.
+    /// Hand the pending documents to the writer.
     fn flush(&mut self) -> anyhow::Result<()> {
-        use rayon::prelude::*;
         if self.pending.is_empty() {
             return Ok(());
         }
-        let t = Instant::now();
-        let docs = std::mem::take(&mut self.pending);
-        let built = docs
-            .into_par_iter()
-            .map(|d| Records::build(&d).map(|r| (d, r)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        self.build += t.elapsed();
-        self.send(Msg::Docs(built))
+        let docs = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        self.send(Msg::Docs(docs))
     }
 
     fn send(&mut self, msg: Msg) -> anyhow::Result<()> {
@@ -720,11 +762,28 @@ impl StoreSink {
 
 impl Sink for StoreSink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        self.pending.push(doc.clone());
-        if self.pending.len() >= BUILD_BATCH {
+        let t = Instant::now();
+        let records = Arc::new(DocRecords::build(doc)?);
+        self.build += t.elapsed();
+        self.document_with_records(doc, &records)
+    }
+
+    fn document_with_records(
+        &mut self,
+        doc: &Document,
+        records: &Arc<DocRecords>,
+    ) -> anyhow::Result<()> {
+        let t = Instant::now();
+        self.pending.push((DocRow::new(doc), Arc::clone(records)));
+        self.build += t.elapsed();
+        if self.pending.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
+    }
+
+    fn wants_records(&self) -> bool {
+        true
     }
 
     fn cross_findings(&mut self, records: &[Value]) -> anyhow::Result<()> {
@@ -740,9 +799,14 @@ impl Sink for StoreSink {
         self.waited += t.elapsed();
         let c = &out.counts;
         let total = self.started.elapsed().as_secs_f64();
+        let cpu = match out.cpu {
+            Some(d) => format!(" (cpu {:.2} s)", d.as_secs_f64()),
+            None => String::new(),
+        };
         eprintln!(
             "zongjie: store {}: {} documents added, {} unchanged, {} re-extracted, \
-             {} removed (changed files); records {:.2} s, writer {:.2} s, run held up {:.2} s of {:.2} s",
+             {} removed (changed files); records {:.2} s, writer {:.2} s{cpu}, \
+             run held up {:.2} s of {:.2} s",
             self.path,
             c.added,
             c.unchanged,
