@@ -454,9 +454,6 @@ impl Fast {
     /// its shape is not the expected one or the pieces do not reproduce
     /// docx-rs's output exactly.
     fn derive() -> Option<Fast> {
-        if std::env::var_os("ZJ_FAST_DEBUG").is_some() {
-            eprintln!("deriving");
-        }
         let probe = Self::probe();
         let bytes = reference_bytes(&probe).ok()?;
         let zip = ZipTemplate::parse(&bytes, "word/document.xml")?;
@@ -526,12 +523,6 @@ impl Fast {
         // probe itself, and a sample with every shape in other numbers,
         // escaped characters, empty and missing cells.
         if f.write(&probe) != bytes {
-            if std::env::var_os("ZJ_FAST_DEBUG").is_some() {
-                let _ = std::fs::write("/tmp/zj_fast_want.xml", x);
-                let _ = std::fs::write("/tmp/zj_fast_got.xml", f.document_xml(&probe));
-                let _ = std::fs::write("/tmp/zj_fast_want.zip", &bytes);
-                let _ = std::fs::write("/tmp/zj_fast_got.zip", f.write(&probe));
-            }
             return None;
         }
         let sample = parse(SAMPLE);
