@@ -7,9 +7,11 @@
 //! laid out as Chinese official documents (GB/T 9704-2012, see [`docx`]).
 //!
 //! The render sink sees documents in input order on the writer thread; it
-//! builds the report model there (cheap), hands the formatting and writing
-//! of the files to the rayon pool, and keeps only a compact [`DocEntry`]
-//! per document for the digests, written at the end of the run.
+//! builds the report model there (cheap), spills it as a JSON line, and
+//! keeps only a compact [`DocEntry`] per document for the digests. At the
+//! end of the run, once the cross-document findings are known, the models
+//! are read back in batches and the reports formatted and written on the
+//! rayon pool, each once; then the digests.
 
 pub mod digest;
 pub mod docx;
