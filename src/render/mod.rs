@@ -7,9 +7,11 @@
 //! laid out as Chinese official documents (GB/T 9704-2012, see [`docx`]).
 //!
 //! The render sink sees documents in input order on the writer thread; it
-//! builds the report model there (cheap), hands the formatting and writing
-//! of the files to the rayon pool, and keeps only a compact [`DocEntry`]
-//! per document for the digests, written at the end of the run.
+//! builds the report model there (cheap), spills it as a JSON line, and
+//! keeps only a compact [`DocEntry`] per document for the digests. At the
+//! end of the run, once the cross-document findings are known, the models
+//! are read back in batches and the reports formatted and written on the
+//! rayon pool, each once; then the digests.
 
 pub mod digest;
 pub mod docx;
@@ -20,8 +22,6 @@ pub mod templates;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -217,10 +217,12 @@ impl Renderer {
         r: &S,
     ) -> Result<(), RenderError> {
         let name = safe_name(doc_id);
-        let md = self.templates.render("report.md.j2", r)?;
+        // One conversion of the model serves both templates.
+        let ctx = minijinja::Value::from_serialize(r);
+        let md = self.templates.render_value("report.md.j2", &ctx)?;
         let p = dir.join(format!("{name}.md"));
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
-        let layout = self.templates.render("report.docx.j2", r)?;
+        let layout = self.templates.render_value("report.docx.j2", &ctx)?;
         let p = dir.join(format!("{name}.docx"));
         let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
         write_atomic(&p, &bytes).map_err(io_err(&p))?;
@@ -319,27 +321,32 @@ impl Renderer {
 type DigestJob<'a> = (PathBuf, Vec<&'a DocEntry>, String, String, Vec<GroupRow>);
 
 /// The sink that writes reports and, at the end, digests.
+///
+/// Reports are written once, at the end of the run: most documents of an
+/// archive get cross-document findings (a figure repeated from another
+/// year's report, …) that are only known then, and writing every report
+/// early and again then cost twice the work.
 pub struct RenderSink {
-    renderer: Arc<Renderer>,
+    renderer: Renderer,
     reports_dir: Option<PathBuf>,
     digest_dir: Option<PathBuf>,
     entries: Vec<DocEntry>,
-    tx: mpsc::Sender<Result<(), RenderError>>,
-    rx: mpsc::Receiver<Result<(), RenderError>>,
-    pending: usize,
-    /// Report models as JSON lines, so reports can be rewritten with the
-    /// cross-document findings that arrive at the end of the run; memory
-    /// keeps only where each line starts.
+    /// Report models as JSON lines until the end of the run; memory keeps
+    /// only where each line starts.
     spill: Option<Spill>,
     /// Cross-document findings per document id.
-    cross: BTreeMap<String, Vec<FindingView>>,
+    cross: HashMap<String, Vec<FindingView>>,
 }
 
 struct Spill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
     pos: u64,
-    index: HashMap<String, (u64, usize)>,
+    /// Each model's document id and line length, in input order.
+    lines: Vec<(String, usize)>,
+    /// Document id → the position in `lines` of its last model: a later
+    /// document with the same id replaces the report of an earlier one.
+    last: HashMap<String, usize>,
 }
 
 impl Spill {
@@ -350,7 +357,8 @@ impl Spill {
             path,
             file: std::io::BufWriter::new(file),
             pos: 0,
-            index: HashMap::new(),
+            lines: Vec::new(),
+            last: HashMap::new(),
         })
     }
 
@@ -358,23 +366,10 @@ impl Spill {
         use std::io::Write;
         let line = serde_json::to_vec(r).map_err(|e| io_err(&self.path)(e.into()))?;
         self.file.write_all(&line).map_err(io_err(&self.path))?;
-        self.index.insert(r.doc_id.clone(), (self.pos, line.len()));
+        self.last.insert(r.doc_id.clone(), self.lines.len());
+        self.lines.push((r.doc_id.clone(), line.len()));
         self.pos += line.len() as u64;
         Ok(())
-    }
-
-    /// The stored model of a document, as JSON.
-    fn get(&mut self, doc_id: &str) -> Result<Option<serde_json::Value>, RenderError> {
-        use std::io::{Read, Seek, SeekFrom, Write};
-        let Some(&(at, len)) = self.index.get(doc_id) else {
-            return Ok(None);
-        };
-        self.file.flush().map_err(io_err(&self.path))?;
-        let mut f = std::fs::File::open(&self.path).map_err(io_err(&self.path))?;
-        f.seek(SeekFrom::Start(at)).map_err(io_err(&self.path))?;
-        let mut buf = vec![0; len];
-        f.read_exact(&mut buf).map_err(io_err(&self.path))?;
-        Ok(serde_json::from_slice(&buf).ok())
     }
 }
 
@@ -384,8 +379,8 @@ impl Drop for Spill {
     }
 }
 
-/// Reports being written at once, at most; bounds the models held.
-const MAX_PENDING: usize = 256;
+/// Reports formatted at once, at most; bounds the models held.
+const BATCH: usize = 256;
 
 impl RenderSink {
     pub fn new(
@@ -397,43 +392,65 @@ impl RenderSink {
         if let Some(d) = &reports_dir {
             std::fs::create_dir_all(d).map_err(io_err(d))?;
         }
-        let (tx, rx) = mpsc::channel();
         let spill = match &reports_dir {
             Some(d) => Some(Spill::create(d)?),
             None => None,
         };
         Ok(RenderSink {
             spill,
-            cross: BTreeMap::new(),
-            renderer: Arc::new(renderer),
+            cross: HashMap::new(),
+            renderer,
             reports_dir,
             digest_dir: opts.digests.then(|| out_dir.join("digest")),
             entries: Vec::new(),
-            tx,
-            rx,
-            pending: 0,
         })
     }
 
-    fn wait_one(&mut self) -> Result<(), RenderError> {
-        // On a pool thread, blocking could starve the pool: help instead.
-        let r = if rayon::current_thread_index().is_some() {
-            loop {
-                match self.rx.try_recv() {
-                    Ok(r) => break r,
-                    Err(_) => {
-                        if rayon::yield_now().is_none() {
-                            std::thread::yield_now();
-                        }
+    /// Read the models back in input order, add their cross-document
+    /// findings and write the reports, a batch at a time on the pool.
+    fn write_reports(&mut self) -> Result<(), RenderError> {
+        use std::io::{BufReader, Read, Write};
+        let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) else {
+            return Ok(());
+        };
+        spill.file.flush().map_err(io_err(&spill.path))?;
+        let f = std::fs::File::open(&spill.path).map_err(io_err(&spill.path))?;
+        let mut reader = BufReader::with_capacity(1 << 16, f);
+        let mut batch: Vec<(&str, serde_json::Value)> = Vec::with_capacity(BATCH);
+        let renderer = &self.renderer;
+        let flush = |batch: &mut Vec<(&str, serde_json::Value)>| {
+            let r = batch
+                .par_iter()
+                .map(|(id, m)| renderer.write_report(dir, id, m))
+                .collect::<Result<Vec<()>, RenderError>>();
+            batch.clear();
+            r
+        };
+        let mut buf = Vec::new();
+        for (i, (doc_id, len)) in spill.lines.iter().enumerate() {
+            buf.resize(*len, 0);
+            reader.read_exact(&mut buf).map_err(io_err(&spill.path))?;
+            if spill.last.get(doc_id) != Some(&i) {
+                continue;
+            }
+            let mut model: serde_json::Value =
+                serde_json::from_slice(&buf).map_err(|e| io_err(&spill.path)(e.into()))?;
+            if let Some(found) = self.cross.get(doc_id) {
+                if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
+                    for f in found {
+                        list.push(
+                            serde_json::to_value(f).map_err(|e| io_err(&spill.path)(e.into()))?,
+                        );
                     }
                 }
             }
-        } else {
-            // The sender half lives in self, so this cannot disconnect.
-            self.rx.recv().unwrap_or(Ok(()))
-        };
-        self.pending -= 1;
-        r
+            batch.push((doc_id, model));
+            if batch.len() >= BATCH {
+                flush(&mut batch)?;
+            }
+        }
+        flush(&mut batch)?;
+        Ok(())
     }
 }
 
@@ -446,17 +463,6 @@ impl Sink for RenderSink {
         }
         if let Some(spill) = &mut self.spill {
             spill.push(&r)?;
-        }
-        if let Some(dir) = self.reports_dir.clone() {
-            while self.pending >= MAX_PENDING {
-                self.wait_one()?;
-            }
-            let renderer = Arc::clone(&self.renderer);
-            let tx = self.tx.clone();
-            self.pending += 1;
-            rayon::spawn(move || {
-                let _ = tx.send(renderer.write_report(&dir, &r.doc_id, &r));
-            });
         }
         Ok(())
     }
@@ -500,41 +506,7 @@ impl Sink for RenderSink {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        let mut first_err = None;
-        while self.pending > 0 {
-            if let Err(e) = self.wait_one() {
-                first_err.get_or_insert(e);
-            }
-        }
-        if let Some(e) = first_err {
-            return Err(e.into());
-        }
-        // Rewrite the reports that cross-document findings concern.
-        // Models are read back in batches (bounded memory) and the batch is
-        // formatted on the pool.
-        if let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) {
-            let cross: Vec<(String, Vec<FindingView>)> =
-                std::mem::take(&mut self.cross).into_iter().collect();
-            for batch in cross.chunks(MAX_PENDING) {
-                let mut models = Vec::with_capacity(batch.len());
-                for (doc_id, found) in batch {
-                    let Some(mut model) = spill.get(doc_id)? else {
-                        continue;
-                    };
-                    if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
-                        for f in found {
-                            list.push(serde_json::to_value(f)?);
-                        }
-                    }
-                    models.push((doc_id, model));
-                }
-                let renderer = &self.renderer;
-                models
-                    .par_iter()
-                    .map(|(id, m)| renderer.write_report(dir, id, m))
-                    .collect::<Result<Vec<()>, RenderError>>()?;
-            }
-        }
+        self.write_reports()?;
         self.spill = None;
         if let Some(dir) = &self.digest_dir {
             let entries = std::mem::take(&mut self.entries);

@@ -157,6 +157,16 @@ impl Templates {
         t.render(Value::from_serialize(ctx))
             .map_err(|e| TemplateError::from_mj(name, &e))
     }
+
+    /// Render a template with a context already converted to a value
+    /// (one conversion for several templates).
+    pub fn render_value(&self, name: &str, ctx: &Value) -> Result<String, TemplateError> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| TemplateError::from_mj(name, &e))?;
+        t.render(ctx).map_err(|e| TemplateError::from_mj(name, &e))
+    }
 }
 
 #[cfg(test)]
