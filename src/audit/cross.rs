@@ -38,15 +38,17 @@ const EXCERPT: usize = 60;
 
 #[derive(Debug, Clone)]
 struct DocInfo {
-    doc_id: String,
-    title: String,
+    doc_id: Box<str>,
+    title: Box<str>,
     year: Option<i32>,
-    /// Region name or title: who reports.
-    unit: String,
+    /// Region name or title (who reports), interned: only compared.
+    unit: u32,
     text_hash: u64,
 }
 
-#[derive(Debug, Clone)]
+/// One block's sketch. The sketch and the excerpt live in flat arrays of
+/// the index (one allocation for all blocks instead of two per block).
+#[derive(Debug, Clone, Copy)]
 struct ParaSig {
     doc: u32,
     /// First and last line (paragraph index) of the block.
@@ -54,16 +56,23 @@ struct ParaSig {
     last: u32,
     start: u32,
     end: u32,
-    sig: Vec<u32>,
-    excerpt: Box<str>,
+    sig_at: usize,
+    sig_len: u32,
+    excerpt_at: usize,
+    excerpt_len: u32,
 }
 
+/// One occurrence of a distinctive figure: the first in its document.
 #[derive(Debug, Clone, Copy)]
 struct FigOcc {
+    key: u64,
     doc: u32,
     para: u32,
     start: u32,
     end: u32,
+    /// The figure as written, in `fig_text`.
+    text_at: usize,
+    text_len: u32,
 }
 
 /// A count-min sketch of document frequencies.
@@ -144,13 +153,26 @@ pub fn shingles(masked: &[char]) -> Vec<u32> {
 }
 
 /// The index behind the cross-document rules.
+///
+/// Everything that grows with the corpus is kept flat (no map of vectors,
+/// no string per entry): a map of small vectors costs a table slot, a
+/// vector header and an allocation for each of the ~500 shingles a
+/// document posts, several times the 8 bytes of the posting itself.
 pub struct CrossIndex {
     docs: Vec<DocInfo>,
+    units: HashMap<Box<str>, u32>,
     paras: Vec<ParaSig>,
+    /// Every block's sketch, back to back (`ParaSig::sig_at`).
+    sigs: Vec<u32>,
+    /// Every block's excerpt, back to back (`ParaSig::excerpt_at`).
+    excerpts: String,
     df: CountMin,
-    postings: HashMap<u32, Vec<u32>>,
-    figures: HashMap<u64, Vec<FigOcc>>,
-    fig_text: HashMap<u64, (f64, String)>,
+    /// (shingle hash, block) for each hash of each sketch, in the order
+    /// observed; sorted by hash when the findings are computed.
+    postings: Vec<(u32, u32)>,
+    /// Distinctive figures, in the order observed.
+    figures: Vec<FigOcc>,
+    fig_text: String,
     /// Hashes of the texts seen: an exact duplicate (the same report saved
     /// twice, in two encodings) is not a second report.
     seen_texts: HashSet<u64>,
@@ -180,10 +202,13 @@ impl CrossIndex {
         CrossIndex {
             docs: Vec::new(),
             paras: Vec::new(),
+            units: HashMap::new(),
+            sigs: Vec::new(),
+            excerpts: String::new(),
             df: CountMin::new(18),
-            postings: HashMap::new(),
-            figures: HashMap::new(),
-            fig_text: HashMap::new(),
+            postings: Vec::new(),
+            figures: Vec::new(),
+            fig_text: String::new(),
             seen_texts: HashSet::new(),
         }
     }
@@ -208,14 +233,22 @@ impl CrossIndex {
             })
             .or_else(|| doc.title.clone())
             .unwrap_or_default();
+        let next_unit = self.units.len() as u32;
+        let unit = *self.units.entry(unit.into_boxed_str()).or_insert(next_unit);
         self.docs.push(DocInfo {
-            doc_id: doc.doc_id.clone(),
-            title: doc.title.clone().unwrap_or_else(|| doc.source.path.clone()),
+            doc_id: doc.doc_id.as_str().into(),
+            title: doc
+                .title
+                .as_deref()
+                .unwrap_or(doc.source.path.as_str())
+                .into(),
             year: doc.year,
             unit,
             text_hash,
         });
         let mut doc_shingles: HashSet<u32> = HashSet::new();
+        // Only a figure's first occurrence in a document is kept.
+        let mut doc_figures: HashSet<u64> = HashSet::new();
         for (pi, p) in doc.paragraphs.iter().enumerate() {
             let pt = p.span.slice(&doc.text);
             // Figures: what is counted (the clause before), value and unit.
@@ -238,20 +271,21 @@ impl CrossIndex {
                     .map(|&c| c as u32)
                     .chain(f.unit.chars().map(|c| c as u32))
                     .chain((f.value as u64).to_le_bytes().map(u32::from)));
+                if !doc_figures.insert(key) {
+                    continue;
+                }
                 let (a, b) = idx.span(f.span);
-                let occ = FigOcc {
+                let text = doc.slice(f.span);
+                self.figures.push(FigOcc {
+                    key,
                     doc: di,
                     para: pi as u32,
                     start: a as u32,
                     end: b as u32,
-                };
-                let list = self.figures.entry(key).or_default();
-                if list.len() < 16 && list.last().is_none_or(|o| o.doc != di) {
-                    list.push(occ);
-                }
-                self.fig_text
-                    .entry(key)
-                    .or_insert_with(|| (f.value, doc.slice(f.span).to_string()));
+                    text_at: self.fig_text.len(),
+                    text_len: text.len() as u32,
+                });
+                self.fig_text.push_str(text);
             }
         }
         for (first, last) in blocks(doc) {
@@ -270,25 +304,27 @@ impl CrossIndex {
             sig.sort_unstable();
             sig.truncate(K);
             let pid = self.paras.len() as u32;
-            for &h in &sig {
-                self.postings.entry(h).or_default().push(pid);
-            }
+            self.postings.extend(sig.iter().map(|&h| (h, pid)));
             let (a, b) = idx.span(span);
-            let excerpt: String = pt
-                .trim()
-                .chars()
-                .filter(|c| *c != '\n' && *c != '\r')
-                .take(EXCERPT)
-                .collect();
+            let excerpt_at = self.excerpts.len();
+            self.excerpts.extend(
+                pt.trim()
+                    .chars()
+                    .filter(|c| *c != '\n' && *c != '\r')
+                    .take(EXCERPT),
+            );
             self.paras.push(ParaSig {
                 doc: di,
                 index: first as u32,
                 last: last as u32,
                 start: a as u32,
                 end: b as u32,
-                sig,
-                excerpt: excerpt.into_boxed_str(),
+                sig_at: self.sigs.len(),
+                sig_len: sig.len() as u32,
+                excerpt_at,
+                excerpt_len: (self.excerpts.len() - excerpt_at) as u32,
             });
+            self.sigs.extend_from_slice(&sig);
         }
         for h in doc_shingles {
             self.df.add(h);
@@ -300,7 +336,8 @@ impl CrossIndex {
     /// hold (boilerplate every report shares counts for nothing), and
     /// `None` when too little specific text is shared to call it a copy.
     fn similarity(&self, a: &ParaSig, b: &ParaSig, boiler_df: u16) -> Option<f64> {
-        let mut union: Vec<u32> = a.sig.iter().chain(b.sig.iter()).copied().collect();
+        let (sa, sb) = (self.sig(a), self.sig(b));
+        let mut union: Vec<u32> = sa.iter().chain(sb.iter()).copied().collect();
         union.sort_unstable();
         union.dedup();
         union.truncate(K);
@@ -310,7 +347,7 @@ impl CrossIndex {
                 continue;
             }
             specific += 1;
-            if a.sig.binary_search(h).is_ok() && b.sig.binary_search(h).is_ok() {
+            if sa.binary_search(h).is_ok() && sb.binary_search(h).is_ok() {
                 both += 1;
             }
         }
@@ -322,38 +359,84 @@ impl CrossIndex {
             .then(|| both as f64 / specific.max(1) as f64)
     }
 
-    /// All cross-document findings as `findings.jsonl` records, one per
-    /// document involved, in a deterministic order.
-    pub fn findings(&self) -> Vec<Value> {
-        let n_docs = self.docs.len();
-        let boiler_df = (4.max(n_docs / 4)).min(u16::MAX as usize) as u16;
-        let mut shared: HashMap<(u32, u32), u32> = HashMap::new();
-        for list in self.postings.values() {
-            if list.len() > MAX_POSTING {
-                continue;
-            }
-            for (i, &p) in list.iter().enumerate() {
-                for &q in &list[i + 1..] {
-                    let (dp, dq) = (self.paras[p as usize].doc, self.paras[q as usize].doc);
-                    if dp == dq
-                        || self.docs[dp as usize].text_hash == self.docs[dq as usize].text_hash
-                    {
+    fn sig(&self, p: &ParaSig) -> &[u32] {
+        self.sigs
+            .get(p.sig_at..p.sig_at + p.sig_len as usize)
+            .unwrap_or(&[])
+    }
+
+    fn excerpt(&self, p: &ParaSig) -> &str {
+        self.excerpts
+            .get(p.excerpt_at..p.excerpt_at + p.excerpt_len as usize)
+            .unwrap_or("")
+    }
+
+    /// The blocks holding shingle `h` (postings sorted by hash).
+    fn posting(&self, h: u32) -> &[(u32, u32)] {
+        let a = self.postings.partition_point(|e| e.0 < h);
+        let b = a + self.postings[a..].partition_point(|e| e.0 == h);
+        &self.postings[a..b]
+    }
+
+    /// Pairs of blocks of different documents (first < second) whose
+    /// sketches share at least three shingles that are not boilerplate
+    /// (posting lists no longer than `MAX_POSTING`), in order. Counted
+    /// block by block, so memory holds one block's neighbours, not every
+    /// pair of the corpus.
+    fn candidate_pairs(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut near: Vec<u32> = Vec::new();
+        for (p, ps) in self.paras.iter().enumerate() {
+            let p = p as u32;
+            let dp = &self.docs[ps.doc as usize];
+            near.clear();
+            for &h in self.sig(ps) {
+                let list = self.posting(h);
+                if list.len() > MAX_POSTING {
+                    continue;
+                }
+                for &(_, q) in list {
+                    if q <= p {
                         continue;
                     }
-                    *shared.entry((p.min(q), p.max(q))).or_default() += 1;
+                    let dq_i = self.paras[q as usize].doc;
+                    if dq_i == ps.doc || self.docs[dq_i as usize].text_hash == dp.text_hash {
+                        continue;
+                    }
+                    near.push(q);
                 }
             }
+            near.sort_unstable();
+            let mut i = 0;
+            while i < near.len() {
+                let q = near[i];
+                let n = near[i..].iter().take_while(|&&x| x == q).count();
+                if n >= 3 {
+                    out.push((p, q));
+                }
+                i += n;
+            }
         }
-        let mut pairs: Vec<(u32, u32, f64)> = shared
+        out
+    }
+
+    /// All cross-document findings as `findings.jsonl` records, one per
+    /// document involved, in a deterministic order.
+    pub fn findings(&mut self) -> Vec<Value> {
+        self.postings.sort_unstable();
+        // Stable: a figure's occurrences stay in document order.
+        self.figures.sort_by_key(|o| o.key);
+        let n_docs = self.docs.len();
+        let boiler_df = (4.max(n_docs / 4)).min(u16::MAX as usize) as u16;
+        let pairs: Vec<(u32, u32, f64)> = self
+            .candidate_pairs()
             .into_iter()
-            .filter(|&(_, n)| n >= 3)
-            .filter_map(|((p, q), _)| {
+            .filter_map(|(p, q)| {
                 let s =
                     self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df)?;
                 (s >= COPY_THRESHOLD).then_some((p, q, s))
             })
             .collect();
-        pairs.sort_by_key(|a| (a.0, a.1));
 
         // One record per (document, paragraph), naming every other document.
         let mut per_para: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
@@ -388,7 +471,7 @@ impl CrossIndex {
                 .iter()
                 .map(|(q, _)| {
                     let qs = &self.paras[*q as usize];
-                    json!({"doc_id": self.docs[qs.doc as usize].doc_id, "start": qs.start, "end": qs.end, "text": qs.excerpt})
+                    json!({"doc_id": self.docs[qs.doc as usize].doc_id, "start": qs.start, "end": qs.end, "text": self.excerpt(qs)})
                 })
                 .collect();
             let message = format!(
@@ -406,17 +489,16 @@ impl CrossIndex {
                     message,
                     ps.start,
                     ps.end,
-                    &ps.excerpt,
+                    self.excerpt(ps),
                     refs,
                 ),
             ));
         }
 
-        // Repeated distinctive figures.
-        let mut keys: Vec<&u64> = self.figures.keys().collect();
-        keys.sort();
-        for key in keys {
-            let occs = &self.figures[key];
+        // Repeated distinctive figures: per value, the first 16 documents
+        // that hold it.
+        for group in self.figures.chunk_by(|a, b| a.key == b.key) {
+            let occs = &group[..group.len().min(16)];
             let docs: HashSet<u32> = occs.iter().map(|o| o.doc).collect();
             // Two or three reports: shared by many it is a quoted statistic.
             if docs.len() < 2 || docs.len() > 3 {
@@ -425,9 +507,11 @@ impl CrossIndex {
             if occs.iter().all(|o| copied_paras.contains(&(o.doc, o.para))) {
                 continue;
             }
-            let Some((_, text)) = self.fig_text.get(key) else {
-                continue;
-            };
+            let first = &occs[0];
+            let text = self
+                .fig_text
+                .get(first.text_at..first.text_at + first.text_len as usize)
+                .unwrap_or("");
             for o in occs {
                 let d = &self.docs[o.doc as usize];
                 let others: Vec<&FigOcc> = occs

@@ -5,7 +5,6 @@
 //! are hostile input.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::Value;
@@ -220,11 +219,18 @@ impl Report {
 
     /// The self-contained HTML report.
     pub fn html(&self) -> String {
-        let (per_rule, sev) = self.counts();
         let mut h = String::with_capacity(64 * 1024);
-        h.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n");
-        h.push_str(CSS);
-        h.push_str("</style></head><body>\n<h1>数字审计报告</h1>\n");
+        self.html_to(&mut h);
+        h
+    }
+
+    /// Write the HTML report into `h` (a file as it is written: the report
+    /// of a large corpus is tens of megabytes, not worth holding).
+    pub fn html_to<W: std::fmt::Write>(&self, h: &mut W) {
+        let (per_rule, sev) = self.counts();
+        let _ = h.write_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n");
+        let _ = h.write_str(CSS);
+        let _ = h.write_str("</style></head><body>\n<h1>数字审计报告</h1>\n");
         let _ = writeln!(
             h,
             "<p class=\"summary\">共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。</p>",
@@ -235,7 +241,7 @@ impl Report {
             sev[1],
             sev[0]
         );
-        h.push_str("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n");
+        let _ = h.write_str("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n");
         for s in [Severity::Error, Severity::Warning, Severity::Info] {
             let _ = writeln!(
                 h,
@@ -244,7 +250,7 @@ impl Report {
                 sev_cn(s)
             );
         }
-        h.push_str("</form>\n<h2>规则一览</h2>\n<table><tr><th>规则</th><th>编号</th><th>严重程度</th><th>条数</th></tr>\n");
+        let _ = h.write_str("</form>\n<h2>规则一览</h2>\n<table><tr><th>规则</th><th>编号</th><th>严重程度</th><th>条数</th></tr>\n");
         for (id, s, name) in RULES {
             let _ = writeln!(
                 h,
@@ -254,7 +260,7 @@ impl Report {
                 per_rule.get(id).copied().unwrap_or(0)
             );
         }
-        h.push_str("</table>\n<h2>按文档</h2>\n");
+        let _ = h.write_str("</table>\n<h2>按文档</h2>\n");
         for d in self.docs_with_items() {
             let _ = write!(
                 h,
@@ -266,11 +272,11 @@ impl Report {
                 d.items.len()
             );
             for it in &d.items {
-                item_html(&mut h, it, None);
+                item_html(h, it, None);
             }
-            h.push_str("</ul></details>\n");
+            let _ = h.write_str("</ul></details>\n");
         }
-        h.push_str("<h2>按规则</h2>\n");
+        let _ = h.write_str("<h2>按规则</h2>\n");
         for (id, _, name) in RULES {
             let n = per_rule.get(id).copied().unwrap_or(0);
             if n == 0 {
@@ -282,22 +288,27 @@ impl Report {
             );
             for d in self.docs_with_items() {
                 for it in d.items.iter().filter(|it| it.rule == *id) {
-                    item_html(&mut h, it, Some(d));
+                    item_html(h, it, Some(d));
                 }
             }
-            h.push_str("</ul></details>\n");
+            let _ = h.write_str("</ul></details>\n");
         }
-        h.push_str("<script>\n");
-        h.push_str(JS);
-        h.push_str("</script>\n</body></html>\n");
-        h
+        let _ = h.write_str("<script>\n");
+        let _ = h.write_str(JS);
+        let _ = h.write_str("</script>\n</body></html>\n");
     }
 
     /// The same content in Markdown.
     pub fn markdown(&self) -> String {
-        let (per_rule, sev) = self.counts();
         let mut m = String::new();
-        m.push_str("# 数字审计报告\n\n");
+        self.markdown_to(&mut m);
+        m
+    }
+
+    /// Write the Markdown report into `m`.
+    pub fn markdown_to<W: std::fmt::Write>(&self, m: &mut W) {
+        let (per_rule, sev) = self.counts();
+        let _ = m.write_str("# 数字审计报告\n\n");
         let _ = writeln!(
             m,
             "共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。\n",
@@ -308,7 +319,9 @@ impl Report {
             sev[1],
             sev[0]
         );
-        m.push_str("## 规则一览\n\n| 规则 | 编号 | 严重程度 | 条数 |\n| --- | --- | --- | --- |\n");
+        let _ = m.write_str(
+            "## 规则一览\n\n| 规则 | 编号 | 严重程度 | 条数 |\n| --- | --- | --- | --- |\n",
+        );
         for (id, s, name) in RULES {
             let _ = writeln!(
                 m,
@@ -317,7 +330,7 @@ impl Report {
                 per_rule.get(id).copied().unwrap_or(0)
             );
         }
-        m.push_str("\n## 按文档\n\n");
+        let _ = m.write_str("\n## 按文档\n\n");
         for d in self.docs_with_items() {
             let _ = writeln!(
                 m,
@@ -328,11 +341,11 @@ impl Report {
                 d.items.len()
             );
             for it in &d.items {
-                item_md(&mut m, it, None);
+                item_md(m, it, None);
             }
-            m.push('\n');
+            let _ = m.write_char('\n');
         }
-        m.push_str("## 按规则\n\n");
+        let _ = m.write_str("## 按规则\n\n");
         for (id, _, name) in RULES {
             let n = per_rule.get(id).copied().unwrap_or(0);
             if n == 0 {
@@ -341,23 +354,64 @@ impl Report {
             let _ = writeln!(m, "### {name}（`{id}`）· {n} 条\n");
             for d in self.docs_with_items() {
                 for it in d.items.iter().filter(|it| it.rule == *id) {
-                    item_md(&mut m, it, Some(d));
+                    item_md(m, it, Some(d));
                 }
             }
-            m.push('\n');
+            let _ = m.write_char('\n');
         }
-        m
     }
 
     /// Write `dir/index.html` and `dir/audit.md`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        crate::batch::write_atomic(&dir.join("index.html"), self.html().as_bytes())?;
-        crate::batch::write_atomic(&dir.join("audit.md"), self.markdown().as_bytes())
+        write_streamed(&dir.join("index.html"), |w| self.html_to(w))?;
+        write_streamed(&dir.join("audit.md"), |w| self.markdown_to(w))
     }
 }
 
-fn item_html(h: &mut String, it: &Item, doc: Option<&DocEntry>) {
+/// Write a file as it is produced, under `path` + `.tmp` until complete,
+/// then fsync and rename (as [`crate::batch::write_atomic`], without
+/// holding the whole text).
+fn write_streamed(path: &Path, produce: impl FnOnce(&mut IoFmt)) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let file = std::fs::File::create(&tmp)?;
+    let mut w = IoFmt {
+        out: std::io::BufWriter::with_capacity(256 * 1024, file),
+        err: None,
+    };
+    produce(&mut w);
+    if let Some(e) = w.err {
+        return Err(e);
+    }
+    let file = w.out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// `fmt::Write` onto a file, keeping the first I/O error (formatting only
+/// reports that something failed).
+struct IoFmt {
+    out: std::io::BufWriter<std::fs::File>,
+    err: Option<std::io::Error>,
+}
+
+impl std::fmt::Write for IoFmt {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        use std::io::Write;
+        if self.err.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.out.write_all(s.as_bytes()).map_err(|e| {
+            self.err = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+fn item_html<W: std::fmt::Write>(h: &mut W, it: &Item, doc: Option<&DocEntry>) {
     let _ = write!(
         h,
         "<li class=\"finding {0}\"><span class=\"badge {0}\">{1}</span> <span class=\"rule-name\">{2}</span> <code>{3}</code>",
@@ -385,16 +439,16 @@ fn item_html(h: &mut String, it: &Item, doc: Option<&DocEntry>) {
         esc(&it.after)
     );
     if !it.others.is_empty() {
-        h.push_str("<div class=\"others\">涉及文档：");
+        let _ = h.write_str("<div class=\"others\">涉及文档：");
         for o in &it.others {
             let _ = write!(h, "<a href=\"#doc-{0}\"><code>{0}</code></a> ", esc(o));
         }
-        h.push_str("</div>");
+        let _ = h.write_str("</div>");
     }
-    h.push_str("</li>\n");
+    let _ = h.write_str("</li>\n");
 }
 
-fn item_md(m: &mut String, it: &Item, doc: Option<&DocEntry>) {
+fn item_md<W: std::fmt::Write>(m: &mut W, it: &Item, doc: Option<&DocEntry>) {
     let _ = write!(
         m,
         "- **{}** {}（`{}`）",
