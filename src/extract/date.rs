@@ -36,25 +36,55 @@ impl Extractor for DateExtractor {
 
 /// One scan of a text for date expressions, shared by year inference and
 /// extraction (the pipeline needs both and the scan is the costly part).
+///
+/// The char-by-char parser runs only over windows of the text around the
+/// places where a date can start (see [`windows`]): most of a report has
+/// no date, and decoding all of it into a table of chars cost more than
+/// everything else the date stage does.
 pub struct DateScan<'a> {
+    text: &'a str,
+    parts: Vec<Part<'a>>,
+}
+
+/// One window of the text: its byte offset, its chars, and the raw
+/// expressions found in it (char indices local to the window).
+struct Part<'a> {
+    off: usize,
     chars: Chars<'a>,
     raws: Vec<Raw>,
 }
 
 impl<'a> DateScan<'a> {
     pub fn new(text: &'a str) -> Self {
-        let chars = Chars::new(text);
-        let raws = scan(&chars);
-        DateScan { chars, raws }
+        let parts = windows(text)
+            .into_iter()
+            .filter_map(|(a, b)| {
+                let chars = Chars::new(text.get(a..b)?);
+                let raws = scan(&chars);
+                (!raws.is_empty()).then_some(Part {
+                    off: a,
+                    chars,
+                    raws,
+                })
+            })
+            .collect();
+        DateScan { text, parts }
+    }
+
+    /// Every raw expression in text order, with the window it was read in.
+    fn raws(&self) -> impl Iterator<Item = (&Part<'a>, &Raw)> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|p| p.raws.iter().map(move |r| (p, r)))
     }
 }
 
 impl DateExtractor {
     /// [`Extractor::extract`] over a scan already made of `ctx.text`.
     pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
-        let now = now_year(&ds.chars, &ds.raws, year);
-        for raw in &ds.raws {
-            if let Some(f) = finalize(&ds.chars, raw, year, now) {
+        let now = now_year(ds, year);
+        for (part, raw) in ds.raws() {
+            if let Some(f) = finalize(part, raw, year, now) {
                 out.push(f);
             }
         }
@@ -63,12 +93,241 @@ impl DateExtractor {
 
 /// Extract the dates of a text on their own (tests, tools).
 pub fn extract_dates(text: &str, year: Option<i32>) -> Vec<Fact> {
-    let chars = Chars::new(text);
-    let raws = scan(&chars);
-    let now = now_year(&chars, &raws, year);
-    raws.iter()
-        .filter_map(|r| finalize(&chars, r, year, now))
-        .collect()
+    let mut out = Vec::new();
+    DateExtractor {}.extract_scanned(&DateScan::new(text), year, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Windows
+
+/// Chars a number run is made of: what [`read_num`] reads.
+fn is_numeral(c: char) -> bool {
+    is_arabic_like(c) || is_cn_numeral(c)
+}
+
+/// First chars of the relative year words (`今年`, `去年` …).
+fn is_relative_first(c: char) -> bool {
+    matches!(c, '今' | '本' | '去' | '上' | '明' | '前')
+}
+
+/// What may follow a date's first number (after at most two blanks).
+fn is_date_follower(c: char) -> bool {
+    matches!(
+        c,
+        '年' | '月'
+            | '日'
+            | '号'
+            | '至'
+            | '到'
+            | '~'
+            | '～'
+            | '〜'
+            | '-'
+            | '—'
+            | '–'
+            | '－'
+            | '―'
+            | '─'
+            | '.'
+            | '/'
+            | '．'
+            | '／'
+            | ' '
+            | '\u{3000}'
+            | '\u{a0}'
+            | '\n'
+            | '\r'
+    )
+}
+
+/// A char the parser never acts on, reads through or looks back across:
+/// a window may start at it (when the char before it is no number or
+/// relative word either) and end after it.
+fn is_plain(c: char) -> bool {
+    !(is_numeral(c)
+        || is_relative_first(c)
+        || is_date_follower(c)
+        || c.is_whitespace()
+        || c.is_ascii_alphabetic()
+        || matches!(
+            c,
+            '（' | '(' | '）' | ')' | '【' | '[' | '】' | ']' | '—' | '―' | '-' | '－' | '─'
+        ))
+}
+
+/// Bytes that may start a numeral char (ASCII digits and placeholders, and
+/// the lead bytes of `×`, `□○`, `〇`, the Han numerals and the full-width
+/// forms).
+static NUM_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = b'0';
+    while b <= b'9' {
+        t[b as usize] = true;
+        b += 1;
+    }
+    t[b'x' as usize] = true;
+    t[b'X' as usize] = true;
+    t[b'_' as usize] = true;
+    t[b'*' as usize] = true;
+    t[0xC3] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xE4] = true;
+    t[0xE5] = true;
+    t[0xE9] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// Byte positions where the scan may find something: the start of every
+/// run of numerals that [`could_be_date`] lets through, and every relative
+/// word's first char before `年`. In order.
+fn triggers(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut run: Option<usize> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        let len = match x {
+            0..=0x7F => 1,
+            0x80..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        let numeral = NUM_LEAD[x as usize]
+            && text
+                .get(i..i + len)
+                .and_then(|s| s.chars().next())
+                .is_some_and(is_numeral);
+        if numeral {
+            run.get_or_insert(i);
+        } else if let Some(r) = run.take() {
+            if follower_at(text, i) {
+                out.push(r);
+            }
+        }
+        i += len;
+    }
+    for j in memchr::memmem::find_iter(b, "年".as_bytes()) {
+        let first = j
+            .checked_sub(3)
+            .and_then(|a| text.get(a..j))
+            .and_then(|s| s.chars().next());
+        if first.is_some_and(is_relative_first) {
+            out.push(j - 3);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// [`could_be_date`]'s test after a run ending at byte `i`.
+fn follower_at(text: &str, i: usize) -> bool {
+    let mut it = text.get(i..).unwrap_or("").chars();
+    let mut n = 0;
+    for c in it.by_ref() {
+        if n < 2 && matches!(c, ' ' | '\u{3000}' | '\u{a0}') {
+            n += 1;
+            continue;
+        }
+        return is_date_follower(c);
+    }
+    false
+}
+
+/// Chars of look-behind before a trigger (the parser looks at most six
+/// back, through `relative_before`).
+const BEHIND: usize = 16;
+/// Chars other than numerals after a trigger that its expression and the
+/// look-ahead after it may reach (an expression has at most seven
+/// components of a number, two blanks, a line break, two blanks and a
+/// two-char unit; `following` reads 14 more). Numerals do not count: a
+/// run of them is read whole, however long.
+const AHEAD: usize = 192;
+
+/// The windows (byte ranges, in order, disjoint) the parser must see for
+/// its results over them to be those over the whole text. A window starts
+/// at least [`BEHIND`] chars before its first trigger, on a plain char
+/// after a char that starts nothing (so the scan over the whole text would
+/// be there, idle, too), and ends at least [`AHEAD`] chars past its last
+/// trigger, after a plain char (so nothing read near the end runs past
+/// it). Between windows, the scan over the whole text finds nothing.
+fn windows(text: &str) -> Vec<(usize, usize)> {
+    let trig = triggers(text);
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    // Forward cursor: `f` with `nf` non-numeral chars before it; and the
+    // count at each trigger from a second cursor `g`. Both only advance.
+    let (mut g, mut ng) = (0usize, 0usize);
+    let (mut f, mut nf) = (0usize, 0usize);
+    let next_char = |at: usize| text.get(at..).and_then(|r| r.chars().next());
+    let prev_char = |at: usize| text.get(..at).and_then(|r| r.chars().next_back());
+    for &p in &trig {
+        while g < p {
+            let Some(c) = next_char(g) else { break };
+            if !is_numeral(c) {
+                ng += 1;
+            }
+            g += c.len_utf8();
+        }
+        // Start: BEHIND chars back, then back to a valid start, unless that
+        // reaches the current window, which then takes this trigger in.
+        let mut s = p;
+        for _ in 0..BEHIND {
+            match prev_char(s) {
+                Some(c) => s -= c.len_utf8(),
+                None => break,
+            }
+        }
+        let cur_end = out.last().map(|w| w.1);
+        let mut merge = cur_end.is_some_and(|e| s <= e);
+        if !merge {
+            loop {
+                let here = next_char(s);
+                let before = prev_char(s);
+                let valid = s == 0
+                    || (here.is_some_and(is_plain)
+                        && before.is_some_and(|c| !is_numeral(c) && !is_relative_first(c)));
+                if valid {
+                    break;
+                }
+                match before {
+                    Some(c) => s -= c.len_utf8(),
+                    None => break,
+                }
+                if cur_end.is_some_and(|e| s <= e) {
+                    merge = true;
+                    break;
+                }
+            }
+        }
+        // End: AHEAD non-numeral chars past the trigger, then to just
+        // after a plain char.
+        if f < p {
+            f = g;
+            nf = ng;
+        }
+        while f < text.len() && nf < ng + AHEAD {
+            let Some(c) = next_char(f) else { break };
+            if !is_numeral(c) {
+                nf += 1;
+            }
+            f += c.len_utf8();
+        }
+        while f < text.len() && !prev_char(f).is_some_and(is_plain) {
+            let Some(c) = next_char(f) else { break };
+            if !is_numeral(c) {
+                nf += 1;
+            }
+            f += c.len_utf8();
+        }
+        match out.last_mut() {
+            Some(w) if merge => w.1 = w.1.max(f),
+            _ => out.push((s, f)),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -276,6 +535,24 @@ fn read_num(c: &Chars, i: usize) -> Option<Num> {
     } else {
         None
     }
+}
+
+/// Where the run [`read_num`] would read from `i` ends, without building
+/// its digits (most runs the scan meets are not dates).
+fn num_end(c: &Chars, i: usize) -> usize {
+    let Some(first) = c.ch(i) else { return i };
+    let same: fn(char) -> bool = if is_arabic_like(first) {
+        is_arabic_like
+    } else if is_cn_numeral(first) {
+        is_cn_numeral
+    } else {
+        return i;
+    };
+    let mut j = i;
+    while c.ch(j).is_some_and(same) {
+        j += 1;
+    }
+    j
 }
 
 /// May a number start at `i` (not inside a longer run, not inside a word
@@ -516,7 +793,7 @@ fn scan(c: &Chars) -> Vec<Raw> {
                 continue;
             }
             // Skip the whole run: no date starts inside it.
-            i = read_num(c, i).map_or(i + 1, |n| n.end.max(i + 1));
+            i = num_end(c, i).max(i + 1);
             continue;
         }
         if let Some(offset) = relative_at(c, i) {
@@ -537,41 +814,11 @@ fn scan(c: &Chars) -> Vec<Raw> {
 /// or a separator (most runs, `一些`, `3000余册`, are not).
 fn could_be_date(c: &Chars, i: usize) -> bool {
     let mut j = i;
-    while c
-        .ch(j)
-        .is_some_and(|ch| is_arabic_like(ch) || is_cn_numeral(ch))
-    {
+    while c.ch(j).is_some_and(is_numeral) {
         j += 1;
     }
     let j = c.skip_blank(j);
-    matches!(
-        c.ch(j),
-        Some(
-            '年' | '月'
-                | '日'
-                | '号'
-                | '至'
-                | '到'
-                | '~'
-                | '～'
-                | '〜'
-                | '-'
-                | '—'
-                | '–'
-                | '－'
-                | '―'
-                | '─'
-                | '.'
-                | '/'
-                | '．'
-                | '／'
-                | ' '
-                | '\u{3000}'
-                | '\u{a0}'
-                | '\n'
-                | '\r'
-        )
-    )
+    c.ch(j).is_some_and(is_date_follower)
 }
 
 /// The simple relative year words; not `一年来`, `近年来`, `上年纪`.
@@ -1006,9 +1253,9 @@ fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
 /// Year to use for `今年`: the document's year, or the year of its dateline
 /// when the text was written the year after the one it reports on (a
 /// report given in January on the past year says `去年` of that year).
-fn now_year(c: &Chars, raws: &[Raw], year: Option<i32>) -> Option<i32> {
+fn now_year(ds: &DateScan<'_>, year: Option<i32>) -> Option<i32> {
     let year = year?;
-    match dateline(c, raws) {
+    match dateline(ds) {
         Some((y, _)) if y == year + 1 => Some(y),
         _ => Some(year),
     }
@@ -1016,8 +1263,9 @@ fn now_year(c: &Chars, raws: &[Raw], year: Option<i32>) -> Option<i32> {
 
 /// The first dateline: a full explicit date alone on its line (a signature
 /// date) or opening a speech line (`——2026年1月28日在…会议上`).
-fn dateline(c: &Chars, raws: &[Raw]) -> Option<(i32, u32)> {
-    for r in raws {
+fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
+    for (part, r) in ds.raws() {
+        let c = &part.chars;
         let Raw::Date(e) = r else { continue };
         if e.right.is_some() || e.left.ph {
             continue;
@@ -1063,12 +1311,13 @@ fn dateline(c: &Chars, raws: &[Raw]) -> Option<(i32, u32)> {
 }
 
 /// Turn a raw expression into a fact, filling missing years.
-fn finalize(c: &Chars, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
+fn finalize(part: &Part<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
+    let c = &part.chars;
     let (start, end) = match raw {
         Raw::Date(e) => (e.start, e.end),
         Raw::Relative { start, end, .. } => (*start, *end),
     };
-    let span = Span::new(c.byte(start), c.byte(end));
+    let span = Span::new(part.off + c.byte(start), part.off + c.byte(end));
     let data = match raw {
         Raw::Relative { offset, .. } => DateFact {
             value: now.map_or_else(|| "XXXX".to_string(), |y| (y + offset).to_string()),
@@ -1142,14 +1391,12 @@ pub fn infer_year(text: &str) -> Option<i32> {
 
 /// [`infer_year`] over a scan already made.
 pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
-    let c = &ds.chars;
-    let raws = &ds.raws;
-    // End (char index) of the third non-blank line: the title zone.
+    // End (byte offset) of the third non-blank line: the title zone.
     let head_end = {
         let mut lines = 0;
-        let mut end = c.len();
+        let mut end = ds.text.len();
         let mut blank = true;
-        for (i, &(_, ch)) in c.cs.iter().enumerate() {
+        for (i, ch) in ds.text.char_indices() {
             if ch == '\n' {
                 if !blank {
                     lines += 1;
@@ -1172,7 +1419,8 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         Some(s) => s.1 += w,
         None => scores.push((y, w)),
     };
-    for r in raws {
+    for (part, r) in ds.raws() {
+        let c = &part.chars;
         let Raw::Date(e) = r else { continue };
         let years: Vec<i32> = std::iter::once(&e.left)
             .chain(e.right.iter())
@@ -1182,7 +1430,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             .collect();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
         let tail = following(c, e.end, 14);
-        let in_head = e.start < head_end;
+        let in_head = part.off + c.byte(e.start) < head_end;
         let is_plan = ["计划", "要点", "打算", "安排", "思路"]
             .iter()
             .any(|w| tail.contains(w));
@@ -1217,7 +1465,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
     if let Some(y) = plan_year {
         return Some(y);
     }
-    if let Some((y, m)) = dateline(c, raws) {
+    if let Some((y, m)) = dateline(ds) {
         if m <= 6 && mentioned.contains(&(y - 1)) {
             return Some(y - 1);
         }
@@ -1230,7 +1478,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(c)) {
+    match (best, publication_year(ds.text)) {
         (Some((y, w)), _) if w >= 2.0 => Some(y),
         (_, Some(p)) => Some(p),
         (best, None) => best.map(|b| b.0),
@@ -1239,13 +1487,11 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
 
 /// The year of an archive header line such as `【原刊期号】199412` or
 /// `【 日  期 】19960711`.
-fn publication_year(c: &Chars) -> Option<i32> {
-    let head_bytes = c.text.len().min(2000);
-    let head = c.text.get(..head_bytes).or_else(|| {
-        let cut = (0..=head_bytes)
-            .rev()
-            .find(|&b| c.text.is_char_boundary(b))?;
-        c.text.get(..cut)
+fn publication_year(text: &str) -> Option<i32> {
+    let head_bytes = text.len().min(2000);
+    let head = text.get(..head_bytes).or_else(|| {
+        let cut = (0..=head_bytes).rev().find(|&b| text.is_char_boundary(b))?;
+        text.get(..cut)
     })?;
     for line in head.lines() {
         let Some(rest) = line.trim_start().strip_prefix('【') else {

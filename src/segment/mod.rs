@@ -48,6 +48,65 @@ impl ChineseWordSegmenter {
     }
 }
 
+impl ChineseWordSegmenter {
+    /// The words of every sentence, in order, exactly as cutting each
+    /// sentence on its own with [`WordSegmenter::segment_into`] gives them,
+    /// with one jieba call per paragraph instead of one per sentence.
+    ///
+    /// Why the words are the same: jieba cuts a text in blocks of Han
+    /// characters and ASCII alphanumerics (and `+#&._%-`), and every other
+    /// char is a word of its own. A sentence ends on a mark or closing
+    /// quote and starts after blanks, none of which belongs to a block, so
+    /// no block spans two sentences; what lies between the sentences of a
+    /// paragraph is blanks, each a one-char word, and those are dropped.
+    pub fn segment_sentences(
+        &self,
+        text: &str,
+        paragraphs: &[Paragraph],
+        sentences: &[Sentence],
+        out: &mut Vec<Word>,
+    ) {
+        let mut k = 0;
+        while k < sentences.len() {
+            let pi = sentences[k].paragraph;
+            let mut g = k;
+            while g < sentences.len() && sentences[g].paragraph == pi {
+                g += 1;
+            }
+            let group = &sentences[k..g];
+            k = g;
+            // The paragraph's text from its first sentence to its last.
+            let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                continue;
+            };
+            let within = paragraphs
+                .get(pi)
+                .is_some_and(|p| p.span.start <= first.span.start && last.span.end <= p.span.end);
+            let Some(ptext) = text.get(first.span.start..last.span.end).filter(|_| within) else {
+                // Not the layout `sentences` makes: cut them one by one.
+                for s in group {
+                    self.segment_into(s.span.slice(text), s.span.start, out);
+                }
+                continue;
+            };
+            let base = first.span.start;
+            let mut si = 0;
+            for t in self.jieba.cut(ptext, true) {
+                let (a, b) = (base + t.byte_start, base + t.byte_end);
+                while si < group.len() && group[si].span.end <= a {
+                    si += 1;
+                }
+                if group
+                    .get(si)
+                    .is_some_and(|s| s.span.start <= a && b <= s.span.end)
+                {
+                    out.push(Span::new(a, b));
+                }
+            }
+        }
+    }
+}
+
 impl WordSegmenter for ChineseWordSegmenter {
     fn segment_into(&self, text: &str, base: usize, out: &mut Vec<Word>) {
         for t in self.jieba.cut(text, true) {
@@ -166,31 +225,57 @@ fn is_sentence_end(c: char) -> bool {
 /// Sentences: split on 。！？； (and ASCII !?;) within each paragraph; closing
 /// quotes and brackets right after the mark stay with the sentence.
 pub fn sentences(text: &str, paragraphs: &[Paragraph]) -> Vec<Sentence> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(paragraphs.len() * 2);
     for (pi, p) in paragraphs.iter().enumerate() {
         let ptext = p.span.slice(text);
+        let bytes = ptext.as_bytes();
         let mut s_start = 0;
-        let mut iter = ptext.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
-            if is_sentence_end(c) {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = iter.peek() {
-                    if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
-                    {
-                        end = j + d.len_utf8();
-                        iter.next();
-                    } else {
-                        break;
-                    }
-                }
-                push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
-                s_start = end;
+        let mut k = 0;
+        // Byte scan: every mark starts with a byte in MARK_LEAD (ASCII, or
+        // the lead byte 0xE3/0xEF of 。/！？；), and lead bytes are char
+        // boundaries, so most of a paragraph is passed over without decoding.
+        while k < bytes.len() {
+            if !MARK_LEAD[bytes[k] as usize] {
+                k += 1;
+                continue;
             }
+            let Some(c) = ptext.get(k..).and_then(|r| r.chars().next()) else {
+                k += 1;
+                continue;
+            };
+            if !is_sentence_end(c) {
+                k += c.len_utf8();
+                continue;
+            }
+            let mut end = k + c.len_utf8();
+            while let Some(d) = ptext.get(end..).and_then(|r| r.chars().next()) {
+                if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
+                {
+                    end += d.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
+            s_start = end;
+            k = end;
         }
         push_trimmed(&mut out, ptext, p.span.start, s_start, ptext.len(), pi);
     }
     out
 }
+
+/// Bytes that may start a sentence mark: `!`, `?`, `;`, and 0xE3 (`。`)
+/// and 0xEF (`！？；`) as UTF-8 lead bytes.
+static MARK_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'!' as usize] = true;
+    t[b'?' as usize] = true;
+    t[b';' as usize] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 fn push_trimmed(
     out: &mut Vec<Sentence>,
@@ -284,6 +369,44 @@ mod tests {
             "{}",
             &pieces[1][pieces[1].len() - 9..]
         );
+    }
+
+    /// One jieba call per paragraph gives the words of one call per
+    /// sentence, on texts mixing marks, quotes, blanks, Latin and digits.
+    #[test]
+    fn paragraph_cut_gives_the_sentence_cut_words() {
+        let seg = ChineseWordSegmenter::new(&DataDir::embedded_only()).expect("jieba");
+        let mut texts = vec![
+            "　　他说：“好。”然后走了！\n第二行；第三句".to_string(),
+            "县科协2024年开展科普活动12次。 　 参与人数达3.5万人次！Hello world; x-y.z?ok\r\n".to_string(),
+            "一、总体情况\n（一）组织建设。成立了乡镇科协15个；“科普e站”建成！！？ 下一句\n\n  \n尾".to_string(),
+            "a.b!c?d;e 1.5%  C++ & C# 。。。”」』）)\"后文".to_string(),
+        ];
+        let mut text = String::new();
+        let pieces = [
+            "科协", "组织", "。", "！", " ", "　", "\n", "2024", "年", "abc", "”", "；", "?", "x",
+            "\r",
+        ];
+        let mut seed: u64 = 11;
+        for _ in 0..3000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+        }
+        texts.push(text);
+        for text in &texts {
+            let paras = paragraphs(text, &[]);
+            let sents = sentences(text, &paras);
+            let mut want = Vec::new();
+            for s in &sents {
+                seg.segment_into(s.span.slice(text), s.span.start, &mut want);
+            }
+            let mut got = Vec::new();
+            seg.segment_sentences(text, &paras, &sents, &mut got);
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
