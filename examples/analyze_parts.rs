@@ -9,7 +9,7 @@ use zongjie::data::DataDir;
 use zongjie::extract::{date, ExtractContext, Extractor};
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::Pipeline;
-use zongjie::segment::{self, WordSegmenter};
+use zongjie::segment;
 
 fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -62,10 +62,8 @@ fn main() {
             times[1] += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let mut words = Vec::new();
-            for s in &sentences {
-                pl.segmenter
-                    .segment_into(s.span.slice(text), s.span.start, &mut words);
-            }
+            pl.segmenter
+                .segment_sentences(text, &paragraphs, &sentences, &mut words);
             times[2] += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let ds = date::DateScan::new(text);
@@ -97,9 +95,7 @@ fn main() {
                 .extract_with_region(&ctx, d.title.as_deref(), &mut out);
             times[7] += t.elapsed().as_secs_f64();
             let t = Instant::now();
-            out.sort_by(|a, b| {
-                (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
-            });
+            zongjie::extract::sort_facts(&mut out);
             times[8] += t.elapsed().as_secs_f64();
             let mut audited = d.clone();
             audited.paragraphs = paragraphs;

@@ -1872,5 +1872,33 @@ mod tests {
                 let _ = infer_year(text);
             }
         }
+
+        /// Scanning windows finds what one scan over the whole text finds:
+        /// the same facts, the same year.
+        #[test]
+        fn windows_scan_as_the_whole_text(
+            parts in proptest::collection::vec(
+                "[0-9０-９〇一二三十xXa_年月日号代至到去今上前年份—\\-~ 　\n（）【】的在科协活动，。]{0,12}",
+                0..40,
+            ),
+            filler in 0usize..300,
+        ) {
+            let pad = "开展科普活动，".repeat(filler / 7);
+            let text: String = parts.iter().flat_map(|p| [p.as_str(), pad.as_str()]).collect();
+            let chars = Chars::new(&text);
+            let raws = scan(&chars);
+            let whole = DateScan {
+                text: &text,
+                parts: vec![Part { off: 0, chars, raws }],
+            };
+            let windowed = DateScan::new(&text);
+            prop_assert_eq!(infer_year_scanned(&windowed), infer_year_scanned(&whole));
+            for year in [None, Some(2023)] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                DateExtractor {}.extract_scanned(&windowed, year, &mut a);
+                DateExtractor {}.extract_scanned(&whole, year, &mut b);
+                prop_assert_eq!(a, b);
+            }
+        }
     }
 }
