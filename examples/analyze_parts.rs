@@ -9,7 +9,7 @@ use zongjie::data::DataDir;
 use zongjie::extract::{date, ExtractContext, Extractor};
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::Pipeline;
-use zongjie::segment;
+use zongjie::segment::{self, WordSegmenter};
 
 fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -62,8 +62,10 @@ fn main() {
             times[1] += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let mut words = Vec::new();
-            pl.segmenter
-                .segment_sentences(text, &paragraphs, &sentences, &mut words);
+            for s in &sentences {
+                pl.segmenter
+                    .segment_into(s.span.slice(text), s.span.start, &mut words);
+            }
             times[2] += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let ds = date::DateScan::new(text);

@@ -37,10 +37,10 @@ impl Extractor for DateExtractor {
 /// One scan of a text for date expressions, shared by year inference and
 /// extraction (the pipeline needs both and the scan is the costly part).
 ///
-/// The char-by-char parser runs only over windows of the text around the
-/// places where a date can start (see [`windows`]): most of a report has
-/// no date, and decoding all of it into a table of chars cost more than
-/// everything else the date stage does.
+/// The scan is kept as parts (a window of the text, its chars, its raw
+/// expressions) so that it may cover only parts of a text; today one part
+/// covers it all (windows around the places a date may start were tried:
+/// in date-dense reports they covered nearly all the text and cost more).
 pub struct DateScan<'a> {
     text: &'a str,
     parts: Vec<Part<'a>>,
@@ -56,19 +56,16 @@ struct Part<'a> {
 
 impl<'a> DateScan<'a> {
     pub fn new(text: &'a str) -> Self {
-        let parts = windows(text)
-            .into_iter()
-            .filter_map(|(a, b)| {
-                let chars = Chars::new(text.get(a..b)?);
-                let raws = scan(&chars);
-                (!raws.is_empty()).then_some(Part {
-                    off: a,
-                    chars,
-                    raws,
-                })
-            })
-            .collect();
-        DateScan { text, parts }
+        let chars = Chars::new(text);
+        let raws = scan(&chars);
+        DateScan {
+            text,
+            parts: vec![Part {
+                off: 0,
+                chars,
+                raws,
+            }],
+        }
     }
 
     /// Every raw expression in text order, with the window it was read in.
@@ -106,11 +103,6 @@ fn is_numeral(c: char) -> bool {
     is_arabic_like(c) || is_cn_numeral(c)
 }
 
-/// First chars of the relative year words (`今年`, `去年` …).
-fn is_relative_first(c: char) -> bool {
-    matches!(c, '今' | '本' | '去' | '上' | '明' | '前')
-}
-
 /// What may follow a date's first number (after at most two blanks).
 fn is_date_follower(c: char) -> bool {
     matches!(
@@ -139,195 +131,6 @@ fn is_date_follower(c: char) -> bool {
             | '\n'
             | '\r'
     )
-}
-
-/// A char the parser never acts on, reads through or looks back across:
-/// a window may start at it (when the char before it is no number or
-/// relative word either) and end after it.
-fn is_plain(c: char) -> bool {
-    !(is_numeral(c)
-        || is_relative_first(c)
-        || is_date_follower(c)
-        || c.is_whitespace()
-        || c.is_ascii_alphabetic()
-        || matches!(
-            c,
-            '（' | '(' | '）' | ')' | '【' | '[' | '】' | ']' | '—' | '―' | '-' | '－' | '─'
-        ))
-}
-
-/// Bytes that may start a numeral char (ASCII digits and placeholders, and
-/// the lead bytes of `×`, `□○`, `〇`, the Han numerals and the full-width
-/// forms).
-static NUM_LEAD: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = b'0';
-    while b <= b'9' {
-        t[b as usize] = true;
-        b += 1;
-    }
-    t[b'x' as usize] = true;
-    t[b'X' as usize] = true;
-    t[b'_' as usize] = true;
-    t[b'*' as usize] = true;
-    t[0xC3] = true;
-    t[0xE2] = true;
-    t[0xE3] = true;
-    t[0xE4] = true;
-    t[0xE5] = true;
-    t[0xE9] = true;
-    t[0xEF] = true;
-    t
-};
-
-/// Byte positions where the scan may find something: the start of every
-/// run of numerals that [`could_be_date`] lets through, and every relative
-/// word's first char before `年`. In order.
-fn triggers(text: &str) -> Vec<usize> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut run: Option<usize> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let x = b[i];
-        let len = match x {
-            0..=0x7F => 1,
-            0x80..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            _ => 4,
-        };
-        let numeral = NUM_LEAD[x as usize]
-            && text
-                .get(i..i + len)
-                .and_then(|s| s.chars().next())
-                .is_some_and(is_numeral);
-        if numeral {
-            run.get_or_insert(i);
-        } else if let Some(r) = run.take() {
-            if follower_at(text, i) {
-                out.push(r);
-            }
-        }
-        i += len;
-    }
-    for j in memchr::memmem::find_iter(b, "年".as_bytes()) {
-        let first = j
-            .checked_sub(3)
-            .and_then(|a| text.get(a..j))
-            .and_then(|s| s.chars().next());
-        if first.is_some_and(is_relative_first) {
-            out.push(j - 3);
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
-/// [`could_be_date`]'s test after a run ending at byte `i`.
-fn follower_at(text: &str, i: usize) -> bool {
-    let mut it = text.get(i..).unwrap_or("").chars();
-    let mut n = 0;
-    for c in it.by_ref() {
-        if n < 2 && matches!(c, ' ' | '\u{3000}' | '\u{a0}') {
-            n += 1;
-            continue;
-        }
-        return is_date_follower(c);
-    }
-    false
-}
-
-/// Chars of look-behind before a trigger (the parser looks at most six
-/// back, through `relative_before`).
-const BEHIND: usize = 16;
-/// Chars other than numerals after a trigger that its expression and the
-/// look-ahead after it may reach (an expression has at most seven
-/// components of a number, two blanks, a line break, two blanks and a
-/// two-char unit; `following` reads 14 more). Numerals do not count: a
-/// run of them is read whole, however long.
-const AHEAD: usize = 192;
-
-/// The windows (byte ranges, in order, disjoint) the parser must see for
-/// its results over them to be those over the whole text. A window starts
-/// at least [`BEHIND`] chars before its first trigger, on a plain char
-/// after a char that starts nothing (so the scan over the whole text would
-/// be there, idle, too), and ends at least [`AHEAD`] chars past its last
-/// trigger, after a plain char (so nothing read near the end runs past
-/// it). Between windows, the scan over the whole text finds nothing.
-fn windows(text: &str) -> Vec<(usize, usize)> {
-    let trig = triggers(text);
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    // Forward cursor: `f` with `nf` non-numeral chars before it; and the
-    // count at each trigger from a second cursor `g`. Both only advance.
-    let (mut g, mut ng) = (0usize, 0usize);
-    let (mut f, mut nf) = (0usize, 0usize);
-    let next_char = |at: usize| text.get(at..).and_then(|r| r.chars().next());
-    let prev_char = |at: usize| text.get(..at).and_then(|r| r.chars().next_back());
-    for &p in &trig {
-        while g < p {
-            let Some(c) = next_char(g) else { break };
-            if !is_numeral(c) {
-                ng += 1;
-            }
-            g += c.len_utf8();
-        }
-        // Start: BEHIND chars back, then back to a valid start, unless that
-        // reaches the current window, which then takes this trigger in.
-        let mut s = p;
-        for _ in 0..BEHIND {
-            match prev_char(s) {
-                Some(c) => s -= c.len_utf8(),
-                None => break,
-            }
-        }
-        let cur_end = out.last().map(|w| w.1);
-        let mut merge = cur_end.is_some_and(|e| s <= e);
-        if !merge {
-            loop {
-                let here = next_char(s);
-                let before = prev_char(s);
-                let valid = s == 0
-                    || (here.is_some_and(is_plain)
-                        && before.is_some_and(|c| !is_numeral(c) && !is_relative_first(c)));
-                if valid {
-                    break;
-                }
-                match before {
-                    Some(c) => s -= c.len_utf8(),
-                    None => break,
-                }
-                if cur_end.is_some_and(|e| s <= e) {
-                    merge = true;
-                    break;
-                }
-            }
-        }
-        // End: AHEAD non-numeral chars past the trigger, then to just
-        // after a plain char.
-        if f < p {
-            f = g;
-            nf = ng;
-        }
-        while f < text.len() && nf < ng + AHEAD {
-            let Some(c) = next_char(f) else { break };
-            if !is_numeral(c) {
-                nf += 1;
-            }
-            f += c.len_utf8();
-        }
-        while f < text.len() && !prev_char(f).is_some_and(is_plain) {
-            let Some(c) = next_char(f) else { break };
-            if !is_numeral(c) {
-                nf += 1;
-            }
-            f += c.len_utf8();
-        }
-        match out.last_mut() {
-            Some(w) if merge => w.1 = w.1.max(f),
-            _ => out.push((s, f)),
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1870,34 +1673,6 @@ mod tests {
                     last_end = f.span.end;
                 }
                 let _ = infer_year(text);
-            }
-        }
-
-        /// Scanning windows finds what one scan over the whole text finds:
-        /// the same facts, the same year.
-        #[test]
-        fn windows_scan_as_the_whole_text(
-            parts in proptest::collection::vec(
-                "[0-9０-９〇一二三十xXa_年月日号代至到去今上前年份—\\-~ 　\n（）【】的在科协活动，。]{0,12}",
-                0..40,
-            ),
-            filler in 0usize..300,
-        ) {
-            let pad = "开展科普活动，".repeat(filler / 7);
-            let text: String = parts.iter().flat_map(|p| [p.as_str(), pad.as_str()]).collect();
-            let chars = Chars::new(&text);
-            let raws = scan(&chars);
-            let whole = DateScan {
-                text: &text,
-                parts: vec![Part { off: 0, chars, raws }],
-            };
-            let windowed = DateScan::new(&text);
-            prop_assert_eq!(infer_year_scanned(&windowed), infer_year_scanned(&whole));
-            for year in [None, Some(2023)] {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                DateExtractor {}.extract_scanned(&windowed, year, &mut a);
-                DateExtractor {}.extract_scanned(&whole, year, &mut b);
-                prop_assert_eq!(a, b);
             }
         }
     }

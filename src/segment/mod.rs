@@ -48,65 +48,6 @@ impl ChineseWordSegmenter {
     }
 }
 
-impl ChineseWordSegmenter {
-    /// The words of every sentence, in order, exactly as cutting each
-    /// sentence on its own with [`WordSegmenter::segment_into`] gives them,
-    /// with one jieba call per paragraph instead of one per sentence.
-    ///
-    /// Why the words are the same: jieba cuts a text in blocks of Han
-    /// characters and ASCII alphanumerics (and `+#&._%-`), and every other
-    /// char is a word of its own. A sentence ends on a mark or closing
-    /// quote and starts after blanks, none of which belongs to a block, so
-    /// no block spans two sentences; what lies between the sentences of a
-    /// paragraph is blanks, each a one-char word, and those are dropped.
-    pub fn segment_sentences(
-        &self,
-        text: &str,
-        paragraphs: &[Paragraph],
-        sentences: &[Sentence],
-        out: &mut Vec<Word>,
-    ) {
-        let mut k = 0;
-        while k < sentences.len() {
-            let pi = sentences[k].paragraph;
-            let mut g = k;
-            while g < sentences.len() && sentences[g].paragraph == pi {
-                g += 1;
-            }
-            let group = &sentences[k..g];
-            k = g;
-            // The paragraph's text from its first sentence to its last.
-            let (Some(first), Some(last)) = (group.first(), group.last()) else {
-                continue;
-            };
-            let within = paragraphs
-                .get(pi)
-                .is_some_and(|p| p.span.start <= first.span.start && last.span.end <= p.span.end);
-            let Some(ptext) = text.get(first.span.start..last.span.end).filter(|_| within) else {
-                // Not the layout `sentences` makes: cut them one by one.
-                for s in group {
-                    self.segment_into(s.span.slice(text), s.span.start, out);
-                }
-                continue;
-            };
-            let base = first.span.start;
-            let mut si = 0;
-            for t in self.jieba.cut(ptext, true) {
-                let (a, b) = (base + t.byte_start, base + t.byte_end);
-                while si < group.len() && group[si].span.end <= a {
-                    si += 1;
-                }
-                if group
-                    .get(si)
-                    .is_some_and(|s| s.span.start <= a && b <= s.span.end)
-                {
-                    out.push(Span::new(a, b));
-                }
-            }
-        }
-    }
-}
-
 impl WordSegmenter for ChineseWordSegmenter {
     fn segment_into(&self, text: &str, base: usize, out: &mut Vec<Word>) {
         for t in self.jieba.cut(text, true) {
@@ -369,44 +310,6 @@ mod tests {
             "{}",
             &pieces[1][pieces[1].len() - 9..]
         );
-    }
-
-    /// One jieba call per paragraph gives the words of one call per
-    /// sentence, on texts mixing marks, quotes, blanks, Latin and digits.
-    #[test]
-    fn paragraph_cut_gives_the_sentence_cut_words() {
-        let seg = ChineseWordSegmenter::new(&DataDir::embedded_only()).expect("jieba");
-        let mut texts = vec![
-            "　　他说：“好。”然后走了！\n第二行；第三句".to_string(),
-            "县科协2024年开展科普活动12次。 　 参与人数达3.5万人次！Hello world; x-y.z?ok\r\n".to_string(),
-            "一、总体情况\n（一）组织建设。成立了乡镇科协15个；“科普e站”建成！！？ 下一句\n\n  \n尾".to_string(),
-            "a.b!c?d;e 1.5%  C++ & C# 。。。”」』）)\"后文".to_string(),
-        ];
-        let mut text = String::new();
-        let pieces = [
-            "科协", "组织", "。", "！", " ", "　", "\n", "2024", "年", "abc", "”", "；", "?", "x",
-            "\r",
-        ];
-        let mut seed: u64 = 11;
-        for _ in 0..3000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-        }
-        texts.push(text);
-        for text in &texts {
-            let paras = paragraphs(text, &[]);
-            let sents = sentences(text, &paras);
-            let mut want = Vec::new();
-            for s in &sents {
-                seg.segment_into(s.span.slice(text), s.span.start, &mut want);
-            }
-            let mut got = Vec::new();
-            seg.segment_sentences(text, &paras, &sents, &mut got);
-            assert!(!want.is_empty());
-            assert_eq!(got, want, "{text:?}");
-        }
     }
 
     #[test]
