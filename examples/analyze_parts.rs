@@ -97,9 +97,7 @@ fn main() {
                 .extract_with_region(&ctx, d.title.as_deref(), &mut out);
             times[7] += t.elapsed().as_secs_f64();
             let t = Instant::now();
-            out.sort_by(|a, b| {
-                (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
-            });
+            zongjie::extract::sort_facts(&mut out);
             times[8] += t.elapsed().as_secs_f64();
             let mut audited = d.clone();
             audited.paragraphs = paragraphs;

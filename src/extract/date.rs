@@ -36,7 +36,20 @@ impl Extractor for DateExtractor {
 
 /// One scan of a text for date expressions, shared by year inference and
 /// extraction (the pipeline needs both and the scan is the costly part).
+///
+/// The scan is kept as parts (a window of the text, its chars, its raw
+/// expressions) so that it may cover only parts of a text; today one part
+/// covers it all (windows around the places a date may start were tried:
+/// in date-dense reports they covered nearly all the text and cost more).
 pub struct DateScan<'a> {
+    text: &'a str,
+    parts: Vec<Part<'a>>,
+}
+
+/// One window of the text: its byte offset, its chars, and the raw
+/// expressions found in it (char indices local to the window).
+struct Part<'a> {
+    off: usize,
     chars: Chars<'a>,
     raws: Vec<Raw>,
 }
@@ -45,16 +58,30 @@ impl<'a> DateScan<'a> {
     pub fn new(text: &'a str) -> Self {
         let chars = Chars::new(text);
         let raws = scan(&chars);
-        DateScan { chars, raws }
+        DateScan {
+            text,
+            parts: vec![Part {
+                off: 0,
+                chars,
+                raws,
+            }],
+        }
+    }
+
+    /// Every raw expression in text order, with the window it was read in.
+    fn raws(&self) -> impl Iterator<Item = (&Part<'a>, &Raw)> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|p| p.raws.iter().map(move |r| (p, r)))
     }
 }
 
 impl DateExtractor {
     /// [`Extractor::extract`] over a scan already made of `ctx.text`.
     pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
-        let now = now_year(&ds.chars, &ds.raws, year);
-        for raw in &ds.raws {
-            if let Some(f) = finalize(&ds.chars, raw, year, now) {
+        let now = now_year(ds, year);
+        for (part, raw) in ds.raws() {
+            if let Some(f) = finalize(part, raw, year, now) {
                 out.push(f);
             }
         }
@@ -63,12 +90,47 @@ impl DateExtractor {
 
 /// Extract the dates of a text on their own (tests, tools).
 pub fn extract_dates(text: &str, year: Option<i32>) -> Vec<Fact> {
-    let chars = Chars::new(text);
-    let raws = scan(&chars);
-    let now = now_year(&chars, &raws, year);
-    raws.iter()
-        .filter_map(|r| finalize(&chars, r, year, now))
-        .collect()
+    let mut out = Vec::new();
+    DateExtractor {}.extract_scanned(&DateScan::new(text), year, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Windows
+
+/// Chars a number run is made of: what [`read_num`] reads.
+fn is_numeral(c: char) -> bool {
+    is_arabic_like(c) || is_cn_numeral(c)
+}
+
+/// What may follow a date's first number (after at most two blanks).
+fn is_date_follower(c: char) -> bool {
+    matches!(
+        c,
+        '年' | '月'
+            | '日'
+            | '号'
+            | '至'
+            | '到'
+            | '~'
+            | '～'
+            | '〜'
+            | '-'
+            | '—'
+            | '–'
+            | '－'
+            | '―'
+            | '─'
+            | '.'
+            | '/'
+            | '．'
+            | '／'
+            | ' '
+            | '\u{3000}'
+            | '\u{a0}'
+            | '\n'
+            | '\r'
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -276,6 +338,24 @@ fn read_num(c: &Chars, i: usize) -> Option<Num> {
     } else {
         None
     }
+}
+
+/// Where the run [`read_num`] would read from `i` ends, without building
+/// its digits (most runs the scan meets are not dates).
+fn num_end(c: &Chars, i: usize) -> usize {
+    let Some(first) = c.ch(i) else { return i };
+    let same: fn(char) -> bool = if is_arabic_like(first) {
+        is_arabic_like
+    } else if is_cn_numeral(first) {
+        is_cn_numeral
+    } else {
+        return i;
+    };
+    let mut j = i;
+    while c.ch(j).is_some_and(same) {
+        j += 1;
+    }
+    j
 }
 
 /// May a number start at `i` (not inside a longer run, not inside a word
@@ -516,7 +596,7 @@ fn scan(c: &Chars) -> Vec<Raw> {
                 continue;
             }
             // Skip the whole run: no date starts inside it.
-            i = read_num(c, i).map_or(i + 1, |n| n.end.max(i + 1));
+            i = num_end(c, i).max(i + 1);
             continue;
         }
         if let Some(offset) = relative_at(c, i) {
@@ -537,41 +617,11 @@ fn scan(c: &Chars) -> Vec<Raw> {
 /// or a separator (most runs, `一些`, `3000余册`, are not).
 fn could_be_date(c: &Chars, i: usize) -> bool {
     let mut j = i;
-    while c
-        .ch(j)
-        .is_some_and(|ch| is_arabic_like(ch) || is_cn_numeral(ch))
-    {
+    while c.ch(j).is_some_and(is_numeral) {
         j += 1;
     }
     let j = c.skip_blank(j);
-    matches!(
-        c.ch(j),
-        Some(
-            '年' | '月'
-                | '日'
-                | '号'
-                | '至'
-                | '到'
-                | '~'
-                | '～'
-                | '〜'
-                | '-'
-                | '—'
-                | '–'
-                | '－'
-                | '―'
-                | '─'
-                | '.'
-                | '/'
-                | '．'
-                | '／'
-                | ' '
-                | '\u{3000}'
-                | '\u{a0}'
-                | '\n'
-                | '\r'
-        )
-    )
+    c.ch(j).is_some_and(is_date_follower)
 }
 
 /// The simple relative year words; not `一年来`, `近年来`, `上年纪`.
@@ -1006,9 +1056,9 @@ fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
 /// Year to use for `今年`: the document's year, or the year of its dateline
 /// when the text was written the year after the one it reports on (a
 /// report given in January on the past year says `去年` of that year).
-fn now_year(c: &Chars, raws: &[Raw], year: Option<i32>) -> Option<i32> {
+fn now_year(ds: &DateScan<'_>, year: Option<i32>) -> Option<i32> {
     let year = year?;
-    match dateline(c, raws) {
+    match dateline(ds) {
         Some((y, _)) if y == year + 1 => Some(y),
         _ => Some(year),
     }
@@ -1016,8 +1066,9 @@ fn now_year(c: &Chars, raws: &[Raw], year: Option<i32>) -> Option<i32> {
 
 /// The first dateline: a full explicit date alone on its line (a signature
 /// date) or opening a speech line (`——2026年1月28日在…会议上`).
-fn dateline(c: &Chars, raws: &[Raw]) -> Option<(i32, u32)> {
-    for r in raws {
+fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
+    for (part, r) in ds.raws() {
+        let c = &part.chars;
         let Raw::Date(e) = r else { continue };
         if e.right.is_some() || e.left.ph {
             continue;
@@ -1063,12 +1114,13 @@ fn dateline(c: &Chars, raws: &[Raw]) -> Option<(i32, u32)> {
 }
 
 /// Turn a raw expression into a fact, filling missing years.
-fn finalize(c: &Chars, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
+fn finalize(part: &Part<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
+    let c = &part.chars;
     let (start, end) = match raw {
         Raw::Date(e) => (e.start, e.end),
         Raw::Relative { start, end, .. } => (*start, *end),
     };
-    let span = Span::new(c.byte(start), c.byte(end));
+    let span = Span::new(part.off + c.byte(start), part.off + c.byte(end));
     let data = match raw {
         Raw::Relative { offset, .. } => DateFact {
             value: now.map_or_else(|| "XXXX".to_string(), |y| (y + offset).to_string()),
@@ -1142,14 +1194,12 @@ pub fn infer_year(text: &str) -> Option<i32> {
 
 /// [`infer_year`] over a scan already made.
 pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
-    let c = &ds.chars;
-    let raws = &ds.raws;
-    // End (char index) of the third non-blank line: the title zone.
+    // End (byte offset) of the third non-blank line: the title zone.
     let head_end = {
         let mut lines = 0;
-        let mut end = c.len();
+        let mut end = ds.text.len();
         let mut blank = true;
-        for (i, &(_, ch)) in c.cs.iter().enumerate() {
+        for (i, ch) in ds.text.char_indices() {
             if ch == '\n' {
                 if !blank {
                     lines += 1;
@@ -1172,7 +1222,8 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         Some(s) => s.1 += w,
         None => scores.push((y, w)),
     };
-    for r in raws {
+    for (part, r) in ds.raws() {
+        let c = &part.chars;
         let Raw::Date(e) = r else { continue };
         let years: Vec<i32> = std::iter::once(&e.left)
             .chain(e.right.iter())
@@ -1182,7 +1233,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             .collect();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
         let tail = following(c, e.end, 14);
-        let in_head = e.start < head_end;
+        let in_head = part.off + c.byte(e.start) < head_end;
         let is_plan = ["计划", "要点", "打算", "安排", "思路"]
             .iter()
             .any(|w| tail.contains(w));
@@ -1217,7 +1268,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
     if let Some(y) = plan_year {
         return Some(y);
     }
-    if let Some((y, m)) = dateline(c, raws) {
+    if let Some((y, m)) = dateline(ds) {
         if m <= 6 && mentioned.contains(&(y - 1)) {
             return Some(y - 1);
         }
@@ -1230,7 +1281,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(c)) {
+    match (best, publication_year(ds.text)) {
         (Some((y, w)), _) if w >= 2.0 => Some(y),
         (_, Some(p)) => Some(p),
         (best, None) => best.map(|b| b.0),
@@ -1239,13 +1290,11 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
 
 /// The year of an archive header line such as `【原刊期号】199412` or
 /// `【 日  期 】19960711`.
-fn publication_year(c: &Chars) -> Option<i32> {
-    let head_bytes = c.text.len().min(2000);
-    let head = c.text.get(..head_bytes).or_else(|| {
-        let cut = (0..=head_bytes)
-            .rev()
-            .find(|&b| c.text.is_char_boundary(b))?;
-        c.text.get(..cut)
+fn publication_year(text: &str) -> Option<i32> {
+    let head_bytes = text.len().min(2000);
+    let head = text.get(..head_bytes).or_else(|| {
+        let cut = (0..=head_bytes).rev().find(|&b| text.is_char_boundary(b))?;
+        text.get(..cut)
     })?;
     for line in head.lines() {
         let Some(rest) = line.trim_start().strip_prefix('【') else {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use aho_corasick::automaton::{Automaton, OverlappingState};
 use aho_corasick::dfa::DFA;
-use aho_corasick::Input;
+use aho_corasick::{AhoCorasick, Input};
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
@@ -143,17 +143,22 @@ pub struct EntityExtractor {
     max_full_chars: usize,
     /// Full-form names (2 to `max_full_chars` chars) in a trie over their
     /// characters read backwards: the scan stops only at the few characters
-    /// that end a name (`full_last`, sorted) and walks back from there.
-    full_last: Vec<char>,
-    /// `full_last` as a bitmap over chars below U+10000: one bit test per
-    /// char of text.
-    full_last_bits: Vec<u64>,
+    /// that end a name (`full_last_ac`) and walks back from there.
     rev_edges: FxMap<(u32, char), u32>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
+    /// Bit set over a hash of the first two chars of every name with a
+    /// short candidate: most words are not such names, and one bit test
+    /// spares them the string hash and look-up in `names`.
+    short_bits: Vec<u64>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
     org_ac: DFA,
+    /// `full_last` as UTF-8 patterns: one SIMD-prefiltered pass finds the
+    /// chars that may end a full name instead of decoding every char.
+    full_last_ac: AhoCorasick,
+    /// `VISIT_WORDS`, to test a sentence for all of them in one pass.
+    visit_ac: AhoCorasick,
     org_list: Vec<OrgSuffix>,
 }
 
@@ -306,12 +311,13 @@ impl EntityExtractor {
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
-            full_last: Vec::new(),
-            full_last_bits: Vec::new(),
             rev_edges: FxMap::default(),
             rev_head: Vec::new(),
+            short_bits: Vec::new(),
             orgs: FxMap::default(),
             org_ac: DFA::new([""; 0]).expect("empty automaton"),
+            full_last_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
+            visit_ac: AhoCorasick::new(VISIT_WORDS).expect("visit words"),
             org_list: Vec::new(),
         };
         let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
@@ -500,13 +506,17 @@ impl EntityExtractor {
         }
         last.sort_unstable();
         last.dedup();
-        self.full_last_bits = vec![0; 0x10000 / 64];
-        for &c in &last {
-            if (c as u32) < 0x10000 {
-                self.full_last_bits[c as usize / 64] |= 1 << (c as u32 % 64);
+        let last_pats: Vec<String> = last.iter().map(|c| c.to_string()).collect();
+        self.full_last_ac = AhoCorasick::new(&last_pats)
+            .map_err(|e| DataError::new("counties.tsv", 0, format!("name index: {e}")))?;
+        let mut short_bits = vec![0u64; SHORT_BITS / 64];
+        for (name, &head) in &self.names {
+            if name.len() >= 6 && self.cands(head).any(|r| r.kind == NameKind::Short) {
+                let b = short_key(name);
+                short_bits[b / 64] |= 1 << (b % 64);
             }
         }
-        self.full_last = last;
+        self.short_bits = short_bits;
         self.rev_edges = edges;
         self.rev_head = heads;
         let build = |pats: &[&str]| {
@@ -623,16 +633,13 @@ impl EntityExtractor {
         // Full names, found at their last character: walk back through the
         // reversed-name trie; the longest name on word bounds wins.
         let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
-        for (j, c) in text.char_indices() {
-            let cp = c as u32;
-            let maybe = if cp < 0x10000 {
-                self.full_last_bits[cp as usize / 64] & (1 << (cp % 64)) != 0
-            } else {
-                self.full_last.binary_search(&c).is_ok()
-            };
-            if !maybe {
+        for hit in self.full_last_ac.find_iter(text) {
+            // Each pattern is one whole char, so a hit starts on a char
+            // boundary and holds exactly that char.
+            let j = hit.start();
+            let Some(c) = text.get(j..).and_then(|r| r.chars().next()) else {
                 continue;
-            }
+            };
             let end = j + c.len_utf8();
             let Some(&first) = self.rev_edges.get(&(0, c)) else {
                 continue;
@@ -684,6 +691,10 @@ impl EntityExtractor {
             if name.len() < 6 {
                 continue;
             }
+            let b = short_key(name);
+            if self.short_bits[b / 64] & (1 << (b % 64)) == 0 {
+                continue;
+            }
             let Some(&head) = self.names.get(name) else {
                 continue;
             };
@@ -722,7 +733,7 @@ impl EntityExtractor {
                 Some((ls, v)) if ls == s => v,
                 _ => {
                     let sent = text.get(s.start..s.end).unwrap_or("");
-                    let v = VISIT_WORDS.iter().any(|w| sent.contains(w));
+                    let v = self.visit_ac.is_match(sent);
                     last = Some((s, v));
                     v
                 }
@@ -992,7 +1003,9 @@ impl EntityExtractor {
         place_ends: &FxSet<usize>,
         out: &mut Vec<Fact>,
     ) {
-        for (i, _) in text.match_indices('村') {
+        // memmem, not `match_indices`: a char pattern searches for its last
+        // byte, and 0x91 continues a great many Han characters.
+        for i in memchr::memmem::find_iter(text.as_bytes(), "村".as_bytes()) {
             let end = i + '村'.len_utf8();
             // `村民`, `村委` …: `村` must end a word.
             if !words.ends_at(text, end) {
@@ -1254,6 +1267,21 @@ impl EntityExtractor {
     }
 }
 
+/// Size of `short_bits` (a power of two): ~4k short names set well under
+/// 1 % of its bits.
+const SHORT_BITS: usize = 1 << 19;
+
+/// Bit index in `short_bits` of a name of at least 6 bytes: a multiplicative
+/// hash of its first 6 bytes and its length.
+fn short_key(name: &str) -> usize {
+    let b = name.as_bytes();
+    let mut x = name.len() as u64;
+    for &c in b.iter().take(6) {
+        x = (x << 8) | u64::from(c);
+    }
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
+}
+
 /// Byte offset ending the "first lines" of a text: about 240 characters.
 fn early_end(text: &str) -> usize {
     text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
@@ -1345,14 +1373,16 @@ impl<'a> Words<'a> {
 
 /// The level a document speaks from, by its `我县`/`全县`/`本县` words.
 fn own_level(text: &str) -> Option<Cue> {
-    // One pass over the `我`/`全`/`本` characters instead of a search per
-    // prefix and level word.
+    // The counts do not depend on order: one memmem pass per prefix
+    // (`我`/`全`/`本`), then the level word is the next char.
     let mut n = [0usize; 5];
-    for (i, c) in text.char_indices() {
-        if !matches!(c, '我' | '全' | '本') {
+    let hits = ["我", "全", "本"].into_iter().flat_map(|p| {
+        memchr::memmem::find_iter(text.as_bytes(), p.as_bytes()).map(move |i| i + p.len())
+    });
+    for after in hits {
+        let Some(rest) = text.get(after..) else {
             continue;
-        }
-        let rest = &text[i + c.len_utf8()..];
+        };
         let Some(next) = rest.chars().next() else {
             continue;
         };

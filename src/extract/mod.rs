@@ -11,7 +11,7 @@ pub mod entity;
 pub mod number;
 
 use crate::data::{DataDir, DataError};
-use crate::model::{Fact, Paragraph, Region, Section, Sentence};
+use crate::model::{Fact, FactData, Paragraph, Region, Section, Sentence};
 use crate::segment::Word;
 
 /// Everything an extractor may look at for one document.
@@ -72,9 +72,7 @@ impl Extractors {
         for e in self.ordered() {
             e.extract(ctx, &mut out);
         }
-        out.sort_by(|a, b| {
-            (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
-        });
+        sort_facts(&mut out);
         out
     }
 
@@ -93,14 +91,96 @@ impl Extractors {
         self.count.extract(ctx, &mut out);
         self.activity.extract(ctx, &mut out);
         let region = self.entity.extract_with_region(ctx, title, &mut out);
-        out.sort_by(|a, b| {
-            (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
-        });
+        sort_facts(&mut out);
         (out, region)
     }
 
     /// The region a document belongs to.
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         self.entity.region(ctx, title)
+    }
+}
+
+/// Sort facts by position then kind (the kind's name, alphabetically), as
+/// a stable sort by `(start, end, kind())` would, without moving the large
+/// facts around while sorting: small keys are sorted and the facts placed
+/// once. Extractors mostly emit in order, so an ordered list is left as is.
+pub fn sort_facts(out: &mut Vec<Fact>) {
+    // The rank of each kind's name in alphabetical order.
+    fn rank(d: &FactData) -> u8 {
+        match d {
+            FactData::Activity(_) => 0,
+            FactData::Count(_) => 1,
+            FactData::Date(_) => 2,
+            FactData::Org(_) => 3,
+            FactData::Place(_) => 4,
+        }
+    }
+    // The index breaks ties, which keeps the order stable.
+    let keys: Vec<(usize, usize, u8, usize)> = out
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.span.start, f.span.end, rank(&f.data), i))
+        .collect();
+    if keys.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    let mut keys = keys;
+    keys.sort_unstable();
+    let mut slots: Vec<Option<Fact>> = out.drain(..).map(Some).collect();
+    out.extend(
+        keys.iter()
+            .filter_map(|k| slots.get_mut(k.3).and_then(Option::take)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DateFact, OrgFact, Span};
+
+    fn date(s: usize, e: usize, v: &str) -> Fact {
+        Fact::new(
+            Span::new(s, e),
+            FactData::Date(DateFact {
+                value: v.into(),
+                year_inferred: false,
+                relative: false,
+                placeholder: false,
+            }),
+        )
+    }
+
+    fn org(s: usize, e: usize) -> Fact {
+        Fact::new(
+            Span::new(s, e),
+            FactData::Org(OrgFact {
+                name: "x".into(),
+                category: "y".into(),
+            }),
+        )
+    }
+
+    /// The same order as the stable sort by `(start, end, kind())`.
+    #[test]
+    fn sort_facts_matches_stable_sort_by_kind_name() {
+        let facts = vec![
+            org(5, 9),
+            date(5, 9, "a"),
+            date(0, 3, "b"),
+            date(5, 9, "c"),
+            org(0, 3),
+            date(0, 2, "d"),
+        ];
+        let mut want = facts.clone();
+        want.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
+        });
+        let mut got = facts;
+        sort_facts(&mut got);
+        assert_eq!(got, want);
+        let before = got.clone();
+        sort_facts(&mut got);
+        assert_eq!(got, before);
     }
 }

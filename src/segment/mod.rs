@@ -166,31 +166,57 @@ fn is_sentence_end(c: char) -> bool {
 /// Sentences: split on 。！？； (and ASCII !?;) within each paragraph; closing
 /// quotes and brackets right after the mark stay with the sentence.
 pub fn sentences(text: &str, paragraphs: &[Paragraph]) -> Vec<Sentence> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(paragraphs.len() * 2);
     for (pi, p) in paragraphs.iter().enumerate() {
         let ptext = p.span.slice(text);
+        let bytes = ptext.as_bytes();
         let mut s_start = 0;
-        let mut iter = ptext.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
-            if is_sentence_end(c) {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = iter.peek() {
-                    if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
-                    {
-                        end = j + d.len_utf8();
-                        iter.next();
-                    } else {
-                        break;
-                    }
-                }
-                push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
-                s_start = end;
+        let mut k = 0;
+        // Byte scan: every mark starts with a byte in MARK_LEAD (ASCII, or
+        // the lead byte 0xE3/0xEF of 。/！？；), and lead bytes are char
+        // boundaries, so most of a paragraph is passed over without decoding.
+        while k < bytes.len() {
+            if !MARK_LEAD[bytes[k] as usize] {
+                k += 1;
+                continue;
             }
+            let Some(c) = ptext.get(k..).and_then(|r| r.chars().next()) else {
+                k += 1;
+                continue;
+            };
+            if !is_sentence_end(c) {
+                k += c.len_utf8();
+                continue;
+            }
+            let mut end = k + c.len_utf8();
+            while let Some(d) = ptext.get(end..).and_then(|r| r.chars().next()) {
+                if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
+                {
+                    end += d.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
+            s_start = end;
+            k = end;
         }
         push_trimmed(&mut out, ptext, p.span.start, s_start, ptext.len(), pi);
     }
     out
 }
+
+/// Bytes that may start a sentence mark: `!`, `?`, `;`, and 0xE3 (`。`)
+/// and 0xEF (`！？；`) as UTF-8 lead bytes.
+static MARK_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'!' as usize] = true;
+    t[b'?' as usize] = true;
+    t[b';' as usize] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 fn push_trimmed(
     out: &mut Vec<Sentence>,
