@@ -515,36 +515,13 @@ impl CountExtractor {
     /// The first char at or after byte `from` that may start a numeral or
     /// is a line end.
     fn next_start(&self, text: &str, from: usize) -> Option<(usize, char)> {
-        // A byte-level walk (the text is valid UTF-8 and `from` a char
-        // boundary): this visits every char of the text, so it decodes
-        // just enough to test the bit of BMP chars and skips the rest.
-        let b = text.as_bytes();
-        let cont = |i: usize| u32::from(b.get(i).copied().unwrap_or(0) & 0x3F);
-        let mut i = from;
-        while i < b.len() {
-            let x = b[i];
-            let (u, w) = if x < 0x80 {
-                (u32::from(x), 1)
-            } else if x < 0xE0 {
-                ((u32::from(x & 0x1F) << 6) | cont(i + 1), 2)
-            } else if x < 0xF0 {
-                (
-                    (u32::from(x & 0x0F) << 12) | (cont(i + 1) << 6) | cont(i + 2),
-                    3,
-                )
-            } else {
-                // Beyond the BMP: never a numeral.
-                i += 4;
-                continue;
-            };
-            if (self.start_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0 {
-                if let Some(c) = char::from_u32(u) {
-                    return Some((i, c));
-                }
-            }
-            i += w;
-        }
-        None
+        let rest = text.get(from..)?;
+        rest.char_indices()
+            .find(|&(_, c)| {
+                let u = c as u32;
+                u < 0x10000 && (self.start_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0
+            })
+            .map(|(i, c)| (from + i, c))
     }
 
     /// Whether a number may start at `c` given the char before it.
@@ -798,13 +775,7 @@ impl CountExtractor {
         let mut start = start;
         let mut end = unit.as_ref().map_or(num.end, |u| u.end);
         let mut pre = Approx::Exact;
-        // Compare only the qualifiers ending in the char before the number
-        // (this runs for every candidate; most chars end none of them).
-        let last = prev_char(text, start);
         for (q, a) in PRE_QUALIFIERS {
-            if q.chars().next_back() != last {
-                continue;
-            }
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
                 // 附近, 最近: not "nearly".
