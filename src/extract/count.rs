@@ -297,7 +297,12 @@ impl CountExtractor {
 
     fn debris_line(&self, line: &str) -> bool {
         let t = line.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
-        self.line_prefixes.iter().any(|p| t.starts_with(p.as_str()))
+        // Most lines start with a byte no prefix starts with: skip the
+        // per-prefix comparisons for them (this runs once per line).
+        let first = t.as_bytes().first().copied().unwrap_or(0);
+        self.line_prefixes
+            .iter()
+            .any(|p| p.as_bytes().first() == Some(&first) && t.starts_with(p.as_str()))
     }
 }
 
