@@ -49,6 +49,16 @@ struct UnitHit<'a> {
 pub struct CountExtractor {
     units: HashMap<String, UnitEntry>,
     max_unit_chars: usize,
+    /// The folded unit surfaces grouped by first char (sorted), longest
+    /// first within a group: `longest` runs per candidate, so it looks at
+    /// the few surfaces sharing the text's first char instead of hashing
+    /// every prefix.
+    unit_first: Vec<(char, usize, usize)>,
+    /// (folded surface, its entry) in the groups of `unit_first`.
+    unit_surfaces: Vec<(String, UnitEntry)>,
+    /// One bit per BMP char: may a numeral start here, or is it a line
+    /// end. The scan jumps from one such char to the next.
+    start_bits: Box<[u64]>,
     /// Literal phrases that veto an overlapping count.
     literal: Option<Regex>,
     /// (before, after) contexts that veto the numeral between them,
@@ -58,6 +68,27 @@ pub struct CountExtractor {
     contexts_by_post: HashMap<char, Vec<String>>,
     /// Line prefixes that mark debris lines.
     line_prefixes: Vec<String>,
+}
+
+/// Byte length of the prefix of `s` that reads `folded` once folded.
+fn folded_prefix_len(s: &str, folded: &str) -> Option<usize> {
+    let mut it = s.char_indices();
+    let mut end = 0;
+    for u in folded.chars() {
+        let (i, c) = it.next()?;
+        if fold(c) != u {
+            return None;
+        }
+        end = i + c.len_utf8();
+    }
+    Some(end)
+}
+
+/// A char at which `may_start` can hold.
+fn is_start_char(c: char) -> bool {
+    is_numeral_char(c)
+        || is_placeholder_char(c)
+        || matches!(c, '数' | '上' | '成' | '几' | '_' | '＿')
 }
 
 /// Fold full-width parentheses so `人（次）` and `人(次)` look up alike.
@@ -140,9 +171,36 @@ impl CountExtractor {
                 contexts_by_post.entry(c).or_default().push(post);
             }
         }
+        let mut surfaces: Vec<(char, usize, String)> = units
+            .keys()
+            .filter_map(|k| k.chars().next().map(|c| (c, k.chars().count(), k.clone())))
+            .collect();
+        surfaces.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut unit_first: Vec<(char, usize, usize)> = Vec::new();
+        for (i, (c, _, _)) in surfaces.iter().enumerate() {
+            match unit_first.last_mut() {
+                Some(last) if last.0 == *c => last.2 = i + 1,
+                _ => unit_first.push((*c, i, i + 1)),
+            }
+        }
+        let unit_surfaces = surfaces
+            .into_iter()
+            .filter_map(|(_, _, k)| units.get(&k).map(|e| (k.clone(), e.clone())))
+            .collect();
+        let mut start_bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        for u in 0..0x10000u32 {
+            if let Some(c) = char::from_u32(u) {
+                if c == '\n' || is_start_char(c) {
+                    start_bits[(u >> 6) as usize] |= 1 << (u & 63);
+                }
+            }
+        }
         Ok(CountExtractor {
             units,
             max_unit_chars,
+            unit_first,
+            unit_surfaces,
+            start_bits,
             literal,
             contexts_by_pre,
             contexts_by_post,
@@ -152,15 +210,13 @@ impl CountExtractor {
 
     /// The longest listed unit at the start of `s`: its entry and byte length.
     fn longest(&self, s: &str) -> Option<(&UnitEntry, usize)> {
-        let mut key = String::new();
-        let mut ends = Vec::with_capacity(self.max_unit_chars);
-        for (i, c) in s.char_indices().take(self.max_unit_chars) {
-            key.push(fold(c));
-            ends.push((key.len(), i + c.len_utf8()));
-        }
-        ends.iter()
-            .rev()
-            .find_map(|&(klen, bend)| self.units.get(&key[..klen]).map(|e| (e, bend)))
+        let first = fold(s.chars().next()?);
+        let g = self.unit_first.binary_search_by(|e| e.0.cmp(&first)).ok()?;
+        let (_, lo, hi) = self.unit_first[g];
+        // Longest first: the first surface that matches is the longest.
+        self.unit_surfaces[lo..hi]
+            .iter()
+            .find_map(|(surface, e)| folded_prefix_len(s, surface).map(|len| (e, len)))
     }
 
     /// The longest unit starting at byte `at`.
@@ -241,7 +297,12 @@ impl CountExtractor {
 
     fn debris_line(&self, line: &str) -> bool {
         let t = line.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
-        self.line_prefixes.iter().any(|p| t.starts_with(p.as_str()))
+        // Most lines start with a byte no prefix starts with: skip the
+        // per-prefix comparisons for them (this runs once per line).
+        let first = t.as_bytes().first().copied().unwrap_or(0);
+        self.line_prefixes
+            .iter()
+            .any(|p| p.as_bytes().first() == Some(&first) && t.starts_with(p.as_str()))
     }
 }
 
@@ -383,7 +444,19 @@ impl CountExtractor {
             .map(|f| f.span)
             .collect();
         dates.sort();
-        Vetoes { literal, dates }
+        let mut max_end = 0;
+        let date_max_end = dates
+            .iter()
+            .map(|d| {
+                max_end = max_end.max(d.end);
+                max_end
+            })
+            .collect();
+        Vetoes {
+            literal,
+            dates,
+            date_max_end,
+        }
     }
 
     fn scan(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
@@ -391,25 +464,27 @@ impl CountExtractor {
         let vetoes = self.vetoes(ctx, out);
         let mut pos = 0;
         let mut line_start = true;
-        let mut prev: Option<char> = None;
         while pos < text.len() {
             if line_start {
                 line_start = false;
                 let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
                 if self.debris_line(&text[pos..line_end]) {
                     pos = line_end;
-                    prev = None;
                     continue;
                 }
             }
-            let Some(c) = next_char(text, pos) else { break };
+            // Jump to the next char where a numeral may start or a line
+            // ends; nothing else can begin a count.
+            let Some((at, c)) = self.next_start(text, pos) else {
+                break;
+            };
+            pos = at;
             if c == '\n' {
                 line_start = true;
-                prev = Some(c);
                 pos += 1;
                 continue;
             }
-            if self.may_start(prev, c) {
+            if self.may_start(prev_char(text, pos), c) {
                 if let Some(cands) = self.try_at(ctx, pos) {
                     let mut end = pos;
                     for cand in cands {
@@ -433,16 +508,25 @@ impl CountExtractor {
                     if end > pos {
                         // Never re-enter a figure that was read (its tail
                         // digits would start bogus numbers).
-                        let num_end = end;
-                        prev = prev_char(text, num_end);
-                        pos = num_end;
+                        pos = end;
                         continue;
                     }
                 }
             }
-            prev = Some(c);
             pos += c.len_utf8();
         }
+    }
+
+    /// The first char at or after byte `from` that may start a numeral or
+    /// is a line end.
+    fn next_start(&self, text: &str, from: usize) -> Option<(usize, char)> {
+        let rest = text.get(from..)?;
+        rest.char_indices()
+            .find(|&(_, c)| {
+                let u = c as u32;
+                u < 0x10000 && (self.start_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0
+            })
+            .map(|(i, c)| (from + i, c))
     }
 
     /// Whether a number may start at `c` given the char before it.
@@ -861,13 +945,13 @@ impl CountExtractor {
             return false;
         }
         let span = Span::new(cand.start, cand.end);
-        if v.dates.iter().any(|d| d.overlaps(&span)) {
+        if v.date_overlaps(&span) {
             return false;
         }
         let Some(unit) = &cand.unit else {
             return cand.placeholder;
         };
-        if v.literal.iter().any(|l| l.overlaps(&span)) {
+        if v.literal_overlaps(&span) {
             return false;
         }
         if self.context_excluded(text, cand.num.start, cand.num.end) {
@@ -982,13 +1066,12 @@ impl CountExtractor {
             }
             if !unit.entry.is_time() {
                 let after_ok = next_char(text, cand.end).is_none_or(is_clause_end);
-                let clause: String = before
+                let rate = before
                     .chars()
                     .rev()
                     .take_while(|c| !is_clause_end(*c))
                     .take(16)
-                    .collect();
-                let rate = clause.contains('每');
+                    .any(|c| c == '每');
                 let sum = before.ends_with(['共', '仅', '只', '各', '计']);
                 if !(after_ok || rate || sum) {
                     return false;
@@ -1001,8 +1084,27 @@ impl CountExtractor {
 
 /// Spans found once per document.
 struct Vetoes {
+    /// In text order, not overlapping (so their ends ascend too).
     literal: Vec<Span>,
+    /// Sorted by start.
     dates: Vec<Span>,
+    /// The largest end among `dates[..=i]`.
+    date_max_end: Vec<usize>,
+}
+
+impl Vetoes {
+    /// Whether a date overlaps `span` (a binary search, not a scan: a
+    /// document may hold hundreds of dates and counts).
+    fn date_overlaps(&self, span: &Span) -> bool {
+        let k = self.dates.partition_point(|d| d.start < span.end);
+        k > 0 && self.date_max_end[k - 1] > span.start
+    }
+
+    /// Whether a veto phrase overlaps `span`.
+    fn literal_overlaps(&self, span: &Span) -> bool {
+        let k = self.literal.partition_point(|l| l.end <= span.start);
+        self.literal.get(k).is_some_and(|l| l.start < span.end)
+    }
 }
 
 impl Candidate<'_> {

@@ -225,7 +225,7 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
 }
 
 fn scan_arabic(s: &str) -> Option<NumberMatch> {
-    let mut digits = String::new();
+    let mut digits = Digits::default();
     let mut i = 0;
     let mut seen_dot = false;
     let b = s.as_bytes();
@@ -280,11 +280,51 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
     if digits.is_empty() {
         return None;
     }
-    let value: f64 = digits.parse().ok()?;
+    let value: f64 = digits.as_str().parse().ok()?;
     let mut m = new_match(NumeralKind::Arabic);
     m.value = Some(value);
     m.end = read_tail(s, i, &mut m, true);
     Some(m)
+}
+
+/// The ASCII digits (and dot) of an Arabic numeral: on the stack while
+/// short, which is nearly always, spilling to the heap beyond that.
+#[derive(Default)]
+struct Digits {
+    buf: [u8; 32],
+    len: usize,
+    spill: String,
+}
+
+impl Digits {
+    fn push(&mut self, c: char) {
+        if self.spill.is_empty() && self.len < self.buf.len() {
+            // Only ASCII digits and '.' are pushed.
+            self.buf[self.len] = c as u8;
+            self.len += 1;
+        } else {
+            if self.spill.is_empty() {
+                self.spill = self.stack_str().to_string();
+            }
+            self.spill.push(c);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn stack_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+
+    fn as_str(&self) -> &str {
+        if self.spill.is_empty() {
+            self.stack_str()
+        } else {
+            &self.spill
+        }
+    }
 }
 
 /// State of a Chinese numeral being read.
@@ -306,7 +346,15 @@ struct ChineseAcc {
 }
 
 fn scan_chinese(s: &str) -> Option<NumberMatch> {
-    let chars: Vec<(usize, char)> = s.char_indices().take(12).collect();
+    // The first 12 chars on the stack: this runs for every numeral-like
+    // char of a text (一 is everywhere), so no allocation.
+    let mut buf = [(0usize, '\0'); 12];
+    let mut n = 0;
+    for (slot, ic) in buf.iter_mut().zip(s.char_indices()) {
+        *slot = ic;
+        n += 1;
+    }
+    let chars = &buf[..n];
     let first = chars.first()?.1;
 
     // Bare magnitude with a suffix: `万余`, `千余`, `百余`, `十余` is regular.
