@@ -451,12 +451,64 @@ pub fn run_files(
     let mut write_time = Duration::ZERO;
     let threads = rayon::current_num_threads();
     let chunk = (threads * 16).max(32);
-    for (ci, group) in files.chunks(chunk).enumerate() {
-        let results: Vec<FileResult> = group
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| process_file(pipeline, opts, ci * chunk + i, f))
-            .collect();
+    // Chunk i+1 is analyzed on the rayon pool while this thread writes
+    // chunk i: writing is serial (records go out in input order), so
+    // without the overlap every thread but one would idle while it runs.
+    // The channel holds one finished chunk, so at most three chunks of
+    // documents are alive at once, however many files there are.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileResult>>(1);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let producer = scope.spawn(move || {
+            for (ci, group) in files.chunks(chunk).enumerate() {
+                let results: Vec<FileResult> = group
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, f)| process_file(pipeline, opts, ci * chunk + i, f))
+                    .collect();
+                // The writer stopped (an output error): stop analyzing.
+                if tx.send(results).is_err() {
+                    break;
+                }
+            }
+        });
+        let written = write_chunks(
+            &rx,
+            files,
+            sink,
+            &bar,
+            &mut seen,
+            &mut totals,
+            &mut rejected,
+            &mut write_time,
+        );
+        // Unblock the producer if the writer gave up early, then wait for it.
+        drop(rx);
+        if let Err(panic) = producer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        written
+    })?;
+    bar.finish_and_clear();
+    let t = Instant::now();
+    sink.finish()?;
+    write_time += t.elapsed();
+    Ok((totals, rejected, write_time))
+}
+
+/// The writing half of `run_files`: takes finished chunks in input order,
+/// rejects duplicate files and hands documents to the sink.
+#[allow(clippy::too_many_arguments)]
+fn write_chunks(
+    rx: &std::sync::mpsc::Receiver<Vec<FileResult>>,
+    files: &[InputFile],
+    sink: &mut dyn Sink,
+    bar: &indicatif::ProgressBar,
+    seen: &mut std::collections::HashMap<String, String>,
+    totals: &mut RunTotals,
+    rejected: &mut Vec<Rejected>,
+    write_time: &mut Duration,
+) -> anyhow::Result<()> {
+    for results in rx.iter() {
         let t = Instant::now();
         for mut r in results {
             if let Some(first) = r.documents.first() {
@@ -497,13 +549,9 @@ pub fn run_files(
             }
             bar.inc(1);
         }
-        write_time += t.elapsed();
+        *write_time += t.elapsed();
     }
-    bar.finish_and_clear();
-    let t = Instant::now();
-    sink.finish()?;
-    write_time += t.elapsed();
-    Ok((totals, rejected, write_time))
+    Ok(())
 }
 
 /// Writes documents.jsonl, facts.jsonl and findings.jsonl under `records/`,
