@@ -246,6 +246,9 @@ pub struct FileResult {
     pub rejected: Option<Rejected>,
     pub bytes: u64,
     pub elapsed: Duration,
+    /// Each document's JSON Lines records, built on the worker thread when
+    /// the sinks want them (`None`: built by the writer instead).
+    pub records: Vec<Option<Arc<DocRecords>>>,
 }
 
 /// Read, ingest and analyze one file. Never panics outward: a panic inside a
@@ -263,6 +266,7 @@ pub fn process_file(
         rejected: None,
         bytes: 0,
         elapsed: Duration::ZERO,
+        records: Vec::new(),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         process_inner(pipeline, opts, file)
@@ -457,13 +461,25 @@ pub fn run_files(
     // The channel holds one finished chunk, so at most three chunks of
     // documents are alive at once, however many files there are.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileResult>>(1);
+    // Records are serialized on the workers too, for the same reason.
+    let want_records = sink.wants_records();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let producer = scope.spawn(move || {
             for (ci, group) in files.chunks(chunk).enumerate() {
                 let results: Vec<FileResult> = group
                     .par_iter()
                     .enumerate()
-                    .map(|(i, f)| process_file(pipeline, opts, ci * chunk + i, f))
+                    .map(|(i, f)| {
+                        let mut r = process_file(pipeline, opts, ci * chunk + i, f);
+                        if want_records {
+                            r.records = r
+                                .documents
+                                .iter()
+                                .map(|d| DocRecords::build(d).ok().map(Arc::new))
+                                .collect();
+                        }
+                        r
+                    })
                     .collect();
                 // The writer stopped (an output error): stop analyzing.
                 if tx.send(results).is_err() {
@@ -524,6 +540,7 @@ fn write_chunks(
                             ),
                         });
                         r.documents.clear();
+                        r.records.clear();
                     }
                     None => {
                         seen.insert(sha.clone(), files[r.index].display.clone());
@@ -538,12 +555,15 @@ fn write_chunks(
                 None => {
                     totals.files_ok += 1;
                     totals.input_bytes += r.bytes;
-                    for doc in &r.documents {
+                    for (i, doc) in r.documents.iter().enumerate() {
                         totals.documents += 1;
                         totals.facts += doc.facts.len();
                         totals.findings += doc.findings.len();
                         totals.text_bytes += doc.text.len() as u64;
-                        sink.document(doc)?;
+                        match r.records.get(i) {
+                            Some(Some(records)) => sink.document_with_records(doc, records)?,
+                            _ => sink.document(doc)?,
+                        }
                     }
                 }
             }

@@ -307,6 +307,18 @@ impl<S: Sink> Sink for AuditSink<S> {
         self.report.observe(doc);
         self.inner.document(doc)
     }
+    fn document_with_records(
+        &mut self,
+        doc: &Document,
+        records: &std::sync::Arc<crate::emit::DocRecords>,
+    ) -> anyhow::Result<()> {
+        self.index.observe(doc);
+        self.report.observe(doc);
+        self.inner.document_with_records(doc, records)
+    }
+    fn wants_records(&self) -> bool {
+        self.inner.wants_records()
+    }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         self.inner.cross_findings(records)
     }
