@@ -1,10 +1,13 @@
 //! Digests: documents grouped by county and year, and overall. A digest is
-//! built from compact per-document entries (never texts), kept by the
-//! render sink until the run ends.
+//! built from a small head per document kept in memory and the document's
+//! detail (figures, findings, …), spilled to a file by the render sink and
+//! read back one document at a time when the run ends.
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use super::model::{
     fmt_amount, Figure, FindingView, KeyClass, ReportModel, TimelineEvent, Total, TotalRow,
@@ -12,9 +15,11 @@ use super::model::{
 use super::svg;
 use crate::model::Approx;
 
-/// What a digest keeps of one document.
-#[derive(Debug, Clone, Serialize)]
-pub struct DocEntry {
+/// What a digest keeps in memory of one document: what grouping and the
+/// document lists need. The bulky rest ([`DocDetail`]) waits on disk, so
+/// memory does not grow with the figures of the corpus.
+#[derive(Debug, Clone)]
+pub struct DocHead {
     pub doc_id: String,
     pub title: String,
     pub unit: Option<String>,
@@ -24,6 +29,20 @@ pub struct DocEntry {
     pub county_key: String,
     pub year: Option<i32>,
     pub source: String,
+    pub figures: usize,
+    /// Including cross-document findings.
+    pub findings: usize,
+    /// Where the detail line starts in the spill file, and its length.
+    pub at: u64,
+    pub len: usize,
+    /// The cross-document findings of this id belong to this entry (the
+    /// last one with the id).
+    pub cross: bool,
+}
+
+/// The per-document data a digest reads back one document at a time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DocDetail {
     /// (type id, name, done mentions, planned mentions).
     pub activities: Vec<(String, String, u32, u32)>,
     pub figures: Vec<Figure>,
@@ -31,33 +50,82 @@ pub struct DocEntry {
     pub findings: Vec<FindingView>,
 }
 
-impl DocEntry {
-    pub fn from_report(r: &ReportModel, county_key: String) -> Self {
-        let mut activities: Vec<(String, String, u32, u32)> = Vec::new();
-        for (g, planned) in r
-            .activities
-            .iter()
-            .map(|g| (g, false))
-            .chain(r.plans.iter().map(|g| (g, true)))
-        {
-            let i = match activities.iter().position(|a| a.0 == g.type_id) {
-                Some(i) => i,
-                None => {
-                    activities.push((g.type_id.clone(), g.name.clone(), 0, 0));
-                    activities.len() - 1
-                }
-            };
-            if planned {
-                activities[i].3 += g.mentions as u32;
-            } else {
-                activities[i].2 += g.mentions as u32;
+/// Reads [`DocDetail`]s back from the spill file, adding the
+/// cross-document findings that arrived after they were written.
+pub struct Details<'a> {
+    pub path: &'a Path,
+    pub cross: &'a HashMap<String, Vec<FindingView>>,
+}
+
+impl Details<'_> {
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        std::fs::File::open(self.path)
+    }
+
+    pub fn read(
+        &self,
+        file: &mut std::fs::File,
+        buf: &mut Vec<u8>,
+        h: &DocHead,
+    ) -> std::io::Result<DocDetail> {
+        use std::io::{Read, Seek, SeekFrom};
+        file.seek(SeekFrom::Start(h.at))?;
+        buf.resize(h.len, 0);
+        file.read_exact(buf)?;
+        let mut d: DocDetail = serde_json::from_slice(buf)?;
+        if h.cross {
+            if let Some(extra) = self.cross.get(&h.doc_id) {
+                d.findings.extend(extra.iter().cloned());
             }
         }
-        let mut source = r.source_path.clone();
-        if r.pieces > 1 {
-            source.push_str(&format!("（第{}篇）", r.piece));
+        Ok(d)
+    }
+
+    /// Calls `f` with each document's detail, in the order of `heads`.
+    pub fn each(
+        &self,
+        heads: &[&DocHead],
+        mut f: impl FnMut(&DocHead, DocDetail) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut file = self.open()?;
+        let mut buf = Vec::new();
+        for h in heads {
+            let d = self.read(&mut file, &mut buf, h)?;
+            f(h, d)?;
         }
-        DocEntry {
+        Ok(())
+    }
+}
+
+/// Split a report into its digest head (without its place in the spill
+/// file) and detail.
+pub fn split(r: &ReportModel, county_key: String) -> (DocHead, DocDetail) {
+    let mut activities: Vec<(String, String, u32, u32)> = Vec::new();
+    for (g, planned) in r
+        .activities
+        .iter()
+        .map(|g| (g, false))
+        .chain(r.plans.iter().map(|g| (g, true)))
+    {
+        let i = match activities.iter().position(|a| a.0 == g.type_id) {
+            Some(i) => i,
+            None => {
+                activities.push((g.type_id.clone(), g.name.clone(), 0, 0));
+                activities.len() - 1
+            }
+        };
+        if planned {
+            activities[i].3 += g.mentions as u32;
+        } else {
+            activities[i].2 += g.mentions as u32;
+        }
+    }
+    let mut source = r.source_path.clone();
+    if r.pieces > 1 {
+        source.push_str(&format!("（第{}篇）", r.piece));
+    }
+    (
+        DocHead {
             doc_id: r.doc_id.clone(),
             title: r.title.clone(),
             unit: r.placement.unit.clone(),
@@ -65,12 +133,19 @@ impl DocEntry {
             county_key,
             year: r.placement.year,
             source,
+            figures: r.figures.len(),
+            findings: r.findings.len(),
+            at: 0,
+            len: 0,
+            cross: false,
+        },
+        DocDetail {
             activities,
             figures: r.figures.clone(),
             timeline: r.timeline.clone(),
             findings: r.findings.clone(),
-        }
-    }
+        },
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,19 +229,16 @@ pub struct DigestModel {
 /// (the workbook has them all).
 pub const LIST_LIMIT: usize = 300;
 
-/// Totals of a set of documents, one row per (class, base unit).
-pub fn totals_of<'a>(entries: impl Iterator<Item = &'a DocEntry>) -> Vec<TotalRow> {
-    let mut t: HashMap<(KeyClass, String), Total> = HashMap::new();
-    for e in entries {
-        for f in e.figures.iter().filter(|f| f.counted) {
-            if let (Some(k), Some(v), Some(u)) = (f.class, f.base_value, &f.base_unit) {
-                t.entry((k, u.clone()))
-                    .or_default()
-                    .add(v, approx_of(f.approx));
-            }
+/// Add the counted figures of one document to running totals, one per
+/// (class, base unit).
+fn add_totals(t: &mut HashMap<(KeyClass, String), Total>, figures: &[Figure]) {
+    for f in figures.iter().filter(|f| f.counted) {
+        if let (Some(k), Some(v), Some(u)) = (f.class, f.base_value, &f.base_unit) {
+            t.entry((k, u.clone()))
+                .or_default()
+                .add(v, approx_of(f.approx));
         }
     }
-    super::model::total_rows(&t)
 }
 
 fn approx_of(id: &str) -> Approx {
@@ -180,14 +252,16 @@ fn approx_of(id: &str) -> Approx {
     }
 }
 
-/// Build the digest of `entries` (already in input order).
+/// Build the digest of `heads` (already in input order), reading each
+/// document's detail once; only the capped lists are kept.
 pub fn build(
-    entries: &[&DocEntry],
+    heads: &[&DocHead],
+    details: &Details,
     title: String,
     scope_label: String,
     groups: Vec<GroupRow>,
-) -> DigestModel {
-    let documents: Vec<DocRow> = entries
+) -> std::io::Result<DigestModel> {
+    let documents: Vec<DocRow> = heads
         .iter()
         .enumerate()
         .map(|(i, e)| DocRow {
@@ -199,13 +273,28 @@ pub fn build(
             county_key: e.county_key.clone(),
             year: e.year,
             source: e.source.clone(),
-            figures: e.figures.len(),
-            findings: e.findings.len(),
+            figures: e.figures,
+            findings: e.findings,
         })
         .collect();
     let mut acts: Vec<ActivityRow> = Vec::new();
-    for e in entries {
-        for (id, name, done, planned) in &e.activities {
+    let mut t: HashMap<(KeyClass, String), Total> = HashMap::new();
+    let mut figure_count = 0;
+    let mut counted_count = 0;
+    // The earliest events so far with their input order, cut back to
+    // LIST_LIMIT now and then: the same as a stable sort of all, cut.
+    let mut timeline: Vec<(usize, TimelineEvent)> = Vec::new();
+    let mut events = 0usize;
+    let mut per_month: BTreeMap<String, f64> = BTreeMap::new();
+    let mut rules: BTreeMap<(std::cmp::Reverse<crate::model::Severity>, String), usize> =
+        BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut findings_total = 0usize;
+    let by_date = |a: &(usize, TimelineEvent), b: &(usize, TimelineEvent)| {
+        a.1.date.cmp(&b.1.date).then(a.0.cmp(&b.0))
+    };
+    details.each(heads, |e, d| {
+        for (id, name, done, planned) in &d.activities {
             let i = match acts.iter().position(|a| &a.type_id == id) {
                 Some(i) => i,
                 None => {
@@ -223,50 +312,46 @@ pub fn build(
             acts[i].planned += planned;
             acts[i].docs += 1;
         }
-    }
+        add_totals(&mut t, &d.figures);
+        figure_count += d.figures.len();
+        counted_count += d.figures.iter().filter(|f| f.counted).count();
+        for ev in d.timeline {
+            if let Some(m) = ev.date.get(..7) {
+                *per_month.entry(m.to_string()).or_default() += 1.0;
+            }
+            timeline.push((events, ev));
+            events += 1;
+        }
+        if timeline.len() >= 4 * LIST_LIMIT {
+            timeline.sort_by(by_date);
+            timeline.truncate(LIST_LIMIT);
+        }
+        for f in d.findings {
+            *rules
+                .entry((std::cmp::Reverse(f.severity), f.rule.clone()))
+                .or_default() += 1;
+            findings_total += 1;
+            if findings.len() < LIST_LIMIT {
+                findings.push(DigestFinding {
+                    doc_id: e.doc_id.clone(),
+                    title: e.title.clone(),
+                    finding: f,
+                });
+            }
+        }
+        Ok(())
+    })?;
     acts.sort_by(|a, b| {
         (b.done + b.planned)
             .cmp(&(a.done + a.planned))
             .then(a.type_id.cmp(&b.type_id))
     });
-    let totals = totals_of(entries.iter().copied());
-    let figure_count = entries.iter().map(|e| e.figures.len()).sum();
-    let counted_count = entries
-        .iter()
-        .map(|e| e.figures.iter().filter(|f| f.counted).count())
-        .sum();
-    let mut timeline: Vec<TimelineEvent> = entries
-        .iter()
-        .flat_map(|e| e.timeline.iter().cloned())
-        .collect();
-    // Stable: same date keeps input order.
-    timeline.sort_by(|a, b| a.date.cmp(&b.date));
-    let mut per_month: BTreeMap<String, f64> = BTreeMap::new();
-    for ev in &timeline {
-        if let Some(m) = ev.date.get(..7) {
-            *per_month.entry(m.to_string()).or_default() += 1.0;
-        }
-    }
-    let timeline_more = timeline.len().saturating_sub(LIST_LIMIT);
+    let totals = super::model::total_rows(&t);
+    timeline.sort_by(by_date);
     timeline.truncate(LIST_LIMIT);
-    let mut rules: BTreeMap<(std::cmp::Reverse<crate::model::Severity>, String), usize> =
-        BTreeMap::new();
-    let mut findings = Vec::new();
-    for e in entries {
-        for f in &e.findings {
-            *rules
-                .entry((std::cmp::Reverse(f.severity), f.rule.clone()))
-                .or_default() += 1;
-            findings.push(DigestFinding {
-                doc_id: e.doc_id.clone(),
-                title: e.title.clone(),
-                finding: f.clone(),
-            });
-        }
-    }
-    let findings_total = findings.len();
-    let findings_more = findings.len().saturating_sub(LIST_LIMIT);
-    findings.truncate(LIST_LIMIT);
+    let timeline: Vec<TimelineEvent> = timeline.into_iter().map(|(_, ev)| ev).collect();
+    let timeline_more = events.saturating_sub(LIST_LIMIT);
+    let findings_more = findings_total.saturating_sub(LIST_LIMIT);
     let findings_summary = rules
         .into_iter()
         .map(|((s, rule), count)| RuleRow {
@@ -310,7 +395,7 @@ pub fn build(
             svg::GREEN,
         ),
     };
-    DigestModel {
+    Ok(DigestModel {
         title,
         scope_label,
         overall: !groups.is_empty(),
@@ -327,15 +412,19 @@ pub fn build(
         findings_more,
         findings_total,
         charts,
-    }
+    })
 }
 
-/// The digest workbook: documents, facts (every figure), totals, findings;
-/// headers frozen and filtered.
+/// Write the digest workbook to `path`: documents, facts (every figure),
+/// totals, findings; headers frozen and filtered. Sheets keep their rows
+/// on disk (constant memory) and details are read back one document at a
+/// time, so memory does not grow with the corpus.
 pub fn workbook(
-    entries: &[&DocEntry],
+    heads: &[&DocHead],
+    details: &Details,
     d: &DigestModel,
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    path: &Path,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     // A fixed creation time: the same records give the same workbook bytes.
@@ -372,7 +461,7 @@ pub fn workbook(
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
 
     // documents
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("文档")?;
     let cols = [
         "序号",
@@ -388,7 +477,7 @@ pub fn workbook(
     ];
     header(ws, &cols, &bold)?;
     let mut r = 0u32;
-    for (i, e) in entries.iter().enumerate() {
+    for (i, e) in heads.iter().enumerate() {
         r += 1;
         if r > MAX_ROWS {
             break;
@@ -403,13 +492,13 @@ pub fn workbook(
             ws.write_number(r, 6, y as f64)?;
         }
         ws.write_string(r, 7, &e.source)?;
-        ws.write_number(r, 8, e.figures.len() as f64)?;
-        ws.write_number(r, 9, e.findings.len() as f64)?;
+        ws.write_number(r, 8, e.figures as f64)?;
+        ws.write_number(r, 9, e.findings as f64)?;
     }
     finish(ws, r, cols.len() as u16)?;
 
     // facts
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("数据")?;
     let cols = [
         "文档编号",
@@ -430,8 +519,13 @@ pub fn workbook(
     ];
     header(ws, &cols, &bold)?;
     let mut r = 0u32;
-    'outer: for e in entries {
-        for f in &e.figures {
+    let mut file = details.open()?;
+    let mut buf = Vec::new();
+    'outer: for e in heads {
+        if e.figures == 0 {
+            continue;
+        }
+        for f in &details.read(&mut file, &mut buf, e)?.figures {
             r += 1;
             if r > MAX_ROWS {
                 break 'outer;
@@ -460,7 +554,7 @@ pub fn workbook(
     finish(ws, r, cols.len() as u16)?;
 
     // totals
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("合计")?;
     let cols = ["类别", "单位", "合计", "约数", "显示", "条数"];
     header(ws, &cols, &bold)?;
@@ -477,7 +571,7 @@ pub fn workbook(
     finish(ws, r, cols.len() as u16)?;
 
     // findings
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("审核意见")?;
     let cols = [
         "文档编号",
@@ -491,8 +585,11 @@ pub fn workbook(
     ];
     header(ws, &cols, &bold)?;
     let mut r = 0u32;
-    'outer2: for e in entries {
-        for f in &e.findings {
+    'outer2: for e in heads {
+        if e.findings == 0 {
+            continue;
+        }
+        for f in &details.read(&mut file, &mut buf, e)?.findings {
             r += 1;
             if r > MAX_ROWS {
                 break 'outer2;
@@ -508,5 +605,5 @@ pub fn workbook(
         }
     }
     finish(ws, r, cols.len() as u16)?;
-    wb.save_to_buffer()
+    wb.save(path)
 }

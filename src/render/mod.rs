@@ -8,7 +8,8 @@
 //!
 //! The render sink sees documents in input order on the writer thread; it
 //! builds the report model there (cheap), spills it as a JSON line, and
-//! keeps only a compact [`DocEntry`] per document for the digests. At the
+//! spills each document's digest detail likewise, keeping only a small
+//! [`DocHead`] per document in memory. At the
 //! end of the run, once the cross-document findings are known, the models
 //! are read back in batches and the reports formatted and written on the
 //! rayon pool, each once; then the digests.
@@ -28,7 +29,7 @@ use rayon::prelude::*;
 use crate::batch::Sink;
 use crate::data::{DataDir, DataError};
 use crate::model::{Document, Severity};
-use digest::{DocEntry, GroupRow};
+use digest::{Details, DocHead, GroupRow};
 use manifest::{Manifest, ManifestError};
 use model::{BuildContext, FindingView, Placement, ReportModel, UnitClasses};
 use templates::{TemplateError, Templates};
@@ -232,36 +233,53 @@ impl Renderer {
     fn write_digest(
         &self,
         dir: &Path,
-        entries: &[&DocEntry],
+        heads: &[&DocHead],
+        details: &Details,
         title: String,
         scope: String,
         groups: Vec<GroupRow>,
     ) -> Result<(), RenderError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let d = digest::build(entries, title, scope, groups);
+        let d =
+            digest::build(heads, details, title, scope, groups).map_err(io_err(details.path))?;
         let md = self.templates.render("digest.md.j2", &d)?;
         let p = dir.join("digest.md");
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
+        drop(md);
         let html = self.templates.render("digest.html.j2", &d)?;
         let p = dir.join("digest.html");
         write_atomic(&p, html.as_bytes()).map_err(io_err(&p))?;
+        drop(html);
         let layout = self.templates.render("digest.docx.j2", &d)?;
         let p = dir.join("digest.docx");
         let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
         write_atomic(&p, &bytes).map_err(io_err(&p))?;
+        drop((layout, bytes));
         let p = dir.join("digest.xlsx");
-        let bytes = digest::workbook(entries, &d).map_err(|e| RenderError::Xlsx {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&p, &bytes).map_err(io_err(&p))?;
-        Ok(())
+        // Saved beside and renamed, as write_atomic does, without holding
+        // the workbook's bytes in memory.
+        let tmp = dir.join("digest.xlsx.tmp");
+        let saved = digest::workbook(heads, details, &d, &tmp)
+            .map_err(|e| RenderError::Xlsx {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })
+            .and_then(|()| std::fs::rename(&tmp, &p).map_err(io_err(&p)));
+        if saved.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        saved
     }
 
     /// Write the overall digest and one per (county, year) under `dir`.
-    pub fn write_digests(&self, dir: &Path, entries: &[DocEntry]) -> Result<(), RenderError> {
-        let mut groups: BTreeMap<(String, Option<i32>), Vec<&DocEntry>> = BTreeMap::new();
-        for e in entries {
+    pub fn write_digests(
+        &self,
+        dir: &Path,
+        heads: &[DocHead],
+        details: &Details,
+    ) -> Result<(), RenderError> {
+        let mut groups: BTreeMap<(String, Option<i32>), Vec<&DocHead>> = BTreeMap::new();
+        for e in heads {
             groups
                 .entry((e.county_key.clone(), e.year))
                 .or_default()
@@ -269,7 +287,7 @@ impl Renderer {
         }
         let year_dir =
             |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
-        let county_name = |es: &[&DocEntry]| {
+        let county_name = |es: &[&DocHead]| {
             es.iter()
                 .find_map(|e| e.county.clone())
                 .unwrap_or_else(|| "县（市、区）未注明".into())
@@ -284,7 +302,7 @@ impl Renderer {
                 path: format!("{k}/{}", year_dir(*y)),
             })
             .collect();
-        let all: Vec<&DocEntry> = entries.iter().collect();
+        let all: Vec<&DocHead> = heads.iter().collect();
         let mut jobs: Vec<DigestJob> = vec![(
             dir.join("overall"),
             all,
@@ -310,15 +328,58 @@ impl Renderer {
                 Vec::new(),
             ));
         }
+        // Each digest reads its documents' details back one at a time, so
+        // digests in parallel hold only one document each (plus capped lists).
         jobs.into_par_iter()
-            .map(|(p, es, title, scope, rows)| self.write_digest(&p, &es, title, scope, rows))
+            .map(|(p, es, title, scope, rows)| {
+                self.write_digest(&p, &es, details, title, scope, rows)
+            })
             .collect::<Result<Vec<()>, RenderError>>()?;
         Ok(())
     }
 }
 
-/// Folder, entries, title, scope and (overall only) group rows of a digest.
-type DigestJob<'a> = (PathBuf, Vec<&'a DocEntry>, String, String, Vec<GroupRow>);
+/// Folder, heads, title, scope and (overall only) group rows of a digest.
+type DigestJob<'a> = (PathBuf, Vec<&'a DocHead>, String, String, Vec<GroupRow>);
+
+/// Digest details as JSON lines until the end of the run; memory keeps a
+/// [`DocHead`] per document. Removed when dropped.
+struct DetailSpill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    pos: u64,
+}
+
+impl DetailSpill {
+    fn create(dir: &Path) -> Result<Self, RenderError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let path = dir.join(".details.jsonl.tmp");
+        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        Ok(DetailSpill {
+            path,
+            file: std::io::BufWriter::new(file),
+            pos: 0,
+        })
+    }
+
+    /// Write `d` and return where it starts and its length.
+    fn push(&mut self, d: &digest::DocDetail) -> Result<(u64, usize), RenderError> {
+        use std::io::Write;
+        let mut line = serde_json::to_vec(d).map_err(|e| io_err(&self.path)(e.into()))?;
+        let at = self.pos;
+        let len = line.len();
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        self.pos += line.len() as u64;
+        Ok((at, len))
+    }
+}
+
+impl Drop for DetailSpill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// The sink that writes reports and, at the end, digests.
 ///
@@ -330,7 +391,8 @@ pub struct RenderSink {
     renderer: Renderer,
     reports_dir: Option<PathBuf>,
     digest_dir: Option<PathBuf>,
-    entries: Vec<DocEntry>,
+    heads: Vec<DocHead>,
+    details: Option<DetailSpill>,
     /// Report models as JSON lines until the end of the run; memory keeps
     /// only where each line starts.
     spill: Option<Spill>,
@@ -401,8 +463,12 @@ impl RenderSink {
             cross: HashMap::new(),
             renderer,
             reports_dir,
+            details: match opts.digests {
+                true => Some(DetailSpill::create(&out_dir.join("digest"))?),
+                false => None,
+            },
             digest_dir: opts.digests.then(|| out_dir.join("digest")),
-            entries: Vec::new(),
+            heads: Vec::new(),
         })
     }
 
@@ -457,9 +523,11 @@ impl RenderSink {
 impl Sink for RenderSink {
     fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
         let r = self.renderer.report(doc);
-        if self.digest_dir.is_some() {
+        if let Some(spill) = &mut self.details {
             let key = Renderer::county_key(&r.placement);
-            self.entries.push(DocEntry::from_report(&r, key));
+            let (mut head, detail) = digest::split(&r, key);
+            (head.at, head.len) = spill.push(&detail)?;
+            self.heads.push(head);
         }
         if let Some(spill) = &mut self.spill {
             spill.push(&r)?;
@@ -468,12 +536,6 @@ impl Sink for RenderSink {
     }
 
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
-        let index: HashMap<String, usize> = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.doc_id.clone(), i))
-            .collect();
         for rec in records {
             let s = |k: &str| {
                 rec.get(k)
@@ -497,9 +559,6 @@ impl Sink for RenderSink {
                 start: rec.get("start").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
                 section: None,
             };
-            if let Some(&i) = index.get(&doc_id) {
-                self.entries[i].findings.push(finding.clone());
-            }
             self.cross.entry(doc_id).or_default().push(finding);
         }
         Ok(())
@@ -508,10 +567,30 @@ impl Sink for RenderSink {
     fn finish(&mut self) -> anyhow::Result<()> {
         self.write_reports()?;
         self.spill = None;
-        if let Some(dir) = &self.digest_dir {
-            let entries = std::mem::take(&mut self.entries);
-            self.renderer.write_digests(dir, &entries)?;
+        if let (Some(dir), Some(spill)) = (&self.digest_dir, &mut self.details) {
+            use std::io::Write;
+            spill.file.flush().map_err(io_err(&spill.path))?;
+            // Cross-document findings go to the last document with the id.
+            let mut last: HashMap<&str, usize> = HashMap::new();
+            for (i, h) in self.heads.iter().enumerate() {
+                last.insert(h.doc_id.as_str(), i);
+            }
+            let last: Vec<usize> = last.into_values().collect();
+            for i in last {
+                let h = &mut self.heads[i];
+                if let Some(extra) = self.cross.get(&h.doc_id) {
+                    h.cross = true;
+                    h.findings += extra.len();
+                }
+            }
+            let details = Details {
+                path: &spill.path,
+                cross: &self.cross,
+            };
+            self.renderer.write_digests(dir, &self.heads, &details)?;
         }
+        self.heads = Vec::new();
+        self.details = None;
         Ok(())
     }
 }

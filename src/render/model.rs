@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::emit::CharIndex;
 use crate::model::{Approx, Document, FactData, Severity, Span, Status};
 
 /// The kinds of figures a digest totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyClass {
     People,
@@ -276,18 +276,64 @@ pub struct Placement {
     pub year_from: Option<&'static str>,
 }
 
+/// A label from a fixed table. An alias, so that serde's derive does not
+/// take the `'static` reference as one to borrow from the input.
+pub type Label = &'static str;
+
+/// A `&'static str` read back from the digest spill file. The values are
+/// labels from fixed tables (a few dozen distinct ones), so each distinct
+/// one is leaked once and reused: memory stays bounded.
+fn de_static<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(intern(s))
+}
+
+fn de_opt_static<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(intern))
+}
+
+fn intern(s: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(&k) = seen.get(s.as_str()) {
+        return k;
+    }
+    let k: &'static str = Box::leak(s.into_boxed_str());
+    seen.insert(k);
+    k
+}
+
+/// [`Severity`] as serialized (snake case); it has no `Deserialize` of
+/// its own.
+fn de_severity<'de, D: Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(match s.as_str() {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        _ => Severity::Info,
+    })
+}
+
 /// One figure (a count fact) as a report shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figure {
     pub n: usize,
     /// `3000余册`, or the surface for placeholders (`XX人`).
     pub display: String,
     pub value: Option<f64>,
-    pub approx: &'static str,
-    pub approx_zh: &'static str,
+    #[serde(deserialize_with = "de_static")]
+    pub approx: Label,
+    #[serde(deserialize_with = "de_static")]
+    pub approx_zh: Label,
     pub unit: Option<String>,
     pub class: Option<KeyClass>,
-    pub class_name: Option<&'static str>,
+    #[serde(deserialize_with = "de_opt_static")]
+    pub class_name: Option<Label>,
     /// The value in the class's base unit (money in 元), when totalled.
     pub base_value: Option<f64>,
     pub base_unit: Option<String>,
@@ -326,13 +372,16 @@ pub struct ActivityGroup {
     pub items: Vec<ActivityItem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FindingView {
+    #[serde(deserialize_with = "de_severity")]
     pub severity: Severity,
-    pub severity_name: &'static str,
+    #[serde(deserialize_with = "de_static")]
+    pub severity_name: Label,
     pub rule: String,
     /// The rule's Chinese name (`数字未填写（占位符）`).
-    pub rule_name: &'static str,
+    #[serde(deserialize_with = "de_static")]
+    pub rule_name: Label,
     pub message: String,
     pub text: String,
     pub start: usize,
@@ -352,7 +401,7 @@ pub struct TotalRow {
 }
 
 /// A dated event for a timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEvent {
     /// EDTF, sortable.
     pub date: String,
