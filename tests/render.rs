@@ -733,3 +733,63 @@ fn templates_override_and_errors_and_no_reports() {
     assert!(!out2.join("reports").exists());
     assert!(out2.join("digest/overall/digest.xlsx").exists());
 }
+
+#[test]
+fn long_document_lists_are_cut_in_readable_digests_but_not_in_the_workbook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let stats = zongjie::gen::write_corpus(
+        &zongjie::gen::CorpusSpec {
+            documents: 320,
+            seed: 11,
+            docx_share: 0.0,
+            ..Default::default()
+        },
+        &corpus,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let st = bin()
+        .args(["run", "-q", "--no-db", "--no-reports", "--out"])
+        .arg(&out)
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let docs = jsonl(&out.join("records/documents.jsonl")).len();
+    assert_eq!(docs, stats.documents);
+    assert!(docs > 300, "the corpus must be longer than the list limit");
+    let md = std::fs::read_to_string(out.join("digest/overall/digest.md")).unwrap();
+    assert!(md.contains(&format!("| 文档数 | {docs} |")), "total stated");
+    assert!(
+        md.contains(&format!("另有 {} 篇未列出（见 digest.xlsx）。", docs - 300)),
+        "the cut is stated"
+    );
+    let listed = md
+        .lines()
+        .skip_while(|l| !l.starts_with("## 一、收录文档"))
+        .take_while(|l| !l.starts_with("另有"))
+        .filter(|l| {
+            l.starts_with("| ")
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.trim().parse::<usize>().is_ok())
+        })
+        .count();
+    assert_eq!(listed, 300);
+    let html = std::fs::read_to_string(out.join("digest/overall/digest.html")).unwrap();
+    assert!(html.contains(&format!("文档 {docs} 份")));
+    assert!(html.contains(&format!("另有 {} 篇未列出", docs - 300)));
+    // The workbook keeps every document.
+    if let Some(mut py) = python("openpyxl") {
+        let o = py
+            .arg("-c")
+            .arg("import openpyxl,sys; wb=openpyxl.load_workbook(sys.argv[1], read_only=True); print(wb['文档'].max_row)")
+            .arg(out.join("digest/overall/digest.xlsx"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        assert_eq!(rows, docs + 1, "header + every document");
+    }
+}

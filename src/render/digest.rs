@@ -210,7 +210,12 @@ pub struct DigestModel {
     pub title: String,
     pub scope_label: String,
     pub overall: bool,
+    /// The first LIST_LIMIT documents: an archive-wide digest of 10^5
+    /// documents would otherwise be a Word file of thousands of pages
+    /// built in memory (the workbook lists them all).
     pub documents: Vec<DocRow>,
+    pub documents_total: usize,
+    pub documents_more: usize,
     pub groups: Vec<GroupRow>,
     pub activities: Vec<ActivityRow>,
     pub totals: Vec<TotalRow>,
@@ -263,6 +268,7 @@ pub fn build(
 ) -> std::io::Result<DigestModel> {
     let documents: Vec<DocRow> = heads
         .iter()
+        .take(LIST_LIMIT)
         .enumerate()
         .map(|(i, e)| DocRow {
             n: i + 1,
@@ -400,6 +406,8 @@ pub fn build(
         scope_label,
         overall: !groups.is_empty(),
         documents,
+        documents_total: heads.len(),
+        documents_more: heads.len().saturating_sub(LIST_LIMIT),
         groups,
         activities: acts,
         totals,
