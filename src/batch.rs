@@ -718,6 +718,51 @@ pub fn write_via_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<
     std::fs::rename(&tmp, path)
 }
 
+/// The writers a run (and a merge) feeds, in order: records, the store,
+/// reports and digests, wrapped in the audit's cross-document pass; and the
+/// outputs they write, as run.json lists them.
+pub fn open_sinks(
+    opts: &RunOptions,
+    data: &crate::data::DataDir,
+) -> Result<(crate::audit::AuditSink<Sinks>, Vec<String>), RunError> {
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
+        JsonlSink::create(&opts.out_dir.join("records")).map_err(|e| RunError::Output {
+            path: opts.out_dir.display().to_string(),
+            source: e,
+        })?,
+    )];
+    let mut outputs: Vec<String> = [
+        "records/documents.jsonl",
+        "records/facts.jsonl",
+        "records/findings.jsonl",
+        "audit/index.html",
+        "audit/audit.md",
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(store) = crate::store::open_sink(opts)? {
+        sinks.push(store);
+        outputs.push(match &opts.db {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => crate::store::DEFAULT_FILE.into(),
+        });
+    }
+    if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
+        .map_err(|e| RunError::Other(e.into()))?
+    {
+        sinks.push(render);
+        if opts.render.reports {
+            outputs.push("reports/".into());
+        }
+        outputs.push("digest/".into());
+    }
+    // The audit wrapper keeps a small cross-document index as documents are
+    // written, and at the end passes its findings to the sinks and writes
+    // the readable report under OUT/audit.
+    let sink = crate::audit::AuditSink::new(Sinks(sinks), opts.out_dir.join("audit"));
+    Ok((sink, outputs))
+}
+
 /// The whole `zongjie run`: walk, process, write records and run.json.
 pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary, RunError> {
     let t0 = Instant::now();
@@ -738,38 +783,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     }
     let walk_time = t_walk.elapsed();
     let t_proc = Instant::now();
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
-        JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
-    )];
-    let mut outputs: Vec<String> = [
-        "records/documents.jsonl",
-        "records/facts.jsonl",
-        "records/findings.jsonl",
-        "audit/index.html",
-        "audit/audit.md",
-    ]
-    .map(String::from)
-    .to_vec();
-    if let Some(store) = crate::store::open_sink(opts)? {
-        sinks.push(store);
-        outputs.push(match &opts.db {
-            Some(p) => p.to_string_lossy().into_owned(),
-            None => "zongjie.db".into(),
-        });
-    }
-    if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
-        .map_err(|e| RunError::Other(e.into()))?
-    {
-        sinks.push(render);
-        if opts.render.reports {
-            outputs.push("reports/".into());
-        }
-        outputs.push("digest/".into());
-    }
-    // The audit wrapper keeps a small cross-document index as documents are
-    // written, and at the end passes its findings to the sinks and writes
-    // the readable report under OUT/audit.
-    let mut sink = crate::audit::AuditSink::new(Sinks(sinks), opts.out_dir.join("audit"));
+    let (mut sink, outputs) = open_sinks(opts, data)?;
     let (mut totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
     totals.findings += sink.cross_count;
     let summary = RunSummary {

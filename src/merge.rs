@@ -24,9 +24,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::batch::{
-    self, JsonlSink, Rejected, RunOptions, RunSummary, RunTotals, Sink, Sinks, Timings,
-};
+use crate::batch::{self, Rejected, RunOptions, RunSummary, RunTotals, Sink, Timings};
 use crate::emit::{self, CharIndex};
 use crate::model::{
     ActivityFact, Approx, CountFact, DateFact, Document, Fact, FactData, Finding, Format, OrgFact,
@@ -710,18 +708,6 @@ pub fn merge(opts: &MergeOptions, data: &crate::data::DataDir) -> Result<RunSumm
     std::fs::create_dir_all(&opts.out_dir).map_err(out_err)?;
     let startup = t0.elapsed();
     let t_proc = Instant::now();
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
-        JsonlSink::create(&opts.out_dir.join("records")).map_err(out_err)?,
-    )];
-    let mut outputs: Vec<String> = [
-        "records/documents.jsonl",
-        "records/facts.jsonl",
-        "records/findings.jsonl",
-        "audit/index.html",
-        "audit/audit.md",
-    ]
-    .map(String::from)
-    .to_vec();
     let run_opts = RunOptions {
         inputs: inputs.iter().map(PathBuf::from).collect(),
         out_dir: opts.out_dir.clone(),
@@ -730,25 +716,8 @@ pub fn merge(opts: &MergeOptions, data: &crate::data::DataDir) -> Result<RunSumm
         render: opts.render.clone(),
         ..Default::default()
     };
-    if let Some(store) =
-        crate::store::open_sink(&run_opts).map_err(|e| MergeError::Other(e.into()))?
-    {
-        sinks.push(store);
-        outputs.push(match &opts.db {
-            Some(p) => p.to_string_lossy().into_owned(),
-            None => crate::store::DEFAULT_FILE.into(),
-        });
-    }
-    if let Some(render) = crate::render::open_sink(&opts.out_dir, &opts.render, data)
-        .map_err(|e| MergeError::Other(e.into()))?
-    {
-        sinks.push(render);
-        if opts.render.reports {
-            outputs.push("reports/".into());
-        }
-        outputs.push("digest/".into());
-    }
-    let mut sink = crate::audit::AuditSink::new(Sinks(sinks), opts.out_dir.join("audit"));
+    let (mut sink, outputs) =
+        crate::batch::open_sinks(&run_opts, data).map_err(|e| MergeError::Other(e.into()))?;
 
     let mut totals = RunTotals::default();
     let mut rejected: Vec<Rejected> = Vec::new();
