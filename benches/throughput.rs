@@ -22,15 +22,13 @@ use zongjie::data::DataDir;
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
+/// The files `zongjie run DIR` would read, sorted (the run's own walk).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    zongjie::batch::walk(&[dir.to_path_buf()])
+        .0
+        .into_iter()
+        .map(|f| f.path)
+        .collect()
 }
 
 /// CPU seconds this thread has run (Linux schedstat); wall time elsewhere.
@@ -128,9 +126,7 @@ fn main() {
         "start-up in process (jieba dictionary, gazetteer, tables): {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
-    let mut files = Vec::new();
-    files_under(&corpus, &mut files);
-    files.sort();
+    let files = files_under(&corpus);
     let mut docs = Vec::new();
     let mut docx_files = Vec::new();
     for p in &files {
@@ -204,10 +200,8 @@ fn main() {
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     let fixtures_docx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docx");
-    let mut real = Vec::new();
-    files_under(&fixtures_docx, &mut real);
+    let mut real = files_under(&fixtures_docx);
     real.retain(|p| p.extension().is_some_and(|e| e == "docx"));
-    real.sort();
     let real_bytes: Vec<Vec<u8>> = real.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let generated_dir = tmp.path().join("docx-generated");
     std::fs::create_dir_all(&generated_dir).unwrap();

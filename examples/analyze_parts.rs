@@ -11,22 +11,14 @@ use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::Pipeline;
 use zongjie::segment::{self, WordSegmenter};
 
-fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out)
-        } else {
-            out.push(p)
-        }
-    }
-}
-
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: analyze_parts DIR");
-    let mut files = Vec::new();
-    walk(std::path::Path::new(&dir), &mut files);
-    files.sort();
+    // The run's own walk: the files `zongjie run DIR` would read, sorted.
+    let files: Vec<std::path::PathBuf> = zongjie::batch::walk(&[dir.clone().into()])
+        .0
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let mut docs = Vec::new();
     for p in &files {
         if let Ok(bytes) = std::fs::read(p) {

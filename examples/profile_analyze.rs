@@ -6,24 +6,16 @@ use zongjie::data::DataDir;
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};
 
-fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out)
-        } else {
-            out.push(p)
-        }
-    }
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: profile_analyze DIR [ROUNDS]");
     let rounds: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mut files = Vec::new();
-    walk(std::path::Path::new(&dir), &mut files);
-    files.sort();
+    // The run's own walk: the files `zongjie run DIR` would read, sorted.
+    let files: Vec<std::path::PathBuf> = zongjie::batch::walk(&[dir.clone().into()])
+        .0
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let mut docs = Vec::new();
     for p in &files {
         if let Ok(bytes) = std::fs::read(p) {
