@@ -373,6 +373,13 @@ pub trait Sink {
     }
     /// Called once after the last document.
     fn finish(&mut self) -> anyhow::Result<()>;
+    /// Called once before `finish` by [`Sinks`]: a sink whose last work
+    /// runs on a thread of its own starts it here and returns true, and
+    /// [`Sinks`] then calls its `finish` (which waits for that work) after
+    /// the other sinks' `finish`, so the two overlap.
+    fn finish_start(&mut self) -> anyhow::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Several sinks fed the same documents in turn.
@@ -404,7 +411,25 @@ impl Sink for Sinks {
             .try_for_each(|s| s.cross_findings(records))
     }
     fn finish(&mut self) -> anyhow::Result<()> {
-        self.0.iter_mut().try_for_each(|s| s.finish())
+        let mut started = Vec::with_capacity(self.0.len());
+        for s in self.0.iter_mut() {
+            started.push(s.finish_start()?);
+        }
+        let mut done = self
+            .0
+            .iter_mut()
+            .zip(&started)
+            .filter(|(_, bg)| !**bg)
+            .try_for_each(|(s, _)| s.finish());
+        // Sinks finishing in the background are waited for even when
+        // another sink failed, so their threads end cleanly.
+        for (s, _) in self.0.iter_mut().zip(&started).filter(|(_, bg)| **bg) {
+            let r = s.finish();
+            if done.is_ok() {
+                done = r;
+            }
+        }
+        done
     }
 }
 

@@ -82,20 +82,36 @@ impl Details<'_> {
     }
 
     /// Calls `f` with each document's detail, in the order of `heads`.
+    /// Details are parsed a block at a time on the rayon pool (parsing is
+    /// most of a digest's reading, and the overall digest reads every
+    /// document), so a block is all that is held at once.
     pub fn each(
         &self,
         heads: &[&DocHead],
         mut f: impl FnMut(&DocHead, DocDetail) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        let mut file = self.open()?;
-        let mut buf = Vec::new();
-        for h in heads {
-            let d = self.read(&mut file, &mut buf, h)?;
-            f(h, d)?;
+        use rayon::prelude::*;
+        for block in heads.chunks(DETAIL_BLOCK) {
+            let parsed: Vec<DocDetail> = block
+                .par_iter()
+                .map_init(
+                    || (self.open(), Vec::new()),
+                    |(file, buf), h| match file {
+                        Ok(file) => self.read(file, buf, h),
+                        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                    },
+                )
+                .collect::<std::io::Result<_>>()?;
+            for (h, d) in block.iter().zip(parsed) {
+                f(h, d)?;
+            }
         }
         Ok(())
     }
 }
+
+/// Details parsed at once by [`Details::each`].
+const DETAIL_BLOCK: usize = 64;
 
 /// Split a report into its digest head (without its place in the spill
 /// file) and detail.
@@ -425,32 +441,31 @@ pub fn build(
 
 /// Write the digest workbook to `path`: documents, facts (every figure),
 /// totals, findings; headers frozen and filtered. Sheets keep their rows
-/// on disk (constant memory) and details are read back one document at a
-/// time, so memory does not grow with the corpus.
+/// on disk (constant memory) and details are read back a block at a time,
+/// so memory does not grow with the corpus. It reads the details itself
+/// (once, for the facts and findings sheets together) and sums its own
+/// totals, so it does not wait for the digest's model: the workbook, the
+/// largest part of a digest, runs on the pool beside the other files.
 pub fn workbook(
     heads: &[&DocHead],
     details: &Details,
-    d: &DigestModel,
+    title: &str,
     path: &Path,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
+    use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
     let mut wb = Workbook::new();
     // A fixed creation time: the same records give the same workbook bytes.
     let epoch = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(
         &rust_xlsxwriter::DocProperties::new()
-            .set_title(d.title.as_str())
+            .set_title(title)
             .set_creation_datetime(&epoch),
     );
     let bold = Format::new().set_bold().set_background_color("#EEF2F7");
     // Sheet rows are capped at Excel's limit; the rest is cut with a note.
     const MAX_ROWS: u32 = 1_048_000;
 
-    fn header(
-        ws: &mut rust_xlsxwriter::Worksheet,
-        cols: &[&str],
-        bold: &Format,
-    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+    fn header(ws: &mut Worksheet, cols: &[&str], bold: &Format) -> Result<(), XlsxError> {
         for (c, h) in cols.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, bold)?;
             ws.set_column_width(c as u16, 14)?;
@@ -458,20 +473,13 @@ pub fn workbook(
         ws.set_freeze_panes(1, 0)?;
         Ok(())
     }
-    fn finish(
-        ws: &mut rust_xlsxwriter::Worksheet,
-        rows: u32,
-        cols: u16,
-    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+    fn finish(ws: &mut Worksheet, rows: u32, cols: u16) -> Result<(), XlsxError> {
         ws.autofilter(0, 0, rows.max(1), cols - 1)?;
         Ok(())
     }
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
 
-    // documents
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("文档")?;
-    let cols = [
+    let doc_cols = [
         "序号",
         "文档编号",
         "标题",
@@ -483,32 +491,7 @@ pub fn workbook(
         "数据条数",
         "审核意见条数",
     ];
-    header(ws, &cols, &bold)?;
-    let mut r = 0u32;
-    for (i, e) in heads.iter().enumerate() {
-        r += 1;
-        if r > MAX_ROWS {
-            break;
-        }
-        ws.write_number(r, 0, (i + 1) as f64)?;
-        ws.write_string(r, 1, &e.doc_id)?;
-        ws.write_string(r, 2, &e.title)?;
-        ws.write_string(r, 3, opt(&e.unit))?;
-        ws.write_string(r, 4, opt(&e.county))?;
-        ws.write_string(r, 5, &e.county_key)?;
-        if let Some(y) = e.year {
-            ws.write_number(r, 6, y as f64)?;
-        }
-        ws.write_string(r, 7, &e.source)?;
-        ws.write_number(r, 8, e.figures as f64)?;
-        ws.write_number(r, 9, e.findings as f64)?;
-    }
-    finish(ws, r, cols.len() as u16)?;
-
-    // facts
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("数据")?;
-    let cols = [
+    let fact_cols = [
         "文档编号",
         "数据",
         "数值",
@@ -525,63 +508,8 @@ pub fn workbook(
         "占位",
         "计入合计",
     ];
-    header(ws, &cols, &bold)?;
-    let mut r = 0u32;
-    let mut file = details.open()?;
-    let mut buf = Vec::new();
-    'outer: for e in heads {
-        if e.figures == 0 {
-            continue;
-        }
-        for f in &details.read(&mut file, &mut buf, e)?.figures {
-            r += 1;
-            if r > MAX_ROWS {
-                break 'outer;
-            }
-            ws.write_string(r, 0, &e.doc_id)?;
-            ws.write_string(r, 1, &f.display)?;
-            if let Some(v) = f.value {
-                ws.write_number(r, 2, v)?;
-            }
-            ws.write_string(r, 3, f.approx)?;
-            ws.write_string(r, 4, opt(&f.unit))?;
-            ws.write_string(r, 5, f.class_name.unwrap_or(""))?;
-            if let Some(v) = f.base_value {
-                ws.write_number(r, 6, v)?;
-            }
-            ws.write_string(r, 7, opt(&f.base_unit))?;
-            ws.write_string(r, 8, &f.text)?;
-            ws.write_string(r, 9, opt(&f.section))?;
-            ws.write_number(r, 10, f.start as f64)?;
-            ws.write_number(r, 11, f.end as f64)?;
-            ws.write_boolean(r, 12, f.planned)?;
-            ws.write_boolean(r, 13, f.placeholder)?;
-            ws.write_boolean(r, 14, f.counted)?;
-        }
-    }
-    finish(ws, r, cols.len() as u16)?;
-
-    // totals
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("合计")?;
-    let cols = ["类别", "单位", "合计", "约数", "显示", "条数"];
-    header(ws, &cols, &bold)?;
-    let mut r = 0u32;
-    for t in &d.totals {
-        r += 1;
-        ws.write_string(r, 0, t.class_name)?;
-        ws.write_string(r, 1, &t.unit)?;
-        ws.write_number(r, 2, t.value)?;
-        ws.write_string(r, 3, t.approx)?;
-        ws.write_string(r, 4, fmt_amount(t.value, approx_of(t.approx), &t.unit))?;
-        ws.write_number(r, 5, t.parts as f64)?;
-    }
-    finish(ws, r, cols.len() as u16)?;
-
-    // findings
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("审核意见")?;
-    let cols = [
+    let total_cols = ["类别", "单位", "合计", "约数", "显示", "条数"];
+    let finding_cols = [
         "文档编号",
         "标题",
         "级别",
@@ -591,27 +519,130 @@ pub fn workbook(
         "原文",
         "位置",
     ];
-    header(ws, &cols, &bold)?;
-    let mut r = 0u32;
-    'outer2: for e in heads {
-        if e.findings == 0 {
-            continue;
-        }
-        for f in &details.read(&mut file, &mut buf, e)?.findings {
-            r += 1;
-            if r > MAX_ROWS {
-                break 'outer2;
-            }
-            ws.write_string(r, 0, &e.doc_id)?;
-            ws.write_string(r, 1, &e.title)?;
-            ws.write_string(r, 2, f.severity_name)?;
-            ws.write_string(r, 3, &f.rule)?;
-            ws.write_string(r, 4, f.rule_name)?;
-            ws.write_string(r, 5, &f.message)?;
-            ws.write_string(r, 6, &f.text)?;
-            ws.write_number(r, 7, f.start as f64)?;
-        }
+    for (name, cols) in [
+        ("文档", &doc_cols[..]),
+        ("数据", &fact_cols[..]),
+        ("合计", &total_cols[..]),
+        ("审核意见", &finding_cols[..]),
+    ] {
+        let ws = wb.add_worksheet_with_constant_memory();
+        ws.set_name(name)?;
+        header(ws, cols, &bold)?;
     }
-    finish(ws, r, cols.len() as u16)?;
+    // Each sheet keeps its own rows file, so rows of the facts and
+    // findings sheets can be written in turn, document by document.
+    let [docs_ws, facts_ws, totals_ws, findings_ws] = wb.worksheets_mut().as_mut_slice() else {
+        return Err(XlsxError::ParameterError("workbook sheets".into()));
+    };
+
+    // documents
+    let mut r = 0u32;
+    for (i, e) in heads.iter().enumerate() {
+        r += 1;
+        if r > MAX_ROWS {
+            break;
+        }
+        let ws = &mut *docs_ws;
+        ws.write_number(r, 0, (i + 1) as f64)?;
+        ws.write_string(r, 1, &e.doc_id)?;
+        ws.write_string(r, 2, &e.title)?;
+        ws.write_string(r, 3, opt(&e.unit))?;
+        ws.write_string(r, 4, opt(&e.county))?;
+        ws.write_string(r, 5, &e.county_key)?;
+        if let Some(y) = e.year {
+            ws.write_number(r, 6, y as f64)?;
+        }
+        ws.write_string(r, 7, &e.source)?;
+        ws.write_number(r, 8, e.figures as f64)?;
+        ws.write_number(r, 9, e.findings as f64)?;
+    }
+    finish(docs_ws, r, doc_cols.len() as u16)?;
+
+    // facts and findings, and the totals of every counted figure
+    // Rows written, and whether rows were cut at the cap (the filter then
+    // reaches one row further, as it always did).
+    let (mut fr, mut fcut) = (0u32, false);
+    let (mut ar, mut acut) = (0u32, false);
+    let mut totals: HashMap<(KeyClass, String), Total> = HashMap::new();
+    let with_detail: Vec<&DocHead> = heads
+        .iter()
+        .copied()
+        .filter(|e| e.figures > 0 || e.findings > 0)
+        .collect();
+    let mut failed: Option<XlsxError> = None;
+    details.each(&with_detail, |e, d| {
+        add_totals(&mut totals, &d.figures);
+        let mut rows = || -> Result<(), XlsxError> {
+            let ws = &mut *facts_ws;
+            for f in &d.figures {
+                if fr >= MAX_ROWS {
+                    fcut = true;
+                    break;
+                }
+                fr += 1;
+                let r = fr;
+                ws.write_string(r, 0, &e.doc_id)?;
+                ws.write_string(r, 1, &f.display)?;
+                if let Some(v) = f.value {
+                    ws.write_number(r, 2, v)?;
+                }
+                ws.write_string(r, 3, f.approx)?;
+                ws.write_string(r, 4, opt(&f.unit))?;
+                ws.write_string(r, 5, f.class_name.unwrap_or(""))?;
+                if let Some(v) = f.base_value {
+                    ws.write_number(r, 6, v)?;
+                }
+                ws.write_string(r, 7, opt(&f.base_unit))?;
+                ws.write_string(r, 8, &f.text)?;
+                ws.write_string(r, 9, opt(&f.section))?;
+                ws.write_number(r, 10, f.start as f64)?;
+                ws.write_number(r, 11, f.end as f64)?;
+                ws.write_boolean(r, 12, f.planned)?;
+                ws.write_boolean(r, 13, f.placeholder)?;
+                ws.write_boolean(r, 14, f.counted)?;
+            }
+            let ws = &mut *findings_ws;
+            for f in &d.findings {
+                if ar >= MAX_ROWS {
+                    acut = true;
+                    break;
+                }
+                ar += 1;
+                let r = ar;
+                ws.write_string(r, 0, &e.doc_id)?;
+                ws.write_string(r, 1, &e.title)?;
+                ws.write_string(r, 2, f.severity_name)?;
+                ws.write_string(r, 3, &f.rule)?;
+                ws.write_string(r, 4, f.rule_name)?;
+                ws.write_string(r, 5, &f.message)?;
+                ws.write_string(r, 6, &f.text)?;
+                ws.write_number(r, 7, f.start as f64)?;
+            }
+            Ok(())
+        };
+        if failed.is_none() {
+            failed = rows().err();
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    finish(facts_ws, fr + fcut as u32, fact_cols.len() as u16)?;
+    finish(findings_ws, ar + acut as u32, finding_cols.len() as u16)?;
+
+    // totals
+    let ws = totals_ws;
+    let mut r = 0u32;
+    for t in &super::model::total_rows(&totals) {
+        r += 1;
+        ws.write_string(r, 0, t.class_name)?;
+        ws.write_string(r, 1, &t.unit)?;
+        ws.write_number(r, 2, t.value)?;
+        ws.write_string(r, 3, t.approx)?;
+        ws.write_string(r, 4, fmt_amount(t.value, approx_of(t.approx), &t.unit))?;
+        ws.write_number(r, 5, t.parts as f64)?;
+    }
+    finish(ws, r, total_cols.len() as u16)?;
     wb.save(path)
 }

@@ -230,18 +230,18 @@ impl Renderer {
         Ok(())
     }
 
-    fn write_digest(
-        &self,
-        dir: &Path,
-        heads: &[&DocHead],
-        details: &Details,
-        title: String,
-        scope: String,
-        groups: Vec<GroupRow>,
-    ) -> Result<(), RenderError> {
+    /// The Markdown, HTML and Word files of a digest.
+    fn write_digest_text(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
+        let dir = &job.dir;
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let d =
-            digest::build(heads, details, title, scope, groups).map_err(io_err(details.path))?;
+        let d = digest::build(
+            &job.heads,
+            details,
+            job.title.clone(),
+            job.scope.clone(),
+            job.groups.clone(),
+        )
+        .map_err(io_err(details.path))?;
         let md = self.templates.render("digest.md.j2", &d)?;
         let p = dir.join("digest.md");
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
@@ -253,13 +253,18 @@ impl Renderer {
         let layout = self.templates.render("digest.docx.j2", &d)?;
         let p = dir.join("digest.docx");
         let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
-        write_atomic(&p, &bytes).map_err(io_err(&p))?;
-        drop((layout, bytes));
+        write_atomic(&p, &bytes).map_err(io_err(&p))
+    }
+
+    /// The workbook of a digest.
+    fn write_digest_workbook(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
+        let dir = &job.dir;
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let p = dir.join("digest.xlsx");
         // Saved beside and renamed, as write_atomic does, without holding
         // the workbook's bytes in memory.
         let tmp = dir.join("digest.xlsx.tmp");
-        let saved = digest::workbook(heads, details, &d, &tmp)
+        let saved = digest::workbook(&job.heads, details, &job.title, &tmp)
             .map_err(|e| RenderError::Xlsx {
                 path: p.display().to_string(),
                 message: e.to_string(),
@@ -303,13 +308,13 @@ impl Renderer {
             })
             .collect();
         let all: Vec<&DocHead> = heads.iter().collect();
-        let mut jobs: Vec<DigestJob> = vec![(
-            dir.join("overall"),
-            all,
-            "工作总体汇总".into(),
-            format!("全部文档（{}个县（市、区）、年度分组）", rows.len()),
-            rows,
-        )];
+        let mut jobs: Vec<DigestJob> = vec![DigestJob {
+            dir: dir.join("overall"),
+            heads: all,
+            title: "工作总体汇总".into(),
+            scope: format!("全部文档（{}个县（市、区）、年度分组）", rows.len()),
+            groups: rows,
+        }];
         for ((k, y), es) in groups {
             let county = county_name(&es);
             let year = y
@@ -320,27 +325,41 @@ impl Renderer {
             } else {
                 String::new()
             };
-            jobs.push((
-                dir.join(&k).join(year_dir(y)),
-                es,
-                format!("{county}{year}工作汇总"),
-                format!("{county}{code}，{year}"),
-                Vec::new(),
-            ));
+            jobs.push(DigestJob {
+                dir: dir.join(&k).join(year_dir(y)),
+                heads: es,
+                title: format!("{county}{year}工作汇总"),
+                scope: format!("{county}{code}，{year}"),
+                groups: Vec::new(),
+            });
         }
-        // Each digest reads its documents' details back one at a time, so
-        // digests in parallel hold only one document each (plus capped lists).
-        jobs.into_par_iter()
-            .map(|(p, es, title, scope, rows)| {
-                self.write_digest(&p, &es, details, title, scope, rows)
+        // A digest's workbook and its other files are separate tasks, the
+        // overall workbook (every document's every figure, the longest
+        // task of the run's end) first: one thread starts it while the
+        // others take everything else. Each task reads its documents'
+        // details back a block at a time, so parallel tasks hold little.
+        let tasks: Vec<(&DigestJob, bool)> =
+            jobs.iter().flat_map(|j| [(j, true), (j, false)]).collect();
+        tasks
+            .into_par_iter()
+            .map(|(job, workbook)| match workbook {
+                true => self.write_digest_workbook(job, details),
+                false => self.write_digest_text(job, details),
             })
             .collect::<Result<Vec<()>, RenderError>>()?;
         Ok(())
     }
 }
 
-/// Folder, heads, title, scope and (overall only) group rows of a digest.
-type DigestJob<'a> = (PathBuf, Vec<&'a DocHead>, String, String, Vec<GroupRow>);
+/// One digest: its folder, documents, title, scope and (overall only) the
+/// group rows.
+struct DigestJob<'a> {
+    dir: PathBuf,
+    heads: Vec<&'a DocHead>,
+    title: String,
+    scope: String,
+    groups: Vec<GroupRow>,
+}
 
 /// Digest details as JSON lines until the end of the run; memory keeps a
 /// [`DocHead`] per document. Removed when dropped.
@@ -473,34 +492,19 @@ impl RenderSink {
     }
 
     /// Read the models back in input order, add their cross-document
-    /// findings and write the reports, a batch at a time on the pool.
-    fn write_reports(&mut self) -> Result<(), RenderError> {
-        use std::io::{BufReader, Read, Write};
-        let (Some(spill), Some(dir)) = (&mut self.spill, &self.reports_dir) else {
+    /// findings and write the reports, a batch at a time on the pool. The
+    /// reading thread only reads bytes: parsing a model is most of the
+    /// per-report work outside formatting, so it is done on the pool too.
+    fn write_reports(&self) -> Result<(), RenderError> {
+        use std::io::{BufReader, Read};
+        let (Some(spill), Some(dir)) = (&self.spill, &self.reports_dir) else {
             return Ok(());
         };
-        spill.file.flush().map_err(io_err(&spill.path))?;
         let f = std::fs::File::open(&spill.path).map_err(io_err(&spill.path))?;
         let mut reader = BufReader::with_capacity(1 << 16, f);
-        let mut batch: Vec<(&str, serde_json::Value)> = Vec::with_capacity(BATCH);
-        let renderer = &self.renderer;
-        let flush = |batch: &mut Vec<(&str, serde_json::Value)>| {
-            let r = batch
-                .par_iter()
-                .map(|(id, m)| renderer.write_report(dir, id, m))
-                .collect::<Result<Vec<()>, RenderError>>();
-            batch.clear();
-            r
-        };
-        let mut buf = Vec::new();
-        for (i, (doc_id, len)) in spill.lines.iter().enumerate() {
-            buf.resize(*len, 0);
-            reader.read_exact(&mut buf).map_err(io_err(&spill.path))?;
-            if spill.last.get(doc_id) != Some(&i) {
-                continue;
-            }
+        let report = |doc_id: &str, line: &[u8]| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
-                serde_json::from_slice(&buf).map_err(|e| io_err(&spill.path)(e.into()))?;
+                serde_json::from_slice(line).map_err(|e| io_err(&spill.path)(e.into()))?;
             if let Some(found) = self.cross.get(doc_id) {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
                     for f in found {
@@ -510,13 +514,48 @@ impl RenderSink {
                     }
                 }
             }
-            batch.push((doc_id, model));
+            self.renderer.write_report(dir, doc_id, &model)
+        };
+        let mut batch: Vec<(&str, Vec<u8>)> = Vec::with_capacity(BATCH);
+        let flush = |batch: &mut Vec<(&str, Vec<u8>)>| {
+            let r = batch
+                .par_iter()
+                .map(|(id, line)| report(id, line))
+                .collect::<Result<Vec<()>, RenderError>>();
+            batch.clear();
+            r
+        };
+        let mut skip = Vec::new();
+        for (i, (doc_id, len)) in spill.lines.iter().enumerate() {
+            // A model replaced by a later document with the same id is
+            // read past, not kept.
+            if spill.last.get(doc_id) != Some(&i) {
+                skip.resize(*len, 0);
+                reader.read_exact(&mut skip).map_err(io_err(&spill.path))?;
+                continue;
+            }
+            let mut line = vec![0; *len];
+            reader.read_exact(&mut line).map_err(io_err(&spill.path))?;
+            batch.push((doc_id, line));
             if batch.len() >= BATCH {
                 flush(&mut batch)?;
             }
         }
         flush(&mut batch)?;
         Ok(())
+    }
+
+    /// Write the digests under `digest_dir`, once the cross-document
+    /// findings are known.
+    fn write_digests(&self) -> Result<(), RenderError> {
+        let (Some(dir), Some(spill)) = (&self.digest_dir, &self.details) else {
+            return Ok(());
+        };
+        let details = Details {
+            path: &spill.path,
+            cross: &self.cross,
+        };
+        self.renderer.write_digests(dir, &self.heads, &details)
     }
 }
 
@@ -565,10 +604,11 @@ impl Sink for RenderSink {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        self.write_reports()?;
-        self.spill = None;
-        if let (Some(dir), Some(spill)) = (&self.digest_dir, &mut self.details) {
-            use std::io::Write;
+        use std::io::Write;
+        if let Some(spill) = &mut self.spill {
+            spill.file.flush().map_err(io_err(&spill.path))?;
+        }
+        if let Some(spill) = &mut self.details {
             spill.file.flush().map_err(io_err(&spill.path))?;
             // Cross-document findings go to the last document with the id.
             let mut last: HashMap<&str, usize> = HashMap::new();
@@ -583,12 +623,15 @@ impl Sink for RenderSink {
                     h.findings += extra.len();
                 }
             }
-            let details = Details {
-                path: &spill.path,
-                cross: &self.cross,
-            };
-            self.renderer.write_digests(dir, &self.heads, &details)?;
         }
+        // Digests and reports at once on the pool: the digests (their
+        // overall workbook first) on this thread, the reports on any other,
+        // so no thread waits for one long task while others idle.
+        let this = &*self;
+        let (digests, reports) = rayon::join(|| this.write_digests(), || this.write_reports());
+        reports?;
+        digests?;
+        self.spill = None;
         self.heads = Vec::new();
         self.details = None;
         Ok(())

@@ -687,6 +687,8 @@ pub struct StoreSink {
     build: Duration,
     /// Time the run's thread spent waiting for the writer.
     waited: Duration,
+    /// `Msg::Finish` was sent ([`Sink::finish_start`]).
+    finish_sent: bool,
 }
 
 impl StoreSink {
@@ -712,6 +714,7 @@ impl StoreSink {
             pending: Vec::with_capacity(BATCH),
             build: Duration::ZERO,
             waited: Duration::ZERO,
+            finish_sent: false,
         })
     }
 
@@ -791,9 +794,20 @@ impl Sink for StoreSink {
         self.send(Msg::Cross(records.to_vec()))
     }
 
-    fn finish(&mut self) -> anyhow::Result<()> {
+    /// Hands the writer its last documents and the order to commit and
+    /// checkpoint, without waiting: the writer does that while the other
+    /// sinks finish (reports and digests), and `finish` waits for it.
+    fn finish_start(&mut self) -> anyhow::Result<bool> {
         self.flush()?;
         self.send(Msg::Finish)?;
+        self.finish_sent = true;
+        Ok(true)
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        if !self.finish_sent {
+            self.finish_start()?;
+        }
         let t = Instant::now();
         let out = self.join()?;
         self.waited += t.elapsed();
