@@ -30,18 +30,54 @@ use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
 /// A multi-pattern matcher that reports every pattern starting at every
-/// position (overlaps included), by start, then end, then id. One
-/// Aho-Corasick DFA pass over the paragraph replaces a walk from every
-/// position; UTF-8 is self-synchronising, so byte matches of whole-char
-/// patterns always start and end on char boundaries.
+/// position (overlaps included), by start, then end, then id.
+///
+/// A char trie walked from every position whose char starts some pattern:
+/// an 8 KiB first-char bitmap rejects most positions with one bit test, and
+/// the few walks that start end after a char or two. An Aho-Corasick DFA
+/// over the same patterns is a 1.5 MB table indexed by every byte of the
+/// text, which costs more per byte and misses the cache.
 struct Trie {
-    /// Distinct patterns: a text given under several ids is one pattern,
-    /// so the result never depends on how the automaton treats duplicates.
+    /// Distinct patterns: a text given under several ids is one pattern.
     patterns: Vec<String>,
     /// Caller ids of each pattern in `patterns`, in insertion order.
     ids: Vec<Vec<u32>>,
     index: HashMap<String, usize>,
-    ac: Option<aho_corasick::AhoCorasick>,
+    /// Chars below U+10000 that start a pattern, one bit each.
+    first: Vec<u64>,
+    /// The root's child for each char below U+10000 (0: none; the root is
+    /// never a child): one load instead of a search among hundreds.
+    root: Vec<u32>,
+    /// Node 0 is the root.
+    nodes: Vec<TrieNode>,
+    /// `(char, child node)`, sorted by char within each node's range.
+    kids: Vec<(u32, u32)>,
+    /// Every edge below the root, `(node << 32 | char, child)`, open
+    /// addressing with linear probing (`EMPTY` keys free): most walks stop
+    /// at their second char, so this look-up is the walk's cost.
+    edges: Vec<(u64, u32)>,
+    /// The ids of the pattern ending at each node, flattened.
+    flat: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TrieNode {
+    kids_from: u32,
+    kids_to: u32,
+    ids_from: u32,
+    ids_to: u32,
+}
+
+const EDGE_EMPTY: u64 = u64::MAX;
+
+fn edge_key(node: u32, c: u32) -> u64 {
+    (u64::from(node) << 32) | u64::from(c)
+}
+
+#[inline(always)]
+fn edge_hash(key: u64) -> usize {
+    // Fibonacci hashing: the high bits of the product mix node and char.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
 }
 
 impl Trie {
@@ -50,7 +86,12 @@ impl Trie {
             patterns: Vec::new(),
             ids: Vec::new(),
             index: HashMap::new(),
-            ac: None,
+            first: Vec::new(),
+            root: Vec::new(),
+            nodes: Vec::new(),
+            kids: Vec::new(),
+            edges: Vec::new(),
+            flat: Vec::new(),
         }
     }
 
@@ -67,34 +108,153 @@ impl Trie {
         if let Some(ids) = self.ids.get_mut(k) {
             ids.push(id);
         }
-        self.ac = None;
     }
 
     /// Compile the patterns (once, after the last `insert`).
     fn build(&mut self) {
-        // Standard semantics are what overlapping search needs; the DFA is
-        // the fastest scan and the pattern set is small.
-        self.ac = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&self.patterns)
-            .or_else(|_| aho_corasick::AhoCorasick::new(&self.patterns))
-            .ok();
+        // A pointer trie first, flattened below.
+        let mut children: Vec<std::collections::BTreeMap<u32, usize>> = vec![Default::default()];
+        let mut term: Vec<Option<usize>> = vec![None];
+        for (p, pat) in self.patterns.iter().enumerate() {
+            let mut node = 0;
+            for c in pat.chars() {
+                let next = children.len();
+                let n = *children[node].entry(c as u32).or_insert(next);
+                if n == next {
+                    children.push(Default::default());
+                    term.push(None);
+                }
+                node = n;
+            }
+            term[node] = Some(p);
+        }
+        self.first = vec![0; 0x10000 / 64];
+        self.root = vec![0; 0x10000];
+        for (&c, &n) in &children[0] {
+            if c < 0x10000 {
+                self.first[c as usize / 64] |= 1 << (c % 64);
+                self.root[c as usize] = n as u32;
+            }
+        }
+        let n_edges: usize = children.iter().skip(1).map(|k| k.len()).sum();
+        self.edges = vec![(EDGE_EMPTY, 0); (n_edges * 2).next_power_of_two().max(16)];
+        let mask = self.edges.len() - 1;
+        for (node, kids) in children.iter().enumerate().skip(1) {
+            for (&c, &child) in kids {
+                let key = edge_key(node as u32, c);
+                let mut h = edge_hash(key) & mask;
+                while self.edges[h].0 != EDGE_EMPTY {
+                    h = (h + 1) & mask;
+                }
+                self.edges[h] = (key, child as u32);
+            }
+        }
+        self.nodes.clear();
+        self.kids.clear();
+        self.flat.clear();
+        for (kids, t) in children.iter().zip(&term) {
+            let kids_from = self.kids.len() as u32;
+            self.kids
+                .extend(kids.iter().map(|(&c, &n)| (c, n as u32)));
+            let ids_from = self.flat.len() as u32;
+            if let Some(ids) = t.and_then(|p| self.ids.get(p)) {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                self.flat.extend(ids);
+            }
+            self.nodes.push(TrieNode {
+                kids_from,
+                kids_to: self.kids.len() as u32,
+                ids_from,
+                ids_to: self.flat.len() as u32,
+            });
+        }
+    }
+
+    /// The child of `node` for char `c`.
+    #[inline(always)]
+    fn child(&self, node: u32, c: u32) -> Option<u32> {
+        if node == 0 {
+            if c < 0x10000 {
+                return self.root.get(c as usize).copied().filter(|&n| n != 0);
+            }
+            let n = self.nodes.first()?;
+            let kids = self.kids.get(n.kids_from as usize..n.kids_to as usize)?;
+            return kids
+                .binary_search_by_key(&c, |k| k.0)
+                .ok()
+                .and_then(|i| kids.get(i))
+                .map(|k| k.1);
+        }
+        let key = edge_key(node, c);
+        let mask = self.edges.len().wrapping_sub(1);
+        let mut h = edge_hash(key) & mask;
+        loop {
+            let &(k, child) = self.edges.get(h)?;
+            if k == key {
+                return Some(child);
+            }
+            if k == EDGE_EMPTY {
+                return None;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
     /// Append `(start, end, id)` for every match in `text`, spans offset by
     /// `base`, sorted by start, then end, then id.
     #[inline(never)]
     fn scan_into(&self, text: &str, base: usize, out: &mut Vec<(usize, usize, u32)>) {
-        let Some(ac) = &self.ac else { return };
-        let from = out.len();
-        for m in ac.find_overlapping_iter(text) {
-            for &id in self.ids.get(m.pattern().as_usize()).into_iter().flatten() {
-                out.push((base + m.start(), base + m.end(), id));
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some((c, n)) = char_at(b, i) {
+            let start = i;
+            i += n;
+            if !bit_set_cp(&self.first, c) {
+                continue;
+            }
+            let mut node = self.child(0, c);
+            let mut j = i;
+            // Walking down from the root finds the patterns starting at
+            // `start` shortest first: in order of end, ids sorted within.
+            while let Some(k) = node {
+                if let Some(t) = self.nodes.get(k as usize) {
+                    if t.ids_from != t.ids_to {
+                        for &id in self.flat.get(t.ids_from as usize..t.ids_to as usize).unwrap_or_default() {
+                            out.push((base + start, base + j, id));
+                        }
+                    }
+                }
+                node = char_at(b, j).and_then(|(c2, n2)| {
+                    j += n2;
+                    self.child(k, c2)
+                });
             }
         }
-        out[from..].sort_unstable();
     }
+}
+
+/// The code point starting at byte `i` of valid UTF-8, and its length.
+/// Three-byte chars (all CJK) take the first branch with no bounds check
+/// beyond `i + 2 < len`; std's decoder handles every width on every char.
+#[inline(always)]
+fn char_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let x = *b.get(i)?;
+    if (0xE0..0xF0).contains(&x) && i + 2 < b.len() {
+        let c = (u32::from(x & 0x0F) << 12)
+            | (u32::from(b[i + 1] & 0x3F) << 6)
+            | u32::from(b[i + 2] & 0x3F);
+        return Some((c, 3));
+    }
+    if x < 0x80 {
+        return Some((u32::from(x), 1));
+    }
+    // Two- and four-byte chars, rare here: std decodes them.
+    let n = if x >= 0xF0 { 4 } else { 2 };
+    let c = std::str::from_utf8(b.get(i..i + n)?)
+        .ok()
+        .and_then(|s| s.chars().next())?;
+    Some((c as u32, c.len_utf8()))
 }
 
 /// Which of the substring cue lists (plan title cues, review cues, …) a
@@ -215,7 +375,13 @@ struct PlanCues {
 
 /// Is `c` marked in a first-character bitmap? Chars past U+FFFF always are.
 fn bit_set(bits: &[u64], c: char) -> bool {
-    let cp = c as usize;
+    bit_set_cp(bits, c as u32)
+}
+
+/// [`bit_set`] for a code point.
+#[inline(always)]
+fn bit_set_cp(bits: &[u64], cp: u32) -> bool {
+    let cp = cp as usize;
     cp >= 0x10000 || bits.get(cp / 64).is_some_and(|b| b & (1 << (cp % 64)) != 0)
 }
 
