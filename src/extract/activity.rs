@@ -368,6 +368,9 @@ struct PlanCues {
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
     first: Vec<u64>,
+    /// `first` plus the first chars of 将, 计划 and 要: words starting with
+    /// none of them cannot change a sentence's status.
+    status_first: Vec<u64>,
     /// First characters of the `lead` cues, likewise: a sentence head is
     /// searched for lead cues only at the chars that may start one.
     lead_first: Vec<u64>,
@@ -581,6 +584,10 @@ impl ActivityExtractor {
                 plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
+        plan.status_first = plan.first.clone();
+        for c in ['将', '计', '要'] {
+            plan.status_first[c as usize / 64] |= 1 << (c as u32 % 64);
+        }
         plan.lead_first = vec![0; 0x10000 / 64];
         for w in &plan.lead {
             if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
@@ -737,8 +744,7 @@ fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
 
 /// Byte ranges of the pieces of `span` cut after each char where `cut`
 /// holds; `cut` must be false for every CJK ideograph.
-fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
-    let mut out = Vec::new();
+fn pieces_into(text: &str, span: Span, cut: impl Fn(char) -> bool, out: &mut Vec<Span>) {
     let mut start = span.start;
     for_each_non_han(span.slice(text), |i, c| {
         if cut(c) {
@@ -750,7 +756,6 @@ fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
     if start < span.end {
         out.push(Span::new(start, span.end));
     }
-    out
 }
 
 /// The piece (of pieces that tile a span in order) holding `pos`.
@@ -759,14 +764,42 @@ fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
     pieces.get(k).copied().filter(|c| c.start <= pos)
 }
 
-/// Words of `ctx` that lie inside `span`.
-fn words_in<'a>(ctx: &'a ExtractContext<'_>, span: Span) -> &'a [Span] {
-    let a = ctx.words.partition_point(|w| w.start < span.start);
-    let b = ctx.words.partition_point(|w| w.start < span.end);
-    let b = b.max(a);
-    let slice = &ctx.words[a..b];
-    // A word may run past the span end only when segmentation was odd;
-    // drop it rather than read outside.
+/// Words of the document that lie inside a span, for spans visited in
+/// increasing order of start: a cursor that only moves forward replaces two
+/// binary searches per span.
+struct WordCursor {
+    at: usize,
+}
+
+impl WordCursor {
+    fn words<'a>(&mut self, words: &'a [Span], span: Span) -> &'a [Span] {
+        // Words are sorted by start: skip those before the span, then take
+        // those starting inside it.
+        let mut a = self.at;
+        while words.get(a).is_some_and(|w| w.start < span.start) {
+            a += 1;
+        }
+        self.at = a;
+        let mut b = a;
+        while words.get(b).is_some_and(|w| w.start < span.end) {
+            b += 1;
+        }
+        let slice = words.get(a..b).unwrap_or_default();
+        // A word may run past the span end only when segmentation was odd;
+        // drop it rather than read outside.
+        match slice.last() {
+            Some(w) if w.end > span.end => &slice[..slice.len() - 1],
+            _ => slice,
+        }
+    }
+}
+
+/// Words of `words` (a paragraph's, sorted by start) that lie inside `span`,
+/// as [`WordCursor::words`] would find them among all the document's words.
+fn words_within(words: &[Span], span: Span) -> &[Span] {
+    let a = words.partition_point(|w| w.start < span.start);
+    let b = words.partition_point(|w| w.start < span.end).max(a);
+    let slice = words.get(a..b).unwrap_or_default();
     match slice.last() {
         Some(w) if w.end > span.end => &slice[..slice.len() - 1],
         _ => slice,
@@ -906,16 +939,34 @@ struct SentStatus {
 }
 
 /// A cue found in a paragraph, after filtering.
+#[derive(Clone, Copy)]
 struct Hit {
     cue: usize,
     span: Span,
 }
 
+/// Buffers reused from paragraph to paragraph of one document: a fresh
+/// set of small vectors per paragraph cost more than the work done in them.
+#[derive(Default)]
+struct Scratch {
+    found: Vec<(usize, usize, u32)>,
+    matches: Vec<(usize, usize, Pat)>,
+    clauses: Vec<Span>,
+    discount: Vec<Span>,
+    marked: Vec<usize>,
+    negs: Vec<(Span, usize)>,
+    hits: Vec<Hit>,
+    discounted: Vec<Hit>,
+    live: Vec<Hit>,
+    quotes: Vec<Span>,
+    types: Vec<usize>,
+}
+
 impl ActivityExtractor {
     /// Status of one sentence: (has a plan cue, has a done marker).
-    fn sentence_status(&self, ctx: &ExtractContext<'_>, sent: Span) -> (bool, bool) {
+    fn sentence_status(&self, ctx: &ExtractContext<'_>, sent: Span, words: &[Span]) -> (bool, bool) {
         let text = ctx.text;
-        let words = words_in(ctx, sent);
+        let bytes = text.as_bytes();
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
@@ -928,6 +979,11 @@ impl ActivityExtractor {
             // can change the answer.
             if plan && done {
                 break;
+            }
+            // Most words start with no char of any status word: one bit
+            // test on the first char skips them.
+            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c)) {
+                continue;
             }
             let ws = w.slice(text);
             let cue_like = self.plan.may_start(ws);
@@ -982,23 +1038,27 @@ impl ActivityExtractor {
     /// Types of one logical paragraph, with the paragraph's own status
     /// (planned by its sentences).
     #[inline(never)]
+    /// The types are left in `sc.types`.
     fn classify(
         &self,
         ctx: &ExtractContext<'_>,
         lp: &Logical,
         sents: &[SentStatus],
         heading_plan: bool,
-    ) -> (Vec<usize>, bool) {
+        words: &[Span],
+        sc: &mut Scratch,
+    ) -> bool {
         let text = ctx.text;
         let span = lp.span;
         let ptext = span.slice(text);
+        sc.types.clear();
         // Web header fields (`【 标  题 】…`) are metadata, not activities.
         if ptext.starts_with('【') {
-            return (Vec::new(), false);
+            return false;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
         if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
-            return (Vec::new(), false);
+            return false;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
         let heading_end = if is_heading {
@@ -1007,15 +1067,33 @@ impl ActivityExtractor {
             span.start
         };
 
-        let mut found: Vec<(usize, usize, u32)> = Vec::new();
-        self.trie.scan_into(ptext, span.start, &mut found);
-        let matches: Vec<(usize, usize, Pat)> = found
-            .iter()
-            .filter_map(|&(s, e, id)| self.pats.get(id as usize).map(|&p| (s, e, p)))
-            .collect();
+        let Scratch {
+            found,
+            matches,
+            clauses,
+            discount,
+            marked,
+            negs,
+            hits,
+            discounted,
+            live,
+            quotes,
+            types,
+        } = sc;
+        found.clear();
+        self.trie.scan_into(ptext, span.start, found);
+        matches.clear();
+        matches.extend(
+            found
+                .iter()
+                .filter_map(|&(s, e, id)| self.pats.get(id as usize).map(|&p| (s, e, p))),
+        );
+        let matches: &[(usize, usize, Pat)] = matches;
 
-        let clauses = pieces(text, span, is_clause_end);
-        let clause_of = |pos: usize| piece_at(&clauses, pos).unwrap_or(span);
+        clauses.clear();
+        pieces_into(text, span, is_clause_end, clauses);
+        let clauses: &[Span] = clauses;
+        let clause_of = |pos: usize| piece_at(clauses, pos).unwrap_or(span);
         // Sentences and clauses both tile the paragraph in order, so the
         // piece holding a position is found by bisection.
         let sentence_of = |pos: usize| {
@@ -1024,15 +1102,14 @@ impl ActivityExtractor {
         };
 
         // Stretches whose cues add nothing.
-        let mut discount: Vec<Span> = Vec::new();
-        let words = words_in(ctx, span);
+        discount.clear();
         // A clause is discounted when it holds an ideology phrase, or a
         // purpose word that is its first real word. Only clauses that hold a
         // purpose or ideology match at all need their words looked at; a
         // match lies in the one clause holding its start (clauses tile the
         // paragraph and matches are never empty).
-        let mut marked: Vec<usize> = Vec::new();
-        for &(s, e, p) in &matches {
+        marked.clear();
+        for &(s, e, p) in matches {
             if p != Pat::Purpose && p != Pat::Ideology {
                 continue;
             }
@@ -1043,13 +1120,13 @@ impl ActivityExtractor {
             }
         }
         marked.sort_unstable();
-        for &k in &marked {
+        for &k in marked.iter() {
             let c = clauses[k];
             let ideology = matches
                 .iter()
                 .any(|&(s, e, p)| p == Pat::Ideology && c.contains(&Span::new(s, e)));
             let purpose = !ideology && {
-                let first = words_in(ctx, c)
+                let first = words_within(words, c)
                     .iter()
                     .map(|w| w.slice(text))
                     .find(|w| !is_marker_token(w));
@@ -1065,7 +1142,7 @@ impl ActivityExtractor {
                 discount.push(c);
             }
         }
-        for &(s, e, p) in &matches {
+        for &(s, e, p) in matches {
             if p != Pat::Frame || !is_word_start(ctx, s) {
                 continue;
             }
@@ -1079,8 +1156,8 @@ impl ActivityExtractor {
                 discount.push(Span::new(yi.start, e));
             }
         }
-        self.slogans(text, span, &matches, &mut discount);
-        for &(s, _, p) in &matches {
+        self.slogans(text, span, matches, discount, quotes);
+        for &(s, _, p) in matches {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -1103,7 +1180,7 @@ impl ActivityExtractor {
             }
         }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
-        for &(s, e, p) in &matches {
+        for &(s, e, p) in matches {
             let Pat::SpanHead(k) = p else { continue };
             let Some(tail) = self.span_tails.get(k) else {
                 continue;
@@ -1131,16 +1208,14 @@ impl ActivityExtractor {
             _ => {}
         });
 
-        let negs: Vec<(Span, usize)> = matches
-            .iter()
-            .filter_map(|&(s, e, p)| match p {
-                Pat::Neg(t) => Some((Span::new(s, e), t)),
-                _ => None,
-            })
-            .collect();
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut discounted: Vec<Hit> = Vec::new();
-        for &(s, e, p) in &matches {
+        negs.clear();
+        negs.extend(matches.iter().filter_map(|&(s, e, p)| match p {
+            Pat::Neg(t) => Some((Span::new(s, e), t)),
+            _ => None,
+        }));
+        hits.clear();
+        discounted.clear();
+        for &(s, e, p) in matches {
             let Pat::Cue(ci) = p else { continue };
             let Some(cue) = self.cues.get(ci) else {
                 continue;
@@ -1180,13 +1255,13 @@ impl ActivityExtractor {
                 hits.push(Hit { cue: ci, span: sp });
             }
         }
-        let mut types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+        self.decide(ctx, matches, hits, clauses, is_heading, heading_end, live, types);
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
             discounted.retain(|h| h.span.start < heading_end);
-            hits.extend(discounted);
-            types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+            hits.extend_from_slice(discounted);
+            self.decide(ctx, matches, hits, clauses, is_heading, heading_end, live, types);
         }
 
         // The paragraph's own status from its sentences.
@@ -1202,12 +1277,14 @@ impl ActivityExtractor {
             }
             planned = planned || score > 0;
         }
-        (types, planned)
+        planned
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
     /// support.
+    /// The types go to `types` (cleared first); `live` is a buffer.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         ctx: &ExtractContext<'_>,
@@ -1216,18 +1293,19 @@ impl ActivityExtractor {
         clauses: &[Span],
         is_heading: bool,
         heading_end: usize,
-    ) -> Vec<usize> {
+        live: &mut Vec<Hit>,
+        types: &mut Vec<usize>,
+    ) {
         // A cue inside a longer cue (`科普` in `科普大学`) is that cue's part.
-        let live: Vec<&Hit> = hits
-            .iter()
-            .filter(|h| {
-                !hits
-                    .iter()
-                    .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
-            })
-            .collect();
-        let mut types: Vec<usize> = Vec::new();
-        for h in &live {
+        live.clear();
+        live.extend(hits.iter().copied().filter(|h| {
+            !hits
+                .iter()
+                .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
+        }));
+        let live: &[Hit] = live;
+        types.clear();
+        for h in live {
             let cue = &self.cues[h.cue];
             if types.contains(&cue.ty) {
                 continue;
@@ -1244,7 +1322,6 @@ impl ActivityExtractor {
                 types.push(cue.ty);
             }
         }
-        types
     }
 
     /// An action verb (a word of its own) ends at most two characters
@@ -1280,9 +1357,10 @@ impl ActivityExtractor {
         span: Span,
         matches: &[(usize, usize, Pat)],
         discount: &mut Vec<Span>,
+        quotes: &mut Vec<Span>,
     ) {
         let s = span.slice(text);
-        let mut quotes: Vec<Span> = Vec::new();
+        quotes.clear();
         let mut open: Option<usize> = None;
         for_each_non_han(s, |i, c| match c {
             '“' | '「' => open = Some(i),
@@ -1331,11 +1409,13 @@ impl ActivityExtractor {
         &self,
         ctx: &ExtractContext<'_>,
         lps: &[Logical],
-        sents: &[Vec<SentStatus>],
+        sents: &[SentStatus],
+        ranges: &[(usize, usize)],
     ) -> bool {
+        let of = |r: &(usize, usize)| sents.get(r.0..r.1).unwrap_or_default();
         let Some((first, fs)) = lps
             .iter()
-            .zip(sents)
+            .zip(ranges.iter().map(of))
             .find(|(l, _)| !l.span.slice(ctx.text).starts_with('【'))
         else {
             return false;
@@ -1345,8 +1425,9 @@ impl ActivityExtractor {
         if !plan_first {
             return false;
         }
-        let done = sents
+        let done = ranges
             .iter()
+            .map(of)
             .filter(|ss| ss.iter().any(|s| s.done && !s.plan))
             .count();
         done <= (lps.len() / 10).max(1)
@@ -1388,25 +1469,32 @@ impl Extractor for ActivityExtractor {
         let lps = logical_paragraphs(ctx);
         // Each sentence's status, computed once for the plan test and the
         // classification.
-        let sents: Vec<Vec<SentStatus>> = lps
-            .iter()
-            .map(|lp| {
-                pieces(text, lp.span, is_sentence_end)
-                    .into_iter()
-                    .map(|sp| {
-                        let (plan, done) = self.sentence_status(ctx, sp);
-                        SentStatus {
-                            span: sp,
-                            plan,
-                            done,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let doc_plan = self.document_is_plan(ctx, &lps, &sents);
+        // All sentences in one vector, `ranges[k]` those of paragraph `k`.
+        let mut sents: Vec<SentStatus> = Vec::with_capacity(ctx.sentences.len() + lps.len());
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(lps.len());
+        let mut pieces: Vec<Span> = Vec::new();
+        let mut cursor = WordCursor { at: 0 };
+        for lp in &lps {
+            let from = sents.len();
+            pieces.clear();
+            pieces_into(text, lp.span, is_sentence_end, &mut pieces);
+            for &sp in &pieces {
+                let words = cursor.words(ctx.words, sp);
+                let (plan, done) = self.sentence_status(ctx, sp, words);
+                sents.push(SentStatus {
+                    span: sp,
+                    plan,
+                    done,
+                });
+            }
+            ranges.push((from, sents.len()));
+        }
+        let doc_plan = self.document_is_plan(ctx, &lps, &sents, &ranges);
         let mut intro_plan = false;
-        for (lp, ss) in lps.iter().zip(&sents) {
+        let mut sc = Scratch::default();
+        let mut cursor = WordCursor { at: 0 };
+        for (lp, range) in lps.iter().zip(&ranges) {
+            let ss = sents.get(range.0..range.1).unwrap_or_default();
             let Some(p) = ctx.paragraphs.get(lp.first) else {
                 continue;
             };
@@ -1434,7 +1522,9 @@ impl Extractor for ActivityExtractor {
             {
                 continue;
             }
-            let (types, own) = self.classify(ctx, lp, ss, heading_plan);
+            let words = cursor.words(ctx.words, lp.span);
+            let own = self.classify(ctx, lp, ss, heading_plan, words, &mut sc);
+            let types: &[usize] = &sc.types;
             if types.is_empty() {
                 continue;
             }
@@ -1462,7 +1552,7 @@ impl Extractor for ActivityExtractor {
                 } else {
                     status
                 };
-                for &t in &types {
+                for &t in types {
                     out.push(Fact::new(
                         sp,
                         FactData::Activity(ActivityFact {
