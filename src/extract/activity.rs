@@ -52,6 +52,9 @@ struct Trie {
     nodes: Vec<TrieNode>,
     /// `(char, child node)`, sorted by char within each node's range.
     kids: Vec<(u32, u32)>,
+    /// Chars on edges below the root, one bit each (all chars past U+FFFF
+    /// count as set): a walk stops on a char outside it without hashing.
+    inner: Vec<u64>,
     /// Every edge below the root, `(node << 32 | char, child)`, open
     /// addressing with linear probing (`EMPTY` keys free): most walks stop
     /// at their second char, so this look-up is the walk's cost.
@@ -88,6 +91,7 @@ impl Trie {
             index: HashMap::new(),
             first: Vec::new(),
             root: Vec::new(),
+            inner: Vec::new(),
             nodes: Vec::new(),
             kids: Vec::new(),
             edges: Vec::new(),
@@ -139,8 +143,12 @@ impl Trie {
         let n_edges: usize = children.iter().skip(1).map(|k| k.len()).sum();
         self.edges = vec![(EDGE_EMPTY, 0); (n_edges * 2).next_power_of_two().max(16)];
         let mask = self.edges.len() - 1;
+        self.inner = vec![0; 0x10000 / 64];
         for (node, kids) in children.iter().enumerate().skip(1) {
             for (&c, &child) in kids {
+                if c < 0x10000 {
+                    self.inner[c as usize / 64] |= 1 << (c % 64);
+                }
                 let key = edge_key(node as u32, c);
                 let mut h = edge_hash(key) & mask;
                 while self.edges[h].0 != EDGE_EMPTY {
@@ -186,6 +194,9 @@ impl Trie {
                 .and_then(|i| kids.get(i))
                 .map(|k| k.1);
         }
+        if !bit_set_cp(&self.inner, c) {
+            return None;
+        }
         let key = edge_key(node, c);
         let mask = self.edges.len().wrapping_sub(1);
         let mut h = edge_hash(key) & mask;
@@ -203,8 +214,14 @@ impl Trie {
 
     /// Append `(start, end, id)` for every match in `text`, spans offset by
     /// `base`, sorted by start, then end, then id.
-    #[inline(never)]
+    #[cfg(test)]
     fn scan_into(&self, text: &str, base: usize, out: &mut Vec<(usize, usize, u32)>) {
+        self.scan_with(text, base, |s, e, id| out.push((s, e, id)));
+    }
+
+    /// [`Self::scan_into`], handing each match to `emit`.
+    #[inline(never)]
+    fn scan_with(&self, text: &str, base: usize, mut emit: impl FnMut(usize, usize, u32)) {
         let b = text.as_bytes();
         let mut i = 0;
         while let Some((c, n)) = char_at(b, i) {
@@ -221,7 +238,7 @@ impl Trie {
                 if let Some(t) = self.nodes.get(k as usize) {
                     if t.ids_from != t.ids_to {
                         for &id in self.flat.get(t.ids_from as usize..t.ids_to as usize).unwrap_or_default() {
-                            out.push((base + start, base + j, id));
+                            emit(base + start, base + j, id);
                         }
                     }
                 }
@@ -949,7 +966,6 @@ struct Hit {
 /// set of small vectors per paragraph cost more than the work done in them.
 #[derive(Default)]
 struct Scratch {
-    found: Vec<(usize, usize, u32)>,
     matches: Vec<(usize, usize, Pat)>,
     clauses: Vec<Span>,
     discount: Vec<Span>,
@@ -1068,7 +1084,6 @@ impl ActivityExtractor {
         };
 
         let Scratch {
-            found,
             matches,
             clauses,
             discount,
@@ -1080,14 +1095,12 @@ impl ActivityExtractor {
             quotes,
             types,
         } = sc;
-        found.clear();
-        self.trie.scan_into(ptext, span.start, found);
         matches.clear();
-        matches.extend(
-            found
-                .iter()
-                .filter_map(|&(s, e, id)| self.pats.get(id as usize).map(|&p| (s, e, p))),
-        );
+        self.trie.scan_with(ptext, span.start, |s, e, id| {
+            if let Some(&p) = self.pats.get(id as usize) {
+                matches.push((s, e, p));
+            }
+        });
         let matches: &[(usize, usize, Pat)] = matches;
 
         clauses.clear();
@@ -1156,7 +1169,13 @@ impl ActivityExtractor {
                 discount.push(Span::new(yi.start, e));
             }
         }
-        self.slogans(text, span, matches, discount, quotes);
+        // A slogan needs a slogan word next to its quotes.
+        if matches
+            .iter()
+            .any(|m| matches!(m.2, Pat::SloganAfter | Pat::SloganBefore))
+        {
+            self.slogans(text, span, matches, discount, quotes);
+        }
         for &(s, _, p) in matches {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
@@ -1198,7 +1217,8 @@ impl ActivityExtractor {
         }
         // Book and document titles (`《花椒的种植…》`) name texts, not work.
         let mut open: Option<usize> = None;
-        for_each_non_han(ptext, |i, c| match c {
+        let books = if ptext.contains('《') { ptext } else { "" };
+        for_each_non_han(books, |i, c| match c {
             '《' => open = Some(i),
             '》' => {
                 if let Some(o) = open.take() {
