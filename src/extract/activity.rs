@@ -162,8 +162,7 @@ impl Trie {
         self.flat.clear();
         for (kids, t) in children.iter().zip(&term) {
             let kids_from = self.kids.len() as u32;
-            self.kids
-                .extend(kids.iter().map(|(&c, &n)| (c, n as u32)));
+            self.kids.extend(kids.iter().map(|(&c, &n)| (c, n as u32)));
             let ids_from = self.flat.len() as u32;
             if let Some(ids) = t.and_then(|p| self.ids.get(p)) {
                 let mut ids = ids.clone();
@@ -237,7 +236,11 @@ impl Trie {
             while let Some(k) = node {
                 if let Some(t) = self.nodes.get(k as usize) {
                     if t.ids_from != t.ids_to {
-                        for &id in self.flat.get(t.ids_from as usize..t.ids_to as usize).unwrap_or_default() {
+                        for &id in self
+                            .flat
+                            .get(t.ids_from as usize..t.ids_to as usize)
+                            .unwrap_or_default()
+                        {
                             emit(base + start, base + j, id);
                         }
                     }
@@ -980,7 +983,12 @@ struct Scratch {
 
 impl ActivityExtractor {
     /// Status of one sentence: (has a plan cue, has a done marker).
-    fn sentence_status(&self, ctx: &ExtractContext<'_>, sent: Span, words: &[Span]) -> (bool, bool) {
+    fn sentence_status(
+        &self,
+        ctx: &ExtractContext<'_>,
+        sent: Span,
+        words: &[Span],
+    ) -> (bool, bool) {
         let text = ctx.text;
         let bytes = text.as_bytes();
         let mut plan = false;
@@ -998,7 +1006,8 @@ impl ActivityExtractor {
             }
             // Most words start with no char of any status word: one bit
             // test on the first char skips them.
-            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c)) {
+            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c))
+            {
                 continue;
             }
             let ws = w.slice(text);
@@ -1275,13 +1284,31 @@ impl ActivityExtractor {
                 hits.push(Hit { cue: ci, span: sp });
             }
         }
-        self.decide(ctx, matches, hits, clauses, is_heading, heading_end, live, types);
+        self.decide(
+            ctx,
+            matches,
+            hits,
+            clauses,
+            is_heading,
+            heading_end,
+            live,
+            types,
+        );
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
             discounted.retain(|h| h.span.start < heading_end);
             hits.extend_from_slice(discounted);
-            self.decide(ctx, matches, hits, clauses, is_heading, heading_end, live, types);
+            self.decide(
+                ctx,
+                matches,
+                hits,
+                clauses,
+                is_heading,
+                heading_end,
+                live,
+                types,
+            );
         }
 
         // The paragraph's own status from its sentences.
