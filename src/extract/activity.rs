@@ -30,18 +30,57 @@ use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
 /// A multi-pattern matcher that reports every pattern starting at every
-/// position (overlaps included), by start, then end, then id. One
-/// Aho-Corasick DFA pass over the paragraph replaces a walk from every
-/// position; UTF-8 is self-synchronising, so byte matches of whole-char
-/// patterns always start and end on char boundaries.
+/// position (overlaps included), by start, then end, then id.
+///
+/// A char trie walked from every position whose char starts some pattern:
+/// an 8 KiB first-char bitmap rejects most positions with one bit test, and
+/// the few walks that start end after a char or two. An Aho-Corasick DFA
+/// over the same patterns is a 1.5 MB table indexed by every byte of the
+/// text, which costs more per byte and misses the cache.
 struct Trie {
-    /// Distinct patterns: a text given under several ids is one pattern,
-    /// so the result never depends on how the automaton treats duplicates.
+    /// Distinct patterns: a text given under several ids is one pattern.
     patterns: Vec<String>,
     /// Caller ids of each pattern in `patterns`, in insertion order.
     ids: Vec<Vec<u32>>,
     index: HashMap<String, usize>,
-    ac: Option<aho_corasick::AhoCorasick>,
+    /// Chars below U+10000 that start a pattern, one bit each.
+    first: Vec<u64>,
+    /// The root's child for each char below U+10000 (0: none; the root is
+    /// never a child): one load instead of a search among hundreds.
+    root: Vec<u32>,
+    /// Node 0 is the root.
+    nodes: Vec<TrieNode>,
+    /// `(char, child node)`, sorted by char within each node's range.
+    kids: Vec<(u32, u32)>,
+    /// Chars on edges below the root, one bit each (all chars past U+FFFF
+    /// count as set): a walk stops on a char outside it without hashing.
+    inner: Vec<u64>,
+    /// Every edge below the root, `(node << 32 | char, child)`, open
+    /// addressing with linear probing (`EMPTY` keys free): most walks stop
+    /// at their second char, so this look-up is the walk's cost.
+    edges: Vec<(u64, u32)>,
+    /// The ids of the pattern ending at each node, flattened.
+    flat: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TrieNode {
+    kids_from: u32,
+    kids_to: u32,
+    ids_from: u32,
+    ids_to: u32,
+}
+
+const EDGE_EMPTY: u64 = u64::MAX;
+
+fn edge_key(node: u32, c: u32) -> u64 {
+    (u64::from(node) << 32) | u64::from(c)
+}
+
+#[inline(always)]
+fn edge_hash(key: u64) -> usize {
+    // Fibonacci hashing: the high bits of the product mix node and char.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
 }
 
 impl Trie {
@@ -50,7 +89,13 @@ impl Trie {
             patterns: Vec::new(),
             ids: Vec::new(),
             index: HashMap::new(),
-            ac: None,
+            first: Vec::new(),
+            root: Vec::new(),
+            inner: Vec::new(),
+            nodes: Vec::new(),
+            kids: Vec::new(),
+            edges: Vec::new(),
+            flat: Vec::new(),
         }
     }
 
@@ -67,34 +112,169 @@ impl Trie {
         if let Some(ids) = self.ids.get_mut(k) {
             ids.push(id);
         }
-        self.ac = None;
     }
 
     /// Compile the patterns (once, after the last `insert`).
     fn build(&mut self) {
-        // Standard semantics are what overlapping search needs; the DFA is
-        // the fastest scan and the pattern set is small.
-        self.ac = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&self.patterns)
-            .or_else(|_| aho_corasick::AhoCorasick::new(&self.patterns))
-            .ok();
+        // A pointer trie first, flattened below.
+        let mut children: Vec<std::collections::BTreeMap<u32, usize>> = vec![Default::default()];
+        let mut term: Vec<Option<usize>> = vec![None];
+        for (p, pat) in self.patterns.iter().enumerate() {
+            let mut node = 0;
+            for c in pat.chars() {
+                let next = children.len();
+                let n = *children[node].entry(c as u32).or_insert(next);
+                if n == next {
+                    children.push(Default::default());
+                    term.push(None);
+                }
+                node = n;
+            }
+            term[node] = Some(p);
+        }
+        self.first = vec![0; 0x10000 / 64];
+        self.root = vec![0; 0x10000];
+        for (&c, &n) in &children[0] {
+            if c < 0x10000 {
+                self.first[c as usize / 64] |= 1 << (c % 64);
+                self.root[c as usize] = n as u32;
+            }
+        }
+        let n_edges: usize = children.iter().skip(1).map(|k| k.len()).sum();
+        self.edges = vec![(EDGE_EMPTY, 0); (n_edges * 2).next_power_of_two().max(16)];
+        let mask = self.edges.len() - 1;
+        self.inner = vec![0; 0x10000 / 64];
+        for (node, kids) in children.iter().enumerate().skip(1) {
+            for (&c, &child) in kids {
+                if c < 0x10000 {
+                    self.inner[c as usize / 64] |= 1 << (c % 64);
+                }
+                let key = edge_key(node as u32, c);
+                let mut h = edge_hash(key) & mask;
+                while self.edges[h].0 != EDGE_EMPTY {
+                    h = (h + 1) & mask;
+                }
+                self.edges[h] = (key, child as u32);
+            }
+        }
+        self.nodes.clear();
+        self.kids.clear();
+        self.flat.clear();
+        for (kids, t) in children.iter().zip(&term) {
+            let kids_from = self.kids.len() as u32;
+            self.kids.extend(kids.iter().map(|(&c, &n)| (c, n as u32)));
+            let ids_from = self.flat.len() as u32;
+            if let Some(ids) = t.and_then(|p| self.ids.get(p)) {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                self.flat.extend(ids);
+            }
+            self.nodes.push(TrieNode {
+                kids_from,
+                kids_to: self.kids.len() as u32,
+                ids_from,
+                ids_to: self.flat.len() as u32,
+            });
+        }
+    }
+
+    /// The child of `node` for char `c`.
+    #[inline(always)]
+    fn child(&self, node: u32, c: u32) -> Option<u32> {
+        if node == 0 {
+            if c < 0x10000 {
+                return self.root.get(c as usize).copied().filter(|&n| n != 0);
+            }
+            let n = self.nodes.first()?;
+            let kids = self.kids.get(n.kids_from as usize..n.kids_to as usize)?;
+            return kids
+                .binary_search_by_key(&c, |k| k.0)
+                .ok()
+                .and_then(|i| kids.get(i))
+                .map(|k| k.1);
+        }
+        if !bit_set_cp(&self.inner, c) {
+            return None;
+        }
+        let key = edge_key(node, c);
+        let mask = self.edges.len().wrapping_sub(1);
+        let mut h = edge_hash(key) & mask;
+        loop {
+            let &(k, child) = self.edges.get(h)?;
+            if k == key {
+                return Some(child);
+            }
+            if k == EDGE_EMPTY {
+                return None;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
     /// Append `(start, end, id)` for every match in `text`, spans offset by
     /// `base`, sorted by start, then end, then id.
-    #[inline(never)]
+    #[cfg(test)]
     fn scan_into(&self, text: &str, base: usize, out: &mut Vec<(usize, usize, u32)>) {
-        let Some(ac) = &self.ac else { return };
-        let from = out.len();
-        for m in ac.find_overlapping_iter(text) {
-            for &id in self.ids.get(m.pattern().as_usize()).into_iter().flatten() {
-                out.push((base + m.start(), base + m.end(), id));
+        self.scan_with(text, base, |s, e, id| out.push((s, e, id)));
+    }
+
+    /// [`Self::scan_into`], handing each match to `emit`.
+    #[inline(never)]
+    fn scan_with(&self, text: &str, base: usize, mut emit: impl FnMut(usize, usize, u32)) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some((c, n)) = char_at(b, i) {
+            let start = i;
+            i += n;
+            if !bit_set_cp(&self.first, c) {
+                continue;
+            }
+            let mut node = self.child(0, c);
+            let mut j = i;
+            // Walking down from the root finds the patterns starting at
+            // `start` shortest first: in order of end, ids sorted within.
+            while let Some(k) = node {
+                if let Some(t) = self.nodes.get(k as usize) {
+                    if t.ids_from != t.ids_to {
+                        for &id in self
+                            .flat
+                            .get(t.ids_from as usize..t.ids_to as usize)
+                            .unwrap_or_default()
+                        {
+                            emit(base + start, base + j, id);
+                        }
+                    }
+                }
+                node = char_at(b, j).and_then(|(c2, n2)| {
+                    j += n2;
+                    self.child(k, c2)
+                });
             }
         }
-        out[from..].sort_unstable();
     }
+}
+
+/// The code point starting at byte `i` of valid UTF-8, and its length.
+/// Three-byte chars (all CJK) take the first branch with no bounds check
+/// beyond `i + 2 < len`; std's decoder handles every width on every char.
+#[inline(always)]
+fn char_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let x = *b.get(i)?;
+    if (0xE0..0xF0).contains(&x) && i + 2 < b.len() {
+        let c = (u32::from(x & 0x0F) << 12)
+            | (u32::from(b[i + 1] & 0x3F) << 6)
+            | u32::from(b[i + 2] & 0x3F);
+        return Some((c, 3));
+    }
+    if x < 0x80 {
+        return Some((u32::from(x), 1));
+    }
+    // Two- and four-byte chars, rare here: std decodes them.
+    let n = if x >= 0xF0 { 4 } else { 2 };
+    let c = std::str::from_utf8(b.get(i..i + n)?)
+        .ok()
+        .and_then(|s| s.chars().next())?;
+    Some((c as u32, c.len_utf8()))
 }
 
 /// Which of the substring cue lists (plan title cues, review cues, …) a
@@ -208,6 +388,9 @@ struct PlanCues {
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
     first: Vec<u64>,
+    /// `first` plus the first chars of 将, 计划 and 要: words starting with
+    /// none of them cannot change a sentence's status.
+    status_first: Vec<u64>,
     /// First characters of the `lead` cues, likewise: a sentence head is
     /// searched for lead cues only at the chars that may start one.
     lead_first: Vec<u64>,
@@ -215,7 +398,13 @@ struct PlanCues {
 
 /// Is `c` marked in a first-character bitmap? Chars past U+FFFF always are.
 fn bit_set(bits: &[u64], c: char) -> bool {
-    let cp = c as usize;
+    bit_set_cp(bits, c as u32)
+}
+
+/// [`bit_set`] for a code point.
+#[inline(always)]
+fn bit_set_cp(bits: &[u64], cp: u32) -> bool {
+    let cp = cp as usize;
     cp >= 0x10000 || bits.get(cp / 64).is_some_and(|b| b & (1 << (cp % 64)) != 0)
 }
 
@@ -415,6 +604,10 @@ impl ActivityExtractor {
                 plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
+        plan.status_first = plan.first.clone();
+        for c in ['将', '计', '要'] {
+            plan.status_first[c as usize / 64] |= 1 << (c as u32 % 64);
+        }
         plan.lead_first = vec![0; 0x10000 / 64];
         for w in &plan.lead {
             if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
@@ -571,8 +764,7 @@ fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
 
 /// Byte ranges of the pieces of `span` cut after each char where `cut`
 /// holds; `cut` must be false for every CJK ideograph.
-fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
-    let mut out = Vec::new();
+fn pieces_into(text: &str, span: Span, cut: impl Fn(char) -> bool, out: &mut Vec<Span>) {
     let mut start = span.start;
     for_each_non_han(span.slice(text), |i, c| {
         if cut(c) {
@@ -584,7 +776,6 @@ fn pieces(text: &str, span: Span, cut: impl Fn(char) -> bool) -> Vec<Span> {
     if start < span.end {
         out.push(Span::new(start, span.end));
     }
-    out
 }
 
 /// The piece (of pieces that tile a span in order) holding `pos`.
@@ -593,14 +784,42 @@ fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
     pieces.get(k).copied().filter(|c| c.start <= pos)
 }
 
-/// Words of `ctx` that lie inside `span`.
-fn words_in<'a>(ctx: &'a ExtractContext<'_>, span: Span) -> &'a [Span] {
-    let a = ctx.words.partition_point(|w| w.start < span.start);
-    let b = ctx.words.partition_point(|w| w.start < span.end);
-    let b = b.max(a);
-    let slice = &ctx.words[a..b];
-    // A word may run past the span end only when segmentation was odd;
-    // drop it rather than read outside.
+/// Words of the document that lie inside a span, for spans visited in
+/// increasing order of start: a cursor that only moves forward replaces two
+/// binary searches per span.
+struct WordCursor {
+    at: usize,
+}
+
+impl WordCursor {
+    fn words<'a>(&mut self, words: &'a [Span], span: Span) -> &'a [Span] {
+        // Words are sorted by start: skip those before the span, then take
+        // those starting inside it.
+        let mut a = self.at;
+        while words.get(a).is_some_and(|w| w.start < span.start) {
+            a += 1;
+        }
+        self.at = a;
+        let mut b = a;
+        while words.get(b).is_some_and(|w| w.start < span.end) {
+            b += 1;
+        }
+        let slice = words.get(a..b).unwrap_or_default();
+        // A word may run past the span end only when segmentation was odd;
+        // drop it rather than read outside.
+        match slice.last() {
+            Some(w) if w.end > span.end => &slice[..slice.len() - 1],
+            _ => slice,
+        }
+    }
+}
+
+/// Words of `words` (a paragraph's, sorted by start) that lie inside `span`,
+/// as [`WordCursor::words`] would find them among all the document's words.
+fn words_within(words: &[Span], span: Span) -> &[Span] {
+    let a = words.partition_point(|w| w.start < span.start);
+    let b = words.partition_point(|w| w.start < span.end).max(a);
+    let slice = words.get(a..b).unwrap_or_default();
     match slice.last() {
         Some(w) if w.end > span.end => &slice[..slice.len() - 1],
         _ => slice,
@@ -740,16 +959,38 @@ struct SentStatus {
 }
 
 /// A cue found in a paragraph, after filtering.
+#[derive(Clone, Copy)]
 struct Hit {
     cue: usize,
     span: Span,
 }
 
+/// Buffers reused from paragraph to paragraph of one document: a fresh
+/// set of small vectors per paragraph cost more than the work done in them.
+#[derive(Default)]
+struct Scratch {
+    matches: Vec<(usize, usize, Pat)>,
+    clauses: Vec<Span>,
+    discount: Vec<Span>,
+    marked: Vec<usize>,
+    negs: Vec<(Span, usize)>,
+    hits: Vec<Hit>,
+    discounted: Vec<Hit>,
+    live: Vec<Hit>,
+    quotes: Vec<Span>,
+    types: Vec<usize>,
+}
+
 impl ActivityExtractor {
     /// Status of one sentence: (has a plan cue, has a done marker).
-    fn sentence_status(&self, ctx: &ExtractContext<'_>, sent: Span) -> (bool, bool) {
+    fn sentence_status(
+        &self,
+        ctx: &ExtractContext<'_>,
+        sent: Span,
+        words: &[Span],
+    ) -> (bool, bool) {
         let text = ctx.text;
-        let words = words_in(ctx, sent);
+        let bytes = text.as_bytes();
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
@@ -762,6 +1003,12 @@ impl ActivityExtractor {
             // can change the answer.
             if plan && done {
                 break;
+            }
+            // Most words start with no char of any status word: one bit
+            // test on the first char skips them.
+            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c))
+            {
+                continue;
             }
             let ws = w.slice(text);
             let cue_like = self.plan.may_start(ws);
@@ -816,23 +1063,27 @@ impl ActivityExtractor {
     /// Types of one logical paragraph, with the paragraph's own status
     /// (planned by its sentences).
     #[inline(never)]
+    /// The types are left in `sc.types`.
     fn classify(
         &self,
         ctx: &ExtractContext<'_>,
         lp: &Logical,
         sents: &[SentStatus],
         heading_plan: bool,
-    ) -> (Vec<usize>, bool) {
+        words: &[Span],
+        sc: &mut Scratch,
+    ) -> bool {
         let text = ctx.text;
         let span = lp.span;
         let ptext = span.slice(text);
+        sc.types.clear();
         // Web header fields (`【 标  题 】…`) are metadata, not activities.
         if ptext.starts_with('【') {
-            return (Vec::new(), false);
+            return false;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
         if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
-            return (Vec::new(), false);
+            return false;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
         let heading_end = if is_heading {
@@ -841,15 +1092,30 @@ impl ActivityExtractor {
             span.start
         };
 
-        let mut found: Vec<(usize, usize, u32)> = Vec::new();
-        self.trie.scan_into(ptext, span.start, &mut found);
-        let matches: Vec<(usize, usize, Pat)> = found
-            .iter()
-            .filter_map(|&(s, e, id)| self.pats.get(id as usize).map(|&p| (s, e, p)))
-            .collect();
+        let Scratch {
+            matches,
+            clauses,
+            discount,
+            marked,
+            negs,
+            hits,
+            discounted,
+            live,
+            quotes,
+            types,
+        } = sc;
+        matches.clear();
+        self.trie.scan_with(ptext, span.start, |s, e, id| {
+            if let Some(&p) = self.pats.get(id as usize) {
+                matches.push((s, e, p));
+            }
+        });
+        let matches: &[(usize, usize, Pat)] = matches;
 
-        let clauses = pieces(text, span, is_clause_end);
-        let clause_of = |pos: usize| piece_at(&clauses, pos).unwrap_or(span);
+        clauses.clear();
+        pieces_into(text, span, is_clause_end, clauses);
+        let clauses: &[Span] = clauses;
+        let clause_of = |pos: usize| piece_at(clauses, pos).unwrap_or(span);
         // Sentences and clauses both tile the paragraph in order, so the
         // piece holding a position is found by bisection.
         let sentence_of = |pos: usize| {
@@ -858,15 +1124,14 @@ impl ActivityExtractor {
         };
 
         // Stretches whose cues add nothing.
-        let mut discount: Vec<Span> = Vec::new();
-        let words = words_in(ctx, span);
+        discount.clear();
         // A clause is discounted when it holds an ideology phrase, or a
         // purpose word that is its first real word. Only clauses that hold a
         // purpose or ideology match at all need their words looked at; a
         // match lies in the one clause holding its start (clauses tile the
         // paragraph and matches are never empty).
-        let mut marked: Vec<usize> = Vec::new();
-        for &(s, e, p) in &matches {
+        marked.clear();
+        for &(s, e, p) in matches {
             if p != Pat::Purpose && p != Pat::Ideology {
                 continue;
             }
@@ -877,13 +1142,13 @@ impl ActivityExtractor {
             }
         }
         marked.sort_unstable();
-        for &k in &marked {
+        for &k in marked.iter() {
             let c = clauses[k];
             let ideology = matches
                 .iter()
                 .any(|&(s, e, p)| p == Pat::Ideology && c.contains(&Span::new(s, e)));
             let purpose = !ideology && {
-                let first = words_in(ctx, c)
+                let first = words_within(words, c)
                     .iter()
                     .map(|w| w.slice(text))
                     .find(|w| !is_marker_token(w));
@@ -899,7 +1164,7 @@ impl ActivityExtractor {
                 discount.push(c);
             }
         }
-        for &(s, e, p) in &matches {
+        for &(s, e, p) in matches {
             if p != Pat::Frame || !is_word_start(ctx, s) {
                 continue;
             }
@@ -913,8 +1178,14 @@ impl ActivityExtractor {
                 discount.push(Span::new(yi.start, e));
             }
         }
-        self.slogans(text, span, &matches, &mut discount);
-        for &(s, _, p) in &matches {
+        // A slogan needs a slogan word next to its quotes.
+        if matches
+            .iter()
+            .any(|m| matches!(m.2, Pat::SloganAfter | Pat::SloganBefore))
+        {
+            self.slogans(text, span, matches, discount, quotes);
+        }
+        for &(s, _, p) in matches {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -937,7 +1208,7 @@ impl ActivityExtractor {
             }
         }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
-        for &(s, e, p) in &matches {
+        for &(s, e, p) in matches {
             let Pat::SpanHead(k) = p else { continue };
             let Some(tail) = self.span_tails.get(k) else {
                 continue;
@@ -955,7 +1226,8 @@ impl ActivityExtractor {
         }
         // Book and document titles (`《花椒的种植…》`) name texts, not work.
         let mut open: Option<usize> = None;
-        for_each_non_han(ptext, |i, c| match c {
+        let books = if ptext.contains('《') { ptext } else { "" };
+        for_each_non_han(books, |i, c| match c {
             '《' => open = Some(i),
             '》' => {
                 if let Some(o) = open.take() {
@@ -965,16 +1237,14 @@ impl ActivityExtractor {
             _ => {}
         });
 
-        let negs: Vec<(Span, usize)> = matches
-            .iter()
-            .filter_map(|&(s, e, p)| match p {
-                Pat::Neg(t) => Some((Span::new(s, e), t)),
-                _ => None,
-            })
-            .collect();
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut discounted: Vec<Hit> = Vec::new();
-        for &(s, e, p) in &matches {
+        negs.clear();
+        negs.extend(matches.iter().filter_map(|&(s, e, p)| match p {
+            Pat::Neg(t) => Some((Span::new(s, e), t)),
+            _ => None,
+        }));
+        hits.clear();
+        discounted.clear();
+        for &(s, e, p) in matches {
             let Pat::Cue(ci) = p else { continue };
             let Some(cue) = self.cues.get(ci) else {
                 continue;
@@ -1014,13 +1284,31 @@ impl ActivityExtractor {
                 hits.push(Hit { cue: ci, span: sp });
             }
         }
-        let mut types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+        self.decide(
+            ctx,
+            matches,
+            hits,
+            clauses,
+            is_heading,
+            heading_end,
+            live,
+            types,
+        );
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
             discounted.retain(|h| h.span.start < heading_end);
-            hits.extend(discounted);
-            types = self.decide(ctx, &matches, &hits, &clauses, is_heading, heading_end);
+            hits.extend_from_slice(discounted);
+            self.decide(
+                ctx,
+                matches,
+                hits,
+                clauses,
+                is_heading,
+                heading_end,
+                live,
+                types,
+            );
         }
 
         // The paragraph's own status from its sentences.
@@ -1036,12 +1324,14 @@ impl ActivityExtractor {
             }
             planned = planned || score > 0;
         }
-        (types, planned)
+        planned
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
     /// support.
+    /// The types go to `types` (cleared first); `live` is a buffer.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         ctx: &ExtractContext<'_>,
@@ -1050,18 +1340,19 @@ impl ActivityExtractor {
         clauses: &[Span],
         is_heading: bool,
         heading_end: usize,
-    ) -> Vec<usize> {
+        live: &mut Vec<Hit>,
+        types: &mut Vec<usize>,
+    ) {
         // A cue inside a longer cue (`科普` in `科普大学`) is that cue's part.
-        let live: Vec<&Hit> = hits
-            .iter()
-            .filter(|h| {
-                !hits
-                    .iter()
-                    .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
-            })
-            .collect();
-        let mut types: Vec<usize> = Vec::new();
-        for h in &live {
+        live.clear();
+        live.extend(hits.iter().copied().filter(|h| {
+            !hits
+                .iter()
+                .any(|o| o.span.contains(&h.span) && o.span.len() > h.span.len())
+        }));
+        let live: &[Hit] = live;
+        types.clear();
+        for h in live {
             let cue = &self.cues[h.cue];
             if types.contains(&cue.ty) {
                 continue;
@@ -1078,7 +1369,6 @@ impl ActivityExtractor {
                 types.push(cue.ty);
             }
         }
-        types
     }
 
     /// An action verb (a word of its own) ends at most two characters
@@ -1114,9 +1404,10 @@ impl ActivityExtractor {
         span: Span,
         matches: &[(usize, usize, Pat)],
         discount: &mut Vec<Span>,
+        quotes: &mut Vec<Span>,
     ) {
         let s = span.slice(text);
-        let mut quotes: Vec<Span> = Vec::new();
+        quotes.clear();
         let mut open: Option<usize> = None;
         for_each_non_han(s, |i, c| match c {
             '“' | '「' => open = Some(i),
@@ -1165,11 +1456,13 @@ impl ActivityExtractor {
         &self,
         ctx: &ExtractContext<'_>,
         lps: &[Logical],
-        sents: &[Vec<SentStatus>],
+        sents: &[SentStatus],
+        ranges: &[(usize, usize)],
     ) -> bool {
+        let of = |r: &(usize, usize)| sents.get(r.0..r.1).unwrap_or_default();
         let Some((first, fs)) = lps
             .iter()
-            .zip(sents)
+            .zip(ranges.iter().map(of))
             .find(|(l, _)| !l.span.slice(ctx.text).starts_with('【'))
         else {
             return false;
@@ -1179,8 +1472,9 @@ impl ActivityExtractor {
         if !plan_first {
             return false;
         }
-        let done = sents
+        let done = ranges
             .iter()
+            .map(of)
             .filter(|ss| ss.iter().any(|s| s.done && !s.plan))
             .count();
         done <= (lps.len() / 10).max(1)
@@ -1222,25 +1516,32 @@ impl Extractor for ActivityExtractor {
         let lps = logical_paragraphs(ctx);
         // Each sentence's status, computed once for the plan test and the
         // classification.
-        let sents: Vec<Vec<SentStatus>> = lps
-            .iter()
-            .map(|lp| {
-                pieces(text, lp.span, is_sentence_end)
-                    .into_iter()
-                    .map(|sp| {
-                        let (plan, done) = self.sentence_status(ctx, sp);
-                        SentStatus {
-                            span: sp,
-                            plan,
-                            done,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let doc_plan = self.document_is_plan(ctx, &lps, &sents);
+        // All sentences in one vector, `ranges[k]` those of paragraph `k`.
+        let mut sents: Vec<SentStatus> = Vec::with_capacity(ctx.sentences.len() + lps.len());
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(lps.len());
+        let mut pieces: Vec<Span> = Vec::new();
+        let mut cursor = WordCursor { at: 0 };
+        for lp in &lps {
+            let from = sents.len();
+            pieces.clear();
+            pieces_into(text, lp.span, is_sentence_end, &mut pieces);
+            for &sp in &pieces {
+                let words = cursor.words(ctx.words, sp);
+                let (plan, done) = self.sentence_status(ctx, sp, words);
+                sents.push(SentStatus {
+                    span: sp,
+                    plan,
+                    done,
+                });
+            }
+            ranges.push((from, sents.len()));
+        }
+        let doc_plan = self.document_is_plan(ctx, &lps, &sents, &ranges);
         let mut intro_plan = false;
-        for (lp, ss) in lps.iter().zip(&sents) {
+        let mut sc = Scratch::default();
+        let mut cursor = WordCursor { at: 0 };
+        for (lp, range) in lps.iter().zip(&ranges) {
+            let ss = sents.get(range.0..range.1).unwrap_or_default();
             let Some(p) = ctx.paragraphs.get(lp.first) else {
                 continue;
             };
@@ -1268,7 +1569,9 @@ impl Extractor for ActivityExtractor {
             {
                 continue;
             }
-            let (types, own) = self.classify(ctx, lp, ss, heading_plan);
+            let words = cursor.words(ctx.words, lp.span);
+            let own = self.classify(ctx, lp, ss, heading_plan, words, &mut sc);
+            let types: &[usize] = &sc.types;
             if types.is_empty() {
                 continue;
             }
@@ -1296,7 +1599,7 @@ impl Extractor for ActivityExtractor {
                 } else {
                     status
                 };
-                for &t in &types {
+                for &t in types {
                     out.push(Fact::new(
                         sp,
                         FactData::Activity(ActivityFact {
