@@ -224,21 +224,36 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     i
 }
 
+/// The value of the Arabic digit (ASCII or full-width) at byte `i` of `b`
+/// and its byte length.
+#[inline]
+fn arabic_digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    match b.get(i)? {
+        d @ b'0'..=b'9' => Some((d - b'0', 1)),
+        // `０`–`９` are EF BC 90–99.
+        0xEF if b.get(i + 1) == Some(&0xBC) => match b.get(i + 2)? {
+            d @ 0x90..=0x99 => Some((d - 0x90, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn scan_arabic(s: &str) -> Option<NumberMatch> {
     let mut digits = Digits::default();
     let mut i = 0;
     let mut seen_dot = false;
     let b = s.as_bytes();
     loop {
-        let rest = &s[i..];
-        let Some(c) = rest.chars().next() else { break };
-        if let Some(d) = arabic_digit(c) {
-            digits.push(char::from(b'0' + d as u8));
-            i += c.len_utf8();
+        // Bytes, not chars: a figure is mostly ASCII digits.
+        if let Some((d, len)) = arabic_digit_at(b, i) {
+            digits.push(b'0' + d);
+            i += len;
             continue;
         }
+        let Some(&x) = b.get(i) else { break };
         // Thousands separator: `1,200` (exactly three digits follow).
-        if c == ',' && !seen_dot && !digits.is_empty() {
+        if x == b',' && !seen_dot && !digits.is_empty() {
             let after = &b[i + 1..];
             let n = after.iter().take_while(|x| x.is_ascii_digit()).count();
             if n == 3 {
@@ -247,30 +262,40 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
             }
             break;
         }
-        if (c == '.' || c == '．') && !seen_dot && !digits.is_empty() {
-            let after = &rest[c.len_utf8()..];
-            if after.chars().next().and_then(arabic_digit).is_some() {
+        // `.` or `．` (EF BC 8E).
+        let dot = if x == b'.' {
+            1
+        } else if b.get(i..i + 3) == Some(&[0xEF, 0xBC, 0x8E]) {
+            3
+        } else {
+            0
+        };
+        if dot > 0 && !seen_dot && !digits.is_empty() {
+            if arabic_digit_at(b, i + dot).is_some() {
                 seen_dot = true;
-                digits.push('.');
-                i += c.len_utf8();
+                digits.push(b'.');
+                i += dot;
                 continue;
             }
             break;
         }
         // A figure broken by a line wrap: `6\n.7％`.
-        if c == '\n' || c == '\r' {
+        if x == b'\n' || x == b'\r' {
             let mut j = i;
             while j < s.len() && (b[j] == b'\n' || b[j] == b'\r') && j - i < 2 {
                 j += 1;
             }
-            let after = &s[j..];
-            let mut it = after.chars();
             if !seen_dot {
-                if let (Some('.' | '．'), Some(d)) = (it.next(), it.next()) {
-                    if arabic_digit(d).is_some() {
-                        i = j;
-                        continue;
-                    }
+                let dot = if b.get(j) == Some(&b'.') {
+                    1
+                } else if b.get(j..j + 3) == Some(&[0xEF, 0xBC, 0x8E]) {
+                    3
+                } else {
+                    0
+                };
+                if dot > 0 && arabic_digit_at(b, j + dot).is_some() {
+                    i = j;
+                    continue;
                 }
             }
             break;
@@ -280,7 +305,7 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
     if digits.is_empty() {
         return None;
     }
-    let value: f64 = digits.as_str().parse().ok()?;
+    let value = digits.value()?;
     let mut m = new_match(NumeralKind::Arabic);
     m.value = Some(value);
     m.end = read_tail(s, i, &mut m, true);
@@ -297,16 +322,17 @@ struct Digits {
 }
 
 impl Digits {
-    fn push(&mut self, c: char) {
+    #[inline(always)]
+    fn push(&mut self, c: u8) {
         if self.spill.is_empty() && self.len < self.buf.len() {
             // Only ASCII digits and '.' are pushed.
-            self.buf[self.len] = c as u8;
+            self.buf[self.len] = c;
             self.len += 1;
         } else {
             if self.spill.is_empty() {
                 self.spill = self.stack_str().to_string();
             }
-            self.spill.push(c);
+            self.spill.push(char::from(c));
         }
     }
 
@@ -324,6 +350,20 @@ impl Digits {
         } else {
             &self.spill
         }
+    }
+
+    /// The value, as `str::parse::<f64>` reads the digits. An integer of
+    /// at most 15 digits is below 2^53, so summing it in a u64 gives the
+    /// same f64 without the general parser.
+    fn value(&self) -> Option<f64> {
+        if self.spill.is_empty() && self.len <= 15 {
+            let ds = &self.buf[..self.len];
+            if ds.iter().all(u8::is_ascii_digit) {
+                let v = ds.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+                return Some(v as f64);
+            }
+        }
+        self.as_str().parse().ok()
     }
 }
 
