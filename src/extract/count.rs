@@ -7,6 +7,7 @@
 //! `count_exclusions.txt`, plus the rules below that need more than a
 //! phrase: dates, year-like numbers, short quotes, `一` as an article).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
@@ -23,6 +24,8 @@ struct UnitEntry {
     /// asked for nearly every candidate.
     time: bool,
     noun: bool,
+    /// `unit.is_ascii()`.
+    ascii: bool,
 }
 
 impl UnitEntry {
@@ -30,6 +33,7 @@ impl UnitEntry {
         UnitEntry {
             time: class == "time",
             noun: class == "noun",
+            ascii: unit.is_ascii(),
             unit,
             class,
         }
@@ -247,6 +251,10 @@ pub struct CountExtractor {
     /// Some phrase starts beyond the BMP (the survey then tries the phrase
     /// trie at every such char).
     astral_phrase: bool,
+    /// The first two chars of the phrases, hashed into 4096 bits: most
+    /// phrase-first chars (一 above all) start no phrase, and this tells
+    /// so without walking the trie. `None` when a phrase has one char.
+    phrase_pairs: Option<Box<[u64; 64]>>,
     /// (before, after) contexts that veto the numeral between them,
     /// indexed by the last char of `before` (or, when it is empty, by the
     /// first char of `after`) so a numeral is checked against a few only;
@@ -286,6 +294,12 @@ fn is_start_char(c: char) -> bool {
     is_numeral_char(c)
         || is_placeholder_char(c)
         || matches!(c, '数' | '上' | '成' | '几' | '_' | '＿')
+}
+
+/// A hash of two chars into 12 bits (for `phrase_pairs`).
+fn pair_hash(a: char, b: char) -> usize {
+    ((a as u32).wrapping_mul(0x9E37_79B1) ^ (b as u32).wrapping_mul(0x85EB_CA6B)) as usize >> 20
+        & 4095
 }
 
 /// A char after which no numeral starts: a numeral goes on there, or it
@@ -396,6 +410,19 @@ impl CountExtractor {
                 blocks_start[(u >> 6) as usize] |= 1 << (u & 63);
             }
         }
+        let mut phrase_pairs = Some(Box::new([0u64; 64]));
+        for p in &phrases {
+            let mut cs = p.chars();
+            match (cs.next(), cs.next()) {
+                (Some(a), Some(b)) => {
+                    if let Some(bits) = phrase_pairs.as_mut() {
+                        let h = pair_hash(a, b);
+                        bits[h >> 6] |= 1 << (h & 63);
+                    }
+                }
+                _ => phrase_pairs = None,
+            }
+        }
         let mut survey_bits = start_bits.clone();
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
@@ -433,6 +460,7 @@ impl CountExtractor {
             phrase_bits,
             survey_bits,
             blocks_start,
+            phrase_pairs,
             astral_phrase,
             contexts_by_pre,
             contexts_by_post,
@@ -450,7 +478,7 @@ impl CountExtractor {
         let rest = text.get(at..)?;
         let (entry, mut end) = self.longest(rest)?;
         // An ASCII unit must not run on into a word (`5G` is no `5 G…`).
-        if entry.unit.is_ascii() && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if entry.ascii && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
             return None;
         }
         let mut hit = UnitHit {
@@ -728,6 +756,7 @@ impl CountExtractor {
             dates,
             date_max_end,
             quotes,
+            hints: Default::default(),
         }
     }
 
@@ -889,10 +918,19 @@ impl CountExtractor {
         literal: &mut Vec<Span>,
         phrase_from: &mut usize,
     ) {
+        let after = at + c.len_utf8();
+        if let Some(bits) = &self.phrase_pairs {
+            let Some(c2) = next_char(text, after) else {
+                return;
+            };
+            let h = pair_hash(c, c2);
+            if (bits[h >> 6] >> (h & 63)) & 1 == 0 {
+                return;
+            }
+        }
         let Some(first) = self.phrases.child(CharTrie::ROOT, c) else {
             return;
         };
-        let after = at + c.len_utf8();
         let Some(rest) = text.get(after..) else {
             return;
         };
@@ -913,7 +951,9 @@ impl CountExtractor {
     fn try_at<'s>(&'s self, ctx: &ExtractContext<'_>, pos: usize) -> Option<Candidate<'s>> {
         let text = ctx.text;
         let c = next_char(text, pos)?;
-        if run_has_placeholder(&text[pos..]) {
+        if (is_placeholder_char(c) || c.is_ascii_digit() || ('０'..='９').contains(&c))
+            && run_has_placeholder(&text[pos..])
+        {
             if let Some(p) = self.try_placeholder(text, pos) {
                 return Some(p);
             }
@@ -1067,7 +1107,7 @@ impl CountExtractor {
             // Chinese unit.
             if num.kind == NumeralKind::Arabic && text[num.end..].starts_with(' ') {
                 self.unit_at(text, num.end + 1)
-                    .filter(|u| !u.entry.unit.is_ascii() && !u.entry.is_noun())
+                    .filter(|u| !u.entry.ascii && !u.entry.is_noun())
             } else {
                 None
             }
@@ -1316,7 +1356,7 @@ impl CountExtractor {
         if self.context_excluded(text, cand.num.start, cand.num.end) {
             return false;
         }
-        if in_short_quote(text, &v.quotes, cand.start, cand.end) {
+        if in_short_quote(text, v, cand.start, cand.end) {
             return false;
         }
         // Ratios (`2.9∶1`) and fractions written with a slash.
@@ -1363,7 +1403,7 @@ impl CountExtractor {
                 }
             }
         }
-        if chinese && !cand.placeholder && !word_start_ok(ctx, cand.num.start) {
+        if chinese && !cand.placeholder && !word_start_ok(ctx, &v.hints[4], cand.num.start) {
             return false;
         }
         // `一`+measure word: an amount only as a duration, in a rate
@@ -1465,19 +1505,47 @@ struct Vetoes {
     date_max_end: Vec<usize>,
     /// From the survey.
     quotes: Vec<(usize, char)>,
+    /// Where the last searches in `dates`, `literal`, `quotes` (before a
+    /// span, after it) and the words ended (see [`seek`]).
+    hints: [Cell<usize>; 5],
+}
+
+/// `v.partition_point(pred)`, starting from where the last search of the
+/// same list ended (`hint`): the candidates come in text order, so the
+/// answer is mostly at or a step after it. Falls back to a binary search.
+fn seek<T>(v: &[T], hint: &Cell<usize>, pred: impl Fn(&T) -> bool) -> usize {
+    let h = hint.get().min(v.len());
+    let k = if h == 0 || v.get(h - 1).is_some_and(&pred) {
+        // Everything before `h` holds: look on from there.
+        let mut k = h;
+        let mut steps = 0;
+        while k < v.len() && steps < 8 && pred(&v[k]) {
+            k += 1;
+            steps += 1;
+        }
+        if k < v.len() && steps == 8 && pred(&v[k]) {
+            k + v[k..].partition_point(&pred)
+        } else {
+            k
+        }
+    } else {
+        v[..h].partition_point(&pred)
+    };
+    hint.set(k);
+    k
 }
 
 impl Vetoes {
-    /// Whether a date overlaps `span` (a binary search, not a scan: a
-    /// document may hold hundreds of dates and counts).
+    /// Whether a date overlaps `span` (no scan of them all: a document may
+    /// hold hundreds of dates and counts).
     fn date_overlaps(&self, span: &Span) -> bool {
-        let k = self.dates.partition_point(|d| d.start < span.end);
+        let k = seek(&self.dates, &self.hints[0], |d| d.start < span.end);
         k > 0 && self.date_max_end[k - 1] > span.start
     }
 
     /// Whether a veto phrase overlaps `span`.
     fn literal_overlaps(&self, span: &Span) -> bool {
-        let k = self.literal.partition_point(|l| l.end <= span.start);
+        let k = seek(&self.literal, &self.hints[1], |l| l.end <= span.start);
         self.literal.get(k).is_some_and(|l| l.start < span.end)
     }
 }
@@ -1536,12 +1604,13 @@ fn char_count(s: &str) -> usize {
 
 /// True when `[start, end)` sits inside a short quotation or title
 /// (`“两个10亿元”`, `“七个一”`): a slogan or a name, not an amount.
-/// `quotes`: the quotation marks and stops of the text (`is_quote_mark`),
+/// `v.quotes`: the quotation marks and stops of the text (`is_quote_mark`),
 /// in order, so only the nearest are looked at, not every char around.
-fn in_short_quote(text: &str, quotes: &[(usize, char)], start: usize, end: usize) -> bool {
+fn in_short_quote(text: &str, v: &Vetoes, start: usize, end: usize) -> bool {
     const MAX: usize = 12;
+    let quotes = &v.quotes[..];
     // The nearest mark among the MAX chars before `start`.
-    let k = quotes.partition_point(|q| q.0 < start);
+    let k = seek(quotes, &v.hints[2], |q| q.0 < start);
     let Some(&(at, open)) = k.checked_sub(1).and_then(|k| quotes.get(k)) else {
         return false;
     };
@@ -1559,7 +1628,7 @@ fn in_short_quote(text: &str, quotes: &[(usize, char)], start: usize, end: usize
         _ => return false,
     };
     // The marks among the MAX chars from `end`.
-    let from = quotes.partition_point(|q| q.0 < end);
+    let from = seek(quotes, &v.hints[3], |q| q.0 < end);
     for &(at, c) in quotes.get(from..).unwrap_or(&[]) {
         if at - end >= 4 * MAX || text.get(end..at).is_none_or(|s| char_count(s) >= MAX) {
             return false;
@@ -1577,12 +1646,12 @@ fn in_short_quote(text: &str, quotes: &[(usize, char)], start: usize, end: usize
 /// A Chinese numeral must begin a word (or follow only a qualifier inside
 /// one): `统一`, `三番五次` and other words that merely contain a numeral are
 /// not figures.
-fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
+fn word_start_ok(ctx: &ExtractContext<'_>, hint: &Cell<usize>, pos: usize) -> bool {
     let words = ctx.words;
     if words.is_empty() {
         return true;
     }
-    let i = words.partition_point(|w| w.start <= pos);
+    let i = seek(words, hint, |w| w.start <= pos);
     if i == 0 {
         return true;
     }
@@ -1593,6 +1662,47 @@ fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
     ctx.text
         .get(w.start..pos)
         .is_some_and(|p| p.chars().all(is_word_prefix_ok))
+}
+
+/// The display width of a line without its trailing `\r`s, as the GBK
+/// files wrapped it: ASCII 1, any other char 2 (see `Dewrap::new`).
+fn display_width(l: &[u8]) -> usize {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LOW16: u64 = 0x0000_FFFF_0000_FFFF;
+    let (mut cont, mut lead) = (0usize, 0usize);
+    // Per-byte tallies, added up every 64 words (before a byte of
+    // them could pass 255).
+    let sum = |t: u64| {
+        let t = (t & 0x00FF_00FF_00FF_00FF) + ((t >> 8) & 0x00FF_00FF_00FF_00FF);
+        let t = (t & LOW16) + ((t >> 16) & LOW16);
+        ((t & 0xFFFF_FFFF) + (t >> 32)) as usize
+    };
+    let mut chunks = l.chunks_exact(8);
+    loop {
+        let (mut tc, mut tl) = (0u64, 0u64);
+        let mut n = 0;
+        for ch in chunks.by_ref().take(64) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(ch);
+            let w = u64::from_le_bytes(a);
+            // Bit 7 of each byte is its top bit; `w << 1` brings
+            // bit 6 there. Each tally byte gets 0 or 1.
+            tc += (w & !(w << 1) & HI) >> 7;
+            tl += (w & (w << 1) & HI) >> 7;
+            n += 1;
+        }
+        cont += sum(tc);
+        lead += sum(tl);
+        if n < 64 {
+            break;
+        }
+    }
+    for &x in chunks.remainder() {
+        cont += usize::from(x & 0xC0 == 0x80);
+        lead += usize::from(x >= 0xC0);
+    }
+    let cr = l.iter().rev().take_while(|&&x| x == b'\r').count();
+    l.len() - cont + lead - cr
 }
 
 /// A hard-wrapped text with its wrap line ends removed.
@@ -1614,25 +1724,7 @@ impl Dewrap {
         // Every document passes here and few are hard-wrapped: eight bytes
         // at a time, and the test gives up at the first line too wide to
         // be a wrapped one.
-        let width = |l: &[u8]| {
-            const HI: u64 = 0x8080_8080_8080_8080;
-            let mut chunks = l.chunks_exact(8);
-            let (mut cont, mut lead) = (0usize, 0usize);
-            for ch in &mut chunks {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(ch);
-                let w = u64::from_le_bytes(a);
-                // Bit 7 of each byte: its top bit; `w << 1` brings bit 6 there.
-                cont += (w & !(w << 1) & HI).count_ones() as usize;
-                lead += (w & (w << 1) & HI).count_ones() as usize;
-            }
-            for &x in chunks.remainder() {
-                cont += usize::from(x & 0xC0 == 0x80);
-                lead += usize::from(x >= 0xC0);
-            }
-            let cr = l.iter().rev().take_while(|&&x| x == b'\r').count();
-            l.len() - cont + lead - cr
-        };
+        let width = display_width;
         let bytes = text.as_bytes();
         let mut widths: Vec<usize> = Vec::new();
         let mut max = 0;
@@ -2334,6 +2426,16 @@ mod tests {
                     prop_assert!(f.span.start < f.span.end && f.span.end <= s.len());
                 }
             }
+        }
+
+        #[test]
+        fn display_width_counts_chars(s in "(\\PC|\r){0,700}") {
+            let want: usize = s
+                .trim_end_matches('\r')
+                .chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum();
+            prop_assert_eq!(display_width(s.as_bytes()), want);
         }
 
         #[test]

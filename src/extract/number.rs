@@ -181,6 +181,24 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     loop {
         let rest = &s[i..];
         let Some(c) = rest.chars().next() else { break };
+        // Nearly always the unit comes next: one test for all of them.
+        if !matches!(
+            c,
+            '万' | '萬'
+                | '亿'
+                | '億'
+                | '十'
+                | '拾'
+                | '百'
+                | '佰'
+                | '千'
+                | '仟'
+                | '余'
+                | '多'
+                | '来'
+        ) {
+            break;
+        }
         if let Some(b) = big_unit(c) {
             if magnitude_starts_unit(rest) {
                 break;
@@ -386,28 +404,22 @@ struct ChineseAcc {
 }
 
 fn scan_chinese(s: &str) -> Option<NumberMatch> {
-    // The first 12 chars on the stack: this runs for every numeral-like
-    // char of a text (一 is everywhere), so no allocation.
-    let mut buf = [(0usize, '\0'); 12];
-    let mut n = 0;
-    for (slot, ic) in buf.iter_mut().zip(s.char_indices()) {
-        *slot = ic;
-        n += 1;
-    }
-    let chars = &buf[..n];
-    let first = chars.first()?.1;
+    // This runs for every numeral-like char of a text (一 is everywhere):
+    // the chars are read as far as needed, no further.
+    let mut it = s.char_indices();
+    let (_, first) = it.next()?;
+    let second = it.next();
 
     // Bare magnitude with a suffix: `万余`, `千余`, `百余`, `十余` is regular.
     if first != '十' && first != '拾' && chinese_digit(first).is_none() && first != '几' {
         let mag = big_unit(first).or_else(|| small_unit(first).map(|u| u as f64))?;
-        let second = chars.get(1).map(|x| x.1);
-        if matches!(second, Some('余' | '多')) {
+        if let Some((j, q @ ('余' | '多'))) = second {
             let mut m = new_match(NumeralKind::Chinese);
             m.value = Some(mag);
             m.multiplier = mag;
             m.more_than = true;
             m.bare_magnitude = true;
-            let i = chars[1].0 + chars[1].1.len_utf8();
+            let i = j + q.len_utf8();
             // `千余万` is unusual; `万余` is the common form: stop here.
             m.end = read_tail(s, i, &mut m, false);
             return Some(m);
@@ -417,35 +429,36 @@ fn scan_chinese(s: &str) -> Option<NumberMatch> {
 
     // Digit by digit: a run of two or more digits without place units
     // (`二〇二四`), unless it is a neighbouring pair (`三四个` = 3 to 4).
-    let digit_run = chars
-        .iter()
-        .take_while(|(_, c)| chinese_digit(*c).is_some() || (*c == 'Ｏ' || *c == 'O'))
-        .count();
+    // The run is read over the first 12 chars at most.
+    let mut digit_run = 0;
+    let mut run_end = 0;
+    let mut run_value: f64 = 0.0;
+    for (i, c) in s.char_indices().take(12) {
+        if !(chinese_digit(c).is_some() || c == 'Ｏ' || c == 'O') {
+            break;
+        }
+        digit_run += 1;
+        run_end = i + c.len_utf8();
+        run_value = run_value * 10.0 + chinese_digit(c).unwrap_or(0) as f64;
+    }
     if digit_run >= 2 {
-        let d0 = chinese_digit(chars[0].1);
-        let d1 = chinese_digit(chars[1].1);
+        let c1 = second.map_or('\0', |x| x.1);
+        let d0 = chinese_digit(first);
+        let d1 = chinese_digit(c1);
         let pair = digit_run == 2
             && matches!((d0, d1), (Some(a), Some(b)) if b == a + 1 && a >= 1)
-            && !(chars[0].1 == '一' && chars[1].1 == '二')
-            || (digit_run == 2 && chars[0].1 == '一' && matches!(chars[1].1, '两' | '兩'));
+            && !(first == '一' && c1 == '二')
+            || (digit_run == 2 && first == '一' && matches!(c1, '两' | '兩'));
         if pair {
             // Parse the lower digit followed by whatever comes after the pair.
             let low = d0.unwrap_or(1);
-            let tail_start = chars[2..].first().map(|x| x.0).unwrap_or(s.len());
-            let mut m = read_chinese(s, tail_start, Some(low))?;
+            let mut m = read_chinese(s, run_end, Some(low))?;
             m.range_low = true;
             return Some(m);
         }
-        let mut v: f64 = 0.0;
-        let mut end = 0;
-        for (i, c) in chars.iter().take(digit_run) {
-            let d = chinese_digit(*c).unwrap_or(0);
-            v = v * 10.0 + d as f64;
-            end = i + c.len_utf8();
-        }
         let mut m = new_match(NumeralKind::DigitByDigit);
-        m.value = Some(v);
-        m.end = end;
+        m.value = Some(run_value);
+        m.end = run_end;
         return Some(m);
     }
     read_chinese(s, 0, None)
