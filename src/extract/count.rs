@@ -298,8 +298,11 @@ fn is_start_char(c: char) -> bool {
 
 /// A hash of two chars into 12 bits (for `phrase_pairs`).
 fn pair_hash(a: char, b: char) -> usize {
-    ((a as u32).wrapping_mul(0x9E37_79B1) ^ (b as u32).wrapping_mul(0x85EB_CA6B)) as usize >> 20
-        & 4095
+    pair_hash_u(a as u32, b as u32)
+}
+
+fn pair_hash_u(a: u32, b: u32) -> usize {
+    (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B)) as usize >> 20 & 4095
 }
 
 /// A char after which no numeral starts: a numeral goes on there, or it
@@ -896,7 +899,7 @@ impl CountExtractor {
             {
                 sv.starts.push(i);
             }
-            if i >= phrase_from && bit(&self.phrase_bits, u) {
+            if i >= phrase_from && bit(&self.phrase_bits, u) && self.pair_may_start(b, i + len, u) {
                 self.phrase_at(text, i, c, &mut sv.literal, &mut phrase_from);
             }
             if is_quote_mark(c) {
@@ -905,6 +908,26 @@ impl CountExtractor {
             i += len;
         }
         sv
+    }
+
+    /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
+    /// char at byte `next` of `b` (a char boundary). The next char is put
+    /// together from its bytes here: this runs at every phrase-first char.
+    #[inline(always)]
+    fn pair_may_start(&self, b: &[u8], next: usize, u: u32) -> bool {
+        let Some(bits) = &self.phrase_pairs else {
+            return true;
+        };
+        let cont = |k: usize| b.get(next + k).map_or(0, |&y| y as u32 & 0x3F);
+        let u2 = match b.get(next) {
+            None => return false,
+            Some(&x) if x < 0x80 => x as u32,
+            Some(&x) if x < 0xE0 => ((x as u32 & 0x1F) << 6) | cont(1),
+            Some(&x) if x < 0xF0 => ((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2),
+            Some(&x) => ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+        };
+        let h = pair_hash_u(u, u2);
+        (bits[h >> 6] >> (h & 63)) & 1 != 0
     }
 
     /// The longest veto phrase at byte `at`, where the text has `c`, if
@@ -919,15 +942,6 @@ impl CountExtractor {
         phrase_from: &mut usize,
     ) {
         let after = at + c.len_utf8();
-        if let Some(bits) = &self.phrase_pairs {
-            let Some(c2) = next_char(text, after) else {
-                return;
-            };
-            let h = pair_hash(c, c2);
-            if (bits[h >> 6] >> (h & 63)) & 1 == 0 {
-                return;
-            }
-        }
         let Some(first) = self.phrases.child(CharTrie::ROOT, c) else {
             return;
         };
