@@ -7,9 +7,8 @@
 //! `count_exclusions.txt`, plus the rules below that need more than a
 //! phrase: dates, year-like numbers, short quotes, `一` as an article).
 
+use std::cell::Cell;
 use std::collections::HashMap;
-
-use regex::Regex;
 
 use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
 use super::{ExtractContext, Extractor};
@@ -21,14 +20,29 @@ use crate::model::{Approx, CountFact, Fact, FactData, Span};
 struct UnitEntry {
     unit: String,
     class: String,
+    /// `class == "time"` and `class == "noun"`, decided once: they are
+    /// asked for nearly every candidate.
+    time: bool,
+    noun: bool,
+    /// `unit.is_ascii()`.
+    ascii: bool,
 }
 
 impl UnitEntry {
+    fn new(unit: String, class: String) -> Self {
+        UnitEntry {
+            time: class == "time",
+            noun: class == "noun",
+            ascii: unit.is_ascii(),
+            unit,
+            class,
+        }
+    }
     fn is_time(&self) -> bool {
-        self.class == "time"
+        self.time
     }
     fn is_noun(&self) -> bool {
-        self.class == "noun"
+        self.noun
     }
 }
 
@@ -46,49 +60,261 @@ struct UnitHit<'a> {
     half: bool,
 }
 
+/// A set of strings as a char trie: a lookup walks the text once, one char
+/// per level, instead of comparing every string that shares a first char.
+/// The first level, the wide one, is a small hash table.
+struct CharTrie {
+    /// Per node: the range of its edges in `edges`, and its value
+    /// (`NONE` when no string ends there).
+    nodes: Vec<(u32, u32, u32)>,
+    /// (char, child node), sorted by char within each node's range.
+    edges: Vec<(char, u32)>,
+    /// The root's children by char: (char as u32 or `EMPTY`, node), open
+    /// addressing with linear probing.
+    root: Box<[(u32, u32)]>,
+    root_bits: u32,
+}
+
+impl CharTrie {
+    const ROOT: u32 = 0;
+    const NONE: u32 = u32::MAX;
+    const EMPTY: u32 = u32::MAX;
+
+    /// `keys`: (string, value).
+    fn new<'k>(keys: impl IntoIterator<Item = (&'k str, u32)>) -> Self {
+        let mut kids: Vec<Vec<(char, u32)>> = vec![Vec::new()];
+        let mut value: Vec<u32> = vec![Self::NONE];
+        for (k, v) in keys {
+            let mut node = 0usize;
+            for c in k.chars() {
+                node = match kids[node].iter().find(|e| e.0 == c) {
+                    Some(&(_, n)) => n as usize,
+                    None => {
+                        let n = kids.len();
+                        kids.push(Vec::new());
+                        value.push(Self::NONE);
+                        kids[node].push((c, n as u32));
+                        n
+                    }
+                };
+            }
+            value[node] = v;
+        }
+        let first: Vec<(char, u32)> = kids[0].clone();
+        let mut nodes = Vec::with_capacity(kids.len());
+        let mut edges = Vec::new();
+        for (mut k, v) in kids.into_iter().zip(value) {
+            k.sort_unstable();
+            let lo = edges.len() as u32;
+            edges.extend(k);
+            nodes.push((lo, edges.len() as u32, v));
+        }
+        // At most a quarter full, so a probe rarely goes past one slot.
+        let mut root_bits = 4;
+        while (1usize << root_bits) < first.len() * 4 {
+            root_bits += 1;
+        }
+        let mut root = vec![(Self::EMPTY, 0u32); 1 << root_bits].into_boxed_slice();
+        let mask = root.len() - 1;
+        for (c, n) in first {
+            let mut h = Self::hash(c as u32, root_bits);
+            while root[h].0 != Self::EMPTY {
+                h = (h + 1) & mask;
+            }
+            root[h] = (c as u32, n);
+        }
+        CharTrie {
+            nodes,
+            edges,
+            root,
+            root_bits,
+        }
+    }
+
+    fn hash(c: u32, bits: u32) -> usize {
+        (c.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
+    }
+
+    fn child(&self, node: u32, c: char) -> Option<u32> {
+        if node == Self::ROOT {
+            let mask = self.root.len() - 1;
+            let mut h = Self::hash(c as u32, self.root_bits);
+            loop {
+                let &(k, n) = self.root.get(h)?;
+                if k == c as u32 {
+                    return Some(n);
+                }
+                if k == Self::EMPTY {
+                    return None;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+        let &(lo, hi, _) = self.nodes.get(node as usize)?;
+        let edges = self.edges.get(lo as usize..hi as usize)?;
+        // Below the root most nodes have a handful of edges: a linear look
+        // (a few have many, 一 of the phrases has sixty).
+        if edges.len() <= 8 {
+            edges.iter().find(|e| e.0 == c).map(|e| e.1)
+        } else {
+            edges
+                .binary_search_by(|e| e.0.cmp(&c))
+                .ok()
+                .and_then(|i| edges.get(i))
+                .map(|e| e.1)
+        }
+    }
+
+    /// Whether a string ends at `node`.
+    fn has_value(&self, node: u32) -> bool {
+        self.nodes
+            .get(node as usize)
+            .is_some_and(|n| n.2 != Self::NONE)
+    }
+
+    /// The longest string that goes on from `node` along a prefix of `s`
+    /// (each char of `s` mapped by `map` first): its value and the byte
+    /// length of that prefix of `s`.
+    fn longest_from(
+        &self,
+        mut node: u32,
+        s: &str,
+        map: impl Fn(char) -> char,
+    ) -> Option<(u32, usize)> {
+        let mut best = None;
+        for (i, c) in s.char_indices() {
+            let Some(n) = self.child(node, map(c)) else {
+                break;
+            };
+            node = n;
+            match self.nodes.get(n as usize) {
+                Some(&(_, _, v)) if v != Self::NONE => best = Some((v, i + c.len_utf8())),
+                _ => {}
+            }
+        }
+        best
+    }
+}
+
+/// The unit surfaces (folded) and their entries.
+struct UnitTrie {
+    trie: CharTrie,
+    entries: Vec<UnitEntry>,
+}
+
+impl UnitTrie {
+    const ROOT: u32 = CharTrie::ROOT;
+
+    fn new(units: &HashMap<String, UnitEntry>) -> Self {
+        let mut keys: Vec<&String> = units.keys().collect();
+        keys.sort();
+        let entries: Vec<UnitEntry> = keys.iter().filter_map(|k| units.get(*k).cloned()).collect();
+        let trie = CharTrie::new(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)));
+        UnitTrie { trie, entries }
+    }
+
+    fn child(&self, node: u32, c: char) -> Option<u32> {
+        self.trie.child(node, c)
+    }
+
+    /// The longest surface that goes on from `node` along a folded prefix
+    /// of `s`: its entry and the byte length of that prefix of `s`.
+    fn longest_from(&self, node: u32, s: &str) -> Option<(&UnitEntry, usize)> {
+        let (v, len) = self.trie.longest_from(node, s, fold)?;
+        self.entries.get(v as usize).map(|e| (e, len))
+    }
+
+    /// The entry of exactly the folded surface `s`.
+    fn get(&self, s: &str) -> Option<&UnitEntry> {
+        self.longest_from(Self::ROOT, s)
+            .filter(|(_, len)| *len == s.len())
+            .map(|(e, _)| e)
+    }
+}
+
 pub struct CountExtractor {
-    units: HashMap<String, UnitEntry>,
-    max_unit_chars: usize,
-    /// The folded unit surfaces grouped by first char (sorted), longest
-    /// first within a group: `longest` runs per candidate, so it looks at
-    /// the few surfaces sharing the text's first char instead of hashing
-    /// every prefix.
-    unit_first: Vec<(char, usize, usize)>,
-    /// (folded surface, its entry) in the groups of `unit_first`.
-    unit_surfaces: Vec<(String, UnitEntry)>,
+    units: UnitTrie,
     /// One bit per BMP char: may a numeral start here, or is it a line
     /// end. The scan jumps from one such char to the next.
-    start_bits: Box<[u64]>,
+    start_bits: Box<[u64; 1024]>,
     /// Literal phrases that veto an overlapping count.
-    literal: Option<Regex>,
+    phrases: CharTrie,
+    /// One bit per BMP char: the first chars of the phrases.
+    phrase_bits: Box<[u64; 1024]>,
+    /// One bit per BMP char: is it in `start_bits` or `phrase_bits`, or a
+    /// quotation mark (`is_quote_mark`). The survey of a text looks closer
+    /// only at these.
+    survey_bits: Box<[u64; 1024]>,
+    /// One bit per BMP char: a char after which no numeral starts (the
+    /// test on the char before a start).
+    blocks_start: Box<[u64; 1024]>,
+    /// Some phrase starts beyond the BMP (the survey then tries the phrase
+    /// trie at every such char).
+    astral_phrase: bool,
+    /// The first two chars of the phrases, hashed into 4096 bits: most
+    /// phrase-first chars (一 above all) start no phrase, and this tells
+    /// so without walking the trie. `None` when a phrase has one char.
+    phrase_pairs: Option<Box<[u64; 64]>>,
     /// (before, after) contexts that veto the numeral between them,
     /// indexed by the last char of `before` (or, when it is empty, by the
-    /// first char of `after`) so a numeral is checked against a few only.
-    contexts_by_pre: HashMap<char, Vec<(String, String)>>,
-    contexts_by_post: HashMap<char, Vec<String>>,
+    /// first char of `after`) so a numeral is checked against a few only;
+    /// sorted by that char for a binary search.
+    contexts_by_pre: Vec<(char, Vec<(String, String)>)>,
+    contexts_by_post: Vec<(char, Vec<String>)>,
     /// Line prefixes that mark debris lines.
     line_prefixes: Vec<String>,
+    /// The bytes a debris line can start with: the first bytes of the
+    /// prefixes and of the blanks `debris_line` skips.
+    debris_first: [bool; 256],
+    /// A filter on the chars `contexts_by_pre` and `contexts_by_post` are
+    /// indexed by (see `CharFilter`).
+    context_pre_chars: CharFilter,
+    context_post_chars: CharFilter,
 }
 
-/// Byte length of the prefix of `s` that reads `folded` once folded.
-fn folded_prefix_len(s: &str, folded: &str) -> Option<usize> {
-    let mut it = s.char_indices();
-    let mut end = 0;
-    for u in folded.chars() {
-        let (i, c) = it.next()?;
-        if fold(c) != u {
-            return None;
-        }
-        end = i + c.len_utf8();
+/// A set of chars as a 1024-bit filter on the low bits of the code point:
+/// no false negatives, few false positives, and a test is a shift and a
+/// load (for the many numerals with no context of the exclusion list).
+#[derive(Default)]
+struct CharFilter([u64; 16]);
+
+impl CharFilter {
+    fn insert(&mut self, c: char) {
+        let u = c as usize & 1023;
+        self.0[u >> 6] |= 1 << (u & 63);
     }
-    Some(end)
+    fn may_contain(&self, c: char) -> bool {
+        let u = c as usize & 1023;
+        (self.0[u >> 6] >> (u & 63)) & 1 != 0
+    }
 }
 
-/// A char at which `may_start` can hold.
+/// A char at which a numeral may start.
 fn is_start_char(c: char) -> bool {
     is_numeral_char(c)
         || is_placeholder_char(c)
         || matches!(c, '数' | '上' | '成' | '几' | '_' | '＿')
+}
+
+/// A hash of two chars into 12 bits (for `phrase_pairs`).
+fn pair_hash(a: char, b: char) -> usize {
+    pair_hash_u(a as u32, b as u32)
+}
+
+fn pair_hash_u(a: u32, b: u32) -> usize {
+    (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B)) as usize >> 20 & 4095
+}
+
+/// A char after which no numeral starts: a numeral goes on there, or it
+/// is part of a code or a word (`5G`, `No.3`, `A-3`, `〔2024〕`).
+fn blocks_start_after(p: char) -> bool {
+    is_numeral_char(p)
+        || p.is_ascii_alphanumeric()
+        || is_placeholder_char(p)
+        || matches!(
+            p,
+            '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['
+        )
 }
 
 /// Fold full-width parentheses so `人（次）` and `人(次)` look up alike.
@@ -103,7 +329,6 @@ fn fold(c: char) -> char {
 impl CountExtractor {
     pub fn new(data: &DataDir) -> Result<Self, DataError> {
         let mut units = HashMap::new();
-        let mut max_unit_chars = 1;
         let file = data.file("units.tsv")?;
         for (f, n, line) in file.lines() {
             let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
@@ -121,9 +346,8 @@ impl CountExtractor {
                 cols[1].to_string()
             };
             let class = cols.get(2).copied().unwrap_or("other").to_string();
-            max_unit_chars = max_unit_chars.max(surface.chars().count());
             // Later lines (the user's) override earlier ones.
-            units.insert(surface, UnitEntry { unit, class });
+            units.insert(surface, UnitEntry::new(unit, class));
         }
 
         let mut phrases = Vec::new();
@@ -146,48 +370,27 @@ impl CountExtractor {
                 phrases.push(t.to_string());
             }
         }
-        // Longer phrases first so the leftmost match is also the longest.
-        phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        phrases.sort();
         phrases.dedup();
-        let literal = if phrases.is_empty() {
-            None
-        } else {
-            let pat = phrases
-                .iter()
-                .map(|p| regex::escape(p))
-                .collect::<Vec<_>>()
-                .join("|");
-            Some(
-                Regex::new(&pat)
-                    .map_err(|e| DataError::new("count_exclusions.txt", 0, e.to_string()))?,
-            )
-        };
-        let mut contexts_by_pre: HashMap<char, Vec<(String, String)>> = HashMap::new();
-        let mut contexts_by_post: HashMap<char, Vec<String>> = HashMap::new();
+        let phrase_trie = CharTrie::new(phrases.iter().map(|p| (p.as_str(), 0)));
+        let mut contexts_by_pre: Vec<(char, Vec<(String, String)>)> = Vec::new();
+        let mut contexts_by_post: Vec<(char, Vec<String>)> = Vec::new();
         for (pre, post) in contexts {
             if let Some(c) = pre.chars().next_back() {
-                contexts_by_pre.entry(c).or_default().push((pre, post));
+                match contexts_by_pre.iter_mut().find(|e| e.0 == c) {
+                    Some(e) => e.1.push((pre, post)),
+                    None => contexts_by_pre.push((c, vec![(pre, post)])),
+                }
             } else if let Some(c) = post.chars().next() {
-                contexts_by_post.entry(c).or_default().push(post);
+                match contexts_by_post.iter_mut().find(|e| e.0 == c) {
+                    Some(e) => e.1.push(post),
+                    None => contexts_by_post.push((c, vec![post])),
+                }
             }
         }
-        let mut surfaces: Vec<(char, usize, String)> = units
-            .keys()
-            .filter_map(|k| k.chars().next().map(|c| (c, k.chars().count(), k.clone())))
-            .collect();
-        surfaces.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let mut unit_first: Vec<(char, usize, usize)> = Vec::new();
-        for (i, (c, _, _)) in surfaces.iter().enumerate() {
-            match unit_first.last_mut() {
-                Some(last) if last.0 == *c => last.2 = i + 1,
-                _ => unit_first.push((*c, i, i + 1)),
-            }
-        }
-        let unit_surfaces = surfaces
-            .into_iter()
-            .filter_map(|(_, _, k)| units.get(&k).map(|e| (k.clone(), e.clone())))
-            .collect();
-        let mut start_bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        contexts_by_pre.sort_by_key(|e| e.0);
+        contexts_by_post.sort_by_key(|e| e.0);
+        let mut start_bits = Box::new([0u64; 1024]);
         for u in 0..0x10000u32 {
             if let Some(c) = char::from_u32(u) {
                 if c == '\n' || is_start_char(c) {
@@ -195,13 +398,73 @@ impl CountExtractor {
                 }
             }
         }
+        let mut phrase_bits = Box::new([0u64; 1024]);
+        let mut astral_phrase = false;
+        for c in phrases.iter().filter_map(|p| p.chars().next()) {
+            let u = c as u32;
+            match phrase_bits.get_mut((u >> 6) as usize) {
+                Some(w) => *w |= 1 << (u & 63),
+                None => astral_phrase = true,
+            }
+        }
+        let mut blocks_start = Box::new([0u64; 1024]);
+        for u in 0..0x10000u32 {
+            if char::from_u32(u).is_some_and(blocks_start_after) {
+                blocks_start[(u >> 6) as usize] |= 1 << (u & 63);
+            }
+        }
+        let mut phrase_pairs = Some(Box::new([0u64; 64]));
+        for p in &phrases {
+            let mut cs = p.chars();
+            match (cs.next(), cs.next()) {
+                (Some(a), Some(b)) => {
+                    if let Some(bits) = phrase_pairs.as_mut() {
+                        let h = pair_hash(a, b);
+                        bits[h >> 6] |= 1 << (h & 63);
+                    }
+                }
+                _ => phrase_pairs = None,
+            }
+        }
+        let mut survey_bits = start_bits.clone();
+        for (i, w) in survey_bits.iter_mut().enumerate() {
+            *w |= phrase_bits[i];
+        }
+        for u in 0..0x10000u32 {
+            if char::from_u32(u).is_some_and(is_quote_mark) {
+                survey_bits[(u >> 6) as usize] |= 1 << (u & 63);
+            }
+        }
+        let mut debris_first = [false; 256];
+        for p in line_prefixes
+            .iter()
+            .map(String::as_str)
+            .chain([" ", "\t", "　", ">", "\u{feff}"])
+        {
+            if let Some(&b) = p.as_bytes().first() {
+                debris_first[b as usize] = true;
+            }
+        }
+        let mut context_pre_chars = CharFilter::default();
+        for (c, _) in &contexts_by_pre {
+            context_pre_chars.insert(*c);
+        }
+        let mut context_post_chars = CharFilter::default();
+        for (c, _) in &contexts_by_post {
+            context_post_chars.insert(*c);
+        }
         Ok(CountExtractor {
-            units,
-            max_unit_chars,
-            unit_first,
-            unit_surfaces,
+            debris_first,
+            context_pre_chars,
+            context_post_chars,
+            units: UnitTrie::new(&units),
             start_bits,
-            literal,
+            phrases: phrase_trie,
+            phrase_bits,
+            survey_bits,
+            blocks_start,
+            phrase_pairs,
+            astral_phrase,
             contexts_by_pre,
             contexts_by_post,
             line_prefixes,
@@ -210,13 +473,7 @@ impl CountExtractor {
 
     /// The longest listed unit at the start of `s`: its entry and byte length.
     fn longest(&self, s: &str) -> Option<(&UnitEntry, usize)> {
-        let first = fold(s.chars().next()?);
-        let g = self.unit_first.binary_search_by(|e| e.0.cmp(&first)).ok()?;
-        let (_, lo, hi) = self.unit_first[g];
-        // Longest first: the first surface that matches is the longest.
-        self.unit_surfaces[lo..hi]
-            .iter()
-            .find_map(|(surface, e)| folded_prefix_len(s, surface).map(|len| (e, len)))
+        self.units.longest_from(UnitTrie::ROOT, s)
     }
 
     /// The longest unit starting at byte `at`.
@@ -224,7 +481,7 @@ impl CountExtractor {
         let rest = text.get(at..)?;
         let (entry, mut end) = self.longest(rest)?;
         // An ASCII unit must not run on into a word (`5G` is no `5 G…`).
-        if entry.unit.is_ascii() && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if entry.ascii && rest[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
             return None;
         }
         let mut hit = UnitHit {
@@ -243,17 +500,17 @@ impl CountExtractor {
                 .filter(|c| matches!(c, '多' | '余' | '半'))
             {
                 let tail = &after[q.len_utf8()..];
-                let probe: String = std::iter::once('个')
-                    .chain(tail.chars().take(self.max_unit_chars))
-                    .collect();
-                if let Some((inner, ilen)) = self.longest(&probe) {
-                    if ilen > '个'.len_utf8() {
-                        hit.entry = inner;
-                        hit.end = at + end + q.len_utf8() + ilen - '个'.len_utf8();
-                        hit.more_than = q != '半';
-                        hit.half = q == '半';
-                        return Some(hit);
-                    }
+                // The surfaces that go on from `个`, read along the tail.
+                let inner = self
+                    .units
+                    .child(UnitTrie::ROOT, '个')
+                    .and_then(|n| self.units.longest_from(n, tail));
+                if let Some((inner, tlen)) = inner {
+                    hit.entry = inner;
+                    hit.end = at + end + q.len_utf8() + tlen;
+                    hit.more_than = q != '半';
+                    hit.half = q == '半';
+                    return Some(hit);
                 }
             }
         }
@@ -280,14 +537,24 @@ impl CountExtractor {
     fn context_excluded(&self, text: &str, start: usize, end: usize) -> bool {
         let before = &text[..start];
         let after = &text[end..];
-        let by_pre = before
-            .chars()
-            .next_back()
-            .and_then(|c| self.contexts_by_pre.get(&c));
-        let by_post = after
-            .chars()
-            .next()
-            .and_then(|c| self.contexts_by_post.get(&c));
+        let by_pre = prev_char(text, start)
+            .filter(|&c| self.context_pre_chars.may_contain(c))
+            .and_then(|c| {
+                let i = self
+                    .contexts_by_pre
+                    .binary_search_by_key(&c, |e| e.0)
+                    .ok()?;
+                self.contexts_by_pre.get(i).map(|e| &e.1)
+            });
+        let by_post = next_char(text, end)
+            .filter(|&c| self.context_post_chars.may_contain(c))
+            .and_then(|c| {
+                let i = self
+                    .contexts_by_post
+                    .binary_search_by_key(&c, |e| e.0)
+                    .ok()?;
+                self.contexts_by_post.get(i).map(|e| &e.1)
+            });
         by_pre.is_some_and(|v| {
             v.iter().any(|(pre, post)| {
                 before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
@@ -295,8 +562,19 @@ impl CountExtractor {
         }) || by_post.is_some_and(|v| v.iter().any(|post| after.starts_with(post.as_str())))
     }
 
-    fn debris_line(&self, line: &str) -> bool {
-        let t = line.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
+    /// Whether the line starting at the start of `rest` is debris. Only the
+    /// line's start is looked at, so `rest` may run on past the line end
+    /// (no prefix holds a line end): the caller finds the end only for the
+    /// few debris lines.
+    fn debris_line(&self, rest: &str) -> bool {
+        if !rest
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| self.debris_first[b as usize])
+        {
+            return false;
+        }
+        let t = rest.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
         // Most lines start with a byte no prefix starts with: skip the
         // per-prefix comparisons for them (this runs once per line).
         let first = t.as_bytes().first().copied().unwrap_or(0);
@@ -336,6 +614,14 @@ const PRE_QUALIFIERS: &[(&str, Approx)] = &[
     ("超", Approx::MoreThan),
 ];
 
+/// The last chars of [`PRE_QUALIFIERS`].
+fn ends_pre_qualifier(c: char) -> bool {
+    matches!(
+        c,
+        '于' | '过' | '少' | '多' | '到' | '足' | '出' | '破' | '近' | '约' | '概' | '逾' | '超'
+    )
+}
+
 /// Qualifiers written after the unit.
 const POST_QUALIFIERS: &[(&str, Approx)] = &[
     ("或以上", Approx::MoreThan),
@@ -348,6 +634,33 @@ const POST_QUALIFIERS: &[(&str, Approx)] = &[
     ("左右", Approx::About),
     ("上下", Approx::About),
 ];
+
+/// The first chars of [`POST_QUALIFIERS`].
+fn starts_post_qualifier(c: char) -> bool {
+    matches!(c, '或' | '及' | '以' | '有' | '之' | '左' | '上')
+}
+
+/// Whether the run of digits and placeholder chars at the start of `rest`
+/// holds a placeholder char, as `try_placeholder` needs: the first char
+/// after its leading digits must be one. Most figures are plain digits and
+/// skip the placeholder reading this way.
+fn run_has_placeholder(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    loop {
+        match b.get(i) {
+            Some(b'0'..=b'9') => i += 1,
+            // `０`–`９` are EF BC 90–99.
+            Some(0xEF)
+                if b.get(i + 1) == Some(&0xBC) && matches!(b.get(i + 2), Some(0x90..=0x99)) =>
+            {
+                i += 3
+            }
+            _ => break,
+        }
+    }
+    next_char(rest, i).is_some_and(is_placeholder_char)
+}
 
 /// Characters that join two numbers of one range (`2—3名`).
 fn is_range_joiner(c: char) -> bool {
@@ -423,20 +736,9 @@ struct Candidate<'a> {
 }
 
 impl CountExtractor {
-    /// Everything the scan needs about one document.
-    fn vetoes(&self, ctx: &ExtractContext<'_>, out: &[Fact]) -> Vetoes {
-        let text = ctx.text;
-        let mut literal = Vec::new();
-        if let Some(re) = &self.literal {
-            for m in re.find_iter(text) {
-                // A phrase right after a numeral is part of a larger number
-                // (十分 in 三十分钟) and vetoes nothing.
-                if prev_char(text, m.start()).is_some_and(is_numeral_char) {
-                    continue;
-                }
-                literal.push(Span::new(m.start(), m.end()));
-            }
-        }
+    /// Everything the scan needs about one document; `literal` are the
+    /// veto phrases of the survey.
+    fn vetoes(&self, out: &[Fact], literal: Vec<Span>, quotes: Vec<(usize, char)>) -> Vetoes {
         let mut dates: Vec<Span> = out
             .iter()
             // A relative date (五年来, 今年) may hold a duration count.
@@ -456,26 +758,37 @@ impl CountExtractor {
             literal,
             dates,
             date_max_end,
+            quotes,
+            hints: Default::default(),
         }
     }
 
     fn scan(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
         let text = ctx.text;
-        let vetoes = self.vetoes(ctx, out);
+        let Survey {
+            starts,
+            literal,
+            quotes,
+        } = self.survey(text);
+        let vetoes = self.vetoes(out, literal, quotes);
         let mut pos = 0;
         let mut line_start = true;
+        let mut next = starts.iter();
         while pos < text.len() {
             if line_start {
                 line_start = false;
-                let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-                if self.debris_line(&text[pos..line_end]) {
-                    pos = line_end;
+                if self.debris_line(&text[pos..]) {
+                    pos = memchr::memchr(b'\n', &text.as_bytes()[pos..])
+                        .map_or(text.len(), |i| pos + i);
                     continue;
                 }
             }
             // Jump to the next char where a numeral may start or a line
             // ends; nothing else can begin a count.
-            let Some((at, c)) = self.next_start(text, pos) else {
+            let Some(&at) = next.find(|&&s| s >= pos) else {
+                break;
+            };
+            let Some(c) = next_char(text, at) else {
                 break;
             };
             pos = at;
@@ -484,26 +797,24 @@ impl CountExtractor {
                 pos += 1;
                 continue;
             }
-            if self.may_start(prev_char(text, pos), c) {
-                if let Some(cands) = self.try_at(ctx, pos) {
-                    let mut end = pos;
-                    for cand in cands {
-                        end = end.max(cand.end);
-                        if self.keep(ctx, &cand, &vetoes) {
-                            out.push(Fact::new(
-                                Span::new(cand.start, cand.end),
-                                FactData::Count(CountFact {
-                                    value: cand.value,
-                                    approx: cand.approx,
-                                    unit: if cand.placeholder && cand.unit.is_none() {
-                                        None
-                                    } else {
-                                        cand.unit.as_ref().map(|u| u.entry.unit.clone())
-                                    },
-                                    placeholder: cand.placeholder,
-                                }),
-                            ));
-                        }
+            // The survey kept only the chars where a numeral may start.
+            {
+                if let Some(cand) = self.try_at(ctx, pos) {
+                    let end = pos.max(cand.end);
+                    if self.keep(ctx, &cand, &vetoes) {
+                        out.push(Fact::new(
+                            Span::new(cand.start, cand.end),
+                            FactData::Count(CountFact {
+                                value: cand.value,
+                                approx: cand.approx,
+                                unit: if cand.placeholder && cand.unit.is_none() {
+                                    None
+                                } else {
+                                    cand.unit.as_ref().map(|u| u.entry.unit.clone())
+                                },
+                                placeholder: cand.placeholder,
+                            }),
+                        ));
                     }
                     if end > pos {
                         // Never re-enter a figure that was read (its tail
@@ -517,50 +828,152 @@ impl CountExtractor {
         }
     }
 
-    /// The first char at or after byte `from` that may start a numeral or
-    /// is a line end.
-    fn next_start(&self, text: &str, from: usize) -> Option<(usize, char)> {
-        let rest = text.get(from..)?;
-        rest.char_indices()
-            .find(|&(_, c)| {
+    /// One pass over the chars of `text`, for what the scan needs of them
+    /// (see [`Survey`]). This visits every char of every text, so it is a
+    /// byte loop: a CJK char is looked up in a bit table straight from its
+    /// three UTF-8 bytes, an ASCII one in a byte table, and only the chars
+    /// they mark (a numeral, a line end, a phrase's first char, a quotation
+    /// mark) are decoded and looked at closer.
+    fn survey(&self, text: &str) -> Survey {
+        let b = text.as_bytes();
+        let n = b.len();
+        let bit =
+            |bits: &[u64; 1024], u: u32| (bits[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
+        let mut sv = Survey {
+            starts: Vec::with_capacity(n / 16),
+            literal: Vec::new(),
+            quotes: Vec::new(),
+        };
+        // Where the phrase search resumes.
+        let mut phrase_from = 0;
+        let mut i = 0;
+        while i < n {
+            let x = b[i];
+            let (u, len) = if x < 0x80 {
+                if !bit(&self.survey_bits, x as u32) {
+                    i += 1;
+                    continue;
+                }
+                (x as u32, 1)
+            } else if (0xE0..0xF0).contains(&x) && i + 2 < n {
+                let (b1, b2) = (b[i + 1], b[i + 2]);
+                let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
+                if (w >> (b2 & 0x3F)) & 1 == 0 {
+                    i += 3;
+                    continue;
+                }
+                (
+                    ((x as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F),
+                    3,
+                )
+            } else {
+                // Two- and four-byte chars: rare in these texts.
+                let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
+                    break;
+                };
                 let u = c as u32;
-                u < 0x10000 && (self.start_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0
-            })
-            .map(|(i, c)| (from + i, c))
-    }
-
-    /// Whether a number may start at `c` given the char before it.
-    fn may_start(&self, prev: Option<char>, c: char) -> bool {
-        let starts = is_numeral_char(c)
-            || is_placeholder_char(c)
-            || matches!(c, '数' | '上' | '成' | '几' | '_' | '＿');
-        if !starts {
-            return false;
-        }
-        match prev {
-            None => true,
-            Some(p) => {
-                !(is_numeral_char(p)
-                    || p.is_ascii_alphanumeric()
-                    || is_placeholder_char(p)
-                    || matches!(
-                        p,
-                        '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['
-                    ))
+                if u >= 0x10000 {
+                    // Never a start, rarely a phrase.
+                    if self.astral_phrase && i >= phrase_from {
+                        self.phrase_at(text, i, c, &mut sv.literal, &mut phrase_from);
+                    }
+                    i += c.len_utf8();
+                    continue;
+                }
+                if !bit(&self.survey_bits, u) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                (u, c.len_utf8())
+            };
+            let Some(c) = char::from_u32(u) else { break };
+            if bit(&self.start_bits, u)
+                && (c == '\n'
+                    || !prev_char(text, i).is_some_and(|p| {
+                        if (p as u32) < 0x10000 {
+                            bit(&self.blocks_start, p as u32)
+                        } else {
+                            blocks_start_after(p)
+                        }
+                    }))
+            {
+                sv.starts.push(i);
             }
+            if i >= phrase_from && bit(&self.phrase_bits, u) && self.pair_may_start(b, i + len, u) {
+                self.phrase_at(text, i, c, &mut sv.literal, &mut phrase_from);
+            }
+            if is_quote_mark(c) {
+                sv.quotes.push((i, c));
+            }
+            i += len;
         }
+        sv
     }
 
-    /// Read the candidate counts that start at `pos` (usually one; a list
-    /// sharing its unit yields one per number).
-    fn try_at<'s>(&'s self, ctx: &ExtractContext<'_>, pos: usize) -> Option<Vec<Candidate<'s>>> {
+    /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
+    /// char at byte `next` of `b` (a char boundary). The next char is put
+    /// together from its bytes here: this runs at every phrase-first char.
+    #[inline(always)]
+    fn pair_may_start(&self, b: &[u8], next: usize, u: u32) -> bool {
+        let Some(bits) = &self.phrase_pairs else {
+            return true;
+        };
+        let cont = |k: usize| b.get(next + k).map_or(0, |&y| y as u32 & 0x3F);
+        let u2 = match b.get(next) {
+            None => return false,
+            Some(&x) if x < 0x80 => x as u32,
+            Some(&x) if x < 0xE0 => ((x as u32 & 0x1F) << 6) | cont(1),
+            Some(&x) if x < 0xF0 => ((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2),
+            Some(&x) => ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+        };
+        let h = pair_hash_u(u, u2);
+        (bits[h >> 6] >> (h & 63)) & 1 != 0
+    }
+
+    /// The longest veto phrase at byte `at`, where the text has `c`, if
+    /// any: noted in `literal` (unless it follows a numeral char), and the
+    /// search resumes after it.
+    fn phrase_at(
+        &self,
+        text: &str,
+        at: usize,
+        c: char,
+        literal: &mut Vec<Span>,
+        phrase_from: &mut usize,
+    ) {
+        let after = at + c.len_utf8();
+        let Some(first) = self.phrases.child(CharTrie::ROOT, c) else {
+            return;
+        };
+        let Some(rest) = text.get(after..) else {
+            return;
+        };
+        let len = match self.phrases.longest_from(first, rest, |c| c) {
+            Some((_, len)) => after - at + len,
+            None if self.phrases.has_value(first) => after - at,
+            None => return,
+        };
+        // A phrase right after a numeral is part of a larger number
+        // (十分 in 三十分钟) and vetoes nothing.
+        if !prev_char(text, at).is_some_and(is_numeral_char) {
+            literal.push(Span::new(at, at + len));
+        }
+        *phrase_from = at + len;
+    }
+
+    /// Read the candidate count that starts at `pos`.
+    fn try_at<'s>(&'s self, ctx: &ExtractContext<'_>, pos: usize) -> Option<Candidate<'s>> {
         let text = ctx.text;
         let c = next_char(text, pos)?;
-        if let Some(p) = self.try_placeholder(text, pos) {
-            return Some(vec![p]);
+        if (is_placeholder_char(c) || c.is_ascii_digit() || ('０'..='９').contains(&c))
+            && run_has_placeholder(&text[pos..])
+        {
+            if let Some(p) = self.try_placeholder(text, pos) {
+                return Some(p);
+            }
         }
         if c == '百' && text[pos..].starts_with("百分之") {
-            return self.try_percent_words(text, pos).map(|c| vec![c]);
+            return self.try_percent_words(text, pos);
         }
         if c == '_' || c == '＿' {
             return None;
@@ -569,7 +982,7 @@ impl CountExtractor {
         if num.kind == NumeralKind::DigitByDigit {
             // A year (二〇二四年) or a code: never a count, and its digits
             // must not start one either.
-            return Some(vec![Candidate::skip(num)]);
+            return Some(Candidate::skip(num));
         }
         if c == '上'
             && prev_char(text, pos).is_some_and(|p| {
@@ -612,12 +1025,12 @@ impl CountExtractor {
                 let same_kind =
                     (n2.kind == NumeralKind::Arabic) == (num.kind == NumeralKind::Arabic);
                 if !same_kind || n2.kind == NumeralKind::DigitByDigit {
-                    return Some(vec![Candidate::skip(num)]);
+                    return Some(Candidate::skip(num));
                 }
                 if is_range_joiner(j) {
                     let u2 = self.unit_after(text, &n2)?;
                     if self.date_like(text, &n2, &u2) || self.date_like(text, &num, &u2) {
-                        return Some(vec![Candidate::skip_to(num, u2.end)]);
+                        return Some(Candidate::skip_to(num, u2.end));
                     }
                     if num.multiplier == 1.0 && n2.multiplier > 1.0 {
                         value = value.map(|v| v * n2.multiplier);
@@ -625,7 +1038,7 @@ impl CountExtractor {
                     let mut cand =
                         self.finish(text, num, Some(u2), value, Approx::AtLeast, num_start);
                     cand.approx = Approx::AtLeast;
-                    return Some(vec![cand]);
+                    return Some(cand);
                 }
                 // A list: find the unit after the last number of the chain.
                 let u = self.shared_unit(text, &n2, 0)?;
@@ -642,7 +1055,7 @@ impl CountExtractor {
                     end: cand.end,
                     ..u
                 });
-                return Some(vec![cand]);
+                return Some(cand);
             }
             return None;
         }
@@ -672,7 +1085,7 @@ impl CountExtractor {
         }
         let u = unit?;
         if self.date_like(text, &num, &u) {
-            return Some(vec![Candidate::skip_to(num, u.end)]);
+            return Some(Candidate::skip_to(num, u.end));
         }
         // `760多亿人\n民币`: 人 opening 人民币 (a wrap may split it) is money.
         let u = if u.entry.unit == "人"
@@ -698,14 +1111,7 @@ impl CountExtractor {
         if u.entry.is_noun() && !(num.kind == NumeralKind::Arabic || num.multiplier > 1.0) {
             return None;
         }
-        Some(vec![self.finish(
-            text,
-            num,
-            Some(u),
-            value,
-            approx_inner,
-            num_start,
-        )])
+        Some(self.finish(text, num, Some(u), value, approx_inner, num_start))
     }
 
     /// The unit right after a numeral.
@@ -715,7 +1121,7 @@ impl CountExtractor {
             // Chinese unit.
             if num.kind == NumeralKind::Arabic && text[num.end..].starts_with(' ') {
                 self.unit_at(text, num.end + 1)
-                    .filter(|u| !u.entry.unit.is_ascii() && !u.entry.is_noun())
+                    .filter(|u| !u.entry.ascii && !u.entry.is_noun())
             } else {
                 None
             }
@@ -780,7 +1186,14 @@ impl CountExtractor {
         let mut start = start;
         let mut end = unit.as_ref().map_or(num.end, |u| u.end);
         let mut pre = Approx::Exact;
-        for (q, a) in PRE_QUALIFIERS {
+        // Most figures have no qualifier before them: look at the list only
+        // when the char before ends one.
+        let quals = if prev_char(text, start).is_some_and(ends_pre_qualifier) {
+            PRE_QUALIFIERS
+        } else {
+            &[]
+        };
+        for (q, a) in quals {
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
                 // 附近, 最近: not "nearly".
@@ -800,7 +1213,7 @@ impl CountExtractor {
             }
         }
         let mut post = Approx::Exact;
-        if unit.is_some() {
+        if unit.is_some() && next_char(text, end).is_some_and(starts_post_qualifier) {
             for (q, a) in POST_QUALIFIERS {
                 if text[end..].starts_with(q) {
                     post = *a;
@@ -957,7 +1370,7 @@ impl CountExtractor {
         if self.context_excluded(text, cand.num.start, cand.num.end) {
             return false;
         }
-        if in_short_quote(text, cand.start, cand.end) {
+        if in_short_quote(text, v, cand.start, cand.end) {
             return false;
         }
         // Ratios (`2.9∶1`) and fractions written with a slash.
@@ -1004,7 +1417,7 @@ impl CountExtractor {
                 }
             }
         }
-        if chinese && !cand.placeholder && !word_start_ok(ctx, cand.num.start) {
+        if chinese && !cand.placeholder && !word_start_ok(ctx, &v.hints[4], cand.num.start) {
             return false;
         }
         // `一`+measure word: an amount only as a duration, in a rate
@@ -1083,6 +1496,20 @@ impl CountExtractor {
 }
 
 /// Spans found once per document.
+/// What the survey of a text finds.
+struct Survey {
+    /// The byte offsets of the line ends and of the chars where a numeral
+    /// may start (not after a char that `blocks_start_after`), in order.
+    starts: Vec<usize>,
+    /// The veto phrases, found as a leftmost-longest search for them
+    /// would (each search resumes after the phrase it found), less those
+    /// right after a numeral char.
+    literal: Vec<Span>,
+    /// The quotation marks and the other chars `in_short_quote` stops at
+    /// (`is_quote_mark`), in order.
+    quotes: Vec<(usize, char)>,
+}
+
 struct Vetoes {
     /// In text order, not overlapping (so their ends ascend too).
     literal: Vec<Span>,
@@ -1090,19 +1517,49 @@ struct Vetoes {
     dates: Vec<Span>,
     /// The largest end among `dates[..=i]`.
     date_max_end: Vec<usize>,
+    /// From the survey.
+    quotes: Vec<(usize, char)>,
+    /// Where the last searches in `dates`, `literal`, `quotes` (before a
+    /// span, after it) and the words ended (see [`seek`]).
+    hints: [Cell<usize>; 5],
+}
+
+/// `v.partition_point(pred)`, starting from where the last search of the
+/// same list ended (`hint`): the candidates come in text order, so the
+/// answer is mostly at or a step after it. Falls back to a binary search.
+fn seek<T>(v: &[T], hint: &Cell<usize>, pred: impl Fn(&T) -> bool) -> usize {
+    let h = hint.get().min(v.len());
+    let k = if h == 0 || v.get(h - 1).is_some_and(&pred) {
+        // Everything before `h` holds: look on from there.
+        let mut k = h;
+        let mut steps = 0;
+        while k < v.len() && steps < 8 && pred(&v[k]) {
+            k += 1;
+            steps += 1;
+        }
+        if k < v.len() && steps == 8 && pred(&v[k]) {
+            k + v[k..].partition_point(&pred)
+        } else {
+            k
+        }
+    } else {
+        v[..h].partition_point(&pred)
+    };
+    hint.set(k);
+    k
 }
 
 impl Vetoes {
-    /// Whether a date overlaps `span` (a binary search, not a scan: a
-    /// document may hold hundreds of dates and counts).
+    /// Whether a date overlaps `span` (no scan of them all: a document may
+    /// hold hundreds of dates and counts).
     fn date_overlaps(&self, span: &Span) -> bool {
-        let k = self.dates.partition_point(|d| d.start < span.end);
+        let k = seek(&self.dates, &self.hints[0], |d| d.start < span.end);
         k > 0 && self.date_max_end[k - 1] > span.start
     }
 
     /// Whether a veto phrase overlaps `span`.
     fn literal_overlaps(&self, span: &Span) -> bool {
-        let k = self.literal.partition_point(|l| l.end <= span.start);
+        let k = seek(&self.literal, &self.hints[1], |l| l.end <= span.start);
         self.literal.get(k).is_some_and(|l| l.start < span.end)
     }
 }
@@ -1146,30 +1603,50 @@ fn dummy_match(pos: usize) -> NumberMatch {
     }
 }
 
+/// The chars [`in_short_quote`] looks for.
+fn is_quote_mark(c: char) -> bool {
+    matches!(
+        c,
+        '“' | '「' | '《' | '"' | '‘' | '”' | '」' | '》' | '’' | '\n' | '。'
+    )
+}
+
+/// Chars in `s` (its lead bytes).
+fn char_count(s: &str) -> usize {
+    s.bytes().filter(|&b| (b as i8) >= -0x40).count()
+}
+
 /// True when `[start, end)` sits inside a short quotation or title
 /// (`“两个10亿元”`, `“七个一”`): a slogan or a name, not an amount.
-fn in_short_quote(text: &str, start: usize, end: usize) -> bool {
+/// `v.quotes`: the quotation marks and stops of the text (`is_quote_mark`),
+/// in order, so only the nearest are looked at, not every char around.
+fn in_short_quote(text: &str, v: &Vetoes, start: usize, end: usize) -> bool {
     const MAX: usize = 12;
-    let mut open = None;
-    for c in text[..start].chars().rev().take(MAX) {
-        match c {
-            '“' | '「' | '《' | '"' | '‘' => {
-                open = Some(c);
-                break;
-            }
-            '”' | '」' | '》' | '’' | '\n' | '。' => return false,
-            _ => {}
-        }
+    let quotes = &v.quotes[..];
+    // The nearest mark among the MAX chars before `start`.
+    let k = seek(quotes, &v.hints[2], |q| q.0 < start);
+    let Some(&(at, open)) = k.checked_sub(1).and_then(|k| quotes.get(k)) else {
+        return false;
+    };
+    // A char is at most 4 bytes: farther than that is more than MAX chars
+    // (and not counted).
+    if start - at > 4 * MAX || text.get(at..start).is_none_or(|s| char_count(s) > MAX) {
+        return false;
     }
-    let Some(open) = open else { return false };
     let close = match open {
         '“' => '”',
         '「' => '」',
         '《' => '》',
         '‘' => '’',
-        _ => '"',
+        '"' => '"',
+        _ => return false,
     };
-    for c in text[end..].chars().take(MAX) {
+    // The marks among the MAX chars from `end`.
+    let from = seek(quotes, &v.hints[3], |q| q.0 < end);
+    for &(at, c) in quotes.get(from..).unwrap_or(&[]) {
+        if at - end >= 4 * MAX || text.get(end..at).is_none_or(|s| char_count(s) >= MAX) {
+            return false;
+        }
         if c == close {
             return true;
         }
@@ -1183,12 +1660,12 @@ fn in_short_quote(text: &str, start: usize, end: usize) -> bool {
 /// A Chinese numeral must begin a word (or follow only a qualifier inside
 /// one): `统一`, `三番五次` and other words that merely contain a numeral are
 /// not figures.
-fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
+fn word_start_ok(ctx: &ExtractContext<'_>, hint: &Cell<usize>, pos: usize) -> bool {
     let words = ctx.words;
     if words.is_empty() {
         return true;
     }
-    let i = words.partition_point(|w| w.start <= pos);
+    let i = seek(words, hint, |w| w.start <= pos);
     if i == 0 {
         return true;
     }
@@ -1199,6 +1676,47 @@ fn word_start_ok(ctx: &ExtractContext<'_>, pos: usize) -> bool {
     ctx.text
         .get(w.start..pos)
         .is_some_and(|p| p.chars().all(is_word_prefix_ok))
+}
+
+/// The display width of a line without its trailing `\r`s, as the GBK
+/// files wrapped it: ASCII 1, any other char 2 (see `Dewrap::new`).
+fn display_width(l: &[u8]) -> usize {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LOW16: u64 = 0x0000_FFFF_0000_FFFF;
+    let (mut cont, mut lead) = (0usize, 0usize);
+    // Per-byte tallies, added up every 64 words (before a byte of
+    // them could pass 255).
+    let sum = |t: u64| {
+        let t = (t & 0x00FF_00FF_00FF_00FF) + ((t >> 8) & 0x00FF_00FF_00FF_00FF);
+        let t = (t & LOW16) + ((t >> 16) & LOW16);
+        ((t & 0xFFFF_FFFF) + (t >> 32)) as usize
+    };
+    let mut chunks = l.chunks_exact(8);
+    loop {
+        let (mut tc, mut tl) = (0u64, 0u64);
+        let mut n = 0;
+        for ch in chunks.by_ref().take(64) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(ch);
+            let w = u64::from_le_bytes(a);
+            // Bit 7 of each byte is its top bit; `w << 1` brings
+            // bit 6 there. Each tally byte gets 0 or 1.
+            tc += (w & !(w << 1) & HI) >> 7;
+            tl += (w & (w << 1) & HI) >> 7;
+            n += 1;
+        }
+        cont += sum(tc);
+        lead += sum(tl);
+        if n < 64 {
+            break;
+        }
+    }
+    for &x in chunks.remainder() {
+        cont += usize::from(x & 0xC0 == 0x80);
+        lead += usize::from(x >= 0xC0);
+    }
+    let cr = l.iter().rev().take_while(|&&x| x == b'\r').count();
+    l.len() - cont + lead - cr
 }
 
 /// A hard-wrapped text with its wrap line ends removed.
@@ -1214,22 +1732,42 @@ impl Dewrap {
     /// `None` unless the text looks hard-wrapped: many lines filled to the
     /// same display width (CJK counts 2, as in the GBK files they came from).
     fn new(text: &str) -> Option<Dewrap> {
-        let width = |l: &str| {
-            l.chars()
-                .map(|c| if c.is_ascii() { 1 } else { 2 })
-                .sum::<usize>()
-        };
-        let widths: Vec<usize> = text
-            .split('\n')
-            .map(|l| width(l.trim_end_matches('\r')))
-            .collect();
-        let long: Vec<usize> = widths.iter().copied().filter(|w| *w >= 40).collect();
-        let max = long.iter().copied().max()?;
-        if max > 200 {
+        // The widths from the bytes, without decoding: an ASCII byte is 1
+        // wide, a char of n bytes 2, so a line is its byte length, less its
+        // continuation bytes (10xxxxxx), plus its lead bytes (11xxxxxx).
+        // Every document passes here and few are hard-wrapped: eight bytes
+        // at a time, and the test gives up at the first line too wide to
+        // be a wrapped one.
+        let width = display_width;
+        let bytes = text.as_bytes();
+        let mut widths: Vec<usize> = Vec::new();
+        let mut max = 0;
+        let mut n_long = 0;
+        let mut from = 0;
+        loop {
+            let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+            let w = width(&bytes[from..end]);
+            if w > 200 {
+                return None;
+            }
+            if w >= 40 {
+                n_long += 1;
+                max = max.max(w);
+            }
+            widths.push(w);
+            if end == bytes.len() {
+                break;
+            }
+            from = end + 1;
+        }
+        if n_long == 0 {
             return None;
         }
-        let full = long.iter().filter(|w| **w + 4 >= max).count();
-        if full < 5 || full * 10 < long.len() * 3 {
+        let full = widths
+            .iter()
+            .filter(|w| **w >= 40 && **w + 4 >= max)
+            .count();
+        if full < 5 || full * 10 < n_long * 3 {
             return None;
         }
         let mut out = String::with_capacity(text.len());
@@ -1536,6 +2074,36 @@ mod tests {
         ];
         for (text, want) in cases {
             check(text, want);
+        }
+    }
+
+    #[test]
+    fn pre_qualifier_ends_are_listed() {
+        for (q, _) in PRE_QUALIFIERS {
+            let last = q.chars().next_back().unwrap();
+            assert!(ends_pre_qualifier(last), "{q}");
+        }
+    }
+
+    #[test]
+    fn post_qualifier_starts_are_listed() {
+        for (q, _) in POST_QUALIFIERS {
+            assert!(starts_post_qualifier(q.chars().next().unwrap()), "{q}");
+        }
+    }
+
+    #[test]
+    fn placeholder_runs() {
+        for (s, want) in [
+            ("18xxxx", true),
+            ("xx名", true),
+            ("１８ｘ", true),
+            ("×3", true),
+            ("３０００人", false),
+            ("3000", false),
+            ("", false),
+        ] {
+            assert_eq!(run_has_placeholder(s), want, "{s}");
         }
     }
 
@@ -1872,6 +2440,16 @@ mod tests {
                     prop_assert!(f.span.start < f.span.end && f.span.end <= s.len());
                 }
             }
+        }
+
+        #[test]
+        fn display_width_counts_chars(s in "(\\PC|\r){0,700}") {
+            let want: usize = s
+                .trim_end_matches('\r')
+                .chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum();
+            prop_assert_eq!(display_width(s.as_bytes()), want);
         }
 
         #[test]

@@ -181,6 +181,24 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     loop {
         let rest = &s[i..];
         let Some(c) = rest.chars().next() else { break };
+        // Nearly always the unit comes next: one test for all of them.
+        if !matches!(
+            c,
+            '万' | '萬'
+                | '亿'
+                | '億'
+                | '十'
+                | '拾'
+                | '百'
+                | '佰'
+                | '千'
+                | '仟'
+                | '余'
+                | '多'
+                | '来'
+        ) {
+            break;
+        }
         if let Some(b) = big_unit(c) {
             if magnitude_starts_unit(rest) {
                 break;
@@ -224,21 +242,36 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     i
 }
 
+/// The value of the Arabic digit (ASCII or full-width) at byte `i` of `b`
+/// and its byte length.
+#[inline]
+fn arabic_digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    match b.get(i)? {
+        d @ b'0'..=b'9' => Some((d - b'0', 1)),
+        // `０`–`９` are EF BC 90–99.
+        0xEF if b.get(i + 1) == Some(&0xBC) => match b.get(i + 2)? {
+            d @ 0x90..=0x99 => Some((d - 0x90, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn scan_arabic(s: &str) -> Option<NumberMatch> {
     let mut digits = Digits::default();
     let mut i = 0;
     let mut seen_dot = false;
     let b = s.as_bytes();
     loop {
-        let rest = &s[i..];
-        let Some(c) = rest.chars().next() else { break };
-        if let Some(d) = arabic_digit(c) {
-            digits.push(char::from(b'0' + d as u8));
-            i += c.len_utf8();
+        // Bytes, not chars: a figure is mostly ASCII digits.
+        if let Some((d, len)) = arabic_digit_at(b, i) {
+            digits.push(b'0' + d);
+            i += len;
             continue;
         }
+        let Some(&x) = b.get(i) else { break };
         // Thousands separator: `1,200` (exactly three digits follow).
-        if c == ',' && !seen_dot && !digits.is_empty() {
+        if x == b',' && !seen_dot && !digits.is_empty() {
             let after = &b[i + 1..];
             let n = after.iter().take_while(|x| x.is_ascii_digit()).count();
             if n == 3 {
@@ -247,30 +280,40 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
             }
             break;
         }
-        if (c == '.' || c == '．') && !seen_dot && !digits.is_empty() {
-            let after = &rest[c.len_utf8()..];
-            if after.chars().next().and_then(arabic_digit).is_some() {
+        // `.` or `．` (EF BC 8E).
+        let dot = if x == b'.' {
+            1
+        } else if b.get(i..i + 3) == Some(&[0xEF, 0xBC, 0x8E]) {
+            3
+        } else {
+            0
+        };
+        if dot > 0 && !seen_dot && !digits.is_empty() {
+            if arabic_digit_at(b, i + dot).is_some() {
                 seen_dot = true;
-                digits.push('.');
-                i += c.len_utf8();
+                digits.push(b'.');
+                i += dot;
                 continue;
             }
             break;
         }
         // A figure broken by a line wrap: `6\n.7％`.
-        if c == '\n' || c == '\r' {
+        if x == b'\n' || x == b'\r' {
             let mut j = i;
             while j < s.len() && (b[j] == b'\n' || b[j] == b'\r') && j - i < 2 {
                 j += 1;
             }
-            let after = &s[j..];
-            let mut it = after.chars();
             if !seen_dot {
-                if let (Some('.' | '．'), Some(d)) = (it.next(), it.next()) {
-                    if arabic_digit(d).is_some() {
-                        i = j;
-                        continue;
-                    }
+                let dot = if b.get(j) == Some(&b'.') {
+                    1
+                } else if b.get(j..j + 3) == Some(&[0xEF, 0xBC, 0x8E]) {
+                    3
+                } else {
+                    0
+                };
+                if dot > 0 && arabic_digit_at(b, j + dot).is_some() {
+                    i = j;
+                    continue;
                 }
             }
             break;
@@ -280,7 +323,7 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
     if digits.is_empty() {
         return None;
     }
-    let value: f64 = digits.as_str().parse().ok()?;
+    let value = digits.value()?;
     let mut m = new_match(NumeralKind::Arabic);
     m.value = Some(value);
     m.end = read_tail(s, i, &mut m, true);
@@ -297,16 +340,17 @@ struct Digits {
 }
 
 impl Digits {
-    fn push(&mut self, c: char) {
+    #[inline(always)]
+    fn push(&mut self, c: u8) {
         if self.spill.is_empty() && self.len < self.buf.len() {
             // Only ASCII digits and '.' are pushed.
-            self.buf[self.len] = c as u8;
+            self.buf[self.len] = c;
             self.len += 1;
         } else {
             if self.spill.is_empty() {
                 self.spill = self.stack_str().to_string();
             }
-            self.spill.push(c);
+            self.spill.push(char::from(c));
         }
     }
 
@@ -324,6 +368,20 @@ impl Digits {
         } else {
             &self.spill
         }
+    }
+
+    /// The value, as `str::parse::<f64>` reads the digits. An integer of
+    /// at most 15 digits is below 2^53, so summing it in a u64 gives the
+    /// same f64 without the general parser.
+    fn value(&self) -> Option<f64> {
+        if self.spill.is_empty() && self.len <= 15 {
+            let ds = &self.buf[..self.len];
+            if ds.iter().all(u8::is_ascii_digit) {
+                let v = ds.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+                return Some(v as f64);
+            }
+        }
+        self.as_str().parse().ok()
     }
 }
 
@@ -346,28 +404,22 @@ struct ChineseAcc {
 }
 
 fn scan_chinese(s: &str) -> Option<NumberMatch> {
-    // The first 12 chars on the stack: this runs for every numeral-like
-    // char of a text (一 is everywhere), so no allocation.
-    let mut buf = [(0usize, '\0'); 12];
-    let mut n = 0;
-    for (slot, ic) in buf.iter_mut().zip(s.char_indices()) {
-        *slot = ic;
-        n += 1;
-    }
-    let chars = &buf[..n];
-    let first = chars.first()?.1;
+    // This runs for every numeral-like char of a text (一 is everywhere):
+    // the chars are read as far as needed, no further.
+    let mut it = s.char_indices();
+    let (_, first) = it.next()?;
+    let second = it.next();
 
     // Bare magnitude with a suffix: `万余`, `千余`, `百余`, `十余` is regular.
     if first != '十' && first != '拾' && chinese_digit(first).is_none() && first != '几' {
         let mag = big_unit(first).or_else(|| small_unit(first).map(|u| u as f64))?;
-        let second = chars.get(1).map(|x| x.1);
-        if matches!(second, Some('余' | '多')) {
+        if let Some((j, q @ ('余' | '多'))) = second {
             let mut m = new_match(NumeralKind::Chinese);
             m.value = Some(mag);
             m.multiplier = mag;
             m.more_than = true;
             m.bare_magnitude = true;
-            let i = chars[1].0 + chars[1].1.len_utf8();
+            let i = j + q.len_utf8();
             // `千余万` is unusual; `万余` is the common form: stop here.
             m.end = read_tail(s, i, &mut m, false);
             return Some(m);
@@ -377,35 +429,36 @@ fn scan_chinese(s: &str) -> Option<NumberMatch> {
 
     // Digit by digit: a run of two or more digits without place units
     // (`二〇二四`), unless it is a neighbouring pair (`三四个` = 3 to 4).
-    let digit_run = chars
-        .iter()
-        .take_while(|(_, c)| chinese_digit(*c).is_some() || (*c == 'Ｏ' || *c == 'O'))
-        .count();
+    // The run is read over the first 12 chars at most.
+    let mut digit_run = 0;
+    let mut run_end = 0;
+    let mut run_value: f64 = 0.0;
+    for (i, c) in s.char_indices().take(12) {
+        if !(chinese_digit(c).is_some() || c == 'Ｏ' || c == 'O') {
+            break;
+        }
+        digit_run += 1;
+        run_end = i + c.len_utf8();
+        run_value = run_value * 10.0 + chinese_digit(c).unwrap_or(0) as f64;
+    }
     if digit_run >= 2 {
-        let d0 = chinese_digit(chars[0].1);
-        let d1 = chinese_digit(chars[1].1);
+        let c1 = second.map_or('\0', |x| x.1);
+        let d0 = chinese_digit(first);
+        let d1 = chinese_digit(c1);
         let pair = digit_run == 2
             && matches!((d0, d1), (Some(a), Some(b)) if b == a + 1 && a >= 1)
-            && !(chars[0].1 == '一' && chars[1].1 == '二')
-            || (digit_run == 2 && chars[0].1 == '一' && matches!(chars[1].1, '两' | '兩'));
+            && !(first == '一' && c1 == '二')
+            || (digit_run == 2 && first == '一' && matches!(c1, '两' | '兩'));
         if pair {
             // Parse the lower digit followed by whatever comes after the pair.
             let low = d0.unwrap_or(1);
-            let tail_start = chars[2..].first().map(|x| x.0).unwrap_or(s.len());
-            let mut m = read_chinese(s, tail_start, Some(low))?;
+            let mut m = read_chinese(s, run_end, Some(low))?;
             m.range_low = true;
             return Some(m);
         }
-        let mut v: f64 = 0.0;
-        let mut end = 0;
-        for (i, c) in chars.iter().take(digit_run) {
-            let d = chinese_digit(*c).unwrap_or(0);
-            v = v * 10.0 + d as f64;
-            end = i + c.len_utf8();
-        }
         let mut m = new_match(NumeralKind::DigitByDigit);
-        m.value = Some(v);
-        m.end = end;
+        m.value = Some(run_value);
+        m.end = run_end;
         return Some(m);
     }
     read_chinese(s, 0, None)
