@@ -11,9 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::automaton::{Automaton, OverlappingState};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, Input};
+use aho_corasick::AhoCorasick;
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
@@ -74,25 +72,6 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
-/// Every match of a DFA's patterns in `text`, overlaps included, as
-/// (end, start, pattern) in the order found. The concrete `DFA` type (not
-/// the `AhoCorasick` wrapper) lets the compiler inline the per-byte step.
-pub(crate) fn overlapping_matches(dfa: &DFA, text: &str) -> Vec<(usize, usize, u32)> {
-    let input = Input::new(text);
-    let mut state = OverlappingState::start();
-    let mut out = Vec::new();
-    loop {
-        if dfa.try_find_overlapping(&input, &mut state).is_err() {
-            break;
-        }
-        match state.get_match() {
-            Some(m) => out.push((m.end(), m.start(), m.pattern().as_u32())),
-            None => break,
-        }
-    }
-    out
-}
-
 /// One administrative unit.
 struct Unit {
     /// Code as a number, and its digit count as written in the tables:
@@ -152,14 +131,50 @@ pub struct EntityExtractor {
     /// spares them the string hash and look-up in `names`.
     short_bits: Vec<u64>,
     orgs: FxMap<Box<str>, OrgSuffix>,
-    /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
-    org_ac: DFA,
-    /// `full_last` as UTF-8 patterns: one SIMD-prefiltered pass finds the
-    /// chars that may end a full name instead of decoding every char.
-    full_last_ac: AhoCorasick,
+    /// Organization suffixes in a trie over their characters read
+    /// backwards, walked from each char that may end one (`F_ORG`).
+    org_edges: FxMap<(u32, char), u32>,
+    /// Index into `org_list` of the suffix a trie node completes, or NONE.
+    org_node_pat: Vec<u32>,
+    /// `F_*` bits of every char below U+10000: one pass over the text
+    /// decodes each char once and stops only where a name, a suffix, a
+    /// village or a sentence may end. Chars above it (rare) are tested
+    /// against the tries directly.
+    char_flags: Box<[u8]>,
+    /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
+    /// every word left of a suffix and every village candidate.
+    org_stop_words: FxSet<&'static str>,
+    not_village: FxSet<&'static str>,
     /// `VISIT_WORDS`, to test a sentence for all of them in one pass.
     visit_ac: AhoCorasick,
     org_list: Vec<OrgSuffix>,
+}
+
+/// The char may end a full place name (a root edge of `rev_edges`).
+const F_FULL: u8 = 1;
+/// The char may end an organization suffix (a root edge of `org_edges`).
+const F_ORG: u8 = 2;
+/// `村`.
+const F_CUN: u8 = 4;
+/// A char `sentence_bounds` splits on.
+const F_SENT: u8 = 8;
+/// A char of `ORG_STOP_CHARS`.
+const F_ORG_STOP: u8 = 16;
+/// Size of `char_flags`: the Basic Multilingual Plane.
+const FLAG_CHARS: usize = 0x1_0000;
+
+/// What one pass over a text finds for the place, organization and village
+/// finders (byte offsets into that text).
+struct Scan {
+    /// Starts of chars that may end a full place name, in order.
+    full: Vec<usize>,
+    /// Every organization suffix in the text as (end, start, suffix index),
+    /// sorted: by end, and at one end longest first.
+    org_hits: Vec<(usize, usize, u32)>,
+    /// Starts of `村`.
+    cun: Vec<usize>,
+    /// Sentence-ending chars as (start, end), in order.
+    sent: Vec<(usize, usize)>,
 }
 
 /// A place name found in the text, before resolution.
@@ -315,8 +330,11 @@ impl EntityExtractor {
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
-            org_ac: DFA::new([""; 0]).expect("empty automaton"),
-            full_last_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
+            org_edges: FxMap::default(),
+            org_node_pat: Vec::new(),
+            char_flags: Box::default(),
+            org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
+            not_village: NOT_VILLAGE.iter().copied().collect(),
             visit_ac: AhoCorasick::new(VISIT_WORDS).expect("visit words"),
             org_list: Vec::new(),
         };
@@ -504,11 +522,22 @@ impl EntityExtractor {
             }
             heads[node as usize] = head;
         }
-        last.sort_unstable();
-        last.dedup();
-        let last_pats: Vec<String> = last.iter().map(|c| c.to_string()).collect();
-        self.full_last_ac = AhoCorasick::new(&last_pats)
-            .map_err(|e| DataError::new("counties.tsv", 0, format!("name index: {e}")))?;
+        let mut flags = vec![0u8; FLAG_CHARS].into_boxed_slice();
+        let mut set = |c: char, f: u8| {
+            if let Some(x) = flags.get_mut(c as usize) {
+                *x |= f;
+            }
+        };
+        for c in last {
+            set(c, F_FULL);
+        }
+        set('村', F_CUN);
+        for c in ['。', '！', '？', '；', '\n', '!', '?', ';'] {
+            set(c, F_SENT);
+        }
+        for c in ORG_STOP_CHARS.chars() {
+            set(c, F_ORG_STOP);
+        }
         let mut short_bits = vec![0u64; SHORT_BITS / 64];
         for (name, &head) in &self.names {
             if name.len() >= 6 && self.cands(head).any(|r| r.kind == NameKind::Short) {
@@ -519,14 +548,28 @@ impl EntityExtractor {
         self.short_bits = short_bits;
         self.rev_edges = edges;
         self.rev_head = heads;
-        let build = |pats: &[&str]| {
-            DFA::new(pats)
-                .map_err(|e| DataError::new("org_suffixes.txt", 0, format!("suffix index: {e}")))
-        };
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
         orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let pats: Vec<&str> = orgs.iter().map(|o| o.0.as_ref()).collect();
-        self.org_ac = build(&pats)?;
+        let mut org_edges: FxMap<(u32, char), u32> = FxMap::default();
+        let mut org_node_pat: Vec<u32> = vec![NONE];
+        for (pat, (suffix, _)) in orgs.iter().enumerate() {
+            let mut node = 0u32;
+            for c in suffix.chars().rev() {
+                if node == 0 {
+                    set(c, F_ORG);
+                }
+                node = *org_edges.entry((node, c)).or_insert_with(|| {
+                    org_node_pat.push(NONE);
+                    (org_node_pat.len() - 1) as u32
+                });
+            }
+            if node != 0 {
+                org_node_pat[node as usize] = pat as u32;
+            }
+        }
+        self.char_flags = flags;
+        self.org_edges = org_edges;
+        self.org_node_pat = org_node_pat;
         self.org_list = orgs
             .iter()
             .map(|o| OrgSuffix {
@@ -627,16 +670,89 @@ impl EntityExtractor {
         }
     }
 
-    /// Find place name mentions in `text` (byte offsets relative to `text`).
-    fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
+    /// The `F_*` bits of a char.
+    #[inline]
+    fn flags(&self, c: char) -> u8 {
+        match self.char_flags.get(c as usize) {
+            Some(&f) => f,
+            // Beyond the table: only the tries can hold such a char.
+            None => {
+                let mut f = 0;
+                if self.rev_edges.contains_key(&(0, c)) {
+                    f |= F_FULL;
+                }
+                if self.org_edges.contains_key(&(0, c)) {
+                    f |= F_ORG;
+                }
+                f
+            }
+        }
+    }
+
+    /// One pass over `text`: every char is decoded once and looked up in
+    /// `char_flags`; the few that may end something are noted, and the
+    /// organization suffixes ending there are read back through their trie.
+    fn scan(&self, text: &str) -> Scan {
+        let mut sc = Scan {
+            full: Vec::new(),
+            org_hits: Vec::new(),
+            cun: Vec::new(),
+            sent: Vec::new(),
+        };
+        let mut at_end: Vec<(usize, u32)> = Vec::new();
+        for (i, c) in text.char_indices() {
+            let f = self.flags(c);
+            if f == 0 {
+                continue;
+            }
+            let end = i + c.len_utf8();
+            if f & F_FULL != 0 {
+                sc.full.push(i);
+            }
+            if f & F_CUN != 0 {
+                sc.cun.push(i);
+            }
+            if f & F_SENT != 0 {
+                sc.sent.push((i, end));
+            }
+            if f & F_ORG != 0 {
+                // Suffixes ending here, shortest first as the walk finds
+                // them; pushed longest first.
+                at_end.clear();
+                let mut node = 0u32;
+                let mut start = end;
+                for pc in text.get(..end).unwrap_or("").chars().rev() {
+                    let Some(&next) = self.org_edges.get(&(node, pc)) else {
+                        break;
+                    };
+                    node = next;
+                    start -= pc.len_utf8();
+                    let pat = self.org_node_pat.get(node as usize).copied().unwrap_or(NONE);
+                    if pat != NONE {
+                        at_end.push((start, pat));
+                    }
+                }
+                sc.org_hits
+                    .extend(at_end.iter().rev().map(|&(start, pat)| (end, start, pat)));
+            }
+        }
+        sc
+    }
+
+    /// Find place name mentions in `text` (byte offsets relative to `text`),
+    /// given its scan.
+    fn find_mentions(
+        &self,
+        text: &str,
+        scan: &Scan,
+        words: &Words<'_>,
+        early_end: usize,
+    ) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
         // Full names, found at their last character: walk back through the
         // reversed-name trie; the longest name on word bounds wins.
         let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
-        for hit in self.full_last_ac.find_iter(text) {
-            // Each pattern is one whole char, so a hit starts on a char
-            // boundary and holds exactly that char.
-            let j = hit.start();
+        for &j in &scan.full {
             let Some(c) = text.get(j..).and_then(|r| r.chars().next()) else {
                 continue;
             };
@@ -728,7 +844,7 @@ impl EntityExtractor {
         // Mentions of one sentence share the look-up.
         let mut last: Option<(Span, bool)> = None;
         for m in &mut out {
-            let s = sentence_bounds(text, m.span);
+            let s = sentence_bounds(text, &scan.sent, m.span);
             let in_visit = match last {
                 Some((ls, v)) if ls == s => v,
                 _ => {
@@ -845,14 +961,20 @@ impl EntityExtractor {
     }
 
     /// Organization mentions in `text`, given the place mentions.
-    fn find_orgs(&self, text: &str, words: &Words<'_>, places: &[Mention], out: &mut Vec<Fact>) {
+    fn find_orgs(
+        &self,
+        text: &str,
+        scan: &Scan,
+        words: &Words<'_>,
+        places: &[Mention],
+        out: &mut Vec<Fact>,
+    ) {
         let place_by_end: FxMap<usize, usize> =
             places.iter().map(|m| (m.span.end, m.span.start)).collect();
         let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
         // Every suffix match, by end, longest first; at each end the
         // longest suffix with a name before it wins.
-        let mut hits = overlapping_matches(&self.org_ac, text);
-        hits.sort_unstable();
+        let hits = &scan.org_hits;
         let mut k = 0;
         while k < hits.len() {
             let end = hits[k].0;
@@ -925,7 +1047,14 @@ impl EntityExtractor {
                 break;
             }
             let before = text.get(..p)?;
-            if let Some(u) = NAME_UNITS.iter().find(|u| before.ends_with(*u)) {
+            let last = before.chars().next_back();
+            // Every name unit ends in one of these: most steps spare the
+            // comparisons.
+            let unit = match last {
+                Some('区' | '道' | '国' | '家') => NAME_UNITS.iter().find(|u| before.ends_with(*u)),
+                _ => None,
+            };
+            if let Some(u) = unit {
                 p -= u.len();
                 if matches!(*u, "中国" | "全国" | "国家") {
                     anchored_at = Some(p);
@@ -948,7 +1077,7 @@ impl EntityExtractor {
                 anchored_at = Some(p);
                 break;
             }
-            let Some(c) = before.chars().next_back() else {
+            let Some(c) = last else {
                 break;
             };
             if LEVEL_CHARS.contains(&c) {
@@ -980,8 +1109,8 @@ impl EntityExtractor {
             let n = w.chars().count();
             if !(1..=4).contains(&n)
                 || !w.chars().all(is_han)
-                || ORG_STOP_WORDS.contains(&w)
-                || w.chars().any(|c| ORG_STOP_CHARS.contains(c))
+                || self.org_stop_words.contains(w)
+                || w.chars().any(|c| self.flags(c) & F_ORG_STOP != 0)
             {
                 break;
             }
@@ -999,13 +1128,12 @@ impl EntityExtractor {
     fn find_villages(
         &self,
         text: &str,
+        scan: &Scan,
         words: &Words<'_>,
         place_ends: &FxSet<usize>,
         out: &mut Vec<Fact>,
     ) {
-        // memmem, not `match_indices`: a char pattern searches for its last
-        // byte, and 0x91 continues a great many Han characters.
-        for i in memchr::memmem::find_iter(text.as_bytes(), "村".as_bytes()) {
+        for &i in &scan.cun {
             let end = i + '村'.len_utf8();
             // `村民`, `村委` …: `村` must end a word.
             if !words.ends_at(text, end) {
@@ -1032,7 +1160,11 @@ impl EntityExtractor {
             }
             let Some(s) = best else { continue };
             let name = &text[s..i];
-            if NOT_VILLAGE.contains(&name) || NOT_VILLAGE.iter().any(|w| name.ends_with(w)) {
+            // Any ending of the name (the whole name included) in the list.
+            let not_village = name
+                .char_indices()
+                .any(|(k, _)| name.get(k..).is_some_and(|e| self.not_village.contains(e)));
+            if not_village {
                 continue;
             }
             // The whole `XX村` must not be part of a longer word.
@@ -1068,7 +1200,8 @@ impl EntityExtractor {
     /// The region the document belongs to.
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
         let resolved = self.resolve(&mentions);
         self.region_from(ctx, title, &mentions, &resolved)
     }
@@ -1082,9 +1215,10 @@ impl EntityExtractor {
         out: &mut Vec<Fact>,
     ) -> Option<Region> {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
         let resolved = self.resolve(&mentions);
-        self.facts_from(ctx, &words, &mentions, &resolved, out);
+        self.facts_from(ctx, &scan, &words, &mentions, &resolved, out);
         self.region_from(ctx, title, &mentions, &resolved)
     }
 
@@ -1104,7 +1238,8 @@ impl EntityExtractor {
             let head = ctx.text.get(..early_end).unwrap_or(ctx.text);
             if !t.is_empty() && !head.contains(t) {
                 let tw = Words::new(&[]);
-                for mut m in self.find_mentions(t, &tw, t.len()) {
+                let ts = self.scan(t);
+                for mut m in self.find_mentions(t, &ts, &tw, t.len()) {
                     // Mark as outside the text so spans are never used.
                     m.span = Span::new(usize::MAX - 1, usize::MAX);
                     extra.push(m);
@@ -1287,20 +1422,22 @@ fn early_end(text: &str) -> usize {
     text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
 }
 
-/// The sentence (between 。！？；\n) holding a span.
-fn sentence_bounds(text: &str, span: Span) -> Span {
-    let is_end = |c: char| matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';');
-    let start = text
-        .get(..span.start)
-        .and_then(|b| {
-            b.rfind(is_end)
-                .map(|i| i + b[i..].chars().next().map_or(1, char::len_utf8))
-        })
-        .unwrap_or(0);
-    let end = text
-        .get(span.end..)
-        .and_then(|a| a.find(is_end).map(|i| span.end + i))
-        .unwrap_or(text.len());
+/// The sentence (between 。！？；\n) holding a span, given the text's
+/// sentence-ending chars as (start, end) in order (`Scan::sent`). A span
+/// outside the text (a title's mention) gets the whole text.
+fn sentence_bounds(text: &str, sent: &[(usize, usize)], span: Span) -> Span {
+    // The first ending char that starts at or after the span's start: the
+    // one before it closes the previous sentence.
+    let k = sent.partition_point(|&(s, _)| s < span.start);
+    let start = match k.checked_sub(1).and_then(|k| sent.get(k)) {
+        Some(&(_, e)) if span.start <= text.len() => e,
+        _ => 0,
+    };
+    let k = k + sent[k..].partition_point(|&(s, _)| s < span.end);
+    let end = match sent.get(k) {
+        Some(&(s, _)) if span.end <= text.len() => s,
+        _ => text.len(),
+    };
     Span::new(start.min(span.start), end.max(span.end))
 }
 
@@ -1420,9 +1557,10 @@ impl Extractor for EntityExtractor {
 
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
         let resolved = self.resolve(&mentions);
-        self.facts_from(ctx, &words, &mentions, &resolved, out);
+        self.facts_from(ctx, &scan, &words, &mentions, &resolved, out);
     }
 }
 
@@ -1430,6 +1568,7 @@ impl EntityExtractor {
     fn facts_from(
         &self,
         ctx: &ExtractContext<'_>,
+        scan: &Scan,
         words: &Words<'_>,
         mentions: &[Mention],
         resolved: &[Option<u32>],
@@ -1449,7 +1588,7 @@ impl EntityExtractor {
             ));
         }
         let place_ends: FxSet<usize> = mentions.iter().map(|m| m.span.end).collect();
-        self.find_villages(text, words, &place_ends, out);
+        self.find_villages(text, scan, words, &place_ends, out);
         // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
         let anchors: Vec<Mention> = mentions
             .iter()
@@ -1457,7 +1596,7 @@ impl EntityExtractor {
             .filter(|(m, u)| !m.short || u.is_some())
             .map(|(m, _)| m.clone())
             .collect();
-        self.find_orgs(text, words, &anchors, out);
+        self.find_orgs(text, scan, words, &anchors, out);
     }
 }
 
