@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
 
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
@@ -132,21 +131,19 @@ pub struct EntityExtractor {
     short_bits: Vec<u64>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Organization suffixes in a trie over their characters read
-    /// backwards, walked from each char that may end one (`F_ORG`).
-    org_edges: FxMap<(u32, char), u32>,
-    /// Index into `org_list` of the suffix a trie node completes, or NONE.
-    org_node_pat: Vec<u32>,
+    /// backwards, walked from each char that may end one (`F_ORG`). Node
+    /// 0 is the root; a few dozen nodes, so small sorted child lists beat
+    /// hashing.
+    org_trie: Vec<OrgNode>,
     /// `F_*` bits of every char below U+10000: one pass over the text
     /// decodes each char once and stops only where a name, a suffix, a
     /// village or a sentence may end. Chars above it (rare) are tested
     /// against the tries directly.
-    char_flags: Box<[u8]>,
+    char_flags: Box<[u8; FLAG_CHARS]>,
     /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
     /// every word left of a suffix and every village candidate.
     org_stop_words: FxSet<&'static str>,
     not_village: FxSet<&'static str>,
-    /// `VISIT_WORDS`, to test a sentence for all of them in one pass.
-    visit_ac: AhoCorasick,
     org_list: Vec<OrgSuffix>,
 }
 
@@ -160,8 +157,37 @@ const F_CUN: u8 = 4;
 const F_SENT: u8 = 8;
 /// A char of `ORG_STOP_CHARS`.
 const F_ORG_STOP: u8 = 16;
+/// The char ends a word of `VISIT_WORDS`.
+const F_VISIT: u8 = 32;
 /// Size of `char_flags`: the Basic Multilingual Plane.
 const FLAG_CHARS: usize = 0x1_0000;
+
+/// A node of the reversed organization-suffix trie.
+#[derive(Default)]
+struct OrgNode {
+    /// Children by the char before, sorted by char.
+    next: Vec<(char, u32)>,
+    /// Index into `org_list` of the suffix this node completes, or NONE.
+    pat: u32,
+}
+
+impl OrgNode {
+    fn child(&self, c: char) -> Option<u32> {
+        self.next
+            .binary_search_by_key(&c, |e| e.0)
+            .ok()
+            .and_then(|k| self.next.get(k))
+            .map(|e| e.1)
+    }
+}
+
+/// A `char_flags` table with no bits set.
+fn zero_flags() -> Box<[u8; FLAG_CHARS]> {
+    vec![0u8; FLAG_CHARS]
+        .into_boxed_slice()
+        .try_into()
+        .expect("a vector of FLAG_CHARS bytes")
+}
 
 /// What one pass over a text finds for the place, organization and village
 /// finders (byte offsets into that text).
@@ -175,6 +201,8 @@ struct Scan {
     cun: Vec<usize>,
     /// Sentence-ending chars as (start, end), in order.
     sent: Vec<(usize, usize)>,
+    /// Ends of every `VISIT_WORDS` occurrence, in order.
+    visit_ends: Vec<usize>,
 }
 
 /// A place name found in the text, before resolution.
@@ -330,12 +358,10 @@ impl EntityExtractor {
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
-            org_edges: FxMap::default(),
-            org_node_pat: Vec::new(),
-            char_flags: Box::default(),
+            org_trie: Vec::new(),
+            char_flags: zero_flags(),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
             not_village: NOT_VILLAGE.iter().copied().collect(),
-            visit_ac: AhoCorasick::new(VISIT_WORDS).expect("visit words"),
             org_list: Vec::new(),
         };
         let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
@@ -522,7 +548,7 @@ impl EntityExtractor {
             }
             heads[node as usize] = head;
         }
-        let mut flags = vec![0u8; FLAG_CHARS].into_boxed_slice();
+        let mut flags = zero_flags();
         let mut set = |c: char, f: u8| {
             if let Some(x) = flags.get_mut(c as usize) {
                 *x |= f;
@@ -550,26 +576,44 @@ impl EntityExtractor {
         self.rev_head = heads;
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
         orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut org_edges: FxMap<(u32, char), u32> = FxMap::default();
-        let mut org_node_pat: Vec<u32> = vec![NONE];
+        for w in VISIT_WORDS {
+            if let Some(c) = w.chars().next_back() {
+                set(c, F_VISIT);
+            }
+        }
+        let mut trie: Vec<OrgNode> = vec![OrgNode {
+            next: Vec::new(),
+            pat: NONE,
+        }];
         for (pat, (suffix, _)) in orgs.iter().enumerate() {
-            let mut node = 0u32;
+            let mut node = 0usize;
             for c in suffix.chars().rev() {
                 if node == 0 {
                     set(c, F_ORG);
                 }
-                node = *org_edges.entry((node, c)).or_insert_with(|| {
-                    org_node_pat.push(NONE);
-                    (org_node_pat.len() - 1) as u32
-                });
+                let Some(cur) = trie.get(node) else { break };
+                node = match cur.child(c) {
+                    Some(n) => n as usize,
+                    None => {
+                        let n = trie.len();
+                        trie.push(OrgNode {
+                            next: Vec::new(),
+                            pat: NONE,
+                        });
+                        if let Some(cur) = trie.get_mut(node) {
+                            let k = cur.next.partition_point(|e| e.0 < c);
+                            cur.next.insert(k, (c, n as u32));
+                        }
+                        n
+                    }
+                };
             }
-            if node != 0 {
-                org_node_pat[node as usize] = pat as u32;
+            if let Some(n) = trie.get_mut(node).filter(|_| node != 0) {
+                n.pat = pat as u32;
             }
         }
         self.char_flags = flags;
-        self.org_edges = org_edges;
-        self.org_node_pat = org_node_pat;
+        self.org_trie = trie;
         self.org_list = orgs
             .iter()
             .map(|o| OrgSuffix {
@@ -681,7 +725,7 @@ impl EntityExtractor {
                 if self.rev_edges.contains_key(&(0, c)) {
                     f |= F_FULL;
                 }
-                if self.org_edges.contains_key(&(0, c)) {
+                if self.org_trie.first().and_then(|r| r.child(c)).is_some() {
                     f |= F_ORG;
                 }
                 f
@@ -697,23 +741,52 @@ impl EntityExtractor {
             full: Vec::new(),
             org_hits: Vec::new(),
             cun: Vec::new(),
-            sent: Vec::new(),
+            sent: Vec::with_capacity(text.len() / 64),
+            visit_ends: Vec::new(),
         };
         let mut at_end: Vec<(usize, u32)> = Vec::new();
-        for (i, c) in text.char_indices() {
-            let f = self.flags(c);
-            if f == 0 {
+        let flags: &[u8; FLAG_CHARS] = &self.char_flags;
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            // Decode by hand: nearly every char is a three-byte Han char
+            // or ASCII, and only flagged chars need a `char` at all. The
+            // index is 16 bits, so the table needs no bounds check.
+            let b0 = b[i];
+            let (f, len) = if (0xE0..0xF0).contains(&b0) && i + 2 < b.len() {
+                let cp = (usize::from(b0 & 0x0F) << 12)
+                    | (usize::from(b[i + 1] & 0x3F) << 6)
+                    | usize::from(b[i + 2] & 0x3F);
+                (flags[cp & (FLAG_CHARS - 1)], 3)
+            } else if b0 < 0x80 {
+                (flags[usize::from(b0)], 1)
+            } else {
+                let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
+                    break;
+                };
+                (self.flags(c), c.len_utf8())
+            };
+            let start = i;
+            i += len;
+            // Stop chars matter only to `org_start`.
+            if f & !F_ORG_STOP == 0 {
                 continue;
             }
-            let end = i + c.len_utf8();
+            let end = i;
             if f & F_FULL != 0 {
-                sc.full.push(i);
+                sc.full.push(start);
             }
             if f & F_CUN != 0 {
-                sc.cun.push(i);
+                sc.cun.push(start);
             }
             if f & F_SENT != 0 {
-                sc.sent.push((i, end));
+                sc.sent.push((start, end));
+            }
+            if f & F_VISIT != 0 {
+                let before = text.get(..end).unwrap_or("");
+                if VISIT_WORDS.iter().any(|w| before.ends_with(w)) {
+                    sc.visit_ends.push(end);
+                }
             }
             if f & F_ORG != 0 {
                 // Suffixes ending here, shortest first as the walk finds
@@ -722,12 +795,13 @@ impl EntityExtractor {
                 let mut node = 0u32;
                 let mut start = end;
                 for pc in text.get(..end).unwrap_or("").chars().rev() {
-                    let Some(&next) = self.org_edges.get(&(node, pc)) else {
+                    let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
+                    else {
                         break;
                     };
                     node = next;
                     start -= pc.len_utf8();
-                    let pat = self.org_node_pat.get(node as usize).copied().unwrap_or(NONE);
+                    let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
                     if pat != NONE {
                         at_end.push((start, pat));
                     }
@@ -848,8 +922,10 @@ impl EntityExtractor {
             let in_visit = match last {
                 Some((ls, v)) if ls == s => v,
                 _ => {
-                    let sent = text.get(s.start..s.end).unwrap_or("");
-                    let v = self.visit_ac.is_match(sent);
+                    // A visit word ending inside the sentence lies wholly
+                    // in it: no visit word holds a sentence-ending char.
+                    let k = scan.visit_ends.partition_point(|&e| e <= s.start);
+                    let v = scan.visit_ends.get(k).is_some_and(|&e| e <= s.end);
                     last = Some((s, v));
                     v
                 }
