@@ -252,7 +252,10 @@ const ORG_STOP_WORDS: &[&str] = &[
 const ORG_STOP_CHARS: &str = "的了和与及对为向从把被将赴在，、。";
 /// Characters that may not follow a one-character organization suffix
 /// (`局长`, `委员`, `办公`).
-const ORG_SUFFIX_CONT: &str = "员托屈婉长面势部公理事法学好成实得到法";
+const ORG_SUFFIX_CONT: &[char] = &[
+    '员', '托', '屈', '婉', '长', '面', '势', '部', '公', '理', '事', '法', '学', '好', '成', '实',
+    '得', '到',
+];
 /// Words before `村` that are not village names.
 const NOT_VILLAGE: &[&str] = &[
     "贫困",
@@ -324,10 +327,16 @@ const NOT_VILLAGE: &[&str] = &[
     "两委",
 ];
 /// Characters that never occur in a village name.
-const VILLAGE_STOP_CHARS: &str =
-    "的在和与及对为了是把被向从于至赴到将等各全该本每个此其这那进驻入村乡镇县市区、，。年月日";
+const VILLAGE_STOP_CHARS: &[char] = &[
+    '的', '在', '和', '与', '及', '对', '为', '了', '是', '把', '被', '向', '从', '于', '至', '赴',
+    '到', '将', '等', '各', '全', '该', '本', '每', '个', '此', '其', '这', '那', '进', '驻', '入',
+    '村', '乡', '镇', '县', '市', '区', '、', '，', '。', '年', '月', '日',
+];
 /// First characters that make a two-character full name suspect.
-const WEAK_FIRST: &str = "和与及在对为向从到的了把被将等各全该本每此其这那";
+const WEAK_FIRST: &[char] = &[
+    '和', '与', '及', '在', '对', '为', '向', '从', '到', '的', '了', '把', '被', '将', '等', '各',
+    '全', '该', '本', '每', '此', '其', '这', '那',
+];
 /// Sentences with these words are about visits elsewhere.
 const VISIT_WORDS: &[&str] = &[
     "赴",
@@ -706,12 +715,23 @@ impl EntityExtractor {
     /// counties; townships keep their 9-digit NBS code.
     fn full_code(&self, u: u32) -> String {
         let unit = &self.units[u as usize];
-        match unit.digits {
-            2 => format!("{:02}0000", unit.code),
-            4 => format!("{:04}00", unit.code),
-            6 => format!("{:06}", unit.code),
-            _ => format!("{:09}", unit.code),
+        // Written by hand (as `{:0width$}` would): one small String per
+        // place fact, no formatting machinery.
+        let (mut v, width) = match unit.digits {
+            2 => (u64::from(unit.code) * 10_000, 6),
+            4 => (u64::from(unit.code) * 100, 6),
+            6 => (u64::from(unit.code), 6),
+            _ => (u64::from(unit.code), 9),
+        };
+        if v >= 10u64.pow(width as u32) {
+            return v.to_string();
         }
+        let mut buf = [b'0'; 9];
+        for d in buf[..width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        buf[..width].iter().map(|&d| char::from(d)).collect()
     }
 
     /// The `F_*` bits of a char.
@@ -861,7 +881,7 @@ impl EntityExtractor {
                 if two && !words.is_word(start, end) {
                     continue;
                 }
-                let weak = two && name.chars().next().is_some_and(|c| WEAK_FIRST.contains(c));
+                let weak = two && name.chars().next().is_some_and(|c| WEAK_FIRST.contains(&c));
                 found.push(Mention {
                     span: Span::new(start, end),
                     head,
@@ -1042,11 +1062,9 @@ impl EntityExtractor {
         text: &str,
         scan: &Scan,
         words: &Words<'_>,
-        places: &[Mention],
+        place_by_end: &[(usize, usize)],
         out: &mut Vec<Fact>,
     ) {
-        let place_by_end: FxMap<usize, usize> =
-            places.iter().map(|m| (m.span.end, m.span.start)).collect();
         let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
         // Every suffix match, by end, longest first; at each end the
         // longest suffix with a name before it wins.
@@ -1065,11 +1083,11 @@ impl EntityExtractor {
                 let one = text[sstart..end].chars().nth(1).is_none();
                 if one {
                     let next = text[end..].chars().next();
-                    if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(c)) {
+                    if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(&c)) {
                         break;
                     }
                 }
-                if let Some(start) = self.org_start(text, words, &place_by_end, sstart) {
+                if let Some(start) = self.org_start(text, words, place_by_end, sstart) {
                     found.push((Span::new(start, end), org));
                     break;
                 }
@@ -1103,7 +1121,7 @@ impl EntityExtractor {
         &self,
         text: &str,
         words: &Words<'_>,
-        place_by_end: &FxMap<usize, usize>,
+        place_by_end: &[(usize, usize)],
         mut p: usize,
     ) -> Option<usize> {
         let sfx_start = p;
@@ -1114,10 +1132,17 @@ impl EntityExtractor {
         let mut anchored_at: Option<usize> = None;
         loop {
             // Place names chain (`山西省长治市`) and close the name on the left.
-            if let Some(&s) = place_by_end.get(&p) {
+            let place_ending_at = |p: usize| {
+                place_by_end
+                    .binary_search_by_key(&p, |e| e.0)
+                    .ok()
+                    .and_then(|k| place_by_end.get(k))
+                    .map(|e| e.1)
+            };
+            if let Some(s) = place_ending_at(p) {
                 p = s;
                 anchored_at = Some(p);
-                if place_by_end.contains_key(&p) {
+                if place_ending_at(p).is_some() {
                     continue;
                 }
                 break;
@@ -1145,7 +1170,9 @@ impl EntityExtractor {
                     let opens = text
                         .get(..ws)
                         .and_then(|b| b.chars().next_back())
-                        .is_none_or(|c| c.is_whitespace() || "“\"《（(【「".contains(c));
+                        .is_none_or(|c| {
+                            c.is_whitespace() || matches!(c, '“' | '"' | '《' | '（' | '(' | '【' | '「')
+                        });
                     if opens && (2..=4).contains(&w.chars().count()) && w.chars().all(is_han) {
                         p = ws;
                     }
@@ -1161,7 +1188,7 @@ impl EntityExtractor {
                 // not the end of a word (`城乡学校`).
                 let at = p - c.len_utf8();
                 let prev = text.get(..at).and_then(|b| b.chars().next_back());
-                if !words.starts_at(text, at) && !prev.is_some_and(|c| "我全本各该".contains(c))
+                if !words.starts_at(text, at) && !prev.is_some_and(|c| matches!(c, '我' | '全' | '本' | '各' | '该'))
                 {
                     break;
                 }
@@ -1206,7 +1233,7 @@ impl EntityExtractor {
         text: &str,
         scan: &Scan,
         words: &Words<'_>,
-        place_ends: &FxSet<usize>,
+        place_ends: &[usize],
         out: &mut Vec<Fact>,
     ) {
         for &i in &scan.cun {
@@ -1218,7 +1245,9 @@ impl EntityExtractor {
             if text[end..]
                 .chars()
                 .next()
-                .is_some_and(|c| "民委级庄务干组里两集".contains(c))
+                .is_some_and(|c| {
+                    matches!(c, '民' | '委' | '级' | '庄' | '务' | '干' | '组' | '里' | '两' | '集')
+                })
             {
                 continue;
             }
@@ -1226,7 +1255,7 @@ impl EntityExtractor {
             let mut best = None;
             let mut start = i;
             for (n, c) in before.chars().rev().take(3).enumerate() {
-                if !is_han(c) || VILLAGE_STOP_CHARS.contains(c) {
+                if !is_han(c) || VILLAGE_STOP_CHARS.contains(&c) {
                     break;
                 }
                 start -= c.len_utf8();
@@ -1252,7 +1281,7 @@ impl EntityExtractor {
             // (`北坡村、五十亩村`), or after a word of going or being there.
             let prev = text[..s].chars().next_back();
             let next = text[end..].chars().next();
-            let after_place = place_ends.contains(&s);
+            let after_place = place_ends.binary_search(&s).is_ok();
             let in_list = prev == Some('、') || next == Some('、');
             let after_verb = [
                 "在", "到", "赴", "驻", "对", "走进", "来到", "深入", "帮扶", "包联",
@@ -1663,14 +1692,15 @@ impl EntityExtractor {
                 }),
             ));
         }
-        let place_ends: FxSet<usize> = mentions.iter().map(|m| m.span.end).collect();
+        // Mentions do not overlap, so their ends are sorted.
+        let place_ends: Vec<usize> = mentions.iter().map(|m| m.span.end).collect();
         self.find_villages(text, scan, words, &place_ends, out);
         // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
-        let anchors: Vec<Mention> = mentions
+        let anchors: Vec<(usize, usize)> = mentions
             .iter()
             .zip(resolved)
             .filter(|(m, u)| !m.short || u.is_some())
-            .map(|(m, _)| m.clone())
+            .map(|(m, _)| (m.span.end, m.span.start))
             .collect();
         self.find_orgs(text, scan, words, &anchors, out);
     }
@@ -1905,5 +1935,19 @@ mod tests {
                 }
             }
         }
+    }
+}
+#[cfg(test)]
+mod flagstat {
+    #[test]
+    fn flagstat() {
+        let ex = super::EntityExtractor::new(&crate::data::DataDir::embedded_only()).unwrap();
+        let mut n = [0usize; 8];
+        let mut full = String::new();
+        for (cp, &f) in ex.char_flags.iter().enumerate() {
+            for b in 0..8 { if f & (1 << b) != 0 { n[b] += 1; } }
+            if f & super::F_FULL != 0 { full.push(char::from_u32(cp as u32).unwrap()); }
+        }
+        eprintln!("{n:?} {full}");
     }
 }
