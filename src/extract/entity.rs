@@ -159,6 +159,8 @@ const F_SENT: u8 = 8;
 const F_ORG_STOP: u8 = 16;
 /// The char ends a word of `VISIT_WORDS`.
 const F_VISIT: u8 = 32;
+/// `我`, `全` or `本`, which may open a level word (`我县`, `全市`).
+const F_OWN: u8 = 64;
 /// Size of `char_flags`: the Basic Multilingual Plane.
 const FLAG_CHARS: usize = 0x1_0000;
 
@@ -203,6 +205,9 @@ struct Scan {
     sent: Vec<(usize, usize)>,
     /// Ends of every `VISIT_WORDS` occurrence, in order.
     visit_ends: Vec<usize>,
+    /// How often `我`/`全`/`本` precede each level word: 省, 市, 县/旗,
+    /// 区, 镇/乡/街道 (see [`own_level`]).
+    own: [usize; 5],
 }
 
 /// A place name found in the text, before resolution.
@@ -590,6 +595,9 @@ impl EntityExtractor {
                 set(c, F_VISIT);
             }
         }
+        for c in ['我', '全', '本'] {
+            set(c, F_OWN);
+        }
         let mut trie: Vec<OrgNode> = vec![OrgNode {
             next: Vec::new(),
             pat: NONE,
@@ -700,6 +708,22 @@ impl EntityExtractor {
         false
     }
 
+    /// The unit and its ancestors up to the province, as [`Self::chain`]
+    /// without the vector.
+    fn ancestors(&self, u: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut x = u;
+        let mut n = 0;
+        std::iter::from_fn(move || {
+            if x == NONE || n >= 8 {
+                return None;
+            }
+            let cur = x;
+            x = self.units.get(x as usize).map_or(NONE, |unit| unit.parent);
+            n += 1;
+            Some(cur)
+        })
+    }
+
     /// Chain from the unit up to its province.
     fn chain(&self, u: u32) -> Vec<u32> {
         let mut out = Vec::with_capacity(4);
@@ -731,7 +755,9 @@ impl EntityExtractor {
             *d = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        buf[..width].iter().map(|&d| char::from(d)).collect()
+        std::str::from_utf8(&buf[..width])
+            .map(str::to_string)
+            .unwrap_or_default()
     }
 
     /// The `F_*` bits of a char.
@@ -763,6 +789,7 @@ impl EntityExtractor {
             cun: Vec::new(),
             sent: Vec::with_capacity(text.len() / 64),
             visit_ends: Vec::new(),
+            own: [0; 5],
         };
         let mut at_end: Vec<(usize, u32)> = Vec::new();
         let flags: &[u8; FLAG_CHARS] = &self.char_flags;
@@ -801,6 +828,21 @@ impl EntityExtractor {
             }
             if f & F_SENT != 0 {
                 sc.sent.push((start, end));
+            }
+            if f & F_OWN != 0 {
+                let rest = text.get(end..).unwrap_or("");
+                let k = match rest.chars().next() {
+                    Some('省') => 0,
+                    Some('市') => 1,
+                    Some('县' | '旗') => 2,
+                    Some('区') => 3,
+                    Some('镇' | '乡') => 4,
+                    Some('街') if rest.starts_with("街道") => 4,
+                    _ => 5,
+                };
+                if let Some(n) = sc.own.get_mut(k) {
+                    *n += 1;
+                }
             }
             if f & F_VISIT != 0 {
                 let before = text.get(..end).unwrap_or("");
@@ -958,15 +1000,21 @@ impl EntityExtractor {
     /// Resolve mentions to units, using the unambiguous ones as context.
     fn resolve(&self, mentions: &[Mention]) -> Vec<Option<u32>> {
         let mut out: Vec<Option<u32>> = vec![None; mentions.len()];
-        let mut known: HashSet<u32> = HashSet::new();
+        // Units named so far and their ancestors, sorted: a document names
+        // a few dozen at most.
+        let mut known: Vec<u32> = Vec::new();
+        let add_chain = |known: &mut Vec<u32>, u: u32| {
+            known.extend(self.ancestors(u));
+            known.sort_unstable();
+            known.dedup();
+        };
         // Pass 1: full names with one candidate above township level, and
         // unambiguous province short names.
         for (i, m) in mentions.iter().enumerate() {
-            let c: Vec<NameRef> = self.usable(m).collect();
-            if c.len() != 1 {
+            let Some(r) = only(self.usable(m)) else {
                 continue;
-            }
-            let u = c[0].unit;
+            };
+            let u = r.unit;
             let lv = self.units[u as usize].level;
             if lv == Level::Township {
                 continue;
@@ -977,10 +1025,10 @@ impl EntityExtractor {
             out[i] = Some(u);
         }
         for u in out.iter().flatten() {
-            for a in self.chain(*u) {
-                known.insert(a);
-            }
+            known.extend(self.ancestors(*u));
         }
+        known.sort_unstable();
+        known.dedup();
         // Pass 2 and 3: the rest, by their parents named in the document;
         // townships last, when their county is known.
         for pass in 0..2 {
@@ -989,35 +1037,38 @@ impl EntityExtractor {
                 if out[i].is_some() {
                     continue;
                 }
-                let fit: Vec<u32> = self
-                    .usable(m)
-                    .map(|r| r.unit)
-                    .filter(|&u| {
-                        let unit = &self.units[u as usize];
-                        if unit.level == Level::Township && pass == 0 {
-                            return false;
+                let is_known = |u: u32| known.binary_search(&u).is_ok();
+                // The one unit that fits, if all fitting candidates agree.
+                let mut fit: Option<u32> = None;
+                let mut agree = true;
+                for r in self.usable(m) {
+                    let u = r.unit;
+                    let unit = &self.units[u as usize];
+                    if unit.level == Level::Township && pass == 0 {
+                        continue;
+                    }
+                    // A known parent (or, for a short prefecture name,
+                    // a known county below it) confirms the candidate.
+                    let fits = (unit.parent != NONE && is_known(unit.parent))
+                        || (unit.level == Level::Province && is_known(u))
+                        || (unit.level != Level::Township
+                            && unit.parent != NONE
+                            && is_known(self.units[unit.parent as usize].parent));
+                    if fits {
+                        match fit {
+                            None => fit = Some(u),
+                            Some(f) if f != u => agree = false,
+                            Some(_) => {}
                         }
-                        // A known parent (or, for a short prefecture name,
-                        // a known county below it) confirms the candidate.
-                        (unit.parent != NONE && known.contains(&unit.parent))
-                            || (unit.level == Level::Province && known.contains(&u))
-                            || (unit.level != Level::Township
-                                && unit.parent != NONE
-                                && known.contains(&self.units[unit.parent as usize].parent))
-                    })
-                    .collect();
-                let mut uniq = fit.clone();
-                uniq.sort_unstable();
-                uniq.dedup();
-                if uniq.len() == 1 {
-                    out[i] = Some(uniq[0]);
-                    added.push(uniq[0]);
+                    }
+                }
+                if let (Some(u), true) = (fit, agree) {
+                    out[i] = Some(u);
+                    added.push(u);
                 }
             }
             for u in added {
-                for a in self.chain(u) {
-                    known.insert(a);
-                }
+                add_chain(&mut known, u);
             }
         }
         // Townships unique nationally and named in full in the title or the
@@ -1026,11 +1077,15 @@ impl EntityExtractor {
             if out[i].is_some() || m.short || !m.early || m.visit {
                 continue;
             }
-            let c: Vec<NameRef> = self.usable(m).collect();
             // Two-character names (`兴镇` in `科教兴镇`) are too often words.
             let long = m.span.len() >= 9;
-            if long && c.len() == 1 && self.units[c[0].unit as usize].level == Level::Township {
-                out[i] = Some(c[0].unit);
+            if !long {
+                continue;
+            }
+            if let Some(r) = only(self.usable(m)) {
+                if self.units[r.unit as usize].level == Level::Township {
+                    out[i] = Some(r.unit);
+                }
             }
         }
         out
@@ -1306,9 +1361,10 @@ impl EntityExtractor {
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         let words = Words::new(ctx.words);
         let scan = self.scan(ctx.text);
-        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
+        let early = early_end(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early);
         let resolved = self.resolve(&mentions);
-        self.region_from(ctx, title, &mentions, &resolved)
+        self.region_from(ctx, &scan, early, title, &mentions, &resolved)
     }
 
     /// Place and organization facts (as [`Extractor::extract`]) and the
@@ -1321,21 +1377,23 @@ impl EntityExtractor {
     ) -> Option<Region> {
         let words = Words::new(ctx.words);
         let scan = self.scan(ctx.text);
-        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
+        let early = early_end(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early);
         let resolved = self.resolve(&mentions);
         self.facts_from(ctx, &scan, &words, &mentions, &resolved, out);
-        self.region_from(ctx, title, &mentions, &resolved)
+        self.region_from(ctx, &scan, early, title, &mentions, &resolved)
     }
 
     /// The region, given the text's mentions and their resolution.
     fn region_from(
         &self,
         ctx: &ExtractContext<'_>,
+        scan: &Scan,
+        early_end: usize,
         title: Option<&str>,
         text_mentions: &[Mention],
         text_resolved: &[Option<u32>],
     ) -> Option<Region> {
-        let early_end = early_end(ctx.text);
         let mut extra: Vec<Mention> = Vec::new();
         // A title not found among the first lines is scanned on its own.
         if let Some(t) = title {
@@ -1372,7 +1430,7 @@ impl EntityExtractor {
         if res.is_empty() {
             return None;
         }
-        let cue = own_level(ctx.text);
+        let cue = own_level(&scan.own);
         let early_all: Vec<u32> = res
             .iter()
             .filter(|r| mentions[r.mention].early)
@@ -1507,6 +1565,15 @@ impl EntityExtractor {
     }
 }
 
+/// The only item of an iterator, if it yields exactly one.
+fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    let first = it.next()?;
+    match it.next() {
+        None => Some(first),
+        Some(_) => None,
+    }
+}
+
 /// Size of `short_bits` (a power of two): ~4k short names set well under
 /// 1 % of its bits.
 const SHORT_BITS: usize = 1 << 19;
@@ -1613,31 +1680,9 @@ impl<'a> Words<'a> {
     }
 }
 
-/// The level a document speaks from, by its `我县`/`全县`/`本县` words.
-fn own_level(text: &str) -> Option<Cue> {
-    // The counts do not depend on order: one memmem pass per prefix
-    // (`我`/`全`/`本`), then the level word is the next char.
-    let mut n = [0usize; 5];
-    let hits = ["我", "全", "本"].into_iter().flat_map(|p| {
-        memchr::memmem::find_iter(text.as_bytes(), p.as_bytes()).map(move |i| i + p.len())
-    });
-    for after in hits {
-        let Some(rest) = text.get(after..) else {
-            continue;
-        };
-        let Some(next) = rest.chars().next() else {
-            continue;
-        };
-        match next {
-            '省' => n[0] += 1,
-            '市' => n[1] += 1,
-            '县' | '旗' => n[2] += 1,
-            '区' => n[3] += 1,
-            '镇' | '乡' => n[4] += 1,
-            '街' if rest.starts_with("街道") => n[4] += 1,
-            _ => {}
-        }
-    }
+/// The level a document speaks from, by its `我县`/`全县`/`本县` words,
+/// counted by [`EntityExtractor::scan`] as `Scan::own`.
+fn own_level(n: &[usize; 5]) -> Option<Cue> {
     let v = [
         (Cue::Province, n[0]),
         (Cue::Shi, n[1]),
