@@ -68,6 +68,29 @@ impl Hasher for FxHasher {
 }
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// FxHash for the `(node, char)` keys of the name trie, taking each
+/// `u32` whole: `FxHasher` feeds them byte by byte, and the trie is
+/// walked for every char that may end a place name.
+#[derive(Default, Clone, Copy)]
+struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type PairBuild = BuildHasherDefault<PairHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
@@ -122,7 +145,7 @@ pub struct EntityExtractor {
     /// Full-form names (2 to `max_full_chars` chars) in a trie over their
     /// characters read backwards: the scan stops only at the few characters
     /// that end a name (`full_last_ac`) and walks back from there.
-    rev_edges: FxMap<(u32, char), u32>,
+    rev_edges: HashMap<(u32, char), u32, PairBuild>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
     /// Bit set over a hash of the first two chars of every name with a
@@ -368,7 +391,7 @@ impl EntityExtractor {
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
-            rev_edges: FxMap::default(),
+            rev_edges: HashMap::default(),
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
@@ -546,7 +569,7 @@ impl EntityExtractor {
             .collect();
         // Deterministic node ids, whatever the map's order.
         full.sort_unstable();
-        let mut edges: FxMap<(u32, char), u32> = FxMap::default();
+        let mut edges: HashMap<(u32, char), u32, PairBuild> = HashMap::default();
         let mut heads: Vec<u32> = vec![NONE];
         let mut last: Vec<char> = Vec::new();
         for (name, head) in full {
@@ -784,10 +807,11 @@ impl EntityExtractor {
     /// organization suffixes ending there are read back through their trie.
     fn scan(&self, text: &str) -> Scan {
         let mut sc = Scan {
-            full: Vec::new(),
-            org_hits: Vec::new(),
+            // About what a report holds, so that few of them grow.
+            full: Vec::with_capacity(text.len() / 64),
+            org_hits: Vec::with_capacity(text.len() / 64),
             cun: Vec::new(),
-            sent: Vec::with_capacity(text.len() / 64),
+            sent: Vec::with_capacity(text.len() / 48),
             visit_ends: Vec::new(),
             own: [0; 5],
         };
@@ -799,14 +823,18 @@ impl EntityExtractor {
             // Decode by hand: nearly every char is a three-byte Han char
             // or ASCII, and only flagged chars need a `char` at all. The
             // index is 16 bits, so the table needs no bounds check.
-            let b0 = b[i];
-            let (f, len) = if (0xE0..0xF0).contains(&b0) && i + 2 < b.len() {
-                let cp = (usize::from(b0 & 0x0F) << 12)
-                    | (usize::from(b[i + 1] & 0x3F) << 6)
-                    | usize::from(b[i + 2] & 0x3F);
-                (flags[cp & (FLAG_CHARS - 1)], 3)
-            } else if b0 < 0x80 {
-                (flags[usize::from(b0)], 1)
+            // Four bytes at once (the char and the next byte): one load.
+            let w = match b.get(i..i + 4) {
+                Some(&[b0, b1, b2, b3]) => u32::from_le_bytes([b0, b1, b2, b3]),
+                _ => u32::from(b[i]) | 0xFFFF_FF00,
+            };
+            let (f, len) = if w & 0xF0 == 0xE0 && w & 0x00C0_C000 == 0x0080_8000 {
+                // A three-byte char: 4 bits of the lead byte, 6 of each of
+                // the others.
+                let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
+                (flags[cp as usize & (FLAG_CHARS - 1)], 3)
+            } else if w & 0x80 == 0 {
+                (flags[(w & 0x7F) as usize], 1)
             } else {
                 let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
                     break;
@@ -936,17 +964,24 @@ impl EntityExtractor {
             }
         }
         // Short names: only whole words.
+        // The bit test needs only the span's length and first bytes: the
+        // word is sliced (with its boundary checks) only when it passes.
+        let bytes = text.as_bytes();
         for w in words.spans {
-            let Some(name) = text.get(w.start..w.end) else {
-                continue;
-            };
-            if name.len() < 6 {
+            let len = w.end.saturating_sub(w.start);
+            if len < 6 {
                 continue;
             }
-            let b = short_key(name);
+            let Some(head6) = bytes.get(w.start..w.start + 6) else {
+                continue;
+            };
+            let b = short_key_of(head6, len);
             if self.short_bits[b / 64] & (1 << (b % 64)) == 0 {
                 continue;
             }
+            let Some(name) = text.get(w.start..w.end) else {
+                continue;
+            };
             let Some(&head) = self.names.get(name) else {
                 continue;
             };
@@ -1581,9 +1616,13 @@ const SHORT_BITS: usize = 1 << 19;
 /// Bit index in `short_bits` of a name of at least 6 bytes: a multiplicative
 /// hash of its first 6 bytes and its length.
 fn short_key(name: &str) -> usize {
-    let b = name.as_bytes();
-    let mut x = name.len() as u64;
-    for &c in b.iter().take(6) {
+    short_key_of(name.as_bytes(), name.len())
+}
+
+/// [`short_key`] of a name of `len` bytes whose first bytes are `head`.
+fn short_key_of(head: &[u8], len: usize) -> usize {
+    let mut x = len as u64;
+    for &c in head.iter().take(6) {
         x = (x << 8) | u64::from(c);
     }
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
