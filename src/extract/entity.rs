@@ -166,6 +166,8 @@ pub struct EntityExtractor {
     /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
     /// every word left of a suffix and every village candidate.
     org_stop_words: FxSet<&'static str>,
+    /// `VISIT_WORDS` with their last chars.
+    visit_last: Vec<(char, &'static str)>,
     not_village: FxSet<&'static str>,
     org_list: Vec<OrgSuffix>,
 }
@@ -184,6 +186,8 @@ const F_ORG_STOP: u8 = 16;
 const F_VISIT: u8 = 32;
 /// `我`, `全` or `本`, which may open a level word (`我县`, `全市`).
 const F_OWN: u8 = 64;
+/// A char of `VILLAGE_STOP_CHARS`.
+const F_VILLAGE_STOP: u8 = 128;
 /// Size of `char_flags`: the Basic Multilingual Plane.
 const FLAG_CHARS: usize = 0x1_0000;
 
@@ -398,6 +402,10 @@ impl EntityExtractor {
             org_trie: Vec::new(),
             char_flags: zero_flags(),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
+            visit_last: VISIT_WORDS
+                .iter()
+                .filter_map(|w| Some((w.chars().next_back()?, *w)))
+                .collect(),
             not_village: NOT_VILLAGE.iter().copied().collect(),
             org_list: Vec::new(),
         };
@@ -621,6 +629,9 @@ impl EntityExtractor {
         for c in ['我', '全', '本'] {
             set(c, F_OWN);
         }
+        for &c in VILLAGE_STOP_CHARS {
+            set(c, F_VILLAGE_STOP);
+        }
         let mut trie: Vec<OrgNode> = vec![OrgNode {
             next: Vec::new(),
             pat: NONE,
@@ -843,8 +854,8 @@ impl EntityExtractor {
             };
             let start = i;
             i += len;
-            // Stop chars matter only to `org_start`.
-            if f & !F_ORG_STOP == 0 {
+            // Stop chars matter only to the organization and village finders.
+            if f & !(F_ORG_STOP | F_VILLAGE_STOP) == 0 {
                 continue;
             }
             let end = i;
@@ -874,7 +885,13 @@ impl EntityExtractor {
             }
             if f & F_VISIT != 0 {
                 let before = text.get(..end).unwrap_or("");
-                if VISIT_WORDS.iter().any(|w| before.ends_with(w)) {
+                let c = before.chars().next_back();
+                // Only the words ending in this char are compared.
+                if self
+                    .visit_last
+                    .iter()
+                    .any(|&(l, w)| Some(l) == c && before.ends_with(w))
+                {
                     sc.visit_ends.push(end);
                 }
             }
@@ -1345,7 +1362,7 @@ impl EntityExtractor {
             let mut best = None;
             let mut start = i;
             for (n, c) in before.chars().rev().take(3).enumerate() {
-                if !is_han(c) || VILLAGE_STOP_CHARS.contains(&c) {
+                if !is_han(c) || self.flags(c) & F_VILLAGE_STOP != 0 {
                     break;
                 }
                 start -= c.len_utf8();
@@ -1621,10 +1638,17 @@ fn short_key(name: &str) -> usize {
 
 /// [`short_key`] of a name of `len` bytes whose first bytes are `head`.
 fn short_key_of(head: &[u8], len: usize) -> usize {
-    let mut x = len as u64;
-    for &c in head.iter().take(6) {
-        x = (x << 8) | u64::from(c);
-    }
+    // `len` then the 6 bytes shifted in, as one big-endian load.
+    let x = match head {
+        &[a, b, c, d, e, f, ..] => (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f]),
+        _ => {
+            let mut x = len as u64;
+            for &c in head {
+                x = (x << 8) | u64::from(c);
+            }
+            x
+        }
+    };
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
 }
 
