@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Fact, FactData, OrgFact, PlaceFact, PlaceLevel, Region, Span};
@@ -830,16 +829,13 @@ impl EntityExtractor {
         let flags: &[u8; FLAG_CHARS] = &self.char_flags;
         let b = text.as_bytes();
         let mut i = 0;
-        while i < b.len() {
-            // Decode by hand: nearly every char is a three-byte Han char
-            // or ASCII, and only flagged chars need a `char` at all. The
-            // index is 16 bits, so the table needs no bounds check.
-            // Four bytes at once (the char and the next byte): one load.
-            let w = match b.get(i..i + 4) {
-                Some(&[b0, b1, b2, b3]) => u32::from_le_bytes([b0, b1, b2, b3]),
-                _ => u32::from(b[i]) | 0xFFFF_FF00,
-            };
-            let (f, len) = if w & 0xF0 == 0xE0 && w & 0x00C0_C000 == 0x0080_8000 {
+        // Decode by hand, four bytes (a char and the next byte) per load:
+        // nearly every char is a three-byte Han char or ASCII, and only
+        // flagged chars need a `char` at all. The index is 16 bits, so the
+        // table needs no bounds check. The last bytes go char by char.
+        while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
+            let w = u32::from_le_bytes([b0, b1, b2, b3]);
+            let (f, len) = if w & 0xF0 == 0xE0 {
                 // A three-byte char: 4 bits of the lead byte, 6 of each of
                 // the others.
                 let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
@@ -855,10 +851,32 @@ impl EntityExtractor {
             let start = i;
             i += len;
             // Stop chars matter only to the organization and village finders.
-            if f & !(F_ORG_STOP | F_VILLAGE_STOP) == 0 {
-                continue;
+            if f & !(F_ORG_STOP | F_VILLAGE_STOP) != 0 {
+                self.note(text, start, i, f, &mut sc, &mut at_end);
             }
-            let end = i;
+        }
+        for (k, c) in text.get(i..).unwrap_or("").char_indices() {
+            let f = self.flags(c);
+            if f & !(F_ORG_STOP | F_VILLAGE_STOP) != 0 {
+                let start = i + k;
+                self.note(text, start, start + c.len_utf8(), f, &mut sc, &mut at_end);
+            }
+        }
+        sc
+    }
+
+    /// Note a flagged char of `text` at `start..end` in the scan.
+    #[inline(never)]
+    fn note(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        f: u8,
+        sc: &mut Scan,
+        at_end: &mut Vec<(usize, u32)>,
+    ) {
+        {
             if f & F_FULL != 0 {
                 sc.full.push(start);
             }
@@ -917,7 +935,6 @@ impl EntityExtractor {
                     .extend(at_end.iter().rev().map(|&(start, pat)| (end, start, pat)));
             }
         }
-        sc
     }
 
     /// Find place name mentions in `text` (byte offsets relative to `text`),
@@ -1259,7 +1276,9 @@ impl EntityExtractor {
             // Every name unit ends in one of these: most steps spare the
             // comparisons.
             let unit = match last {
-                Some('区' | '道' | '国' | '家') => NAME_UNITS.iter().find(|u| before.ends_with(*u)),
+                Some('区' | '道' | '国' | '家') => {
+                    NAME_UNITS.iter().find(|u| before.ends_with(*u))
+                }
                 _ => None,
             };
             if let Some(u) = unit {
@@ -1278,7 +1297,8 @@ impl EntityExtractor {
                         .get(..ws)
                         .and_then(|b| b.chars().next_back())
                         .is_none_or(|c| {
-                            c.is_whitespace() || matches!(c, '“' | '"' | '《' | '（' | '(' | '【' | '「')
+                            c.is_whitespace()
+                                || matches!(c, '“' | '"' | '《' | '（' | '(' | '【' | '「')
                         });
                     if opens && (2..=4).contains(&w.chars().count()) && w.chars().all(is_han) {
                         p = ws;
@@ -1295,7 +1315,8 @@ impl EntityExtractor {
                 // not the end of a word (`城乡学校`).
                 let at = p - c.len_utf8();
                 let prev = text.get(..at).and_then(|b| b.chars().next_back());
-                if !words.starts_at(text, at) && !prev.is_some_and(|c| matches!(c, '我' | '全' | '本' | '各' | '该'))
+                if !words.starts_at(text, at)
+                    && !prev.is_some_and(|c| matches!(c, '我' | '全' | '本' | '各' | '该'))
                 {
                     break;
                 }
@@ -1349,13 +1370,12 @@ impl EntityExtractor {
             if !words.ends_at(text, end) {
                 continue;
             }
-            if text[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| {
-                    matches!(c, '民' | '委' | '级' | '庄' | '务' | '干' | '组' | '里' | '两' | '集')
-                })
-            {
+            if text[end..].chars().next().is_some_and(|c| {
+                matches!(
+                    c,
+                    '民' | '委' | '级' | '庄' | '务' | '干' | '组' | '里' | '两' | '集'
+                )
+            }) {
                 continue;
             }
             let before = &text[..i];
@@ -1640,7 +1660,9 @@ fn short_key(name: &str) -> usize {
 fn short_key_of(head: &[u8], len: usize) -> usize {
     // `len` then the 6 bytes shifted in, as one big-endian load.
     let x = match head {
-        &[a, b, c, d, e, f, ..] => (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f]),
+        &[a, b, c, d, e, f, ..] => {
+            (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+        }
         _ => {
             let mut x = len as u64;
             for &c in head {
@@ -2053,8 +2075,14 @@ mod flagstat {
         let mut n = [0usize; 8];
         let mut full = String::new();
         for (cp, &f) in ex.char_flags.iter().enumerate() {
-            for b in 0..8 { if f & (1 << b) != 0 { n[b] += 1; } }
-            if f & super::F_FULL != 0 { full.push(char::from_u32(cp as u32).unwrap()); }
+            for b in 0..8 {
+                if f & (1 << b) != 0 {
+                    n[b] += 1;
+                }
+            }
+            if f & super::F_FULL != 0 {
+                full.push(char::from_u32(cp as u32).unwrap());
+            }
         }
         eprintln!("{n:?} {full}");
     }
