@@ -2048,6 +2048,100 @@ mod tests {
         }
     }
 
+    /// The one-pass scan finds what plain searches find: every suffix
+    /// ending anywhere, every 村, sentence end and visit word, and the
+    /// own-level counts; sentence bounds agree with a search both ways.
+    #[test]
+    fn scan_matches_plain_searches() {
+        let texts = [
+            "山西省长治市沁县科协来到黎城县西井镇北坡村、五十亩村调研。赴武乡县科协交流学习！",
+            "我县科协、全县妇联和本市人民政府办公室；县委宣传部?县委员会\n我镇街道办事处全区",
+            "𠀀县科协𠀀。a村;b\n老科技工作者协会研究会联合会委",
+            "ends in a suffix 科协",
+            "",
+        ];
+        let ex = &*EX;
+        for text in texts {
+            let sc = ex.scan(text);
+            // Suffixes: (end, start, index) for every occurrence.
+            let mut want: Vec<(usize, usize, u32)> = Vec::new();
+            // `org_list` is in the suffixes' sorted order.
+            let mut sorted: Vec<&str> = ex.orgs.keys().map(|k| k.as_ref()).collect();
+            sorted.sort_unstable();
+            assert_eq!(sorted.len(), ex.org_list.len());
+            for (k, pat) in sorted.into_iter().enumerate() {
+                for (st, _) in text.match_indices(pat) {
+                    want.push((st + pat.len(), st, k as u32));
+                }
+            }
+            want.sort_unstable();
+            assert_eq!(sc.org_hits, want, "{text}");
+            let cun: Vec<usize> = text.match_indices('村').map(|m| m.0).collect();
+            assert_eq!(sc.cun, cun);
+            let is_end = |c: char| matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';');
+            let sent: Vec<(usize, usize)> = text
+                .char_indices()
+                .filter(|&(_, c)| is_end(c))
+                .map(|(k, c)| (k, k + c.len_utf8()))
+                .collect();
+            assert_eq!(sc.sent, sent);
+            let mut visit: Vec<usize> = VISIT_WORDS
+                .iter()
+                .flat_map(|w| text.match_indices(w).map(|m| m.0 + w.len()))
+                .collect();
+            visit.sort_unstable();
+            visit.dedup();
+            assert_eq!(sc.visit_ends, visit);
+            let full: Vec<usize> = text
+                .char_indices()
+                .filter(|&(_, c)| ex.rev_edges.contains_key(&(0, c)))
+                .map(|m| m.0)
+                .collect();
+            assert_eq!(sc.full, full);
+            let mut own = [0usize; 5];
+            for (k, _) in text.match_indices(['我', '全', '本']) {
+                let rest = &text[k + 3..];
+                match rest.chars().next() {
+                    Some('省') => own[0] += 1,
+                    Some('市') => own[1] += 1,
+                    Some('县' | '旗') => own[2] += 1,
+                    Some('区') => own[3] += 1,
+                    Some('镇' | '乡') => own[4] += 1,
+                    Some('街') if rest.starts_with("街道") => own[4] += 1,
+                    _ => {}
+                }
+            }
+            assert_eq!(sc.own, own, "{text}");
+            // Sentence bounds of every char span, against rfind/find.
+            for (k, c) in text.char_indices() {
+                let span = Span::new(k, k + c.len_utf8());
+                let start = text[..k].rfind(is_end).map_or(0, |i| {
+                    i + text[i..].chars().next().map_or(1, char::len_utf8)
+                });
+                let end = text[span.end..]
+                    .find(is_end)
+                    .map_or(text.len(), |i| span.end + i);
+                let want = Span::new(start.min(span.start), end.max(span.end));
+                assert_eq!(sentence_bounds(text, &sc.sent, span), want, "{text} {k}");
+            }
+        }
+    }
+
+    /// Region codes are zero-padded to 6 digits, townships to 9.
+    #[test]
+    fn full_code_pads() {
+        let ex = &*EX;
+        for (i, u) in ex.units.iter().enumerate().step_by(997) {
+            let want = match u.digits {
+                2 => format!("{:02}0000", u.code),
+                4 => format!("{:04}00", u.code),
+                6 => format!("{:06}", u.code),
+                _ => format!("{:09}", u.code),
+            };
+            assert_eq!(ex.full_code(i as u32), want);
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_spans_are_surfaces(s in "\\PC{0,80}", t in "[县市区镇乡村科协委局办省长治沁黎城武乡西井北坡，。\\n ]{0,40}") {
@@ -2065,25 +2159,5 @@ mod tests {
                 }
             }
         }
-    }
-}
-#[cfg(test)]
-mod flagstat {
-    #[test]
-    fn flagstat() {
-        let ex = super::EntityExtractor::new(&crate::data::DataDir::embedded_only()).unwrap();
-        let mut n = [0usize; 8];
-        let mut full = String::new();
-        for (cp, &f) in ex.char_flags.iter().enumerate() {
-            for b in 0..8 {
-                if f & (1 << b) != 0 {
-                    n[b] += 1;
-                }
-            }
-            if f & super::F_FULL != 0 {
-                full.push(char::from_u32(cp as u32).unwrap());
-            }
-        }
-        eprintln!("{n:?} {full}");
     }
 }
