@@ -68,9 +68,9 @@ impl Hasher for FxHasher {
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
-/// FxHash for the `(node, char)` keys of the name trie, taking each
-/// `u32` whole: `FxHasher` feeds them byte by byte, and the trie is
-/// walked for every char that may end a place name.
+/// FxHash for the `(node, char)` keys of the name trie while it is built,
+/// taking each `u32` whole (`FxHasher` feeds them byte by byte): every
+/// char of the ~45k names is looked up once.
 #[derive(Default, Clone, Copy)]
 struct PairHasher(u64);
 
@@ -143,8 +143,12 @@ pub struct EntityExtractor {
     max_full_chars: usize,
     /// Full-form names (2 to `max_full_chars` chars) in a trie over their
     /// characters read backwards: the scan stops only at the few characters
-    /// that end a name (`full_last_ac`) and walks back from there.
-    rev_edges: HashMap<(u32, char), u32, PairBuild>,
+    /// that end a name (`F_FULL`) and walks back from there. Node by node:
+    /// the children of node `n` are `rev_kids[rev_first[n]..rev_first[n +
+    /// 1]]`, sorted by char. The hot nodes (the few name endings) stay in
+    /// cache, where a hash map's probes land all over a large table.
+    rev_first: Vec<u32>,
+    rev_kids: Vec<(char, u32)>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
     /// Bit set over a hash of the first two chars of every name with a
@@ -171,7 +175,7 @@ pub struct EntityExtractor {
     org_list: Vec<OrgSuffix>,
 }
 
-/// The char may end a full place name (a root edge of `rev_edges`).
+/// The char may end a full place name (a root edge of the name trie).
 const F_FULL: u8 = 1;
 /// The char may end an organization suffix (a root edge of `org_edges`).
 const F_ORG: u8 = 2;
@@ -394,7 +398,8 @@ impl EntityExtractor {
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
-            rev_edges: HashMap::default(),
+            rev_first: Vec::new(),
+            rev_kids: Vec::new(),
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
@@ -616,7 +621,20 @@ impl EntityExtractor {
             }
         }
         self.short_bits = short_bits;
-        self.rev_edges = edges;
+        let mut list: Vec<(u32, char, u32)> =
+            edges.iter().map(|(&(n, c), &k)| (n, c, k)).collect();
+        list.sort_unstable();
+        let mut first = vec![0u32; heads.len() + 1];
+        for &(n, _, _) in &list {
+            if let Some(x) = first.get_mut(n as usize + 1) {
+                *x += 1;
+            }
+        }
+        for k in 1..first.len() {
+            first[k] += first[k - 1];
+        }
+        self.rev_kids = list.iter().map(|&(_, c, k)| (c, k)).collect();
+        self.rev_first = first;
         self.rev_head = heads;
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
         orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -793,6 +811,18 @@ impl EntityExtractor {
             .unwrap_or_default()
     }
 
+    /// The child of a node of the reversed name trie by the char before.
+    #[inline]
+    fn rev_child(&self, node: u32, c: char) -> Option<u32> {
+        let lo = *self.rev_first.get(node as usize)? as usize;
+        let hi = *self.rev_first.get(node as usize + 1)? as usize;
+        let kids = self.rev_kids.get(lo..hi)?;
+        kids.binary_search_by_key(&c, |e| e.0)
+            .ok()
+            .and_then(|k| kids.get(k))
+            .map(|e| e.1)
+    }
+
     /// The `F_*` bits of a char.
     #[inline]
     fn flags(&self, c: char) -> u8 {
@@ -801,7 +831,7 @@ impl EntityExtractor {
             // Beyond the table: only the tries can hold such a char.
             None => {
                 let mut f = 0;
-                if self.rev_edges.contains_key(&(0, c)) {
+                if self.rev_child(0, c).is_some() {
                     f |= F_FULL;
                 }
                 if self.org_trie.first().and_then(|r| r.child(c)).is_some() {
@@ -955,7 +985,7 @@ impl EntityExtractor {
                 continue;
             };
             let end = j + c.len_utf8();
-            let Some(&first) = self.rev_edges.get(&(0, c)) else {
+            let Some(first) = self.rev_child(0, c) else {
                 continue;
             };
             ends.clear();
@@ -965,7 +995,7 @@ impl EntityExtractor {
                 if depth + 2 > self.max_full_chars {
                     break;
                 }
-                let Some(&next) = self.rev_edges.get(&(node, pc)) else {
+                let Some(next) = self.rev_child(node, pc) else {
                     break;
                 };
                 node = next;
@@ -2094,7 +2124,7 @@ mod tests {
             assert_eq!(sc.visit_ends, visit);
             let full: Vec<usize> = text
                 .char_indices()
-                .filter(|&(_, c)| ex.rev_edges.contains_key(&(0, c)))
+                .filter(|&(_, c)| ex.rev_child(0, c).is_some())
                 .map(|m| m.0)
                 .collect();
             assert_eq!(sc.full, full);
