@@ -863,31 +863,41 @@ impl EntityExtractor {
         // nearly every char is a three-byte Han char or ASCII, and only
         // flagged chars need a `char` at all. The index is 16 bits, so the
         // table needs no bounds check. The last bytes go char by char.
+        const MASK: u8 = !(F_ORG_STOP | F_VILLAGE_STOP);
         while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
-            let w = u32::from_le_bytes([b0, b1, b2, b3]);
-            let (f, len) = if w & 0xF0 == 0xE0 {
+            if b0 & 0xF0 == 0xE0 {
                 // A three-byte char: 4 bits of the lead byte, 6 of each of
                 // the others.
+                let w = u32::from_le_bytes([b0, b1, b2, b3]);
                 let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
-                (flags[cp as usize & (FLAG_CHARS - 1)], 3)
-            } else if w & 0x80 == 0 {
-                (flags[(w & 0x7F) as usize], 1)
+                let f = flags[cp as usize & (FLAG_CHARS - 1)];
+                i += 3;
+                // Stop chars matter only to the organization and village
+                // finders.
+                if f & MASK != 0 {
+                    self.note(text, i - 3, i, f, &mut sc, &mut at_end);
+                }
+            } else if b0 < 0x80 {
+                let f = flags[usize::from(b0)];
+                i += 1;
+                if f & MASK != 0 {
+                    self.note(text, i - 1, i, f, &mut sc, &mut at_end);
+                }
             } else {
                 let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
                     break;
                 };
-                (self.flags(c), c.len_utf8())
-            };
-            let start = i;
-            i += len;
-            // Stop chars matter only to the organization and village finders.
-            if f & !(F_ORG_STOP | F_VILLAGE_STOP) != 0 {
-                self.note(text, start, i, f, &mut sc, &mut at_end);
+                let f = self.flags(c);
+                let start = i;
+                i += c.len_utf8();
+                if f & MASK != 0 {
+                    self.note(text, start, i, f, &mut sc, &mut at_end);
+                }
             }
         }
         for (k, c) in text.get(i..).unwrap_or("").char_indices() {
             let f = self.flags(c);
-            if f & !(F_ORG_STOP | F_VILLAGE_STOP) != 0 {
+            if f & MASK != 0 {
                 let start = i + k;
                 self.note(text, start, start + c.len_utf8(), f, &mut sc, &mut at_end);
             }
