@@ -621,8 +621,7 @@ impl EntityExtractor {
             }
         }
         self.short_bits = short_bits;
-        let mut list: Vec<(u32, char, u32)> =
-            edges.iter().map(|(&(n, c), &k)| (n, c, k)).collect();
+        let mut list: Vec<(u32, char, u32)> = edges.iter().map(|(&(n, c), &k)| (n, c, k)).collect();
         list.sort_unstable();
         let mut first = vec![0u32; heads.len() + 1];
         for &(n, _, _) in &list {
