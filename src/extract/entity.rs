@@ -11,10 +11,6 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use aho_corasick::automaton::{Automaton, OverlappingState};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, Input};
-
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Fact, FactData, OrgFact, PlaceFact, PlaceLevel, Region, Span};
@@ -71,27 +67,31 @@ impl Hasher for FxHasher {
 }
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
-pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
-pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
-/// Every match of a DFA's patterns in `text`, overlaps included, as
-/// (end, start, pattern) in the order found. The concrete `DFA` type (not
-/// the `AhoCorasick` wrapper) lets the compiler inline the per-byte step.
-pub(crate) fn overlapping_matches(dfa: &DFA, text: &str) -> Vec<(usize, usize, u32)> {
-    let input = Input::new(text);
-    let mut state = OverlappingState::start();
-    let mut out = Vec::new();
-    loop {
-        if dfa.try_find_overlapping(&input, &mut state).is_err() {
-            break;
-        }
-        match state.get_match() {
-            Some(m) => out.push((m.end(), m.start(), m.pattern().as_u32())),
-            None => break,
+/// FxHash for the `(node, char)` keys of the name trie while it is built,
+/// taking each `u32` whole (`FxHasher` feeds them byte by byte): every
+/// char of the ~45k names is looked up once.
+#[derive(Default, Clone, Copy)]
+struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
         }
     }
-    out
+    fn write_u32(&mut self, i: u32) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
+
+type PairBuild = BuildHasherDefault<PairHasher>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
 /// One administrative unit.
 struct Unit {
@@ -143,8 +143,12 @@ pub struct EntityExtractor {
     max_full_chars: usize,
     /// Full-form names (2 to `max_full_chars` chars) in a trie over their
     /// characters read backwards: the scan stops only at the few characters
-    /// that end a name (`full_last_ac`) and walks back from there.
-    rev_edges: FxMap<(u32, char), u32>,
+    /// that end a name (`F_FULL`) and walks back from there. Node by node:
+    /// the children of node `n` are `rev_kids[rev_first[n]..rev_first[n +
+    /// 1]]`, sorted by char. The hot nodes (the few name endings) stay in
+    /// cache, where a hash map's probes land all over a large table.
+    rev_first: Vec<u32>,
+    rev_kids: Vec<(char, u32)>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
     /// Bit set over a hash of the first two chars of every name with a
@@ -152,14 +156,88 @@ pub struct EntityExtractor {
     /// spares them the string hash and look-up in `names`.
     short_bits: Vec<u64>,
     orgs: FxMap<Box<str>, OrgSuffix>,
-    /// Every organization suffix; `org_pats[pattern]` indexes `org_list`.
-    org_ac: DFA,
-    /// `full_last` as UTF-8 patterns: one SIMD-prefiltered pass finds the
-    /// chars that may end a full name instead of decoding every char.
-    full_last_ac: AhoCorasick,
-    /// `VISIT_WORDS`, to test a sentence for all of them in one pass.
-    visit_ac: AhoCorasick,
+    /// Organization suffixes in a trie over their characters read
+    /// backwards, walked from each char that may end one (`F_ORG`). Node
+    /// 0 is the root; a few dozen nodes, so small sorted child lists beat
+    /// hashing.
+    org_trie: Vec<OrgNode>,
+    /// `F_*` bits of every char below U+10000: one pass over the text
+    /// decodes each char once and stops only where a name, a suffix, a
+    /// village or a sentence may end. Chars above it (rare) are tested
+    /// against the tries directly.
+    char_flags: Box<[u8; FLAG_CHARS]>,
+    /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
+    /// every word left of a suffix and every village candidate.
+    org_stop_words: FxSet<&'static str>,
+    /// `VISIT_WORDS` with their last chars.
+    visit_last: Vec<(char, &'static str)>,
+    not_village: FxSet<&'static str>,
     org_list: Vec<OrgSuffix>,
+}
+
+/// The char may end a full place name (a root edge of the name trie).
+const F_FULL: u8 = 1;
+/// The char may end an organization suffix (a root edge of `org_edges`).
+const F_ORG: u8 = 2;
+/// `村`.
+const F_CUN: u8 = 4;
+/// A char `sentence_bounds` splits on.
+const F_SENT: u8 = 8;
+/// A char of `ORG_STOP_CHARS`.
+const F_ORG_STOP: u8 = 16;
+/// The char ends a word of `VISIT_WORDS`.
+const F_VISIT: u8 = 32;
+/// `我`, `全` or `本`, which may open a level word (`我县`, `全市`).
+const F_OWN: u8 = 64;
+/// A char of `VILLAGE_STOP_CHARS`.
+const F_VILLAGE_STOP: u8 = 128;
+/// Size of `char_flags`: the Basic Multilingual Plane.
+const FLAG_CHARS: usize = 0x1_0000;
+
+/// A node of the reversed organization-suffix trie.
+#[derive(Default)]
+struct OrgNode {
+    /// Children by the char before, sorted by char.
+    next: Vec<(char, u32)>,
+    /// Index into `org_list` of the suffix this node completes, or NONE.
+    pat: u32,
+}
+
+impl OrgNode {
+    fn child(&self, c: char) -> Option<u32> {
+        self.next
+            .binary_search_by_key(&c, |e| e.0)
+            .ok()
+            .and_then(|k| self.next.get(k))
+            .map(|e| e.1)
+    }
+}
+
+/// A `char_flags` table with no bits set.
+fn zero_flags() -> Box<[u8; FLAG_CHARS]> {
+    vec![0u8; FLAG_CHARS]
+        .into_boxed_slice()
+        .try_into()
+        .expect("a vector of FLAG_CHARS bytes")
+}
+
+/// What one pass over a text finds for the place, organization and village
+/// finders (byte offsets into that text).
+struct Scan {
+    /// Starts of chars that may end a full place name, in order.
+    full: Vec<usize>,
+    /// Every organization suffix in the text as (end, start, suffix index),
+    /// sorted: by end, and at one end longest first.
+    org_hits: Vec<(usize, usize, u32)>,
+    /// Starts of `村`.
+    cun: Vec<usize>,
+    /// Sentence-ending chars as (start, end), in order.
+    sent: Vec<(usize, usize)>,
+    /// Ends of every `VISIT_WORDS` occurrence, in order.
+    visit_ends: Vec<usize>,
+    /// How often `我`/`全`/`本` precede each level word: 省, 市, 县/旗,
+    /// 区, 镇/乡/街道 (see [`own_level`]).
+    own: [usize; 5],
 }
 
 /// A place name found in the text, before resolution.
@@ -209,7 +287,10 @@ const ORG_STOP_WORDS: &[&str] = &[
 const ORG_STOP_CHARS: &str = "的了和与及对为向从把被将赴在，、。";
 /// Characters that may not follow a one-character organization suffix
 /// (`局长`, `委员`, `办公`).
-const ORG_SUFFIX_CONT: &str = "员托屈婉长面势部公理事法学好成实得到法";
+const ORG_SUFFIX_CONT: &[char] = &[
+    '员', '托', '屈', '婉', '长', '面', '势', '部', '公', '理', '事', '法', '学', '好', '成', '实',
+    '得', '到',
+];
 /// Words before `村` that are not village names.
 const NOT_VILLAGE: &[&str] = &[
     "贫困",
@@ -281,10 +362,16 @@ const NOT_VILLAGE: &[&str] = &[
     "两委",
 ];
 /// Characters that never occur in a village name.
-const VILLAGE_STOP_CHARS: &str =
-    "的在和与及对为了是把被向从于至赴到将等各全该本每个此其这那进驻入村乡镇县市区、，。年月日";
+const VILLAGE_STOP_CHARS: &[char] = &[
+    '的', '在', '和', '与', '及', '对', '为', '了', '是', '把', '被', '向', '从', '于', '至', '赴',
+    '到', '将', '等', '各', '全', '该', '本', '每', '个', '此', '其', '这', '那', '进', '驻', '入',
+    '村', '乡', '镇', '县', '市', '区', '、', '，', '。', '年', '月', '日',
+];
 /// First characters that make a two-character full name suspect.
-const WEAK_FIRST: &str = "和与及在对为向从到的了把被将等各全该本每此其这那";
+const WEAK_FIRST: &[char] = &[
+    '和', '与', '及', '在', '对', '为', '向', '从', '到', '的', '了', '把', '被', '将', '等', '各',
+    '全', '该', '本', '每', '此', '其', '这', '那',
+];
 /// Sentences with these words are about visits elsewhere.
 const VISIT_WORDS: &[&str] = &[
     "赴",
@@ -311,13 +398,19 @@ impl EntityExtractor {
             names: FxMap::with_capacity_and_hasher(48_000, FxBuild::default()),
             links: Vec::with_capacity(50_000),
             max_full_chars: 2,
-            rev_edges: FxMap::default(),
+            rev_first: Vec::new(),
+            rev_kids: Vec::new(),
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
-            org_ac: DFA::new([""; 0]).expect("empty automaton"),
-            full_last_ac: AhoCorasick::new([""; 0]).expect("empty automaton"),
-            visit_ac: AhoCorasick::new(VISIT_WORDS).expect("visit words"),
+            org_trie: Vec::new(),
+            char_flags: zero_flags(),
+            org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
+            visit_last: VISIT_WORDS
+                .iter()
+                .filter_map(|w| Some((w.chars().next_back()?, *w)))
+                .collect(),
+            not_village: NOT_VILLAGE.iter().copied().collect(),
             org_list: Vec::new(),
         };
         let mut by_code: HashMap<Box<str>, u32> = HashMap::with_capacity(4_000);
@@ -488,7 +581,7 @@ impl EntityExtractor {
             .collect();
         // Deterministic node ids, whatever the map's order.
         full.sort_unstable();
-        let mut edges: FxMap<(u32, char), u32> = FxMap::default();
+        let mut edges: HashMap<(u32, char), u32, PairBuild> = HashMap::default();
         let mut heads: Vec<u32> = vec![NONE];
         let mut last: Vec<char> = Vec::new();
         for (name, head) in full {
@@ -504,11 +597,22 @@ impl EntityExtractor {
             }
             heads[node as usize] = head;
         }
-        last.sort_unstable();
-        last.dedup();
-        let last_pats: Vec<String> = last.iter().map(|c| c.to_string()).collect();
-        self.full_last_ac = AhoCorasick::new(&last_pats)
-            .map_err(|e| DataError::new("counties.tsv", 0, format!("name index: {e}")))?;
+        let mut flags = zero_flags();
+        let mut set = |c: char, f: u8| {
+            if let Some(x) = flags.get_mut(c as usize) {
+                *x |= f;
+            }
+        };
+        for c in last {
+            set(c, F_FULL);
+        }
+        set('村', F_CUN);
+        for c in ['。', '！', '？', '；', '\n', '!', '?', ';'] {
+            set(c, F_SENT);
+        }
+        for c in ORG_STOP_CHARS.chars() {
+            set(c, F_ORG_STOP);
+        }
         let mut short_bits = vec![0u64; SHORT_BITS / 64];
         for (name, &head) in &self.names {
             if name.len() >= 6 && self.cands(head).any(|r| r.kind == NameKind::Short) {
@@ -517,16 +621,66 @@ impl EntityExtractor {
             }
         }
         self.short_bits = short_bits;
-        self.rev_edges = edges;
+        let mut list: Vec<(u32, char, u32)> = edges.iter().map(|(&(n, c), &k)| (n, c, k)).collect();
+        list.sort_unstable();
+        let mut first = vec![0u32; heads.len() + 1];
+        for &(n, _, _) in &list {
+            if let Some(x) = first.get_mut(n as usize + 1) {
+                *x += 1;
+            }
+        }
+        for k in 1..first.len() {
+            first[k] += first[k - 1];
+        }
+        self.rev_kids = list.iter().map(|&(_, c, k)| (c, k)).collect();
+        self.rev_first = first;
         self.rev_head = heads;
-        let build = |pats: &[&str]| {
-            DFA::new(pats)
-                .map_err(|e| DataError::new("org_suffixes.txt", 0, format!("suffix index: {e}")))
-        };
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
         orgs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let pats: Vec<&str> = orgs.iter().map(|o| o.0.as_ref()).collect();
-        self.org_ac = build(&pats)?;
+        for w in VISIT_WORDS {
+            if let Some(c) = w.chars().next_back() {
+                set(c, F_VISIT);
+            }
+        }
+        for c in ['我', '全', '本'] {
+            set(c, F_OWN);
+        }
+        for &c in VILLAGE_STOP_CHARS {
+            set(c, F_VILLAGE_STOP);
+        }
+        let mut trie: Vec<OrgNode> = vec![OrgNode {
+            next: Vec::new(),
+            pat: NONE,
+        }];
+        for (pat, (suffix, _)) in orgs.iter().enumerate() {
+            let mut node = 0usize;
+            for c in suffix.chars().rev() {
+                if node == 0 {
+                    set(c, F_ORG);
+                }
+                let Some(cur) = trie.get(node) else { break };
+                node = match cur.child(c) {
+                    Some(n) => n as usize,
+                    None => {
+                        let n = trie.len();
+                        trie.push(OrgNode {
+                            next: Vec::new(),
+                            pat: NONE,
+                        });
+                        if let Some(cur) = trie.get_mut(node) {
+                            let k = cur.next.partition_point(|e| e.0 < c);
+                            cur.next.insert(k, (c, n as u32));
+                        }
+                        n
+                    }
+                };
+            }
+            if let Some(n) = trie.get_mut(node).filter(|_| node != 0) {
+                n.pat = pat as u32;
+            }
+        }
+        self.char_flags = flags;
+        self.org_trie = trie;
         self.org_list = orgs
             .iter()
             .map(|o| OrgSuffix {
@@ -604,6 +758,22 @@ impl EntityExtractor {
         false
     }
 
+    /// The unit and its ancestors up to the province, as [`Self::chain`]
+    /// without the vector.
+    fn ancestors(&self, u: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut x = u;
+        let mut n = 0;
+        std::iter::from_fn(move || {
+            if x == NONE || n >= 8 {
+                return None;
+            }
+            let cur = x;
+            x = self.units.get(x as usize).map_or(NONE, |unit| unit.parent);
+            n += 1;
+            Some(cur)
+        })
+    }
+
     /// Chain from the unit up to its province.
     fn chain(&self, u: u32) -> Vec<u32> {
         let mut out = Vec::with_capacity(4);
@@ -619,29 +789,212 @@ impl EntityExtractor {
     /// counties; townships keep their 9-digit NBS code.
     fn full_code(&self, u: u32) -> String {
         let unit = &self.units[u as usize];
-        match unit.digits {
-            2 => format!("{:02}0000", unit.code),
-            4 => format!("{:04}00", unit.code),
-            6 => format!("{:06}", unit.code),
-            _ => format!("{:09}", unit.code),
+        // Written by hand (as `{:0width$}` would): one small String per
+        // place fact, no formatting machinery.
+        let (mut v, width) = match unit.digits {
+            2 => (u64::from(unit.code) * 10_000, 6),
+            4 => (u64::from(unit.code) * 100, 6),
+            6 => (u64::from(unit.code), 6),
+            _ => (u64::from(unit.code), 9),
+        };
+        if v >= 10u64.pow(width as u32) {
+            return v.to_string();
+        }
+        let mut buf = [b'0'; 9];
+        for d in buf[..width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        std::str::from_utf8(&buf[..width])
+            .map(str::to_string)
+            .unwrap_or_default()
+    }
+
+    /// The child of a node of the reversed name trie by the char before.
+    #[inline]
+    fn rev_child(&self, node: u32, c: char) -> Option<u32> {
+        let lo = *self.rev_first.get(node as usize)? as usize;
+        let hi = *self.rev_first.get(node as usize + 1)? as usize;
+        let kids = self.rev_kids.get(lo..hi)?;
+        kids.binary_search_by_key(&c, |e| e.0)
+            .ok()
+            .and_then(|k| kids.get(k))
+            .map(|e| e.1)
+    }
+
+    /// The `F_*` bits of a char.
+    #[inline]
+    fn flags(&self, c: char) -> u8 {
+        match self.char_flags.get(c as usize) {
+            Some(&f) => f,
+            // Beyond the table: only the tries can hold such a char.
+            None => {
+                let mut f = 0;
+                if self.rev_child(0, c).is_some() {
+                    f |= F_FULL;
+                }
+                if self.org_trie.first().and_then(|r| r.child(c)).is_some() {
+                    f |= F_ORG;
+                }
+                f
+            }
         }
     }
 
-    /// Find place name mentions in `text` (byte offsets relative to `text`).
-    fn find_mentions(&self, text: &str, words: &Words<'_>, early_end: usize) -> Vec<Mention> {
+    /// One pass over `text`: every char is decoded once and looked up in
+    /// `char_flags`; the few that may end something are noted, and the
+    /// organization suffixes ending there are read back through their trie.
+    fn scan(&self, text: &str) -> Scan {
+        let mut sc = Scan {
+            // About what a report holds, so that few of them grow.
+            full: Vec::with_capacity(text.len() / 64),
+            org_hits: Vec::with_capacity(text.len() / 64),
+            cun: Vec::new(),
+            sent: Vec::with_capacity(text.len() / 48),
+            visit_ends: Vec::new(),
+            own: [0; 5],
+        };
+        let mut at_end: Vec<(usize, u32)> = Vec::new();
+        let flags: &[u8; FLAG_CHARS] = &self.char_flags;
+        let b = text.as_bytes();
+        let mut i = 0;
+        // Decode by hand, four bytes (a char and the next byte) per load:
+        // nearly every char is a three-byte Han char or ASCII, and only
+        // flagged chars need a `char` at all. The index is 16 bits, so the
+        // table needs no bounds check. The last bytes go char by char.
+        const MASK: u8 = !(F_ORG_STOP | F_VILLAGE_STOP);
+        while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
+            if b0 & 0xF0 == 0xE0 {
+                // A three-byte char: 4 bits of the lead byte, 6 of each of
+                // the others.
+                let w = u32::from_le_bytes([b0, b1, b2, b3]);
+                let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
+                let f = flags[cp as usize & (FLAG_CHARS - 1)];
+                i += 3;
+                // Stop chars matter only to the organization and village
+                // finders.
+                if f & MASK != 0 {
+                    self.note(text, i - 3, i, f, &mut sc, &mut at_end);
+                }
+            } else if b0 < 0x80 {
+                let f = flags[usize::from(b0)];
+                i += 1;
+                if f & MASK != 0 {
+                    self.note(text, i - 1, i, f, &mut sc, &mut at_end);
+                }
+            } else {
+                let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
+                    break;
+                };
+                let f = self.flags(c);
+                let start = i;
+                i += c.len_utf8();
+                if f & MASK != 0 {
+                    self.note(text, start, i, f, &mut sc, &mut at_end);
+                }
+            }
+        }
+        for (k, c) in text.get(i..).unwrap_or("").char_indices() {
+            let f = self.flags(c);
+            if f & MASK != 0 {
+                let start = i + k;
+                self.note(text, start, start + c.len_utf8(), f, &mut sc, &mut at_end);
+            }
+        }
+        sc
+    }
+
+    /// Note a flagged char of `text` at `start..end` in the scan.
+    #[inline(never)]
+    fn note(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        f: u8,
+        sc: &mut Scan,
+        at_end: &mut Vec<(usize, u32)>,
+    ) {
+        {
+            if f & F_FULL != 0 {
+                sc.full.push(start);
+            }
+            if f & F_CUN != 0 {
+                sc.cun.push(start);
+            }
+            if f & F_SENT != 0 {
+                sc.sent.push((start, end));
+            }
+            if f & F_OWN != 0 {
+                let rest = text.get(end..).unwrap_or("");
+                let k = match rest.chars().next() {
+                    Some('省') => 0,
+                    Some('市') => 1,
+                    Some('县' | '旗') => 2,
+                    Some('区') => 3,
+                    Some('镇' | '乡') => 4,
+                    Some('街') if rest.starts_with("街道") => 4,
+                    _ => 5,
+                };
+                if let Some(n) = sc.own.get_mut(k) {
+                    *n += 1;
+                }
+            }
+            if f & F_VISIT != 0 {
+                let before = text.get(..end).unwrap_or("");
+                let c = before.chars().next_back();
+                // Only the words ending in this char are compared.
+                if self
+                    .visit_last
+                    .iter()
+                    .any(|&(l, w)| Some(l) == c && before.ends_with(w))
+                {
+                    sc.visit_ends.push(end);
+                }
+            }
+            if f & F_ORG != 0 {
+                // Suffixes ending here, shortest first as the walk finds
+                // them; pushed longest first.
+                at_end.clear();
+                let mut node = 0u32;
+                let mut start = end;
+                for pc in text.get(..end).unwrap_or("").chars().rev() {
+                    let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
+                    else {
+                        break;
+                    };
+                    node = next;
+                    start -= pc.len_utf8();
+                    let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
+                    if pat != NONE {
+                        at_end.push((start, pat));
+                    }
+                }
+                sc.org_hits
+                    .extend(at_end.iter().rev().map(|&(start, pat)| (end, start, pat)));
+            }
+        }
+    }
+
+    /// Find place name mentions in `text` (byte offsets relative to `text`),
+    /// given its scan.
+    fn find_mentions(
+        &self,
+        text: &str,
+        scan: &Scan,
+        words: &Words<'_>,
+        early_end: usize,
+    ) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
         // Full names, found at their last character: walk back through the
         // reversed-name trie; the longest name on word bounds wins.
         let mut ends: Vec<(usize, u32)> = Vec::with_capacity(8);
-        for hit in self.full_last_ac.find_iter(text) {
-            // Each pattern is one whole char, so a hit starts on a char
-            // boundary and holds exactly that char.
-            let j = hit.start();
+        for &j in &scan.full {
             let Some(c) = text.get(j..).and_then(|r| r.chars().next()) else {
                 continue;
             };
             let end = j + c.len_utf8();
-            let Some(&first) = self.rev_edges.get(&(0, c)) else {
+            let Some(first) = self.rev_child(0, c) else {
                 continue;
             };
             ends.clear();
@@ -651,7 +1004,7 @@ impl EntityExtractor {
                 if depth + 2 > self.max_full_chars {
                     break;
                 }
-                let Some(&next) = self.rev_edges.get(&(node, pc)) else {
+                let Some(next) = self.rev_child(node, pc) else {
                     break;
                 };
                 node = next;
@@ -671,7 +1024,7 @@ impl EntityExtractor {
                 if two && !words.is_word(start, end) {
                     continue;
                 }
-                let weak = two && name.chars().next().is_some_and(|c| WEAK_FIRST.contains(c));
+                let weak = two && name.chars().next().is_some_and(|c| WEAK_FIRST.contains(&c));
                 found.push(Mention {
                     span: Span::new(start, end),
                     head,
@@ -684,17 +1037,24 @@ impl EntityExtractor {
             }
         }
         // Short names: only whole words.
+        // The bit test needs only the span's length and first bytes: the
+        // word is sliced (with its boundary checks) only when it passes.
+        let bytes = text.as_bytes();
         for w in words.spans {
-            let Some(name) = text.get(w.start..w.end) else {
-                continue;
-            };
-            if name.len() < 6 {
+            let len = w.end.saturating_sub(w.start);
+            if len < 6 {
                 continue;
             }
-            let b = short_key(name);
+            let Some(head6) = bytes.get(w.start..w.start + 6) else {
+                continue;
+            };
+            let b = short_key_of(head6, len);
             if self.short_bits[b / 64] & (1 << (b % 64)) == 0 {
                 continue;
             }
+            let Some(name) = text.get(w.start..w.end) else {
+                continue;
+            };
             let Some(&head) = self.names.get(name) else {
                 continue;
             };
@@ -728,12 +1088,14 @@ impl EntityExtractor {
         // Mentions of one sentence share the look-up.
         let mut last: Option<(Span, bool)> = None;
         for m in &mut out {
-            let s = sentence_bounds(text, m.span);
+            let s = sentence_bounds(text, &scan.sent, m.span);
             let in_visit = match last {
                 Some((ls, v)) if ls == s => v,
                 _ => {
-                    let sent = text.get(s.start..s.end).unwrap_or("");
-                    let v = self.visit_ac.is_match(sent);
+                    // A visit word ending inside the sentence lies wholly
+                    // in it: no visit word holds a sentence-ending char.
+                    let k = scan.visit_ends.partition_point(|&e| e <= s.start);
+                    let v = scan.visit_ends.get(k).is_some_and(|&e| e <= s.end);
                     last = Some((s, v));
                     v
                 }
@@ -746,15 +1108,21 @@ impl EntityExtractor {
     /// Resolve mentions to units, using the unambiguous ones as context.
     fn resolve(&self, mentions: &[Mention]) -> Vec<Option<u32>> {
         let mut out: Vec<Option<u32>> = vec![None; mentions.len()];
-        let mut known: HashSet<u32> = HashSet::new();
+        // Units named so far and their ancestors, sorted: a document names
+        // a few dozen at most.
+        let mut known: Vec<u32> = Vec::new();
+        let add_chain = |known: &mut Vec<u32>, u: u32| {
+            known.extend(self.ancestors(u));
+            known.sort_unstable();
+            known.dedup();
+        };
         // Pass 1: full names with one candidate above township level, and
         // unambiguous province short names.
         for (i, m) in mentions.iter().enumerate() {
-            let c: Vec<NameRef> = self.usable(m).collect();
-            if c.len() != 1 {
+            let Some(r) = only(self.usable(m)) else {
                 continue;
-            }
-            let u = c[0].unit;
+            };
+            let u = r.unit;
             let lv = self.units[u as usize].level;
             if lv == Level::Township {
                 continue;
@@ -765,10 +1133,10 @@ impl EntityExtractor {
             out[i] = Some(u);
         }
         for u in out.iter().flatten() {
-            for a in self.chain(*u) {
-                known.insert(a);
-            }
+            known.extend(self.ancestors(*u));
         }
+        known.sort_unstable();
+        known.dedup();
         // Pass 2 and 3: the rest, by their parents named in the document;
         // townships last, when their county is known.
         for pass in 0..2 {
@@ -777,35 +1145,38 @@ impl EntityExtractor {
                 if out[i].is_some() {
                     continue;
                 }
-                let fit: Vec<u32> = self
-                    .usable(m)
-                    .map(|r| r.unit)
-                    .filter(|&u| {
-                        let unit = &self.units[u as usize];
-                        if unit.level == Level::Township && pass == 0 {
-                            return false;
+                let is_known = |u: u32| known.binary_search(&u).is_ok();
+                // The one unit that fits, if all fitting candidates agree.
+                let mut fit: Option<u32> = None;
+                let mut agree = true;
+                for r in self.usable(m) {
+                    let u = r.unit;
+                    let unit = &self.units[u as usize];
+                    if unit.level == Level::Township && pass == 0 {
+                        continue;
+                    }
+                    // A known parent (or, for a short prefecture name,
+                    // a known county below it) confirms the candidate.
+                    let fits = (unit.parent != NONE && is_known(unit.parent))
+                        || (unit.level == Level::Province && is_known(u))
+                        || (unit.level != Level::Township
+                            && unit.parent != NONE
+                            && is_known(self.units[unit.parent as usize].parent));
+                    if fits {
+                        match fit {
+                            None => fit = Some(u),
+                            Some(f) if f != u => agree = false,
+                            Some(_) => {}
                         }
-                        // A known parent (or, for a short prefecture name,
-                        // a known county below it) confirms the candidate.
-                        (unit.parent != NONE && known.contains(&unit.parent))
-                            || (unit.level == Level::Province && known.contains(&u))
-                            || (unit.level != Level::Township
-                                && unit.parent != NONE
-                                && known.contains(&self.units[unit.parent as usize].parent))
-                    })
-                    .collect();
-                let mut uniq = fit.clone();
-                uniq.sort_unstable();
-                uniq.dedup();
-                if uniq.len() == 1 {
-                    out[i] = Some(uniq[0]);
-                    added.push(uniq[0]);
+                    }
+                }
+                if let (Some(u), true) = (fit, agree) {
+                    out[i] = Some(u);
+                    added.push(u);
                 }
             }
             for u in added {
-                for a in self.chain(u) {
-                    known.insert(a);
-                }
+                add_chain(&mut known, u);
             }
         }
         // Townships unique nationally and named in full in the title or the
@@ -814,11 +1185,15 @@ impl EntityExtractor {
             if out[i].is_some() || m.short || !m.early || m.visit {
                 continue;
             }
-            let c: Vec<NameRef> = self.usable(m).collect();
             // Two-character names (`兴镇` in `科教兴镇`) are too often words.
             let long = m.span.len() >= 9;
-            if long && c.len() == 1 && self.units[c[0].unit as usize].level == Level::Township {
-                out[i] = Some(c[0].unit);
+            if !long {
+                continue;
+            }
+            if let Some(r) = only(self.usable(m)) {
+                if self.units[r.unit as usize].level == Level::Township {
+                    out[i] = Some(r.unit);
+                }
             }
         }
         out
@@ -845,14 +1220,18 @@ impl EntityExtractor {
     }
 
     /// Organization mentions in `text`, given the place mentions.
-    fn find_orgs(&self, text: &str, words: &Words<'_>, places: &[Mention], out: &mut Vec<Fact>) {
-        let place_by_end: FxMap<usize, usize> =
-            places.iter().map(|m| (m.span.end, m.span.start)).collect();
+    fn find_orgs(
+        &self,
+        text: &str,
+        scan: &Scan,
+        words: &Words<'_>,
+        place_by_end: &[(usize, usize)],
+        out: &mut Vec<Fact>,
+    ) {
         let mut found: Vec<(Span, &OrgSuffix)> = Vec::new();
         // Every suffix match, by end, longest first; at each end the
         // longest suffix with a name before it wins.
-        let mut hits = overlapping_matches(&self.org_ac, text);
-        hits.sort_unstable();
+        let hits = &scan.org_hits;
         let mut k = 0;
         while k < hits.len() {
             let end = hits[k].0;
@@ -867,11 +1246,11 @@ impl EntityExtractor {
                 let one = text[sstart..end].chars().nth(1).is_none();
                 if one {
                     let next = text[end..].chars().next();
-                    if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(c)) {
+                    if next.is_some_and(|c| ORG_SUFFIX_CONT.contains(&c)) {
                         break;
                     }
                 }
-                if let Some(start) = self.org_start(text, words, &place_by_end, sstart) {
+                if let Some(start) = self.org_start(text, words, place_by_end, sstart) {
                     found.push((Span::new(start, end), org));
                     break;
                 }
@@ -905,7 +1284,7 @@ impl EntityExtractor {
         &self,
         text: &str,
         words: &Words<'_>,
-        place_by_end: &FxMap<usize, usize>,
+        place_by_end: &[(usize, usize)],
         mut p: usize,
     ) -> Option<usize> {
         let sfx_start = p;
@@ -916,16 +1295,32 @@ impl EntityExtractor {
         let mut anchored_at: Option<usize> = None;
         loop {
             // Place names chain (`山西省长治市`) and close the name on the left.
-            if let Some(&s) = place_by_end.get(&p) {
+            let place_ending_at = |p: usize| {
+                place_by_end
+                    .binary_search_by_key(&p, |e| e.0)
+                    .ok()
+                    .and_then(|k| place_by_end.get(k))
+                    .map(|e| e.1)
+            };
+            if let Some(s) = place_ending_at(p) {
                 p = s;
                 anchored_at = Some(p);
-                if place_by_end.contains_key(&p) {
+                if place_ending_at(p).is_some() {
                     continue;
                 }
                 break;
             }
             let before = text.get(..p)?;
-            if let Some(u) = NAME_UNITS.iter().find(|u| before.ends_with(*u)) {
+            let last = before.chars().next_back();
+            // Every name unit ends in one of these: most steps spare the
+            // comparisons.
+            let unit = match last {
+                Some('区' | '道' | '国' | '家') => {
+                    NAME_UNITS.iter().find(|u| before.ends_with(*u))
+                }
+                _ => None,
+            };
+            if let Some(u) = unit {
                 p -= u.len();
                 if matches!(*u, "中国" | "全国" | "国家") {
                     anchored_at = Some(p);
@@ -940,7 +1335,10 @@ impl EntityExtractor {
                     let opens = text
                         .get(..ws)
                         .and_then(|b| b.chars().next_back())
-                        .is_none_or(|c| c.is_whitespace() || "“\"《（(【「".contains(c));
+                        .is_none_or(|c| {
+                            c.is_whitespace()
+                                || matches!(c, '“' | '"' | '《' | '（' | '(' | '【' | '「')
+                        });
                     if opens && (2..=4).contains(&w.chars().count()) && w.chars().all(is_han) {
                         p = ws;
                     }
@@ -948,7 +1346,7 @@ impl EntityExtractor {
                 anchored_at = Some(p);
                 break;
             }
-            let Some(c) = before.chars().next_back() else {
+            let Some(c) = last else {
                 break;
             };
             if LEVEL_CHARS.contains(&c) {
@@ -956,7 +1354,8 @@ impl EntityExtractor {
                 // not the end of a word (`城乡学校`).
                 let at = p - c.len_utf8();
                 let prev = text.get(..at).and_then(|b| b.chars().next_back());
-                if !words.starts_at(text, at) && !prev.is_some_and(|c| "我全本各该".contains(c))
+                if !words.starts_at(text, at)
+                    && !prev.is_some_and(|c| matches!(c, '我' | '全' | '本' | '各' | '该'))
                 {
                     break;
                 }
@@ -980,8 +1379,8 @@ impl EntityExtractor {
             let n = w.chars().count();
             if !(1..=4).contains(&n)
                 || !w.chars().all(is_han)
-                || ORG_STOP_WORDS.contains(&w)
-                || w.chars().any(|c| ORG_STOP_CHARS.contains(c))
+                || self.org_stop_words.contains(w)
+                || w.chars().any(|c| self.flags(c) & F_ORG_STOP != 0)
             {
                 break;
             }
@@ -999,30 +1398,30 @@ impl EntityExtractor {
     fn find_villages(
         &self,
         text: &str,
+        scan: &Scan,
         words: &Words<'_>,
-        place_ends: &FxSet<usize>,
+        place_ends: &[usize],
         out: &mut Vec<Fact>,
     ) {
-        // memmem, not `match_indices`: a char pattern searches for its last
-        // byte, and 0x91 continues a great many Han characters.
-        for i in memchr::memmem::find_iter(text.as_bytes(), "村".as_bytes()) {
+        for &i in &scan.cun {
             let end = i + '村'.len_utf8();
             // `村民`, `村委` …: `村` must end a word.
             if !words.ends_at(text, end) {
                 continue;
             }
-            if text[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| "民委级庄务干组里两集".contains(c))
-            {
+            if text[end..].chars().next().is_some_and(|c| {
+                matches!(
+                    c,
+                    '民' | '委' | '级' | '庄' | '务' | '干' | '组' | '里' | '两' | '集'
+                )
+            }) {
                 continue;
             }
             let before = &text[..i];
             let mut best = None;
             let mut start = i;
             for (n, c) in before.chars().rev().take(3).enumerate() {
-                if !is_han(c) || VILLAGE_STOP_CHARS.contains(c) {
+                if !is_han(c) || self.flags(c) & F_VILLAGE_STOP != 0 {
                     break;
                 }
                 start -= c.len_utf8();
@@ -1032,7 +1431,11 @@ impl EntityExtractor {
             }
             let Some(s) = best else { continue };
             let name = &text[s..i];
-            if NOT_VILLAGE.contains(&name) || NOT_VILLAGE.iter().any(|w| name.ends_with(w)) {
+            // Any ending of the name (the whole name included) in the list.
+            let not_village = name
+                .char_indices()
+                .any(|(k, _)| name.get(k..).is_some_and(|e| self.not_village.contains(e)));
+            if not_village {
                 continue;
             }
             // The whole `XX村` must not be part of a longer word.
@@ -1044,7 +1447,7 @@ impl EntityExtractor {
             // (`北坡村、五十亩村`), or after a word of going or being there.
             let prev = text[..s].chars().next_back();
             let next = text[end..].chars().next();
-            let after_place = place_ends.contains(&s);
+            let after_place = place_ends.binary_search(&s).is_ok();
             let in_list = prev == Some('、') || next == Some('、');
             let after_verb = [
                 "在", "到", "赴", "驻", "对", "走进", "来到", "深入", "帮扶", "包联",
@@ -1068,9 +1471,11 @@ impl EntityExtractor {
     /// The region the document belongs to.
     pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let early = early_end(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early);
         let resolved = self.resolve(&mentions);
-        self.region_from(ctx, title, &mentions, &resolved)
+        self.region_from(ctx, &scan, early, title, &mentions, &resolved)
     }
 
     /// Place and organization facts (as [`Extractor::extract`]) and the
@@ -1082,21 +1487,24 @@ impl EntityExtractor {
         out: &mut Vec<Fact>,
     ) -> Option<Region> {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let early = early_end(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early);
         let resolved = self.resolve(&mentions);
-        self.facts_from(ctx, &words, &mentions, &resolved, out);
-        self.region_from(ctx, title, &mentions, &resolved)
+        self.facts_from(ctx, &scan, &words, &mentions, &resolved, out);
+        self.region_from(ctx, &scan, early, title, &mentions, &resolved)
     }
 
     /// The region, given the text's mentions and their resolution.
     fn region_from(
         &self,
         ctx: &ExtractContext<'_>,
+        scan: &Scan,
+        early_end: usize,
         title: Option<&str>,
         text_mentions: &[Mention],
         text_resolved: &[Option<u32>],
     ) -> Option<Region> {
-        let early_end = early_end(ctx.text);
         let mut extra: Vec<Mention> = Vec::new();
         // A title not found among the first lines is scanned on its own.
         if let Some(t) = title {
@@ -1104,7 +1512,8 @@ impl EntityExtractor {
             let head = ctx.text.get(..early_end).unwrap_or(ctx.text);
             if !t.is_empty() && !head.contains(t) {
                 let tw = Words::new(&[]);
-                for mut m in self.find_mentions(t, &tw, t.len()) {
+                let ts = self.scan(t);
+                for mut m in self.find_mentions(t, &ts, &tw, t.len()) {
                     // Mark as outside the text so spans are never used.
                     m.span = Span::new(usize::MAX - 1, usize::MAX);
                     extra.push(m);
@@ -1132,7 +1541,7 @@ impl EntityExtractor {
         if res.is_empty() {
             return None;
         }
-        let cue = own_level(ctx.text);
+        let cue = own_level(&scan.own);
         let early_all: Vec<u32> = res
             .iter()
             .filter(|r| mentions[r.mention].early)
@@ -1267,6 +1676,15 @@ impl EntityExtractor {
     }
 }
 
+/// The only item of an iterator, if it yields exactly one.
+fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    let first = it.next()?;
+    match it.next() {
+        None => Some(first),
+        Some(_) => None,
+    }
+}
+
 /// Size of `short_bits` (a power of two): ~4k short names set well under
 /// 1 % of its bits.
 const SHORT_BITS: usize = 1 << 19;
@@ -1274,11 +1692,24 @@ const SHORT_BITS: usize = 1 << 19;
 /// Bit index in `short_bits` of a name of at least 6 bytes: a multiplicative
 /// hash of its first 6 bytes and its length.
 fn short_key(name: &str) -> usize {
-    let b = name.as_bytes();
-    let mut x = name.len() as u64;
-    for &c in b.iter().take(6) {
-        x = (x << 8) | u64::from(c);
-    }
+    short_key_of(name.as_bytes(), name.len())
+}
+
+/// [`short_key`] of a name of `len` bytes whose first bytes are `head`.
+fn short_key_of(head: &[u8], len: usize) -> usize {
+    // `len` then the 6 bytes shifted in, as one big-endian load.
+    let x = match head {
+        &[a, b, c, d, e, f, ..] => {
+            (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+        }
+        _ => {
+            let mut x = len as u64;
+            for &c in head {
+                x = (x << 8) | u64::from(c);
+            }
+            x
+        }
+    };
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
 }
 
@@ -1287,20 +1718,22 @@ fn early_end(text: &str) -> usize {
     text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
 }
 
-/// The sentence (between 。！？；\n) holding a span.
-fn sentence_bounds(text: &str, span: Span) -> Span {
-    let is_end = |c: char| matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';');
-    let start = text
-        .get(..span.start)
-        .and_then(|b| {
-            b.rfind(is_end)
-                .map(|i| i + b[i..].chars().next().map_or(1, char::len_utf8))
-        })
-        .unwrap_or(0);
-    let end = text
-        .get(span.end..)
-        .and_then(|a| a.find(is_end).map(|i| span.end + i))
-        .unwrap_or(text.len());
+/// The sentence (between 。！？；\n) holding a span, given the text's
+/// sentence-ending chars as (start, end) in order (`Scan::sent`). A span
+/// outside the text (a title's mention) gets the whole text.
+fn sentence_bounds(text: &str, sent: &[(usize, usize)], span: Span) -> Span {
+    // The first ending char that starts at or after the span's start: the
+    // one before it closes the previous sentence.
+    let k = sent.partition_point(|&(s, _)| s < span.start);
+    let start = match k.checked_sub(1).and_then(|k| sent.get(k)) {
+        Some(&(_, e)) if span.start <= text.len() => e,
+        _ => 0,
+    };
+    let k = k + sent[k..].partition_point(|&(s, _)| s < span.end);
+    let end = match sent.get(k) {
+        Some(&(s, _)) if span.end <= text.len() => s,
+        _ => text.len(),
+    };
     Span::new(start.min(span.start), end.max(span.end))
 }
 
@@ -1371,31 +1804,9 @@ impl<'a> Words<'a> {
     }
 }
 
-/// The level a document speaks from, by its `我县`/`全县`/`本县` words.
-fn own_level(text: &str) -> Option<Cue> {
-    // The counts do not depend on order: one memmem pass per prefix
-    // (`我`/`全`/`本`), then the level word is the next char.
-    let mut n = [0usize; 5];
-    let hits = ["我", "全", "本"].into_iter().flat_map(|p| {
-        memchr::memmem::find_iter(text.as_bytes(), p.as_bytes()).map(move |i| i + p.len())
-    });
-    for after in hits {
-        let Some(rest) = text.get(after..) else {
-            continue;
-        };
-        let Some(next) = rest.chars().next() else {
-            continue;
-        };
-        match next {
-            '省' => n[0] += 1,
-            '市' => n[1] += 1,
-            '县' | '旗' => n[2] += 1,
-            '区' => n[3] += 1,
-            '镇' | '乡' => n[4] += 1,
-            '街' if rest.starts_with("街道") => n[4] += 1,
-            _ => {}
-        }
-    }
+/// The level a document speaks from, by its `我县`/`全县`/`本县` words,
+/// counted by [`EntityExtractor::scan`] as `Scan::own`.
+fn own_level(n: &[usize; 5]) -> Option<Cue> {
     let v = [
         (Cue::Province, n[0]),
         (Cue::Shi, n[1]),
@@ -1420,9 +1831,10 @@ impl Extractor for EntityExtractor {
 
     fn extract(&self, ctx: &ExtractContext<'_>, out: &mut Vec<Fact>) {
         let words = Words::new(ctx.words);
-        let mentions = self.find_mentions(ctx.text, &words, early_end(ctx.text));
+        let scan = self.scan(ctx.text);
+        let mentions = self.find_mentions(ctx.text, &scan, &words, early_end(ctx.text));
         let resolved = self.resolve(&mentions);
-        self.facts_from(ctx, &words, &mentions, &resolved, out);
+        self.facts_from(ctx, &scan, &words, &mentions, &resolved, out);
     }
 }
 
@@ -1430,6 +1842,7 @@ impl EntityExtractor {
     fn facts_from(
         &self,
         ctx: &ExtractContext<'_>,
+        scan: &Scan,
         words: &Words<'_>,
         mentions: &[Mention],
         resolved: &[Option<u32>],
@@ -1448,16 +1861,17 @@ impl EntityExtractor {
                 }),
             ));
         }
-        let place_ends: FxSet<usize> = mentions.iter().map(|m| m.span.end).collect();
-        self.find_villages(text, words, &place_ends, out);
+        // Mentions do not overlap, so their ends are sorted.
+        let place_ends: Vec<usize> = mentions.iter().map(|m| m.span.end).collect();
+        self.find_villages(text, scan, words, &place_ends, out);
         // Unresolved short names (`惠民` in `惠民实事`) anchor no organization.
-        let anchors: Vec<Mention> = mentions
+        let anchors: Vec<(usize, usize)> = mentions
             .iter()
             .zip(resolved)
             .filter(|(m, u)| !m.short || u.is_some())
-            .map(|(m, _)| m.clone())
+            .map(|(m, _)| (m.span.end, m.span.start))
             .collect();
-        self.find_orgs(text, words, &anchors, out);
+        self.find_orgs(text, scan, words, &anchors, out);
     }
 }
 
@@ -1670,6 +2084,100 @@ mod tests {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect();
             assert_eq!(got, want, "{text}");
+        }
+    }
+
+    /// The one-pass scan finds what plain searches find: every suffix
+    /// ending anywhere, every 村, sentence end and visit word, and the
+    /// own-level counts; sentence bounds agree with a search both ways.
+    #[test]
+    fn scan_matches_plain_searches() {
+        let texts = [
+            "山西省长治市沁县科协来到黎城县西井镇北坡村、五十亩村调研。赴武乡县科协交流学习！",
+            "我县科协、全县妇联和本市人民政府办公室；县委宣传部?县委员会\n我镇街道办事处全区",
+            "𠀀县科协𠀀。a村;b\n老科技工作者协会研究会联合会委",
+            "ends in a suffix 科协",
+            "",
+        ];
+        let ex = &*EX;
+        for text in texts {
+            let sc = ex.scan(text);
+            // Suffixes: (end, start, index) for every occurrence.
+            let mut want: Vec<(usize, usize, u32)> = Vec::new();
+            // `org_list` is in the suffixes' sorted order.
+            let mut sorted: Vec<&str> = ex.orgs.keys().map(|k| k.as_ref()).collect();
+            sorted.sort_unstable();
+            assert_eq!(sorted.len(), ex.org_list.len());
+            for (k, pat) in sorted.into_iter().enumerate() {
+                for (st, _) in text.match_indices(pat) {
+                    want.push((st + pat.len(), st, k as u32));
+                }
+            }
+            want.sort_unstable();
+            assert_eq!(sc.org_hits, want, "{text}");
+            let cun: Vec<usize> = text.match_indices('村').map(|m| m.0).collect();
+            assert_eq!(sc.cun, cun);
+            let is_end = |c: char| matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';');
+            let sent: Vec<(usize, usize)> = text
+                .char_indices()
+                .filter(|&(_, c)| is_end(c))
+                .map(|(k, c)| (k, k + c.len_utf8()))
+                .collect();
+            assert_eq!(sc.sent, sent);
+            let mut visit: Vec<usize> = VISIT_WORDS
+                .iter()
+                .flat_map(|w| text.match_indices(w).map(|m| m.0 + w.len()))
+                .collect();
+            visit.sort_unstable();
+            visit.dedup();
+            assert_eq!(sc.visit_ends, visit);
+            let full: Vec<usize> = text
+                .char_indices()
+                .filter(|&(_, c)| ex.rev_child(0, c).is_some())
+                .map(|m| m.0)
+                .collect();
+            assert_eq!(sc.full, full);
+            let mut own = [0usize; 5];
+            for (k, _) in text.match_indices(['我', '全', '本']) {
+                let rest = &text[k + 3..];
+                match rest.chars().next() {
+                    Some('省') => own[0] += 1,
+                    Some('市') => own[1] += 1,
+                    Some('县' | '旗') => own[2] += 1,
+                    Some('区') => own[3] += 1,
+                    Some('镇' | '乡') => own[4] += 1,
+                    Some('街') if rest.starts_with("街道") => own[4] += 1,
+                    _ => {}
+                }
+            }
+            assert_eq!(sc.own, own, "{text}");
+            // Sentence bounds of every char span, against rfind/find.
+            for (k, c) in text.char_indices() {
+                let span = Span::new(k, k + c.len_utf8());
+                let start = text[..k].rfind(is_end).map_or(0, |i| {
+                    i + text[i..].chars().next().map_or(1, char::len_utf8)
+                });
+                let end = text[span.end..]
+                    .find(is_end)
+                    .map_or(text.len(), |i| span.end + i);
+                let want = Span::new(start.min(span.start), end.max(span.end));
+                assert_eq!(sentence_bounds(text, &sc.sent, span), want, "{text} {k}");
+            }
+        }
+    }
+
+    /// Region codes are zero-padded to 6 digits, townships to 9.
+    #[test]
+    fn full_code_pads() {
+        let ex = &*EX;
+        for (i, u) in ex.units.iter().enumerate().step_by(997) {
+            let want = match u.digits {
+                2 => format!("{:02}0000", u.code),
+                4 => format!("{:04}00", u.code),
+                6 => format!("{:06}", u.code),
+                _ => format!("{:09}", u.code),
+            };
+            assert_eq!(ex.full_code(i as u32), want);
         }
     }
 
