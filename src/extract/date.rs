@@ -17,6 +17,7 @@
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{DateFact, Fact, FactData, Span};
+use std::fmt::Write;
 
 /// Finds explicit calendar expressions (and the simple relative year words).
 pub struct DateExtractor {}
@@ -58,6 +59,7 @@ impl DateExtractor {
     /// [`Extractor::extract`] over a scan already made of `ctx.text`.
     pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
         let now = now_year(ds, year);
+        out.reserve(ds.raws.len());
         for raw in &ds.raws {
             if let Some(f) = finalize(&ds.chars, raw, year, now) {
                 out.push(f);
@@ -131,7 +133,11 @@ impl<'a> Chars<'a> {
         self.text.len()
     }
     fn ch(&self, i: usize) -> Option<char> {
-        self.text.get(i..).and_then(|r| r.chars().next())
+        // ASCII (digits, blanks, separators) is what the parser reads most.
+        match self.text.as_bytes().get(i) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            _ => self.text.get(i..).and_then(|r| r.chars().next()),
+        }
     }
     fn is(&self, i: usize, c: char) -> bool {
         self.ch(i) == Some(c)
@@ -149,7 +155,10 @@ impl<'a> Chars<'a> {
         i.min(self.text.len())
     }
     fn prev(&self, i: usize) -> Option<char> {
-        self.text.get(..i).and_then(|r| r.chars().next_back())
+        match i.checked_sub(1).and_then(|j| self.text.as_bytes().get(j)) {
+            Some(&b) if b.is_ascii() && self.text.is_char_boundary(i) => Some(b as char),
+            _ => self.text.get(..i).and_then(|r| r.chars().next_back()),
+        }
     }
     /// Between a number and its unit: blanks, and one line break of a
     /// hard-wrapped text (`１９７５\n年`).
@@ -245,45 +254,58 @@ enum Class {
 
 /// A run of digit characters.
 #[derive(Debug)]
-struct Num {
+struct Num<'a> {
     start: usize,
     end: usize,
     /// Length in chars.
     chars: usize,
     class: Class,
-    /// For Arabic runs: the digits with `X` for placeholders.
-    digits: String,
+    /// The run as written (its digit strings are made from it only when a
+    /// date needs them: most runs read are not part of one).
+    run: &'a str,
     /// Arabic value, or Chinese positional value; None for placeholders.
     value: Option<u32>,
     has_placeholder: bool,
     all_placeholder: bool,
-    /// Chinese runs read digit by digit (`二〇二四` → `2024`).
-    digitwise: Option<String>,
 }
 
-impl Num {
+impl Num<'_> {
     fn len(&self) -> usize {
         self.chars
+    }
+
+    /// For Arabic runs: the digits with `X` for placeholders.
+    fn digits(&self) -> String {
+        let mut s = String::with_capacity(self.chars);
+        for ch in self.run.chars() {
+            s.push(arabic_digit(ch).map_or('X', |d| char::from_digit(d, 10).unwrap_or('0')));
+        }
+        s
+    }
+
+    /// For Chinese runs: the run read digit by digit (`二〇二四` → `2024`).
+    fn digitwise(&self) -> Option<String> {
+        self.run
+            .chars()
+            .map(|ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
+            .collect()
     }
 }
 
 /// The maximal run of one digit class starting at `i`.
-fn read_num(c: &Chars, i: usize) -> Option<Num> {
+fn read_num<'a>(c: &Chars<'a>, i: usize) -> Option<Num<'a>> {
     let first = c.ch(i)?;
     if is_arabic_like(first) {
         let mut j = i;
         let mut n = 0;
-        let mut digits = String::new();
         let mut value: Option<u32> = Some(0);
         let mut ph = 0;
         while let Some(ch) = c.ch(j) {
             if let Some(d) = arabic_digit(ch) {
-                digits.push(char::from_digit(d, 10).unwrap_or('0'));
                 value = value
                     .and_then(|v| v.checked_mul(10))
                     .and_then(|v| v.checked_add(d));
             } else if is_placeholder(ch) {
-                digits.push('X');
                 ph += 1;
             } else {
                 break;
@@ -296,33 +318,32 @@ fn read_num(c: &Chars, i: usize) -> Option<Num> {
             end: j,
             chars: n,
             class: Class::Arabic,
-            digits,
+            run: c.text.get(i..j).unwrap_or_default(),
             value: if ph > 0 { None } else { value },
             has_placeholder: ph > 0,
             all_placeholder: ph == n,
-            digitwise: None,
         })
     } else if is_cn_numeral(first) {
         let mut j = i;
-        let mut run = Vec::new();
+        // `cn_positional` reads at most three chars: keep those.
+        let mut head = ['\0'; 3];
+        let mut n = 0;
         while let Some(ch) = c.ch(j).filter(|&ch| is_cn_numeral(ch)) {
-            run.push(ch);
+            if let Some(slot) = head.get_mut(n) {
+                *slot = ch;
+            }
+            n += 1;
             j += ch.len_utf8();
         }
-        let digitwise: Option<String> = run
-            .iter()
-            .map(|&ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
-            .collect();
         Some(Num {
             start: i,
             end: j,
-            chars: run.len(),
+            chars: n,
             class: Class::Chinese,
-            digits: String::new(),
-            value: cn_positional(&run),
+            run: c.text.get(i..j).unwrap_or_default(),
+            value: head.get(..n).and_then(cn_positional),
             has_placeholder: false,
             all_placeholder: false,
-            digitwise,
         })
     } else {
         None
@@ -376,14 +397,12 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
     match n.class {
         Class::Arabic if !n.has_placeholder => {
             let v = n.value?;
-            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits.clone(), false))
+            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits(), false))
         }
         Class::Arabic if n.all_placeholder => {
             // `__年`, `XX年`: a hidden year, unless a counting word shows it
             // is a hidden duration (`近XX年`, `连续__年`).
-            if n.len() < 2
-                && !n.digits.is_empty()
-                && !c.ch(n.start).is_some_and(|x| x == '_' || x == '＿')
+            if n.len() < 2 && n.len() > 0 && !c.ch(n.start).is_some_and(|x| x == '_' || x == '＿')
             {
                 return None;
             }
@@ -398,12 +417,12 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
             });
             (!counting).then(|| ("XXXX".to_string(), true))
         }
-        Class::Arabic => (n.len() == 4).then(|| (n.digits.clone(), true)),
+        Class::Arabic => (n.len() == 4).then(|| (n.digits(), true)),
         Class::Chinese => {
-            let d = n.digitwise.as_ref()?;
+            let d = n.digitwise()?;
             let ok =
                 d.len() == 4 && (d.starts_with("18") || d.starts_with("19") || d.starts_with("20"));
-            ok.then(|| (d.clone(), false))
+            ok.then_some((d, false))
         }
     }
 }
@@ -473,23 +492,36 @@ fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
     match n.class {
         Class::Arabic if n.has_placeholder => {
             // One or two hidden digits (`x月`, `XX月`, `__日`).
-            let underscores = n.digits.len() <= 4;
+            let underscores = n.len() <= 4;
             (n.len() <= 2 || underscores).then(|| ("XX".to_string(), true))
         }
         Class::Arabic => {
             let v = n.value?;
-            (n.len() <= 2 && v >= 1).then(|| (format!("{v:02}"), false))
+            (n.len() <= 2 && v >= 1).then(|| (two_digits(v), false))
         }
         Class::Chinese => {
             let v = n.value?;
             let max = if level == Level::Month { 12 } else { 31 };
-            (v >= 1 && v <= max).then(|| (format!("{v:02}"), false))
+            (v >= 1 && v <= max).then(|| (two_digits(v), false))
         }
     }
 }
 
+/// `format!("{v:02}")` without the formatting machinery (months and days
+/// are below 100).
+fn two_digits(v: u32) -> String {
+    if v >= 100 {
+        return v.to_string();
+    }
+    let digit = |d: u32| char::from_digit(d, 10).unwrap_or('0');
+    let mut s = String::with_capacity(2);
+    s.push(digit(v / 10));
+    s.push(digit(v % 10));
+    s
+}
+
 /// `N月` / `N月份` → (value, placeholder, number, end).
-fn month_at(c: &Chars, i: usize) -> Option<(String, bool, Num, usize)> {
+fn month_at<'a>(c: &Chars<'a>, i: usize) -> Option<(String, bool, Num<'a>, usize)> {
     let n = read_num(c, i)?;
     let j = c.skip_gap(n.end);
     if !c.is(j, '月') {
@@ -586,7 +618,14 @@ fn scan(c: &Chars) -> Vec<Raw> {
     let mut i = 0;
     while i < c.len() {
         // Pass over chars that start neither a number nor a relative year
-        // word (nearly all): nothing below would act on them.
+        // word (nearly all): nothing below would act on them. First, in a
+        // tight loop, the common CJK chars that are most of the text.
+        while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+            if !(0xE4..=0xE9).contains(&b0) || cjk_bit(b0, b1, b2) {
+                break;
+            }
+            i += 3;
+        }
         let (width, may_start) = may_start_at(bytes, i);
         if !may_start {
             i += width;
@@ -712,9 +751,18 @@ fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
     else {
         return true;
     };
+    cjk_bit(b0, b1, b2)
+}
+
+/// The [`CJK_START`] bit of the char encoded `b0 b1 b2` (`b0` in
+/// 0xE4..=0xE9); true outside the bitmap, to let the parser look.
+#[inline(always)]
+fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
     let cp = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
     match cp.checked_sub(CJK_FIRST) {
-        Some(k) if cp <= CJK_LAST => CJK_START[(k / 8) as usize] & (1 << (k % 8)) != 0,
+        Some(k) if cp <= CJK_LAST => CJK_START
+            .get((k / 8) as usize)
+            .is_none_or(|m| m & (1 << (k % 8)) != 0),
         _ => true,
     }
 }
@@ -1150,9 +1198,9 @@ fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
         return None;
     }
     let p = Point {
-        y: Some(y.digits.clone()),
-        m: Some(format!("{:02}", m.value.unwrap_or(0))),
-        d: Some(format!("{:02}", d.value.unwrap_or(0))),
+        y: Some(y.digits()),
+        m: Some(two_digits(m.value.unwrap_or(0))),
+        d: Some(two_digits(d.value.unwrap_or(0))),
         ph: false,
     };
     Some((p, d.end))
@@ -1241,26 +1289,32 @@ fn finalize(c: &Chars<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Op
                 (Some(off), Some(n)) => Some(n + off),
                 _ => year,
             };
-            let fill_str = fill.map_or_else(|| "XXXX".to_string(), |y| format!("{y:04}"));
             let mut inferred = false;
-            let mut edtf = |p: &Point| {
-                let mut s = match &p.y {
-                    Some(y) => y.clone(),
+            // Written straight into one string (a value is at most two
+            // points of `YYYY-MM-DD`).
+            let mut edtf = |p: &Point, s: &mut String| {
+                match &p.y {
+                    Some(y) => s.push_str(y),
                     None => {
                         inferred |= fill.is_some();
-                        fill_str.clone()
+                        match fill {
+                            Some(y) => {
+                                let _ = write!(s, "{y:04}");
+                            }
+                            None => s.push_str("XXXX"),
+                        }
                     }
-                };
+                }
                 for part in [&p.m, &p.d].into_iter().flatten() {
                     s.push('-');
                     s.push_str(part);
                 }
-                s
             };
-            let mut value = edtf(&e.left);
+            let mut value = String::with_capacity(24);
+            edtf(&e.left, &mut value);
             if let Some(r) = &e.right {
                 value.push('/');
-                value.push_str(&edtf(r));
+                edtf(r, &mut value);
             }
             DateFact {
                 value,
@@ -1331,12 +1385,21 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
     let c = &ds.chars;
     for r in &ds.raws {
         let Raw::Date(e) = r else { continue };
-        let years: Vec<i32> = std::iter::once(&e.left)
+        // The explicit years of its (at most two) points.
+        let mut buf = [0i32; 2];
+        let mut n = 0;
+        for y in std::iter::once(&e.left)
             .chain(e.right.iter())
             .filter_map(|p| p.y.as_deref())
             .filter(|y| !y.contains('X'))
             .filter_map(|y| y.parse().ok())
-            .collect();
+        {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = y;
+                n += 1;
+            }
+        }
+        let years = buf.get(..n).unwrap_or_default();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
         let tail = following(c, e.end, 14);
         let in_head = c.byte(e.start) < head_end;
@@ -1353,7 +1416,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             || ["前", "以前", "以来", "起", "开始"]
                 .iter()
                 .any(|w| tail.starts_with(w));
-        for &y in &years {
+        for &y in years {
             mentioned.push(y);
             let mut w = if is_bound { base * 0.25 } else { base };
             if in_head {
@@ -1387,10 +1450,10 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(ds.text)) {
-        (Some((y, w)), _) if w >= 2.0 => Some(y),
-        (_, Some(p)) => Some(p),
-        (best, None) => best.map(|b| b.0),
+    // (The header is read only when the text's evidence is weak.)
+    match best {
+        Some((y, w)) if w >= 2.0 => Some(y),
+        _ => publication_year(ds.text).or(best.map(|b| b.0)),
     }
 }
 
