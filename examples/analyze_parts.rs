@@ -16,7 +16,7 @@ use zongjie::data::DataDir;
 use zongjie::extract::{date, ExtractContext, Extractor};
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};
-use zongjie::segment::{self, WordSegmenter};
+use zongjie::segment;
 
 const ROUNDS: usize = 3;
 
@@ -80,10 +80,7 @@ fn main() {
                 .zip(&split)
                 .map(|(d, (_, sentences))| {
                     let mut w = Vec::with_capacity(d.text.len() / 4);
-                    for s in sentences {
-                        pl.segmenter
-                            .segment_into(s.span.slice(&d.text), s.span.start, &mut w);
-                    }
+                    pl.segmenter.words_of(&d.text, sentences, &mut w);
                     w
                 })
                 .collect();

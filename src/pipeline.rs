@@ -5,7 +5,7 @@ use crate::data::{DataDir, DataError};
 use crate::extract::{ExtractContext, Extractors};
 use crate::ingest::structure;
 use crate::model::{Document, Format, Source};
-use crate::segment::{self, ChineseWordSegmenter, WordSegmenter};
+use crate::segment::{self, ChineseWordSegmenter};
 
 /// Everything built once at start-up and shared (read-only) by all threads.
 pub struct Pipeline {
@@ -44,10 +44,8 @@ impl Pipeline {
         doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
         doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
         let mut words = Vec::with_capacity(doc.text.len() / 4);
-        for s in &doc.sentences {
-            self.segmenter
-                .segment_into(s.span.slice(&doc.text), s.span.start, &mut words);
-        }
+        self.segmenter
+            .words_of(&doc.text, &doc.sentences, &mut words);
         let dates = crate::extract::date::DateScan::new(&doc.text);
         let (year, year_inferred) = match opts.year {
             Some(y) => (Some(y), false),

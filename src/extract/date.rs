@@ -1,10 +1,13 @@
 //! Dates as EDTF.
 //!
-//! One left-to-right scan over the chars of the text: at the start of every
-//! run of digits (Arabic, full-width, Chinese, or placeholders such as `x`
-//! and `_`) a small hand-written parser tries to read a date expression
+//! One left-to-right scan over the text: at the start of every run of
+//! digits (Arabic, full-width, Chinese, or placeholders such as `x` and `_`)
+//! a small hand-written parser tries to read a date expression
 //! (`2024年3月15日`, `3月19日至20日`, `1—6月份`, `2024-03-15`, `５０年代`).
-//! A failed attempt skips the whole run, so the scan stays linear.
+//! A failed attempt skips the whole run, so the scan stays linear. Positions
+//! are byte offsets, chars decoded where the parser looks (no per-char
+//! table), and the scan passes over chars that can start nothing with a
+//! byte test and a bitmap look-up.
 //!
 //! The scan yields raw expressions whose missing years are filled in a
 //! second pass: the fill needs the document's year and, for `去年6月`, the
@@ -14,6 +17,7 @@
 use super::{ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{DateFact, Fact, FactData, Span};
+use std::fmt::Write;
 
 /// Finds explicit calendar expressions (and the simple relative year words).
 pub struct DateExtractor {}
@@ -35,22 +39,11 @@ impl Extractor for DateExtractor {
 }
 
 /// One scan of a text for date expressions, shared by year inference and
-/// extraction (the pipeline needs both and the scan is the costly part).
-///
-/// The scan is kept as parts (a window of the text, its chars, its raw
-/// expressions) so that it may cover only parts of a text; today one part
-/// covers it all (windows around the places a date may start were tried:
-/// in date-dense reports they covered nearly all the text and cost more).
+/// extraction (the pipeline needs both).
 pub struct DateScan<'a> {
     text: &'a str,
-    parts: Vec<Part<'a>>,
-}
-
-/// One window of the text: its byte offset, its chars, and the raw
-/// expressions found in it (char indices local to the window).
-struct Part<'a> {
-    off: usize,
     chars: Chars<'a>,
+    /// The raw expressions, in text order.
     raws: Vec<Raw>,
 }
 
@@ -58,21 +51,7 @@ impl<'a> DateScan<'a> {
     pub fn new(text: &'a str) -> Self {
         let chars = Chars::new(text);
         let raws = scan(&chars);
-        DateScan {
-            text,
-            parts: vec![Part {
-                off: 0,
-                chars,
-                raws,
-            }],
-        }
-    }
-
-    /// Every raw expression in text order, with the window it was read in.
-    fn raws(&self) -> impl Iterator<Item = (&Part<'a>, &Raw)> + '_ {
-        self.parts
-            .iter()
-            .flat_map(|p| p.raws.iter().map(move |r| (p, r)))
+        DateScan { text, chars, raws }
     }
 }
 
@@ -80,8 +59,9 @@ impl DateExtractor {
     /// [`Extractor::extract`] over a scan already made of `ctx.text`.
     pub fn extract_scanned(&self, ds: &DateScan<'_>, year: Option<i32>, out: &mut Vec<Fact>) {
         let now = now_year(ds, year);
-        for (part, raw) in ds.raws() {
-            if let Some(f) = finalize(part, raw, year, now) {
+        out.reserve(ds.raws.len());
+        for raw in &ds.raws {
+            if let Some(f) = finalize(&ds.chars, raw, year, now) {
                 out.push(f);
             }
         }
@@ -96,7 +76,7 @@ pub fn extract_dates(text: &str, year: Option<i32>) -> Vec<Fact> {
 }
 
 // ---------------------------------------------------------------------------
-// Windows
+// Candidates
 
 /// Chars a number run is made of: what [`read_num`] reads.
 fn is_numeral(c: char) -> bool {
@@ -136,56 +116,69 @@ fn is_date_follower(c: char) -> bool {
 // ---------------------------------------------------------------------------
 // Characters
 
-/// The text as (byte offset, char) pairs, so the parser can look ahead and
-/// behind by chars without ever cutting a char.
+/// The text read by byte offset, a char decoded where the parser looks, so
+/// it can look ahead and behind by chars without ever cutting a char and
+/// without a table of every char. Positions are char boundaries (or past
+/// the end, where nothing is read); [`Chars::next`] and [`Chars::back`]
+/// step by one char.
 struct Chars<'a> {
     text: &'a str,
-    cs: Vec<(usize, char)>,
 }
 
 impl<'a> Chars<'a> {
     fn new(text: &'a str) -> Self {
-        Chars {
-            text,
-            cs: text.char_indices().collect(),
-        }
+        Chars { text }
     }
     fn len(&self) -> usize {
-        self.cs.len()
+        self.text.len()
     }
     fn ch(&self, i: usize) -> Option<char> {
-        self.cs.get(i).map(|c| c.1)
+        // ASCII (digits, blanks, separators) is what the parser reads most.
+        match self.text.as_bytes().get(i) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            _ => self.text.get(i..).and_then(|r| r.chars().next()),
+        }
     }
     fn is(&self, i: usize, c: char) -> bool {
         self.ch(i) == Some(c)
     }
-    /// Byte offset of char `i` (the text's end past the last char).
+    /// The position one char after `i` (one byte past the end at the end).
+    fn next(&self, i: usize) -> usize {
+        i + self.ch(i).map_or(1, char::len_utf8)
+    }
+    /// The position one char before `i` (None at the start).
+    fn back(&self, i: usize) -> Option<usize> {
+        self.prev(i).map(|p| i - p.len_utf8())
+    }
+    /// Byte offset of position `i` (the text's end past the last char).
     fn byte(&self, i: usize) -> usize {
-        self.cs.get(i).map_or(self.text.len(), |c| c.0)
+        i.min(self.text.len())
     }
     fn prev(&self, i: usize) -> Option<char> {
-        i.checked_sub(1).and_then(|j| self.ch(j))
+        match i.checked_sub(1).and_then(|j| self.text.as_bytes().get(j)) {
+            Some(&b) if b.is_ascii() && self.text.is_char_boundary(i) => Some(b as char),
+            _ => self.text.get(..i).and_then(|r| r.chars().next_back()),
+        }
     }
     /// Between a number and its unit: blanks, and one line break of a
     /// hard-wrapped text (`１９７５\n年`).
     fn skip_gap(&self, i: usize) -> usize {
-        let mut j = self.skip_blank(i);
-        if self.is(j, '\r') {
-            j += 1;
-        }
-        if self.is(j, '\n') {
-            return self.skip_blank(j + 1);
-        }
-        if j > i && self.is(j - 1, '\r') {
-            return j - 1;
+        let j = self.skip_blank(i);
+        // `\r` and `\n` are one byte each.
+        let k = if self.is(j, '\r') { j + 1 } else { j };
+        if self.is(k, '\n') {
+            return self.skip_blank(k + 1);
         }
         j
     }
     /// Skip at most two blanks inside a line (`2月20 日`).
     fn skip_blank(&self, mut i: usize) -> usize {
         let mut n = 0;
-        while n < 2 && matches!(self.ch(i), Some(' ' | '\u{3000}' | '\u{a0}')) {
-            i += 1;
+        while n < 2 {
+            match self.ch(i) {
+                Some(c @ (' ' | '\u{3000}' | '\u{a0}')) => i += c.len_utf8(),
+                _ => break,
+            }
             n += 1;
         }
         i
@@ -261,79 +254,96 @@ enum Class {
 
 /// A run of digit characters.
 #[derive(Debug)]
-struct Num {
+struct Num<'a> {
     start: usize,
     end: usize,
+    /// Length in chars.
+    chars: usize,
     class: Class,
-    /// For Arabic runs: the digits with `X` for placeholders.
-    digits: String,
+    /// The run as written (its digit strings are made from it only when a
+    /// date needs them: most runs read are not part of one).
+    run: &'a str,
     /// Arabic value, or Chinese positional value; None for placeholders.
     value: Option<u32>,
     has_placeholder: bool,
     all_placeholder: bool,
-    /// Chinese runs read digit by digit (`二〇二四` → `2024`).
-    digitwise: Option<String>,
 }
 
-impl Num {
+impl Num<'_> {
     fn len(&self) -> usize {
-        self.end - self.start
+        self.chars
+    }
+
+    /// For Arabic runs: the digits with `X` for placeholders.
+    fn digits(&self) -> String {
+        let mut s = String::with_capacity(self.chars);
+        for ch in self.run.chars() {
+            s.push(arabic_digit(ch).map_or('X', |d| char::from_digit(d, 10).unwrap_or('0')));
+        }
+        s
+    }
+
+    /// For Chinese runs: the run read digit by digit (`二〇二四` → `2024`).
+    fn digitwise(&self) -> Option<String> {
+        self.run
+            .chars()
+            .map(|ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
+            .collect()
     }
 }
 
 /// The maximal run of one digit class starting at `i`.
-fn read_num(c: &Chars, i: usize) -> Option<Num> {
+fn read_num<'a>(c: &Chars<'a>, i: usize) -> Option<Num<'a>> {
     let first = c.ch(i)?;
     if is_arabic_like(first) {
         let mut j = i;
-        let mut digits = String::new();
+        let mut n = 0;
         let mut value: Option<u32> = Some(0);
         let mut ph = 0;
         while let Some(ch) = c.ch(j) {
             if let Some(d) = arabic_digit(ch) {
-                digits.push(char::from_digit(d, 10).unwrap_or('0'));
                 value = value
                     .and_then(|v| v.checked_mul(10))
                     .and_then(|v| v.checked_add(d));
             } else if is_placeholder(ch) {
-                digits.push('X');
                 ph += 1;
             } else {
                 break;
             }
-            j += 1;
+            j += ch.len_utf8();
+            n += 1;
         }
-        let n = j - i;
         Some(Num {
             start: i,
             end: j,
+            chars: n,
             class: Class::Arabic,
-            digits,
+            run: c.text.get(i..j).unwrap_or_default(),
             value: if ph > 0 { None } else { value },
             has_placeholder: ph > 0,
             all_placeholder: ph == n,
-            digitwise: None,
         })
     } else if is_cn_numeral(first) {
         let mut j = i;
-        let mut run = Vec::new();
+        // `cn_positional` reads at most three chars: keep those.
+        let mut head = ['\0'; 3];
+        let mut n = 0;
         while let Some(ch) = c.ch(j).filter(|&ch| is_cn_numeral(ch)) {
-            run.push(ch);
-            j += 1;
+            if let Some(slot) = head.get_mut(n) {
+                *slot = ch;
+            }
+            n += 1;
+            j += ch.len_utf8();
         }
-        let digitwise: Option<String> = run
-            .iter()
-            .map(|&ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
-            .collect();
         Some(Num {
             start: i,
             end: j,
+            chars: n,
             class: Class::Chinese,
-            digits: String::new(),
-            value: cn_positional(&run),
+            run: c.text.get(i..j).unwrap_or_default(),
+            value: head.get(..n).and_then(cn_positional),
             has_placeholder: false,
             all_placeholder: false,
-            digitwise,
         })
     } else {
         None
@@ -352,8 +362,8 @@ fn num_end(c: &Chars, i: usize) -> usize {
         return i;
     };
     let mut j = i;
-    while c.ch(j).is_some_and(same) {
-        j += 1;
+    while let Some(ch) = c.ch(j).filter(|&ch| same(ch)) {
+        j += ch.len_utf8();
     }
     j
 }
@@ -369,7 +379,7 @@ fn num_starts_at(c: &Chars, i: usize) -> bool {
         let inside_run =
             prev.is_some_and(|p| is_arabic_like(p) || (letter && p.is_ascii_alphabetic()));
         let word_follows = letter
-            && c.ch(i + 1)
+            && c.ch(c.next(i))
                 .is_some_and(|n| n.is_ascii_alphabetic() && !is_placeholder(n));
         !(inside_run || word_follows)
     } else if is_cn_numeral(ch) {
@@ -387,14 +397,12 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
     match n.class {
         Class::Arabic if !n.has_placeholder => {
             let v = n.value?;
-            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits.clone(), false))
+            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits(), false))
         }
         Class::Arabic if n.all_placeholder => {
             // `__年`, `XX年`: a hidden year, unless a counting word shows it
             // is a hidden duration (`近XX年`, `连续__年`).
-            if n.len() < 2
-                && !n.digits.is_empty()
-                && !c.ch(n.start).is_some_and(|x| x == '_' || x == '＿')
+            if n.len() < 2 && n.len() > 0 && !c.ch(n.start).is_some_and(|x| x == '_' || x == '＿')
             {
                 return None;
             }
@@ -409,12 +417,12 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
             });
             (!counting).then(|| ("XXXX".to_string(), true))
         }
-        Class::Arabic => (n.len() == 4).then(|| (n.digits.clone(), true)),
+        Class::Arabic => (n.len() == 4).then(|| (n.digits(), true)),
         Class::Chinese => {
-            let d = n.digitwise.as_ref()?;
+            let d = n.digitwise()?;
             let ok =
                 d.len() == 4 && (d.starts_with("18") || d.starts_with("19") || d.starts_with("20"));
-            ok.then(|| (d.clone(), false))
+            ok.then_some((d, false))
         }
     }
 }
@@ -427,28 +435,29 @@ fn year_at(c: &Chars, i: usize) -> Option<(String, bool, bool, usize)> {
     if !c.is(j, '年') {
         return None;
     }
-    if c.is(j + 1, '代') {
-        return decade_of(&n).map(|d| (d, false, true, j + 2));
+    let after = c.next(j);
+    if c.is(after, '代') {
+        return decade_of(&n).map(|d| (d, false, true, c.next(after)));
     }
-    if c.is(j + 1, '级') {
+    if c.is(after, '级') {
         return None;
     }
     let (y, ph) = year_of(&n, c)?;
     // `2000多年`, `近2000年` are durations.
-    if matches!(c.ch(j + 1), Some('多' | '余'))
+    if matches!(c.ch(after), Some('多' | '余'))
         || c.prev(i).is_some_and(|p| matches!(p, '近' | '约' | '逾'))
     {
         return None;
     }
     if n.all_placeholder
         && matches!(
-            c.ch(j + 1),
+            c.ch(after),
             Some('来' | '多' | '余' | '内' | '间' | '前' | '后' | '左')
         )
     {
         return None;
     }
-    Some((y, ph, false, j + 1))
+    Some((y, ph, false, after))
 }
 
 /// `５０年代` → `195X`, `九十年代` → `199X`, `1990年代` → `199X`.
@@ -483,30 +492,48 @@ fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
     match n.class {
         Class::Arabic if n.has_placeholder => {
             // One or two hidden digits (`x月`, `XX月`, `__日`).
-            let underscores = n.digits.len() <= 4;
+            let underscores = n.len() <= 4;
             (n.len() <= 2 || underscores).then(|| ("XX".to_string(), true))
         }
         Class::Arabic => {
             let v = n.value?;
-            (n.len() <= 2 && v >= 1).then(|| (format!("{v:02}"), false))
+            (n.len() <= 2 && v >= 1).then(|| (two_digits(v), false))
         }
         Class::Chinese => {
             let v = n.value?;
             let max = if level == Level::Month { 12 } else { 31 };
-            (v >= 1 && v <= max).then(|| (format!("{v:02}"), false))
+            (v >= 1 && v <= max).then(|| (two_digits(v), false))
         }
     }
 }
 
+/// `format!("{v:02}")` without the formatting machinery (months and days
+/// are below 100).
+fn two_digits(v: u32) -> String {
+    if v >= 100 {
+        return v.to_string();
+    }
+    let digit = |d: u32| char::from_digit(d, 10).unwrap_or('0');
+    let mut s = String::with_capacity(2);
+    s.push(digit(v / 10));
+    s.push(digit(v % 10));
+    s
+}
+
 /// `N月` / `N月份` → (value, placeholder, number, end).
-fn month_at(c: &Chars, i: usize) -> Option<(String, bool, Num, usize)> {
+fn month_at<'a>(c: &Chars<'a>, i: usize) -> Option<(String, bool, Num<'a>, usize)> {
     let n = read_num(c, i)?;
     let j = c.skip_gap(n.end);
     if !c.is(j, '月') {
         return None;
     }
     let (v, ph) = md_value(&n, Level::Month)?;
-    let end = if c.is(j + 1, '份') { j + 2 } else { j + 1 };
+    let after = c.next(j);
+    let end = if c.is(after, '份') {
+        c.next(after)
+    } else {
+        after
+    };
     Some((v, ph, n, end))
 }
 
@@ -518,18 +545,18 @@ fn day_at(c: &Chars, i: usize) -> Option<(String, bool, usize)> {
         return None;
     }
     let (v, ph) = md_value(&n, Level::Day)?;
-    Some((v, ph, j + 1))
+    Some((v, ph, c.next(j)))
 }
 
 /// A range separator at `i` (with blanks around): returns the index after it.
 fn sep_at(c: &Chars, i: usize) -> Option<usize> {
     let mut j = c.skip_blank(i);
     match c.ch(j)? {
-        '至' | '到' | '~' | '～' | '〜' => j += 1,
+        d @ ('至' | '到' | '~' | '～' | '〜') => j += d.len_utf8(),
         d @ ('-' | '—' | '–' | '－' | '―' | '─') => {
-            j += 1;
+            j += d.len_utf8();
             if c.is(j, d) {
-                j += 1;
+                j += d.len_utf8();
             }
         }
         _ => return None,
@@ -586,39 +613,166 @@ enum Raw {
 /// Every date expression and relative year word, in text order, without
 /// overlaps.
 fn scan(c: &Chars) -> Vec<Raw> {
+    let bytes = c.text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < c.len() {
+        // Pass over chars that start neither a number nor a relative year
+        // word (nearly all): nothing below would act on them. First, in a
+        // tight loop, the common CJK chars that are most of the text.
+        while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+            if !(0xE4..=0xE9).contains(&b0) || cjk_bit(b0, b1, b2) {
+                break;
+            }
+            i += 3;
+        }
+        let (width, may_start) = may_start_at(bytes, i);
+        if !may_start {
+            i += width;
+            continue;
+        }
         if num_starts_at(c, i) {
+            let next = c.next(i);
             if let Some(e) = could_be_date(c, i).then(|| expr_at(c, i)).flatten() {
-                i = e.end.max(i + 1);
+                i = e.end.max(next);
                 out.push(Raw::Date(e));
                 continue;
             }
             // Skip the whole run: no date starts inside it.
-            i = num_end(c, i).max(i + 1);
+            i = num_end(c, i).max(next);
+            continue;
+        }
+        // A relative year word is a char and `年`: most chars that may
+        // start one are not followed by it.
+        if bytes.get(i + width..i + width + 3) != Some("年".as_bytes()) {
+            i += width;
             continue;
         }
         if let Some(offset) = relative_at(c, i) {
+            let end = c.next(c.next(i));
             out.push(Raw::Relative {
                 start: i,
-                end: i + 2,
+                end,
                 offset,
             });
-            i += 2;
+            i = end;
             continue;
         }
-        i += 1;
+        i = c.next(i);
     }
     out
+}
+
+/// The byte width of the char at `i` and whether it may start a number or
+/// a relative year word, from its bytes: a table for ASCII, a bitmap for
+/// the common CJK block, and a short list for the few other chars that
+/// may (full-width digits, `〇`, `×`, …). Chinese punctuation, nearly as
+/// common as Chinese, is passed over here too.
+#[inline]
+fn may_start_at(bytes: &[u8], i: usize) -> (usize, bool) {
+    let Some(&b) = bytes.get(i) else {
+        return (1, false);
+    };
+    match b {
+        0x00..=0x7F => (1, ASCII_START[b as usize]),
+        0xE4..=0xE9 => (3, cjk_may_start(bytes, i)),
+        0x80..=0xBF => (1, false),
+        // `×` (U+00D7) is the one 2-byte char that may.
+        0xC0..=0xDF => (2, b == 0xC3 && bytes.get(i + 1) == Some(&0x97)),
+        0xE0..=0xEF => {
+            let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+                return (3, true);
+            };
+            let cp = ((b as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
+            // `０`–`９`, `＊`, `Ｏ`, `Ｘ`, `＿`, `ｘ`, `□`, `○`, `〇`.
+            let may = matches!(
+                cp,
+                0xFF10
+                    ..=0xFF19
+                        | 0xFF0A
+                        | 0xFF2F
+                        | 0xFF38
+                        | 0xFF3F
+                        | 0xFF58
+                        | 0x25A1
+                        | 0x25CB
+                        | 0x3007
+            );
+            (3, may)
+        }
+        _ => (4, false),
+    }
+}
+
+/// ASCII chars that may start a number: digits and the placeholders.
+static ASCII_START: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = b'0';
+    while b <= b'9' {
+        t[b as usize] = true;
+        b += 1;
+    }
+    t[b'x' as usize] = true;
+    t[b'X' as usize] = true;
+    t[b'_' as usize] = true;
+    t[b'*' as usize] = true;
+    t
+};
+
+/// First and last code point of the CJK chars [`CJK_START`] covers: those
+/// whose UTF-8 lead byte is 0xE4..=0xE9.
+const CJK_FIRST: u32 = 0x4000;
+const CJK_LAST: u32 = 0x9FFF;
+
+/// Chinese numerals and the first chars of relative year words, as a
+/// bitmap over `CJK_FIRST..=CJK_LAST`: the chars there that may start a
+/// number or a relative year word.
+static CJK_START: [u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize] = {
+    let mut t = [0u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize];
+    let chars = [
+        '零', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '今', '本', '去', '上',
+        '明', '前',
+    ];
+    let mut k = 0;
+    while k < chars.len() {
+        let cp = chars[k] as u32 - CJK_FIRST;
+        t[(cp / 8) as usize] |= 1 << (cp % 8);
+        k += 1;
+    }
+    t
+};
+
+/// Whether the 3-byte char at `i` (lead byte 0xE4..=0xE9) is in
+/// [`CJK_START`]; a truncated or malformed sequence is passed to the
+/// parser, which decodes properly.
+#[inline]
+fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
+    let (Some(&b0), Some(&b1), Some(&b2)) = (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2))
+    else {
+        return true;
+    };
+    cjk_bit(b0, b1, b2)
+}
+
+/// The [`CJK_START`] bit of the char encoded `b0 b1 b2` (`b0` in
+/// 0xE4..=0xE9); true outside the bitmap, to let the parser look.
+#[inline(always)]
+fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
+    let cp = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
+    match cp.checked_sub(CJK_FIRST) {
+        Some(k) if cp <= CJK_LAST => CJK_START
+            .get((k / 8) as usize)
+            .is_none_or(|m| m & (1 << (k % 8)) != 0),
+        _ => true,
+    }
 }
 
 /// Cheap pre-check: a date's first number is followed by a calendar unit
 /// or a separator (most runs, `一些`, `3000余册`, are not).
 fn could_be_date(c: &Chars, i: usize) -> bool {
     let mut j = i;
-    while c.ch(j).is_some_and(is_numeral) {
-        j += 1;
+    while let Some(ch) = c.ch(j).filter(|&ch| is_numeral(ch)) {
+        j += ch.len_utf8();
     }
     let j = c.skip_blank(j);
     c.ch(j).is_some_and(is_date_follower)
@@ -626,9 +780,11 @@ fn could_be_date(c: &Chars, i: usize) -> bool {
 
 /// The simple relative year words; not `一年来`, `近年来`, `上年纪`.
 fn relative_at(c: &Chars, i: usize) -> Option<i32> {
-    if !c.is(i + 1, '年') {
+    let year_at = c.next(i);
+    if !c.is(year_at, '年') {
         return None;
     }
+    let after = c.next(year_at);
     let offset = match c.ch(i)? {
         '今' | '本' => 0,
         '去' | '上' => -1,
@@ -637,11 +793,11 @@ fn relative_at(c: &Chars, i: usize) -> Option<i32> {
         _ => return None,
     };
     if matches!(
-        c.ch(i + 2),
+        c.ch(after),
         Some('龄' | '纪' | '轻' | '级' | '代' | '限' | '头' | '华' | '月' | '日')
     ) {
         // `上年纪`, `本年级`… are not years; `上年月日` is not seen.
-        if !(c.is(i + 2, '月') && offset == 0) {
+        if !(c.is(after, '月') && offset == 0) {
             return None;
         }
     }
@@ -1024,27 +1180,27 @@ fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
     if !matches!(sep, '-' | '.' | '/' | '－' | '．' | '／') {
         return None;
     }
-    let m = read_num(c, y.end + 1)?;
+    let m = read_num(c, y.end + sep.len_utf8())?;
     if m.class != Class::Arabic || m.len() > 2 || !m.value.is_some_and(|v| (1..=12).contains(&v)) {
         return None;
     }
     if !c.is(m.end, sep) {
         return None;
     }
-    let d = read_num(c, m.end + 1)?;
+    let d = read_num(c, m.end + sep.len_utf8())?;
     if d.class != Class::Arabic || d.len() > 2 || !d.value.is_some_and(|v| (1..=31).contains(&v)) {
         return None;
     }
     // `2024.3.15.2` is a section number, not a date.
     if c.ch(d.end)
-        .is_some_and(|n| n == sep && c.ch(d.end + 1).is_some_and(is_arabic_like))
+        .is_some_and(|n| n == sep && c.ch(d.end + sep.len_utf8()).is_some_and(is_arabic_like))
     {
         return None;
     }
     let p = Point {
-        y: Some(y.digits.clone()),
-        m: Some(format!("{:02}", m.value.unwrap_or(0))),
-        d: Some(format!("{:02}", d.value.unwrap_or(0))),
+        y: Some(y.digits()),
+        m: Some(two_digits(m.value.unwrap_or(0))),
+        d: Some(two_digits(d.value.unwrap_or(0))),
         ph: false,
     };
     Some((p, d.end))
@@ -1067,8 +1223,8 @@ fn now_year(ds: &DateScan<'_>, year: Option<i32>) -> Option<i32> {
 /// The first dateline: a full explicit date alone on its line (a signature
 /// date) or opening a speech line (`——2026年1月28日在…会议上`).
 fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
-    for (part, r) in ds.raws() {
-        let c = &part.chars;
+    let c = &ds.chars;
+    for r in &ds.raws {
         let Raw::Date(e) = r else { continue };
         if e.right.is_some() || e.left.ph {
             continue;
@@ -1092,17 +1248,16 @@ fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
                 clean_before = false;
                 break;
             }
-            b -= 1;
+            b -= p.len_utf8();
         }
         if !clean_before {
             continue;
         }
         let mut a = e.end;
-        while matches!(
-            c.ch(a),
-            Some(' ' | '\u{3000}' | '\u{a0}' | '\t' | '）' | ')' | '】' | ']')
-        ) {
-            a += 1;
+        while let Some(ch @ (' ' | '\u{3000}' | '\u{a0}' | '\t' | '）' | ')' | '】' | ']')) =
+            c.ch(a)
+        {
+            a += ch.len_utf8();
         }
         let alone = matches!(c.ch(a), None | Some('\n' | '\r'));
         let speech = e.left.d.is_some() && c.is(a, '在');
@@ -1114,13 +1269,12 @@ fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
 }
 
 /// Turn a raw expression into a fact, filling missing years.
-fn finalize(part: &Part<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
-    let c = &part.chars;
+fn finalize(c: &Chars<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Option<Fact> {
     let (start, end) = match raw {
         Raw::Date(e) => (e.start, e.end),
         Raw::Relative { start, end, .. } => (*start, *end),
     };
-    let span = Span::new(part.off + c.byte(start), part.off + c.byte(end));
+    let span = Span::new(c.byte(start), c.byte(end));
     let data = match raw {
         Raw::Relative { offset, .. } => DateFact {
             value: now.map_or_else(|| "XXXX".to_string(), |y| (y + offset).to_string()),
@@ -1135,26 +1289,32 @@ fn finalize(part: &Part<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> 
                 (Some(off), Some(n)) => Some(n + off),
                 _ => year,
             };
-            let fill_str = fill.map_or_else(|| "XXXX".to_string(), |y| format!("{y:04}"));
             let mut inferred = false;
-            let mut edtf = |p: &Point| {
-                let mut s = match &p.y {
-                    Some(y) => y.clone(),
+            // Written straight into one string (a value is at most two
+            // points of `YYYY-MM-DD`).
+            let mut edtf = |p: &Point, s: &mut String| {
+                match &p.y {
+                    Some(y) => s.push_str(y),
                     None => {
                         inferred |= fill.is_some();
-                        fill_str.clone()
+                        match fill {
+                            Some(y) => {
+                                let _ = write!(s, "{y:04}");
+                            }
+                            None => s.push_str("XXXX"),
+                        }
                     }
-                };
+                }
                 for part in [&p.m, &p.d].into_iter().flatten() {
                     s.push('-');
                     s.push_str(part);
                 }
-                s
             };
-            let mut value = edtf(&e.left);
+            let mut value = String::with_capacity(24);
+            edtf(&e.left, &mut value);
             if let Some(r) = &e.right {
                 value.push('/');
-                value.push_str(&edtf(r));
+                edtf(r, &mut value);
             }
             DateFact {
                 value,
@@ -1172,11 +1332,11 @@ fn relative_before(c: &Chars, i: usize) -> Option<i32> {
     // Hard-wrapped texts break `今年\n2月`: skip a few blanks.
     let mut i = i;
     for _ in 0..3 {
-        if c.prev(i).is_some_and(char::is_whitespace) {
-            i -= 1;
+        if let Some(p) = c.prev(i).filter(|p| p.is_whitespace()) {
+            i -= p.len_utf8();
         }
     }
-    let j = i.checked_sub(2)?;
+    let j = c.back(c.back(i)?)?;
     relative_at(c, j)
 }
 
@@ -1222,22 +1382,31 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         Some(s) => s.1 += w,
         None => scores.push((y, w)),
     };
-    for (part, r) in ds.raws() {
-        let c = &part.chars;
+    let c = &ds.chars;
+    for r in &ds.raws {
         let Raw::Date(e) = r else { continue };
-        let years: Vec<i32> = std::iter::once(&e.left)
+        // The explicit years of its (at most two) points.
+        let mut buf = [0i32; 2];
+        let mut n = 0;
+        for y in std::iter::once(&e.left)
             .chain(e.right.iter())
             .filter_map(|p| p.y.as_deref())
             .filter(|y| !y.contains('X'))
             .filter_map(|y| y.parse().ok())
-            .collect();
+        {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = y;
+                n += 1;
+            }
+        }
+        let years = buf.get(..n).unwrap_or_default();
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
         let tail = following(c, e.end, 14);
-        let in_head = part.off + c.byte(e.start) < head_end;
+        let in_head = c.byte(e.start) < head_end;
         let is_plan = ["计划", "要点", "打算", "安排", "思路"]
             .iter()
-            .any(|w| tail.contains(w));
-        let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| tail.contains(w));
+            .any(|w| holds(tail, w));
+        let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| holds(tail, w));
         let is_topic =
             tail.starts_with('是') || tail.starts_with('度') || preceded_by(c, e.start, "过去的");
         // A deadline or starting point (`到2035年`, `2000年以前`,
@@ -1247,7 +1416,7 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             || ["前", "以前", "以来", "起", "开始"]
                 .iter()
                 .any(|w| tail.starts_with(w));
-        for &y in &years {
+        for &y in years {
             mentioned.push(y);
             let mut w = if is_bound { base * 0.25 } else { base };
             if in_head {
@@ -1281,10 +1450,10 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     // Weak evidence in the text: an archive header's publication date
     // (`【原刊期号】199412`) tells the reader more.
-    match (best, publication_year(ds.text)) {
-        (Some((y, w)), _) if w >= 2.0 => Some(y),
-        (_, Some(p)) => Some(p),
-        (best, None) => best.map(|b| b.0),
+    // (The header is read only when the text's evidence is weak.)
+    match best {
+        Some((y, w)) if w >= 2.0 => Some(y),
+        _ => publication_year(ds.text).or(best.map(|b| b.0)),
     }
 }
 
@@ -1318,22 +1487,34 @@ fn publication_year(text: &str) -> Option<i32> {
     None
 }
 
-/// Up to `n` chars after `i`, stopping at a sentence end.
-fn following(c: &Chars, i: usize, n: usize) -> String {
-    (i..(i + n).min(c.len()))
-        .map_while(|j| {
-            c.ch(j)
-                .filter(|&ch| !is_sentence_end(ch) && ch != '，' && ch != '、')
-        })
-        .collect()
+/// Up to `n` chars after `i`, stopping at a sentence end or a comma.
+fn following<'a>(c: &Chars<'a>, i: usize, n: usize) -> &'a str {
+    let mut j = i;
+    for _ in 0..n {
+        match c.ch(j) {
+            Some(ch) if !is_sentence_end(ch) && ch != '，' && ch != '、' => j += ch.len_utf8(),
+            _ => break,
+        }
+    }
+    c.text.get(i..j).unwrap_or_default()
+}
+
+/// `tail.contains(w)` for the short words tested after a year, without
+/// building a substring searcher for each (a byte match of one valid UTF-8
+/// string in another always falls on char boundaries).
+fn holds(tail: &str, w: &str) -> bool {
+    tail.as_bytes().windows(w.len()).any(|x| x == w.as_bytes())
 }
 
 fn preceded_by(c: &Chars, i: usize, s: &str) -> bool {
-    let n = s.chars().count();
-    let Some(j) = i.checked_sub(n) else {
-        return false;
-    };
-    (j..i).filter_map(|k| c.ch(k)).eq(s.chars())
+    let mut j = i;
+    for ch in s.chars().rev() {
+        match c.prev(j) {
+            Some(p) if p == ch => j -= p.len_utf8(),
+            _ => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -1361,6 +1542,25 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "text: {text}");
         }
+    }
+
+    /// The scan's byte pre-test passes over a char only when the parser
+    /// would do nothing there: checked for every char.
+    #[test]
+    fn pre_test_keeps_every_char_that_may_start() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            let (width, may) = may_start_at(bytes, 0);
+            assert_eq!(width, c.len_utf8(), "{c:?}");
+            let starts = is_arabic_like(c)
+                || is_cn_numeral(c)
+                || matches!(c, '今' | '本' | '去' | '上' | '明' | '前');
+            assert!(may || !starts, "{c:?}");
+            assert_eq!(may, starts, "{c:?}");
+        }
+        // `O` is a digit only inside a Chinese run, never a start.
+        assert!(!may_start_at(b"O", 0).1);
     }
 
     #[test]

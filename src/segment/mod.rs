@@ -46,6 +46,79 @@ impl ChineseWordSegmenter {
     pub fn cut_count(&self, text: &str) -> usize {
         self.jieba.cut(text, true).len()
     }
+
+    /// The words of every sentence of `text`, in order, exactly as cutting
+    /// each sentence on its own ([`WordSegmenter::segment_into`]) gives
+    /// them, from one cut of the whole text: one call instead of one per
+    /// sentence saves jieba's per-call set-up and output allocation.
+    ///
+    /// jieba cuts each maximal run of "han" chars (see [`is_jieba_han`]) on
+    /// its own and makes every other char a token (`\r\n` one token). So a
+    /// sentence's words are the same in both cuts when no han run crosses
+    /// either of its edges and no token straddles one; a sentence where that
+    /// fails (a long line cut inside a run, say) is cut on its own.
+    /// `sentences` must lie on char boundaries of `text`, as
+    /// [`sentences`] makes them; they are normally in text order.
+    pub fn words_of(&self, text: &str, sentences: &[Sentence], out: &mut Vec<Word>) {
+        let tokens = self.jieba.cut(text, true);
+        // Index of the first token starting at or after the sentence start.
+        let mut t = 0;
+        for s in sentences {
+            let Span { start: a, end: b } = s.span;
+            if t > 0 && tokens[t - 1].byte_start >= a {
+                // Out of order: look the start up again.
+                t = tokens.partition_point(|x| x.byte_start < a);
+            }
+            while tokens.get(t).is_some_and(|x| x.byte_start < a) {
+                t += 1;
+            }
+            let first = t;
+            while tokens.get(t).is_some_and(|x| x.byte_end <= b) {
+                t += 1;
+            }
+            let same = t > first
+                && tokens[first].byte_start == a
+                && tokens[t - 1].byte_end == b
+                && !han_run_crosses(text, a)
+                && !han_run_crosses(text, b);
+            if same {
+                out.extend(
+                    tokens[first..t]
+                        .iter()
+                        .map(|x| Span::new(x.byte_start, x.byte_end)),
+                );
+            } else if let Some(piece) = text.get(a..b) {
+                self.segment_into(piece, a, out);
+            }
+        }
+    }
+}
+
+/// jieba-rs 0.11's `is_han_default` (private there): the chars it joins
+/// into runs that are segmented as a whole; every other char is a token.
+fn is_jieba_han(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'
+        | '0'..='9' | 'a'..='z' | 'A'..='Z'
+        | '+' | '#' | '&' | '.' | '_' | '%' | '-'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2A6DF}'
+        | '\u{2A700}'..='\u{2B73F}'
+        | '\u{2B740}'..='\u{2B81F}'
+        | '\u{2B820}'..='\u{2CEAF}'
+        | '\u{2CEB0}'..='\u{2EBEF}'
+        | '\u{2F800}'..='\u{2FA1F}'
+    )
+}
+
+/// Does a run of han chars go on across byte offset `at` (a han char on
+/// both sides)? Then a cut of the whole text and a cut starting or ending
+/// at `at` segment that run differently.
+fn han_run_crosses(text: &str, at: usize) -> bool {
+    let before = text.get(..at).and_then(|t| t.chars().next_back());
+    let after = text.get(at..).and_then(|t| t.chars().next());
+    before.is_some_and(is_jieba_han) && after.is_some_and(is_jieba_han)
 }
 
 impl WordSegmenter for ChineseWordSegmenter {
@@ -310,6 +383,178 @@ mod tests {
             "{}",
             &pieces[1][pieces[1].len() - 9..]
         );
+    }
+
+    fn jieba() -> &'static ChineseWordSegmenter {
+        static SEG: std::sync::OnceLock<ChineseWordSegmenter> = std::sync::OnceLock::new();
+        SEG.get_or_init(|| {
+            ChineseWordSegmenter::new(&crate::data::DataDir::embedded_only()).expect("jieba")
+        })
+    }
+
+    /// What the pipeline did before `words_of`: each sentence cut alone.
+    fn per_sentence(text: &str, sentences: &[Sentence]) -> Vec<Word> {
+        let mut out = Vec::new();
+        for s in sentences {
+            jieba().segment_into(s.span.slice(text), s.span.start, &mut out);
+        }
+        out
+    }
+
+    fn words_of(text: &str, sentences: &[Sentence]) -> Vec<Word> {
+        let mut out = Vec::new();
+        jieba().words_of(text, sentences, &mut out);
+        out
+    }
+
+    fn sentence(start: usize, end: usize) -> Sentence {
+        Sentence {
+            span: Span::new(start, end),
+            paragraph: 0,
+        }
+    }
+
+    /// Every sentence of every input fixture (txt, docx, the gold texts):
+    /// one whole-text cut gives the per-sentence cuts' words exactly.
+    #[test]
+    fn words_of_equals_per_sentence_cuts_on_fixtures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        for dir in ["txt", "docx", "gold/texts"] {
+            for e in std::fs::read_dir(root.join(dir))
+                .expect("fixtures")
+                .flatten()
+            {
+                files.push(e.path());
+            }
+        }
+        files.sort();
+        let opts = crate::ingest::IngestOptions::default();
+        let mut docs = 0;
+        let mut words = 0;
+        for f in &files {
+            let Ok(bytes) = std::fs::read(f) else {
+                continue;
+            };
+            let Ok(pieces) = crate::ingest::ingest_bytes(&f.to_string_lossy(), &bytes, &opts)
+            else {
+                continue;
+            };
+            for d in pieces {
+                let paras = paragraphs(&d.text, &d.sections);
+                let sents = sentences(&d.text, &paras);
+                let want = per_sentence(&d.text, &sents);
+                assert_eq!(words_of(&d.text, &sents), want, "{}", f.display());
+                docs += 1;
+                words += want.len();
+            }
+        }
+        assert!(
+            docs >= 20 && words > 10_000,
+            "{docs} documents, {words} words"
+        );
+    }
+
+    /// Edges where the whole-text cut differs from a sentence's own cut:
+    /// the fallback must cut those sentences alone.
+    #[test]
+    fn words_of_equals_per_sentence_cuts_on_edge_cases() {
+        let long = format!(
+            "标题\n{}\n{}",
+            "科协组织开展科普活动，推进乡村振兴。".repeat(1200),
+            "无标点长行研究生命起源".repeat(2000)
+        );
+        let texts = [
+            "县科协-2024年工作总结。-5个项目完成！3月15日召开会议",
+            "一、\r\n二是推进\r\n\r\n三是\r落实\n",
+            "　　全年开展活动　12次；　　参与人数1000余人次。　",
+            "没有任何标点的一段文字没有句号",
+            "abc.def+x#y&z_1%2-3。C++与C#；研究生命起源",
+            "“好。”他说！（完）\n\n",
+            "",
+            long.as_str(),
+        ];
+        for text in texts {
+            let paras = paragraphs(text, &[]);
+            let sents = sentences(text, &paras);
+            assert_eq!(
+                words_of(text, &sents),
+                per_sentence(text, &sents),
+                "{text:?}"
+            );
+            // Hand-made spans on every char boundary pair of short texts,
+            // crossing han runs and tokens as real sentences never do.
+            if text.len() < 200 {
+                let bounds: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                for (k, &a) in bounds.iter().enumerate() {
+                    for &b in &bounds[k + 1..] {
+                        let sents = [sentence(a, b)];
+                        assert_eq!(
+                            words_of(text, &sents),
+                            per_sentence(text, &sents),
+                            "{:?}",
+                            &text[a..b]
+                        );
+                    }
+                }
+                // Out of order and overlapping.
+                let n = bounds.len();
+                if n > 6 {
+                    let sents = [
+                        sentence(bounds[n / 2], bounds[n - 1]),
+                        sentence(bounds[0], bounds[n / 2 + 1]),
+                        sentence(bounds[1], bounds[3]),
+                    ];
+                    assert_eq!(words_of(text, &sents), per_sentence(text, &sents));
+                }
+            }
+        }
+    }
+
+    /// The fallback is needed: cutting inside a han run changes the words,
+    /// so keeping the whole-text tokens there would be wrong.
+    #[test]
+    fn words_of_falls_back_where_a_han_run_is_cut() {
+        let text = "研究生命起源";
+        let whole: Vec<Word> = jieba()
+            .jieba
+            .cut(text, true)
+            .iter()
+            .map(|t| Span::new(t.byte_start, t.byte_end))
+            .collect();
+        let sents = [sentence(0, 9)];
+        let want = per_sentence(text, &sents);
+        let kept: Vec<Word> = whole.into_iter().filter(|w| w.end <= 9).collect();
+        assert_ne!(kept, want);
+        assert_eq!(words_of(text, &sents), want);
+        // A long line without marks is cut inside a run: same words.
+        let long = "研究生命起源".repeat(4000);
+        let paras = paragraphs(&long, &[]);
+        assert!(paras.len() > 1);
+        let sents = sentences(&long, &paras);
+        assert!(sents.iter().any(|s| han_run_crosses(&long, s.span.end)));
+        assert_eq!(words_of(&long, &sents), per_sentence(&long, &sents));
+    }
+
+    #[test]
+    fn jieba_han_class_matches_the_cut() {
+        // A han char next to another joins its run (no split between
+        // them); a non-han char is a token of its own.
+        for c in [
+            '科', '㐀', '丽', 'a', 'Z', '7', '+', '#', '&', '.', '_', '%', '-',
+        ] {
+            assert!(is_jieba_han(c), "{c}");
+        }
+        for c in [
+            '，', '。', ' ', '\u{3000}', '“', '（', '!', ';', '\r', '\n', '：', '①',
+        ] {
+            assert!(!is_jieba_han(c), "{c:?}");
+            let text = format!("科协{c}科协");
+            let toks = jieba().jieba.cut(&text, true);
+            assert!(toks.iter().any(|t| t.word == c.to_string()), "{c:?}");
+        }
     }
 
     #[test]
