@@ -13,6 +13,7 @@
 //! cargo bench --bench throughput                       (BENCH_DOCS=2000)
 //! BENCH_SCALE=1000,10000,100000 cargo bench --bench throughput
 //! ZONGJIE_PEER_PYTHON=/path/to/venv/bin/python cargo bench --bench throughput
+//! BENCH_IN_PROCESS_ONLY=1 cargo bench --bench throughput  (first table only)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -174,7 +175,19 @@ fn main() {
             .map(|d| pipeline.auditor.audit(d).len())
             .sum();
     });
+    // Segmentation alone (paragraphs, sentences, words), so the extractors'
+    // own share can be shown apart from it.
+    let segment_s = best(&mut || {
+        for d in docs.iter() {
+            let paragraphs = zongjie::segment::paragraphs(&d.text, &d.sections);
+            let sentences = zongjie::segment::sentences(&d.text, &paragraphs);
+            let mut words = Vec::with_capacity(d.text.len() / 4);
+            pipeline.segmenter.words_of(&d.text, &sentences, &mut words);
+            std::hint::black_box(words);
+        }
+    });
     let extract_s = (analyze_s - audit_s).max(1e-9);
+    let extractors_s = (extract_s - segment_s).max(1e-9);
     println!("\n| in process, 1 thread, CPU time | MB/s of text | docs/s | ratio to bare cut |");
     println!("| --- | ---: | ---: | ---: |");
     let row = |name: String, s: f64| {
@@ -190,8 +203,16 @@ fn main() {
         format!("segment + extract ({facts} facts; the extract issue's measure)"),
         extract_s,
     );
+    row(
+        "of which segmentation (paragraphs, sentences, words)".into(),
+        segment_s,
+    );
+    row("of which the extractors alone".into(), extractors_s);
     row(format!("per-document audit ({findings} findings)"), audit_s);
     row("segment + extract + audit".into(), analyze_s);
+    if std::env::var_os("BENCH_IN_PROCESS_ONLY").is_some() {
+        return;
+    }
 
     // .docx reading against python-docx on the same files: the generated
     // ones and the real ones in fixtures/docx.
