@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
+use super::spill::{put_str, put_u32, Reader, Sorter, Store};
 use super::{rule_name, scan};
 use crate::emit::CharIndex;
 use crate::model::{Document, Severity};
@@ -36,19 +37,27 @@ const MIN_SHARE_OF_ALL: f64 = 0.2;
 /// Excerpt kept per paragraph for the report, in chars.
 const EXCERPT: usize = 60;
 
-#[derive(Debug, Clone)]
+/// What the findings need of each document, kept in memory (32 bytes a
+/// document); its id and title wait in a [`Store`].
+#[derive(Debug, Clone, Copy)]
 struct DocInfo {
-    doc_id: Box<str>,
-    title: Box<str>,
     year: Option<i32>,
-    /// Region name or title (who reports), interned: only compared.
-    unit: u32,
+    /// Hash of the region name or title (who reports): only compared.
+    unit: u64,
     text_hash: u64,
+    /// Where the id and title start in the document store.
+    info_at: u64,
 }
 
-/// One block's sketch. The sketch and the excerpt live in flat arrays of
-/// the index (one allocation for all blocks instead of two per block).
-#[derive(Debug, Clone, Copy)]
+/// A document's id and title, read back from the store.
+struct DocNames {
+    doc_id: String,
+    title: String,
+}
+
+/// One block's sketch, as stored (fixed size, so block `p` is at
+/// `p * ParaSig::SIZE`).
+#[derive(Debug, Clone)]
 struct ParaSig {
     doc: u32,
     /// First and last line (paragraph index) of the block.
@@ -56,23 +65,67 @@ struct ParaSig {
     last: u32,
     start: u32,
     end: u32,
-    sig_at: usize,
-    sig_len: u32,
-    excerpt_at: usize,
-    excerpt_len: u32,
+    sig: Vec<u32>,
+    excerpt: String,
+}
+
+impl ParaSig {
+    /// Seven words, the sketch and the excerpt's bytes.
+    const SIZE: usize = 7 * 4 + K * 4 + EXCERPT * 4;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.clear();
+        for w in [
+            self.doc,
+            self.index,
+            self.last,
+            self.start,
+            self.end,
+            self.sig.len() as u32,
+            self.excerpt.len() as u32,
+        ] {
+            put_u32(out, w);
+        }
+        for &h in &self.sig {
+            put_u32(out, h);
+        }
+        out.extend_from_slice(self.excerpt.as_bytes());
+        out.resize(Self::SIZE, 0);
+    }
+
+    fn decode(b: &[u8]) -> ParaSig {
+        let mut r = Reader::new(b);
+        let (doc, index, last, start, end) = (r.u32(), r.u32(), r.u32(), r.u32(), r.u32());
+        let sig_len = (r.u32() as usize).min(K);
+        let ex_len = (r.u32() as usize).min(EXCERPT * 4);
+        let sig: Vec<u32> = (0..K).map(|_| r.u32()).take(sig_len).collect();
+        let at = 7 * 4 + K * 4;
+        let excerpt = b
+            .get(at..at + ex_len)
+            .and_then(|e| std::str::from_utf8(e).ok())
+            .unwrap_or("")
+            .to_string();
+        ParaSig {
+            doc,
+            index,
+            last,
+            start,
+            end,
+            sig,
+            excerpt,
+        }
+    }
 }
 
 /// One occurrence of a distinctive figure: the first in its document.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct FigOcc {
-    key: u64,
     doc: u32,
     para: u32,
     start: u32,
     end: u32,
-    /// The figure as written, in `fig_text`.
-    text_at: usize,
-    text_len: u32,
+    /// The figure as written.
+    text: String,
 }
 
 /// A count-min sketch of document frequencies.
@@ -152,30 +205,44 @@ pub fn shingles(masked: &[char]) -> Vec<u32> {
     v
 }
 
+/// Memory each of the index's sorters and stores may hold before it
+/// writes to its temporary file.
+const SPILL_BUDGET: usize = 2 << 20;
+
+/// Cross-document records handed on at once by [`CrossIndex::findings_each`].
+pub const CHUNK: usize = 1024;
+
 /// The index behind the cross-document rules.
 ///
-/// Everything that grows with the corpus is kept flat (no map of vectors,
-/// no string per entry): a map of small vectors costs a table slot, a
-/// vector header and an allocation for each of the ~500 shingles a
-/// document posts, several times the 8 bytes of the posting itself.
+/// Memory holds 32 bytes per document and a fixed-size count-min sketch;
+/// the sketches, postings and figures, which grow with the corpus, go
+/// through [`spill`] buffers to temporary files in the output folder (none
+/// for a small run). The findings are computed by merging sorted runs: the
+/// postings by shingle give the candidate pairs of blocks, the figures by
+/// key the repeated figures, and the records are sorted by document before
+/// they are handed on, a chunk at a time.
 pub struct CrossIndex {
     docs: Vec<DocInfo>,
-    units: HashMap<Box<str>, u32>,
-    paras: Vec<ParaSig>,
-    /// Every block's sketch, back to back (`ParaSig::sig_at`).
-    sigs: Vec<u32>,
-    /// Every block's excerpt, back to back (`ParaSig::excerpt_at`).
-    excerpts: String,
+    /// Each document's id and title (`DocInfo::info_at`).
+    names: Store,
+    /// Each block's [`ParaSig`], fixed size.
+    paras: Store,
+    n_paras: u32,
     df: CountMin,
-    /// (shingle hash, block) for each hash of each sketch, in the order
-    /// observed; sorted by hash when the findings are computed.
-    postings: Vec<(u32, u32)>,
-    /// Distinctive figures, in the order observed.
-    figures: Vec<FigOcc>,
-    fig_text: String,
+    /// (shingle hash, block, document) for each hash of each sketch.
+    postings: Sorter<3>,
+    /// Distinctive figures by (key, document): a document holds a key once,
+    /// so a key's occurrences come out in document order.
+    figures: Sorter<6>,
     /// Hashes of the texts seen: an exact duplicate (the same report saved
     /// twice, in two encodings) is not a second report.
     seen_texts: HashSet<u64>,
+    dir: std::path::PathBuf,
+    budget: usize,
+    /// The first error writing temporary files: observing goes on without
+    /// them and the findings report it.
+    err: Option<std::io::Error>,
+    buf: Vec<u8>,
 }
 
 impl Default for CrossIndex {
@@ -197,27 +264,55 @@ fn distinctive(v: f64) -> bool {
     n >= 100
 }
 
+fn hash_str(s: &str) -> u64 {
+    mix64(fnv(s.bytes().map(u32::from)))
+}
+
 impl CrossIndex {
+    /// An index whose temporary files, if it needs any, go to the system's
+    /// temporary folder.
     pub fn new() -> Self {
+        Self::with_spill_dir(&std::env::temp_dir())
+    }
+
+    /// An index whose temporary files go to `dir` (the run's output folder).
+    pub fn with_spill_dir(dir: &std::path::Path) -> Self {
+        Self::with_budget(dir, SPILL_BUDGET)
+    }
+
+    /// `budget`: memory of each sorter before it spills (tests force the
+    /// disk paths with a tiny one).
+    fn with_budget(dir: &std::path::Path, budget: usize) -> Self {
         CrossIndex {
             docs: Vec::new(),
-            paras: Vec::new(),
-            units: HashMap::new(),
-            sigs: Vec::new(),
-            excerpts: String::new(),
+            names: Store::new(dir, ".audit-names.tmp", budget / 2),
+            paras: Store::new(dir, ".audit-blocks.tmp", budget / 2),
+            n_paras: 0,
             df: CountMin::new(18),
-            postings: Vec::new(),
-            figures: Vec::new(),
-            fig_text: String::new(),
+            postings: Sorter::new(dir, ".audit-postings.tmp", budget),
+            figures: Sorter::new(dir, ".audit-figures.tmp", budget),
             seen_texts: HashSet::new(),
+            dir: dir.to_path_buf(),
+            budget,
+            err: None,
+            buf: Vec::new(),
         }
     }
 
     /// Take what the cross rules need from one document.
     pub fn observe(&mut self, doc: &Document) {
+        if self.err.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_observe(doc) {
+            self.err = Some(e);
+        }
+    }
+
+    fn try_observe(&mut self, doc: &Document) -> std::io::Result<()> {
         let text_hash = fnv(doc.text.bytes().map(u32::from));
         if !self.seen_texts.insert(text_hash) {
-            return;
+            return Ok(());
         }
         let di = self.docs.len() as u32;
         let idx = CharIndex::new(&doc.text);
@@ -226,25 +321,26 @@ impl CrossIndex {
             .as_ref()
             .and_then(|r| {
                 r.township
-                    .clone()
-                    .or(r.county.clone())
-                    .or(r.prefecture.clone())
-                    .or(r.province.clone())
+                    .as_ref()
+                    .or(r.county.as_ref())
+                    .or(r.prefecture.as_ref())
+                    .or(r.province.as_ref())
             })
-            .or_else(|| doc.title.clone())
-            .unwrap_or_default();
-        let next_unit = self.units.len() as u32;
-        let unit = *self.units.entry(unit.into_boxed_str()).or_insert(next_unit);
+            .or(doc.title.as_ref())
+            .map_or("", |s| s.as_str());
+        let mut b = std::mem::take(&mut self.buf);
+        b.clear();
+        put_str(&mut b, &doc.doc_id);
+        put_str(
+            &mut b,
+            doc.title.as_deref().unwrap_or(doc.source.path.as_str()),
+        );
+        let info_at = self.names.push(&b)?;
         self.docs.push(DocInfo {
-            doc_id: doc.doc_id.as_str().into(),
-            title: doc
-                .title
-                .as_deref()
-                .unwrap_or(doc.source.path.as_str())
-                .into(),
             year: doc.year,
-            unit,
+            unit: hash_str(unit),
             text_hash,
+            info_at,
         });
         let mut doc_shingles: HashSet<u32> = HashSet::new();
         // Only a figure's first occurrence in a document is kept.
@@ -274,18 +370,18 @@ impl CrossIndex {
                 if !doc_figures.insert(key) {
                     continue;
                 }
-                let (a, b) = idx.span(f.span);
-                let text = doc.slice(f.span);
-                self.figures.push(FigOcc {
-                    key,
-                    doc: di,
-                    para: pi as u32,
-                    start: a as u32,
-                    end: b as u32,
-                    text_at: self.fig_text.len(),
-                    text_len: text.len() as u32,
-                });
-                self.fig_text.push_str(text);
+                let (a, c) = idx.span(f.span);
+                self.figures.push(
+                    [
+                        (key >> 32) as u32,
+                        key as u32,
+                        di,
+                        pi as u32,
+                        a as u32,
+                        c as u32,
+                    ],
+                    doc.slice(f.span).as_bytes(),
+                )?;
             }
         }
         for (first, last) in blocks(doc) {
@@ -303,32 +399,34 @@ impl CrossIndex {
             let mut sig = sh;
             sig.sort_unstable();
             sig.truncate(K);
-            let pid = self.paras.len() as u32;
-            self.postings.extend(sig.iter().map(|&h| (h, pid)));
-            let (a, b) = idx.span(span);
-            let excerpt_at = self.excerpts.len();
-            self.excerpts.extend(
-                pt.trim()
-                    .chars()
-                    .filter(|c| *c != '\n' && *c != '\r')
-                    .take(EXCERPT),
-            );
-            self.paras.push(ParaSig {
+            let pid = self.n_paras;
+            self.n_paras += 1;
+            for &h in &sig {
+                self.postings.push([h, pid, di], &[])?;
+            }
+            let (a, c) = idx.span(span);
+            let ps = ParaSig {
                 doc: di,
                 index: first as u32,
                 last: last as u32,
                 start: a as u32,
-                end: b as u32,
-                sig_at: self.sigs.len(),
-                sig_len: sig.len() as u32,
-                excerpt_at,
-                excerpt_len: (self.excerpts.len() - excerpt_at) as u32,
-            });
-            self.sigs.extend_from_slice(&sig);
+                end: c as u32,
+                sig,
+                excerpt: pt
+                    .trim()
+                    .chars()
+                    .filter(|c| *c != '\n' && *c != '\r')
+                    .take(EXCERPT)
+                    .collect(),
+            };
+            ps.encode(&mut b);
+            self.paras.push(&b)?;
         }
+        self.buf = b;
         for h in doc_shingles {
             self.df.add(h);
         }
+        Ok(())
     }
 
     /// Similarity of two paragraphs from their sketches: the share of the
@@ -336,7 +434,7 @@ impl CrossIndex {
     /// hold (boilerplate every report shares counts for nothing), and
     /// `None` when too little specific text is shared to call it a copy.
     fn similarity(&self, a: &ParaSig, b: &ParaSig, boiler_df: u16) -> Option<f64> {
-        let (sa, sb) = (self.sig(a), self.sig(b));
+        let (sa, sb) = (&a.sig, &b.sig);
         let mut union: Vec<u32> = sa.iter().chain(sb.iter()).copied().collect();
         union.sort_unstable();
         union.dedup();
@@ -359,84 +457,139 @@ impl CrossIndex {
             .then(|| both as f64 / specific.max(1) as f64)
     }
 
-    fn sig(&self, p: &ParaSig) -> &[u32] {
-        self.sigs
-            .get(p.sig_at..p.sig_at + p.sig_len as usize)
-            .unwrap_or(&[])
+    fn para(&mut self, p: u32) -> std::io::Result<ParaSig> {
+        let mut b = vec![0u8; ParaSig::SIZE];
+        self.paras
+            .read_at(p as u64 * ParaSig::SIZE as u64, &mut b)?;
+        Ok(ParaSig::decode(&b))
     }
 
-    fn excerpt(&self, p: &ParaSig) -> &str {
-        self.excerpts
-            .get(p.excerpt_at..p.excerpt_at + p.excerpt_len as usize)
-            .unwrap_or("")
-    }
-
-    /// The blocks holding shingle `h` (postings sorted by hash).
-    fn posting(&self, h: u32) -> &[(u32, u32)] {
-        let a = self.postings.partition_point(|e| e.0 < h);
-        let b = a + self.postings[a..].partition_point(|e| e.0 == h);
-        &self.postings[a..b]
+    fn names(&mut self, d: u32) -> std::io::Result<DocNames> {
+        let at = self.docs[d as usize].info_at;
+        let mut len = [0u8; 4];
+        self.names.read_at(at, &mut len)?;
+        let n = u32::from_le_bytes(len) as usize;
+        let mut id = vec![0u8; n + 4];
+        self.names.read_at(at + 4, &mut id)?;
+        let m = u32::from_le_bytes([id[n], id[n + 1], id[n + 2], id[n + 3]]) as usize;
+        let mut title = vec![0u8; m];
+        self.names.read_at(at + 8 + n as u64, &mut title)?;
+        id.truncate(n);
+        Ok(DocNames {
+            doc_id: String::from_utf8(id).unwrap_or_default(),
+            title: String::from_utf8(title).unwrap_or_default(),
+        })
     }
 
     /// Pairs of blocks of different documents (first < second) whose
     /// sketches share at least three shingles that are not boilerplate
-    /// (posting lists no longer than `MAX_POSTING`), in order. Counted
-    /// block by block, so memory holds one block's neighbours, not every
-    /// pair of the corpus.
-    fn candidate_pairs(&self) -> Vec<(u32, u32)> {
-        let mut out = Vec::new();
-        let mut near: Vec<u32> = Vec::new();
-        for (p, ps) in self.paras.iter().enumerate() {
-            let p = p as u32;
-            let dp = &self.docs[ps.doc as usize];
-            near.clear();
-            for &h in self.sig(ps) {
-                let list = self.posting(h);
-                if list.len() > MAX_POSTING {
-                    continue;
-                }
-                for &(_, q) in list {
-                    if q <= p {
-                        continue;
+    /// (posting lists no longer than `MAX_POSTING`), in order. The postings
+    /// come out sorted by shingle; each short list makes its pairs, which
+    /// are sorted in turn and counted.
+    fn candidate_pairs(&mut self, postings: Sorter<3>) -> std::io::Result<Vec<(u32, u32)>> {
+        let mut pairs: Sorter<2> = Sorter::new(&self.dir, ".audit-pairs.tmp", self.budget);
+        let mut merged = postings.into_merged()?;
+        let mut none = Vec::new();
+        let mut list: Vec<(u32, u32)> = Vec::with_capacity(MAX_POSTING + 1);
+        let mut cur: Option<u32> = None;
+        let mut long = false;
+        loop {
+            let next = merged.next_into(&mut none)?;
+            if next.map(|k| k[0]) != cur {
+                if !long {
+                    for (i, &(p, dp)) in list.iter().enumerate() {
+                        for &(q, dq) in &list[i + 1..] {
+                            // Sorted by block within a shingle: p < q.
+                            if dq == dp
+                                || self.docs[dq as usize].text_hash
+                                    == self.docs[dp as usize].text_hash
+                            {
+                                continue;
+                            }
+                            pairs.push([p, q], &[])?;
+                        }
                     }
-                    let dq_i = self.paras[q as usize].doc;
-                    if dq_i == ps.doc || self.docs[dq_i as usize].text_hash == dp.text_hash {
-                        continue;
-                    }
-                    near.push(q);
                 }
+                list.clear();
+                long = false;
             }
-            near.sort_unstable();
-            let mut i = 0;
-            while i < near.len() {
-                let q = near[i];
-                let n = near[i..].iter().take_while(|&&x| x == q).count();
-                if n >= 3 {
-                    out.push((p, q));
+            let Some([h, p, d]) = next else { break };
+            cur = Some(h);
+            if !long {
+                list.push((p, d));
+                if list.len() > MAX_POSTING {
+                    long = true;
+                    list.clear();
                 }
-                i += n;
             }
         }
-        out
+        let mut out = Vec::new();
+        let mut merged = pairs.into_merged()?;
+        let mut last: Option<[u32; 2]> = None;
+        let mut n = 0usize;
+        loop {
+            let next = merged.next_into(&mut none)?;
+            if next != last {
+                if let Some([p, q]) = last {
+                    if n >= 3 {
+                        out.push((p, q));
+                    }
+                }
+                n = 0;
+                last = next;
+            }
+            if next.is_none() {
+                break;
+            }
+            n += 1;
+        }
+        Ok(out)
     }
 
     /// All cross-document findings as `findings.jsonl` records, one per
-    /// document involved, in a deterministic order.
+    /// document involved, in a deterministic order. Convenience for small
+    /// indexes (tests, tools): a run hands them on by chunks with
+    /// [`Self::findings_each`], and an I/O error here gives no findings.
     pub fn findings(&mut self) -> Vec<Value> {
-        self.postings.sort_unstable();
-        // Stable: a figure's occurrences stay in document order.
-        self.figures.sort_by_key(|o| o.key);
+        let mut out = Vec::new();
+        let r = self.findings_each(|chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        });
+        match r {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// All cross-document findings as `findings.jsonl` records, one per
+    /// document involved, sorted by document and position, handed to `f`
+    /// at most [`CHUNK`] at a time. The index is emptied.
+    pub fn findings_each(
+        &mut self,
+        mut f: impl FnMut(&[Value]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        if let Some(e) = self.err.take() {
+            return Err(e.into());
+        }
+        let dir = self.dir.clone();
+        let postings = std::mem::replace(&mut self.postings, Sorter::new(&dir, "", 0));
+        let figures = std::mem::replace(&mut self.figures, Sorter::new(&dir, "", 0));
+        self.seen_texts = HashSet::new();
+        // Records in any order, by (document, position): stable, so a
+        // paragraph's record comes before a figure's at the same place.
+        let mut records: Sorter<2> = Sorter::new(&dir, ".audit-records.tmp", self.budget);
         let n_docs = self.docs.len();
         let boiler_df = (4.max(n_docs / 4)).min(u16::MAX as usize) as u16;
-        let pairs: Vec<(u32, u32, f64)> = self
-            .candidate_pairs()
-            .into_iter()
-            .filter_map(|(p, q)| {
-                let s =
-                    self.similarity(&self.paras[p as usize], &self.paras[q as usize], boiler_df)?;
-                (s >= COPY_THRESHOLD).then_some((p, q, s))
-            })
-            .collect();
+        let mut pairs: Vec<(u32, u32, f64)> = Vec::new();
+        for (p, q) in self.candidate_pairs(postings)? {
+            let (a, b) = (self.para(p)?, self.para(q)?);
+            if let Some(s) = self.similarity(&a, &b, boiler_df) {
+                if s >= COPY_THRESHOLD {
+                    pairs.push((p, q, s));
+                }
+            }
+        }
 
         // One record per (document, paragraph), naming every other document.
         let mut per_para: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
@@ -445,123 +598,154 @@ impl CrossIndex {
             per_para.entry(p).or_default().push((q, s));
             per_para.entry(q).or_default().push((p, s));
             for x in [p, q] {
-                let ps = &self.paras[x as usize];
+                let ps = self.para(x)?;
                 for line in ps.index..=ps.last {
                     copied_paras.insert((ps.doc, line));
                 }
             }
         }
-        let mut out: Vec<(u32, u32, Value)> = Vec::new();
+        let mut json = Vec::new();
         for (&p, others) in &per_para {
-            let ps = &self.paras[p as usize];
-            let d = &self.docs[ps.doc as usize];
+            let ps = self.para(p)?;
+            let d = self.names(ps.doc)?;
             let mut others = others.clone();
             others.sort_by_key(|a| a.0);
             let best = others.iter().map(|o| o.1).fold(0.0, f64::max);
-            let names: Vec<String> = others
-                .iter()
-                .map(|(q, _)| {
-                    let od = &self.docs[self.paras[*q as usize].doc as usize];
-                    format!("《{}》", od.title)
-                })
-                .collect::<Vec<_>>();
-            let mut names_dedup = names.clone();
-            names_dedup.dedup();
-            let refs: Vec<Value> = others
-                .iter()
-                .map(|(q, _)| {
-                    let qs = &self.paras[*q as usize];
-                    json!({"doc_id": self.docs[qs.doc as usize].doc_id, "start": qs.start, "end": qs.end, "text": self.excerpt(qs)})
-                })
-                .collect();
+            let mut names: Vec<String> = Vec::with_capacity(others.len());
+            let mut refs: Vec<Value> = Vec::with_capacity(others.len());
+            for (q, _) in &others {
+                let qs = self.para(*q)?;
+                let od = self.names(qs.doc)?;
+                names.push(format!("《{}》", od.title));
+                refs.push(json!({"doc_id": od.doc_id, "start": qs.start, "end": qs.end, "text": qs.excerpt}));
+            }
+            names.dedup();
             let message = format!(
                 "本段与{}中的段落雷同（相似度{:.0}%，数字已忽略），疑为照搬其他报告",
-                names_dedup.join("、"),
+                names.join("、"),
                 best * 100.0
             );
-            out.push((
-                ps.doc,
+            let rec = record(
+                &d,
+                "copied_paragraph",
+                Severity::Warning,
+                message,
                 ps.start,
-                record(
-                    d,
-                    "copied_paragraph",
-                    Severity::Warning,
-                    message,
-                    ps.start,
-                    ps.end,
-                    self.excerpt(ps),
-                    refs,
-                ),
-            ));
+                ps.end,
+                &ps.excerpt,
+                refs,
+            );
+            json.clear();
+            serde_json::to_writer(&mut json, &rec)?;
+            records.push([ps.doc, ps.start], &json)?;
         }
 
         // Repeated distinctive figures: per value, the first 16 documents
         // that hold it.
-        for group in self.figures.chunk_by(|a, b| a.key == b.key) {
-            let occs = &group[..group.len().min(16)];
-            let docs: HashSet<u32> = occs.iter().map(|o| o.doc).collect();
-            // Two or three reports: shared by many it is a quoted statistic.
-            if docs.len() < 2 || docs.len() > 3 {
-                continue;
+        let mut merged = figures.into_merged()?;
+        let mut payload = Vec::new();
+        let mut group: Vec<FigOcc> = Vec::new();
+        let mut cur: Option<(u32, u32)> = None;
+        loop {
+            let next = merged.next_into(&mut payload)?;
+            let key = next.map(|k| (k[0], k[1]));
+            if key != cur {
+                self.repeated(&group, &copied_paras, &mut records, &mut json)?;
+                group.clear();
+                cur = key;
             }
-            if occs.iter().all(|o| copied_paras.contains(&(o.doc, o.para))) {
-                continue;
-            }
-            let first = &occs[0];
-            let text = self
-                .fig_text
-                .get(first.text_at..first.text_at + first.text_len as usize)
-                .unwrap_or("");
-            for o in occs {
-                let d = &self.docs[o.doc as usize];
-                let others: Vec<&FigOcc> = occs
-                    .iter()
-                    .filter(|x| {
-                        let od = &self.docs[x.doc as usize];
-                        x.doc != o.doc
-                            && od.text_hash != d.text_hash
-                            && (od.year != d.year || od.unit != d.unit)
-                    })
-                    .collect();
-                if others.is_empty() {
-                    continue;
-                }
-                let names: Vec<String> = others
-                    .iter()
-                    .map(|x| {
-                        let od = &self.docs[x.doc as usize];
-                        match od.year {
-                            Some(y) => format!("《{}》（{}年）", od.title, y),
-                            None => format!("《{}》", od.title),
-                        }
-                    })
-                    .collect();
-                let refs: Vec<Value> = others
-                    .iter()
-                    .map(|x| json!({"doc_id": self.docs[x.doc as usize].doc_id, "start": x.start, "end": x.end}))
-                    .collect();
-                let message = format!(
-                    "数字“{text}”与{}中的同项数字完全相同，不同单位或年份的报告数字一致，需核实是否照抄",
-                    names.join("、")
-                );
-                out.push((
-                    o.doc,
-                    o.start,
-                    record(
-                        d,
-                        "repeated_figure",
-                        Severity::Info,
-                        message,
-                        o.start,
-                        o.end,
-                        text,
-                        refs,
-                    ),
-                ));
+            let Some(k) = next else { break };
+            if group.len() < 16 {
+                group.push(FigOcc {
+                    doc: k[2],
+                    para: k[3],
+                    start: k[4],
+                    end: k[5],
+                    text: String::from_utf8_lossy(&payload).into_owned(),
+                });
             }
         }
-        out.sort_by_key(|a| (a.0, a.1));
-        out.into_iter().map(|(_, _, v)| v).collect()
+        drop(merged);
+
+        let mut merged = records.into_merged()?;
+        let mut chunk: Vec<Value> = Vec::with_capacity(CHUNK);
+        while merged.next_into(&mut payload)?.is_some() {
+            chunk.push(serde_json::from_slice(&payload)?);
+            if chunk.len() >= CHUNK {
+                f(&chunk)?;
+                chunk.clear();
+            }
+        }
+        if !chunk.is_empty() {
+            f(&chunk)?;
+        }
+        self.docs = Vec::new();
+        Ok(())
+    }
+
+    /// The records of one figure key's first occurrences (at most 16, in
+    /// document order).
+    fn repeated(
+        &mut self,
+        occs: &[FigOcc],
+        copied_paras: &HashSet<(u32, u32)>,
+        records: &mut Sorter<2>,
+        json: &mut Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let docs: HashSet<u32> = occs.iter().map(|o| o.doc).collect();
+        // Two or three reports: shared by many it is a quoted statistic.
+        if docs.len() < 2 || docs.len() > 3 {
+            return Ok(());
+        }
+        if occs.iter().all(|o| copied_paras.contains(&(o.doc, o.para))) {
+            return Ok(());
+        }
+        let text = occs[0].text.as_str();
+        for o in occs {
+            let d = self.docs[o.doc as usize];
+            let others: Vec<&FigOcc> = occs
+                .iter()
+                .filter(|x| {
+                    let od = &self.docs[x.doc as usize];
+                    x.doc != o.doc
+                        && od.text_hash != d.text_hash
+                        && (od.year != d.year || od.unit != d.unit)
+                })
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let mut names: Vec<String> = Vec::with_capacity(others.len());
+            let mut refs: Vec<Value> = Vec::with_capacity(others.len());
+            for x in &others {
+                let od = self.docs[x.doc as usize];
+                let on = self.names(x.doc)?;
+                names.push(match od.year {
+                    Some(y) => format!("《{}》（{}年）", on.title, y),
+                    None => format!("《{}》", on.title),
+                });
+                refs.push(json!({"doc_id": on.doc_id, "start": x.start, "end": x.end}));
+            }
+            let message = format!(
+                "数字“{text}”与{}中的同项数字完全相同，不同单位或年份的报告数字一致，需核实是否照抄",
+                names.join("、")
+            );
+            let dn = self.names(o.doc)?;
+            let rec = record(
+                &dn,
+                "repeated_figure",
+                Severity::Info,
+                message,
+                o.start,
+                o.end,
+                text,
+                refs,
+            );
+            json.clear();
+            serde_json::to_writer(&mut *json, &rec)?;
+            records.push([o.doc, o.start], json)?;
+        }
+        Ok(())
     }
 }
 
@@ -605,7 +789,7 @@ fn ends_sentence(line: &str) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn record(
-    d: &DocInfo,
+    d: &DocNames,
     rule: &str,
     severity: Severity,
     message: String,
@@ -664,6 +848,39 @@ mod tests {
             .collect();
         assert_eq!(ids, vec!["d2", "d7"], "{f:#?}");
         assert_eq!(copied[0]["others"][0]["doc_id"], "d7");
+    }
+
+    /// The same findings when every sorter and store spills to disk after
+    /// a few records as when all stays in memory.
+    #[test]
+    fn spilled_index_finds_the_same() {
+        let copied = "为推动全县科技助力乡村振兴工作，县科协工作人员多次深入到北坡村、东骆驼村等村，开展科技帮扶调研工作，实地了解产业发展现状和遇到的难题，结合每个村产业发展需求开展结对帮扶服务。";
+        let tmp = tempfile::tempdir().unwrap();
+        let mut mem = CrossIndex::new();
+        let mut disk = CrossIndex::with_budget(tmp.path(), 256);
+        for i in 0..40 {
+            let mut text = format!("第{i}段独有内容：本镇今年组织了第{i}次以农业技术为主题的专题活动，邀请专家讲解种植养殖知识，群众反响良好，各村踊跃参与。\n全年共培训农民{}人次，发放资料{}份。", 2356 + (i % 7) * 1000, 4810 + (i % 11) * 100);
+            if i % 9 == 2 {
+                text.push('\n');
+                text.push_str(&copied.replace("北坡村", &format!("第{i}村")));
+            }
+            let doc = doc_from_text(&format!("d{i}"), &text, Some(2000 + i % 5));
+            mem.observe(&doc);
+            disk.observe(&doc);
+        }
+        let want = mem.findings();
+        assert!(want.iter().any(|r| r["rule"] == "copied_paragraph"));
+        assert!(want.iter().any(|r| r["rule"] == "repeated_figure"));
+        let mut got = Vec::new();
+        let mut chunks = 0;
+        disk.findings_each(|c| {
+            chunks += 1;
+            got.extend_from_slice(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, want);
+        assert!(chunks >= 1);
     }
 
     #[test]

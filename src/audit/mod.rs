@@ -13,6 +13,7 @@ pub mod placeholder;
 pub mod plant;
 pub mod report;
 pub mod scan;
+pub mod spill;
 pub mod totals;
 pub mod values;
 
@@ -289,12 +290,17 @@ pub struct AuditSink<S: Sink> {
 }
 
 impl<S: Sink> AuditSink<S> {
-    /// `dir` receives the report (`OUT/audit`).
+    /// `dir` receives the report (`OUT/audit`); temporary files, when a
+    /// large run needs them, go to its parent (`OUT`).
     pub fn new(inner: S, dir: PathBuf) -> Self {
+        let spill = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         AuditSink {
             inner,
-            index: cross::CrossIndex::new(),
-            report: report::Report::new(),
+            index: cross::CrossIndex::with_spill_dir(&spill),
+            report: report::Report::with_spill_dir(&spill),
             dir,
             cross_count: 0,
         }
@@ -323,10 +329,20 @@ impl<S: Sink> Sink for AuditSink<S> {
         self.inner.cross_findings(records)
     }
     fn finish(&mut self) -> anyhow::Result<()> {
-        let records = self.index.findings();
-        self.cross_count = records.len();
-        self.inner.cross_findings(&records)?;
-        self.report.add_cross(&records);
+        // The records come sorted by document, a chunk at a time: neither
+        // they nor the report's items are ever all in memory.
+        let (inner, report) = (&mut self.inner, &mut self.report);
+        let mut count = 0;
+        self.index.findings_each(|chunk| {
+            count += chunk.len();
+            inner.cross_findings(chunk)?;
+            report.add_cross(chunk);
+            Ok(())
+        })?;
+        if count == 0 {
+            self.inner.cross_findings(&[])?;
+        }
+        self.cross_count = count;
         self.report.write(&self.dir)?;
         self.inner.finish()
     }

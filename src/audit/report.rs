@@ -4,11 +4,12 @@
 //! text highlighted. Everything taken from documents is escaped: documents
 //! are hostile input.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::spill::{put_str, put_u32, put_u64, Reader, Sorter};
 use super::{rule_name, Ctx, RULES};
 use crate::emit::CharIndex;
 use crate::model::{Document, Severity};
@@ -33,23 +34,50 @@ pub struct Item {
     pub others: Vec<String>,
 }
 
-/// A document that has findings.
-#[derive(Debug, Clone)]
+/// A document of the report: what its heading and links show.
+#[derive(Debug, Clone, Default)]
 pub struct DocEntry {
     pub doc_id: String,
     pub path: String,
     pub title: String,
     pub year: Option<i32>,
-    pub items: Vec<Item>,
 }
 
-/// What the report holds: only documents with findings, only their
-/// findings' sentences.
-#[derive(Debug, Default)]
+/// Memory each of the report's sorters may hold before it writes to its
+/// temporary file.
+const SPILL_BUDGET: usize = 2 << 20;
+
+/// What the report gathers during a run: every document's heading and the
+/// findings of documents that have some, in a [`Sorter`] keyed by the
+/// document's place (the order its id was first seen), so memory holds a
+/// bounded buffer and a few bytes per document whatever the corpus. The
+/// counts the report opens with are kept as items arrive.
 pub struct Report {
-    pub docs: Vec<DocEntry>,
-    index: BTreeMap<String, usize>,
+    /// Payloads: a heading ([`TAG_DOC`]) when an id is first seen, then
+    /// that document's items ([`TAG_ITEM`]), cross-document ones last.
+    items: Sorter<1>,
+    /// Hash of a document id → its place.
+    ids: HashMap<u64, u32>,
+    entries: u32,
+    /// Places that have at least one item (a bit each).
+    with_items: Vec<u64>,
+    per_rule: BTreeMap<&'static str, usize>,
+    sev: [usize; 3],
     pub documents_seen: usize,
+    dir: PathBuf,
+    budget: usize,
+    /// The first error writing temporary files, reported by `write`.
+    err: Option<std::io::Error>,
+    buf: Vec<u8>,
+}
+
+const TAG_DOC: u8 = 0;
+const TAG_ITEM: u8 = 1;
+
+impl Default for Report {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn take_chars(s: &str, n: usize, from_end: bool) -> String {
@@ -80,27 +108,157 @@ fn sev_cn(s: Severity) -> &'static str {
     }
 }
 
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same on every run.
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+fn encode_doc(b: &mut Vec<u8>, d: &DocEntry) {
+    b.clear();
+    b.push(TAG_DOC);
+    put_str(b, &d.doc_id);
+    put_str(b, &d.path);
+    put_str(b, &d.title);
+    b.push(d.year.is_some() as u8);
+    put_u32(b, d.year.unwrap_or(0) as u32);
+}
+
+fn encode_item(b: &mut Vec<u8>, it: &Item) {
+    b.clear();
+    b.push(TAG_ITEM);
+    put_str(b, &it.rule);
+    b.push(it.severity as u8);
+    put_str(b, &it.message);
+    put_u64(b, it.start as u64);
+    put_u64(b, it.end as u64);
+    put_str(b, &it.before);
+    put_str(b, &it.marked);
+    put_str(b, &it.after);
+    put_u32(b, it.others.len() as u32);
+    for o in &it.others {
+        put_str(b, o);
+    }
+}
+
+enum Decoded {
+    Doc(DocEntry),
+    Item(Item),
+}
+
+fn decode(b: &[u8]) -> Decoded {
+    let mut r = Reader::new(b);
+    if r.u8() == TAG_DOC {
+        let doc_id = r.str().to_string();
+        let path = r.str().to_string();
+        let title = r.str().to_string();
+        let has_year = r.u8() == 1;
+        let year = r.u32() as i32;
+        return Decoded::Doc(DocEntry {
+            doc_id,
+            path,
+            title,
+            year: has_year.then_some(year),
+        });
+    }
+    let rule = r.str().to_string();
+    let severity = match r.u8() {
+        2 => Severity::Error,
+        1 => Severity::Warning,
+        _ => Severity::Info,
+    };
+    let message = r.str().to_string();
+    let start = r.u64() as usize;
+    let end = r.u64() as usize;
+    let before = r.str().to_string();
+    let marked = r.str().to_string();
+    let after = r.str().to_string();
+    let n = r.u32() as usize;
+    let others = (0..n).map(|_| r.str().to_string()).collect();
+    Decoded::Item(Item {
+        rule,
+        severity,
+        message,
+        start,
+        end,
+        before,
+        marked,
+        after,
+        others,
+    })
+}
+
 impl Report {
+    /// A report whose temporary files, if it needs any, go to the system's
+    /// temporary folder.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_spill_dir(&std::env::temp_dir())
     }
 
-    fn entry(&mut self, doc: &Document) -> &mut DocEntry {
-        let i = match self.index.get(&doc.doc_id) {
-            Some(&i) => i,
-            None => {
-                self.docs.push(DocEntry {
-                    doc_id: doc.doc_id.clone(),
-                    path: doc.source.path.clone(),
-                    title: doc.title.clone().unwrap_or_else(|| doc.source.path.clone()),
-                    year: doc.year,
-                    items: Vec::new(),
-                });
-                self.index.insert(doc.doc_id.clone(), self.docs.len() - 1);
-                self.docs.len() - 1
-            }
-        };
-        &mut self.docs[i]
+    /// A report whose temporary files go to `dir` (the run's output folder).
+    pub fn with_spill_dir(dir: &Path) -> Self {
+        Self::with_budget(dir, SPILL_BUDGET)
+    }
+
+    /// `budget`: memory of each sorter before it spills.
+    fn with_budget(dir: &Path, budget: usize) -> Self {
+        Report {
+            budget,
+            items: Sorter::new(dir, ".audit-items.tmp", budget),
+            ids: HashMap::new(),
+            entries: 0,
+            with_items: Vec::new(),
+            per_rule: BTreeMap::new(),
+            sev: [0; 3],
+            documents_seen: 0,
+            dir: dir.to_path_buf(),
+            err: None,
+            buf: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, r: std::io::Result<()>) {
+        if let (Err(e), None) = (r, &self.err) {
+            self.err = Some(e);
+        }
+    }
+
+    /// The place of a document id, its heading stored when first seen.
+    fn entry(&mut self, doc_id: &str, head: impl FnOnce() -> DocEntry) -> u32 {
+        let h = id_hash(doc_id);
+        if let Some(&i) = self.ids.get(&h) {
+            return i;
+        }
+        let i = self.entries;
+        self.entries += 1;
+        self.ids.insert(h, i);
+        let mut b = std::mem::take(&mut self.buf);
+        encode_doc(&mut b, &head());
+        let r = self.items.push([i], &b);
+        self.buf = b;
+        self.keep(r);
+        i
+    }
+
+    fn push_item(&mut self, i: u32, it: &Item) {
+        let key = RULES
+            .iter()
+            .find(|r| r.0 == it.rule)
+            .map_or("other", |r| r.0);
+        *self.per_rule.entry(key).or_default() += 1;
+        self.sev[it.severity as usize] += 1;
+        let w = i as usize / 64;
+        if self.with_items.len() <= w {
+            self.with_items.resize(w + 1, 0);
+        }
+        self.with_items[w] |= 1 << (i % 64);
+        let mut b = std::mem::take(&mut self.buf);
+        encode_item(&mut b, it);
+        let r = self.items.push([i], &b);
+        self.buf = b;
+        self.keep(r);
     }
 
     /// Record a document's own findings with their sentences.
@@ -108,7 +266,12 @@ impl Report {
         self.documents_seen += 1;
         // Every document gets a small entry so that cross-document findings
         // found later can name its path and title.
-        let _ = self.entry(doc);
+        let i = self.entry(&doc.doc_id, || DocEntry {
+            doc_id: doc.doc_id.clone(),
+            path: doc.source.path.clone(),
+            title: doc.title.clone().unwrap_or_else(|| doc.source.path.clone()),
+            year: doc.year,
+        });
         if doc.findings.is_empty() {
             return;
         }
@@ -119,13 +282,12 @@ impl Report {
             dates: Vec::new(),
         };
         let idx = CharIndex::new(&doc.text);
-        let mut items = Vec::new();
         for f in &doc.findings {
             let sent = ctx.sentence_of(f.span.start);
             let s0 = sent.start.min(f.span.start);
             let s1 = sent.end.max(f.span.end);
             let (start, end) = idx.span(f.span);
-            items.push(Item {
+            let it = Item {
                 rule: f.rule.to_string(),
                 severity: f.severity,
                 message: f.message.clone(),
@@ -143,103 +305,78 @@ impl Report {
                     false,
                 ),
                 others: Vec::new(),
-            });
+            };
+            self.push_item(i, &it);
         }
-        self.entry(doc).items.extend(items);
     }
 
     /// Add cross-document records (their documents were observed before).
     pub fn add_cross(&mut self, records: &[Value]) {
         for r in records {
-            let doc_id = r["doc_id"].as_str().unwrap_or("").to_string();
-            let i = match self.index.get(&doc_id) {
-                Some(&i) => i,
-                None => {
-                    self.docs.push(DocEntry {
-                        doc_id: doc_id.clone(),
-                        path: String::new(),
-                        title: doc_id.clone(),
-                        year: None,
-                        items: Vec::new(),
-                    });
-                    self.index.insert(doc_id, self.docs.len() - 1);
-                    self.docs.len() - 1
-                }
+            let doc_id = r["doc_id"].as_str().unwrap_or("");
+            let i = self.entry(doc_id, || DocEntry {
+                doc_id: doc_id.to_string(),
+                path: String::new(),
+                title: doc_id.to_string(),
+                year: None,
+            });
+            let severity = match r["severity"].as_str() {
+                Some("error") => Severity::Error,
+                Some("warning") => Severity::Warning,
+                _ => Severity::Info,
             };
-            self.push_cross(i, r);
+            let others = r["others"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|o| o["doc_id"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let it = Item {
+                rule: r["rule"].as_str().unwrap_or("").to_string(),
+                severity,
+                message: r["message"].as_str().unwrap_or("").to_string(),
+                start: r["start"].as_u64().unwrap_or(0) as usize,
+                end: r["end"].as_u64().unwrap_or(0) as usize,
+                before: String::new(),
+                marked: r["text"].as_str().unwrap_or("").to_string(),
+                after: String::new(),
+                others,
+            };
+            self.push_item(i, &it);
         }
     }
 
-    fn push_cross(&mut self, i: usize, r: &Value) {
-        let severity = match r["severity"].as_str() {
-            Some("error") => Severity::Error,
-            Some("warning") => Severity::Warning,
-            _ => Severity::Info,
-        };
-        let others = r["others"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|o| o["doc_id"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.docs[i].items.push(Item {
-            rule: r["rule"].as_str().unwrap_or("").to_string(),
-            severity,
-            message: r["message"].as_str().unwrap_or("").to_string(),
-            start: r["start"].as_u64().unwrap_or(0) as usize,
-            end: r["end"].as_u64().unwrap_or(0) as usize,
-            before: String::new(),
-            marked: r["text"].as_str().unwrap_or("").to_string(),
-            after: String::new(),
-            others,
-        });
-    }
-
-    fn counts(&self) -> (BTreeMap<&'static str, usize>, [usize; 3]) {
-        let mut per_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
-        let mut sev = [0usize; 3];
-        for d in &self.docs {
-            for it in &d.items {
-                let key = RULES
-                    .iter()
-                    .find(|r| r.0 == it.rule)
-                    .map_or("other", |r| r.0);
-                *per_rule.entry(key).or_default() += 1;
-                sev[it.severity as usize] += 1;
-            }
+    /// Write the HTML report into `h` and the same content in Markdown into
+    /// `m`, in one pass over the stored items: the by-document sections as
+    /// they come, the by-rule sections from a second sort of the rendered
+    /// items. Consumes what the report gathered.
+    pub fn write_to<H: std::fmt::Write, M: std::fmt::Write>(
+        &mut self,
+        h: &mut H,
+        m: &mut M,
+    ) -> std::io::Result<()> {
+        if let Some(e) = self.err.take() {
+            return Err(e);
         }
-        (per_rule, sev)
-    }
+        let items = std::mem::replace(&mut self.items, Sorter::new(&self.dir, "", 0));
+        let per_rule = std::mem::take(&mut self.per_rule);
+        let sev = self.sev;
+        let with_items: usize = self
+            .with_items
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum();
+        let total = sev.iter().sum::<usize>();
 
-    fn docs_with_items(&self) -> impl Iterator<Item = &DocEntry> {
-        self.docs.iter().filter(|d| !d.items.is_empty())
-    }
-
-    /// The self-contained HTML report.
-    pub fn html(&self) -> String {
-        let mut h = String::with_capacity(64 * 1024);
-        self.html_to(&mut h);
-        h
-    }
-
-    /// Write the HTML report into `h` (a file as it is written: the report
-    /// of a large corpus is tens of megabytes, not worth holding).
-    pub fn html_to<W: std::fmt::Write>(&self, h: &mut W) {
-        let (per_rule, sev) = self.counts();
         let _ = h.write_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n");
         let _ = h.write_str(CSS);
         let _ = h.write_str("</style></head><body>\n<h1>数字审计报告</h1>\n");
         let _ = writeln!(
             h,
             "<p class=\"summary\">共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。</p>",
-            self.documents_seen,
-            self.docs_with_items().count(),
-            sev.iter().sum::<usize>(),
-            sev[2],
-            sev[1],
-            sev[0]
+            self.documents_seen, with_items, total, sev[2], sev[1], sev[0]
         );
         let _ = h.write_str("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n");
         for s in [Severity::Error, Severity::Warning, Severity::Info] {
@@ -261,63 +398,12 @@ impl Report {
             );
         }
         let _ = h.write_str("</table>\n<h2>按文档</h2>\n");
-        for d in self.docs_with_items() {
-            let _ = write!(
-                h,
-                "<details open class=\"doc\" id=\"doc-{}\"><summary><strong>{}</strong> <span class=\"meta\">{}{} · {} 条</span></summary>\n<ul>\n",
-                esc(&d.doc_id),
-                esc(&d.title),
-                esc(&d.path),
-                d.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
-                d.items.len()
-            );
-            for it in &d.items {
-                item_html(h, it, None);
-            }
-            let _ = h.write_str("</ul></details>\n");
-        }
-        let _ = h.write_str("<h2>按规则</h2>\n");
-        for (id, _, name) in RULES {
-            let n = per_rule.get(id).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            let _ = write!(
-                h,
-                "<details class=\"rule\" id=\"rule-{id}\"><summary><strong>{name}</strong> <code>{id}</code> · {n} 条</summary>\n<ul>\n"
-            );
-            for d in self.docs_with_items() {
-                for it in d.items.iter().filter(|it| it.rule == *id) {
-                    item_html(h, it, Some(d));
-                }
-            }
-            let _ = h.write_str("</ul></details>\n");
-        }
-        let _ = h.write_str("<script>\n");
-        let _ = h.write_str(JS);
-        let _ = h.write_str("</script>\n</body></html>\n");
-    }
 
-    /// The same content in Markdown.
-    pub fn markdown(&self) -> String {
-        let mut m = String::new();
-        self.markdown_to(&mut m);
-        m
-    }
-
-    /// Write the Markdown report into `m`.
-    pub fn markdown_to<W: std::fmt::Write>(&self, m: &mut W) {
-        let (per_rule, sev) = self.counts();
         let _ = m.write_str("# 数字审计报告\n\n");
         let _ = writeln!(
             m,
             "共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。\n",
-            self.documents_seen,
-            self.docs_with_items().count(),
-            sev.iter().sum::<usize>(),
-            sev[2],
-            sev[1],
-            sev[0]
+            self.documents_seen, with_items, total, sev[2], sev[1], sev[0]
         );
         let _ = m.write_str(
             "## 规则一览\n\n| 规则 | 编号 | 严重程度 | 条数 |\n| --- | --- | --- | --- |\n",
@@ -331,64 +417,161 @@ impl Report {
             );
         }
         let _ = m.write_str("\n## 按文档\n\n");
-        for d in self.docs_with_items() {
-            let _ = writeln!(
-                m,
-                "### {}\n\n`{}`{} · {} 条\n",
-                md(&d.title),
-                md_code(&d.path),
-                d.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
-                d.items.len()
-            );
-            for it in &d.items {
-                item_md(m, it, None);
-            }
-            let _ = m.write_char('\n');
-        }
-        let _ = m.write_str("## 按规则\n\n");
-        for (id, _, name) in RULES {
-            let n = per_rule.get(id).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            let _ = writeln!(m, "### {name}（`{id}`）· {n} 条\n");
-            for d in self.docs_with_items() {
-                for it in d.items.iter().filter(|it| it.rule == *id) {
-                    item_md(m, it, Some(d));
+
+        // By document, as the items come; each item's by-rule rendering
+        // goes to a second sorter keyed (format, rule).
+        let mut by_rule: Sorter<2> = Sorter::new(&self.dir, ".audit-by-rule.tmp", self.budget);
+        let mut merged = items.into_merged()?;
+        let mut payload = Vec::new();
+        let mut cur: Option<u32> = None;
+        let mut head = DocEntry::default();
+        let mut list: Vec<Item> = Vec::new();
+        let mut snippet = String::new();
+        loop {
+            let next = merged.next_into(&mut payload)?;
+            let place = next.map(|k| k[0]);
+            if place != cur {
+                if !list.is_empty() {
+                    let _ = write!(
+                        h,
+                        "<details open class=\"doc\" id=\"doc-{}\"><summary><strong>{}</strong> <span class=\"meta\">{}{} · {} 条</span></summary>\n<ul>\n",
+                        esc(&head.doc_id),
+                        esc(&head.title),
+                        esc(&head.path),
+                        head.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
+                        list.len()
+                    );
+                    let _ = writeln!(
+                        m,
+                        "### {}\n\n`{}`{} · {} 条\n",
+                        md(&head.title),
+                        md_code(&head.path),
+                        head.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
+                        list.len()
+                    );
+                    for it in &list {
+                        item_html(h, it, None);
+                        item_md(m, it, None);
+                        if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
+                            snippet.clear();
+                            item_html(&mut snippet, it, Some(&head));
+                            by_rule.push([0, ri as u32], snippet.as_bytes())?;
+                            snippet.clear();
+                            item_md(&mut snippet, it, Some(&head));
+                            by_rule.push([1, ri as u32], snippet.as_bytes())?;
+                        }
+                    }
+                    let _ = h.write_str("</ul></details>\n");
+                    let _ = m.write_char('\n');
                 }
+                list.clear();
+                head = DocEntry::default();
+                cur = place;
             }
-            let _ = m.write_char('\n');
+            if next.is_none() {
+                break;
+            }
+            match decode(&payload) {
+                Decoded::Doc(d) => head = d,
+                Decoded::Item(it) => list.push(it),
+            }
         }
+        drop(merged);
+
+        let _ = h.write_str("<h2>按规则</h2>\n");
+        let _ = m.write_str("## 按规则\n\n");
+        let mut merged = by_rule.into_merged()?;
+        let mut open: Option<[u32; 2]> = None;
+        let close = |open: Option<[u32; 2]>, h: &mut H, m: &mut M| match open {
+            Some([0, _]) => {
+                let _ = h.write_str("</ul></details>\n");
+            }
+            Some(_) => {
+                let _ = m.write_char('\n');
+            }
+            None => {}
+        };
+        while let Some(k) = merged.next_into(&mut payload)? {
+            if open != Some(k) {
+                close(open, h, m);
+                let (id, _, name) = RULES[k[1] as usize];
+                let n = per_rule.get(id).copied().unwrap_or(0);
+                if k[0] == 0 {
+                    let _ = write!(
+                        h,
+                        "<details class=\"rule\" id=\"rule-{id}\"><summary><strong>{name}</strong> <code>{id}</code> · {n} 条</summary>\n<ul>\n"
+                    );
+                } else {
+                    let _ = writeln!(m, "### {name}（`{id}`）· {n} 条\n");
+                }
+                open = Some(k);
+            }
+            let s = std::str::from_utf8(&payload).unwrap_or("");
+            if k[0] == 0 {
+                let _ = h.write_str(s);
+            } else {
+                let _ = m.write_str(s);
+            }
+        }
+        close(open, h, m);
+        let _ = h.write_str("<script>\n");
+        let _ = h.write_str(JS);
+        let _ = h.write_str("</script>\n</body></html>\n");
+        Ok(())
     }
 
-    /// Write `dir/index.html` and `dir/audit.md`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+    /// The HTML and Markdown reports as strings (for tests and tools).
+    pub fn render(&mut self) -> std::io::Result<(String, String)> {
+        let (mut h, mut m) = (String::new(), String::new());
+        self.write_to(&mut h, &mut m)?;
+        Ok((h, m))
+    }
+
+    /// Write `dir/index.html` and `dir/audit.md`, each under its name +
+    /// `.tmp` until complete, then fsync and rename (as
+    /// [`crate::batch::write_atomic`], without holding the text).
+    pub fn write(&mut self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        write_streamed(&dir.join("index.html"), |w| self.html_to(w))?;
-        write_streamed(&dir.join("audit.md"), |w| self.markdown_to(w))
+        let mut html = Streamed::create(&dir.join("index.html"))?;
+        let mut markdown = Streamed::create(&dir.join("audit.md"))?;
+        self.write_to(&mut html.w, &mut markdown.w)?;
+        html.finish()?;
+        markdown.finish()
     }
 }
 
-/// Write a file as it is produced, under `path` + `.tmp` until complete,
-/// then fsync and rename (as [`crate::batch::write_atomic`], without
-/// holding the whole text).
-fn write_streamed(path: &Path, produce: impl FnOnce(&mut IoFmt)) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let file = std::fs::File::create(&tmp)?;
-    let mut w = IoFmt {
-        out: std::io::BufWriter::with_capacity(256 * 1024, file),
-        err: None,
-    };
-    produce(&mut w);
-    if let Some(e) = w.err {
-        return Err(e);
+/// A file written as it is produced, under its name + `.tmp`.
+struct Streamed {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: IoFmt,
+}
+
+impl Streamed {
+    fn create(path: &Path) -> std::io::Result<Self> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let file = std::fs::File::create(&tmp)?;
+        Ok(Streamed {
+            path: path.to_path_buf(),
+            tmp,
+            w: IoFmt {
+                out: std::io::BufWriter::with_capacity(256 * 1024, file),
+                err: None,
+            },
+        })
     }
-    let file = w.out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)
+
+    fn finish(self) -> std::io::Result<()> {
+        if let Some(e) = self.w.err {
+            return Err(e);
+        }
+        let file = self.w.out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path)
+    }
 }
 
 /// `fmt::Write` onto a file, keeping the first I/O error (formatting only
@@ -579,16 +762,34 @@ mod tests {
         assert!(!doc.findings.is_empty());
         let mut r = Report::new();
         r.observe(&doc);
-        let h = r.html();
+        let (h, m) = r.render().unwrap();
         assert!(!h.contains("<script>alert"));
         assert!(!h.contains("<img"));
         assert!(!h.contains("<b>"));
         assert!(h.contains("&lt;b&gt;女会员&lt;/b&gt;"));
         assert!(h.contains("<mark>420人</mark>"));
+        // Spilled to disk after every few items: the same report.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut small = Report::with_budget(tmp.path(), 64);
+        small.observe(&doc);
+        small.observe(&doc_from_text(
+            "other",
+            "全镇共有会员350人，其中女会员420人。",
+            None,
+        ));
+        small.add_cross(&[serde_json::json!({"doc_id": "zz", "rule": "repeated_figure", "severity": "info", "message": "m", "start": 1, "end": 2, "text": "t", "others": [{"doc_id": "evil"}]})]);
+        let mut big = Report::new();
+        big.observe(&doc);
+        big.observe(&doc_from_text(
+            "other",
+            "全镇共有会员350人，其中女会员420人。",
+            None,
+        ));
+        big.add_cross(&[serde_json::json!({"doc_id": "zz", "rule": "repeated_figure", "severity": "info", "message": "m", "start": 1, "end": 2, "text": "t", "others": [{"doc_id": "evil"}]})]);
+        assert_eq!(small.render().unwrap(), big.render().unwrap());
         // The only scripts are the report's own.
         assert_eq!(h.matches("<script>").count(), 1);
         assert!(!h.contains("http://") && !h.contains("https://"));
-        let m = r.markdown();
         assert!(!m.contains("<b>") && !m.contains("<img"));
         assert!(m.contains("**420人**"));
     }
