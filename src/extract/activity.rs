@@ -229,6 +229,11 @@ impl Trie {
         let Ok(first) = <&[u64; 1024]>::try_from(self.first.as_slice()) else {
             return;
         };
+        // Two thirds of the chars start some pattern, so the root table
+        // itself is the test: one load gives the walk's first node or 0.
+        let Ok(root) = <&[u32; 0x10000]>::try_from(self.root.as_slice()) else {
+            return;
+        };
         let b = text.as_bytes();
         let len = b.len();
         let mut i = 0;
@@ -240,15 +245,19 @@ impl Trie {
                     | (u32::from(b[i + 1] & 0x3F) << 6)
                     | u32::from(b[i + 2] & 0x3F);
                 i += 3;
-                if first[(c >> 6) as usize & 1023] & (1 << (c & 63)) == 0 {
-                    continue;
+                let n = root[c as usize & 0xFFFF];
+                if n != 0 {
+                    self.walk(b, start, i, n, base, &mut emit);
                 }
+                continue;
             } else if x < 0x80 {
                 c = u32::from(x);
                 i += 1;
-                if first[(c >> 6) as usize & 1023] & (1 << (c & 63)) == 0 {
-                    continue;
+                let n = root[c as usize & 0xFFFF];
+                if n != 0 {
+                    self.walk(b, start, i, n, base, &mut emit);
                 }
+                continue;
             } else {
                 let Some((cc, n)) = char_at(b, i) else { break };
                 c = cc;
@@ -257,23 +266,25 @@ impl Trie {
                     continue;
                 }
             }
-            self.walk(b, start, i, c, base, &mut emit);
+            if let Some(n) = self.child(0, c) {
+                self.walk(b, start, i, n, base, &mut emit);
+            }
         }
     }
 
-    /// Report every pattern starting at byte `start`, whose first char `c`
-    /// ends at byte `j`.
+    /// Report every pattern starting at byte `start`, whose first char ends
+    /// at byte `j` and leads from the root to `first`.
     #[inline(always)]
     fn walk(
         &self,
         b: &[u8],
         start: usize,
         mut j: usize,
-        c: u32,
+        first: u32,
         base: usize,
         emit: &mut impl FnMut(usize, usize, u32),
     ) {
-        let mut node = self.child(0, c);
+        let mut node = Some(first);
         // Walking down from the root finds the patterns starting at
         // `start` shortest first: in order of end, ids sorted within.
         while let Some(k) = node {
