@@ -219,37 +219,90 @@ impl Trie {
     }
 
     /// [`Self::scan_into`], handing each match to `emit`.
+    ///
+    /// The outer loop decodes three-byte and ASCII chars inline and tests
+    /// them against the first-char bitmap as a fixed-size array (no bounds
+    /// checks, no `Option`s): it runs for every char of the text, while the
+    /// walk below runs only at the few chars that start a pattern.
     #[inline(never)]
     fn scan_with(&self, text: &str, base: usize, mut emit: impl FnMut(usize, usize, u32)) {
+        let Ok(first) = <&[u64; 1024]>::try_from(self.first.as_slice()) else {
+            return;
+        };
+        // Two thirds of the chars start some pattern, so the root table
+        // itself is the test: one load gives the walk's first node or 0.
+        let Ok(root) = <&[u32; 0x10000]>::try_from(self.root.as_slice()) else {
+            return;
+        };
         let b = text.as_bytes();
+        let len = b.len();
         let mut i = 0;
-        while let Some((c, n)) = char_at(b, i) {
+        while let Some(&x) = b.get(i) {
             let start = i;
-            i += n;
-            if !bit_set_cp(&self.first, c) {
+            let c;
+            if (0xE0..0xF0).contains(&x) && i + 2 < len {
+                c = (u32::from(x & 0x0F) << 12)
+                    | (u32::from(b[i + 1] & 0x3F) << 6)
+                    | u32::from(b[i + 2] & 0x3F);
+                i += 3;
+                let n = root[c as usize & 0xFFFF];
+                if n != 0 {
+                    self.walk(b, start, i, n, base, &mut emit);
+                }
                 continue;
+            } else if x < 0x80 {
+                c = u32::from(x);
+                i += 1;
+                let n = root[c as usize & 0xFFFF];
+                if n != 0 {
+                    self.walk(b, start, i, n, base, &mut emit);
+                }
+                continue;
+            } else {
+                let Some((cc, n)) = char_at(b, i) else { break };
+                c = cc;
+                i += n;
+                if !bit_set_cp(first, c) {
+                    continue;
+                }
             }
-            let mut node = self.child(0, c);
-            let mut j = i;
-            // Walking down from the root finds the patterns starting at
-            // `start` shortest first: in order of end, ids sorted within.
-            while let Some(k) = node {
-                if let Some(t) = self.nodes.get(k as usize) {
-                    if t.ids_from != t.ids_to {
-                        for &id in self
-                            .flat
-                            .get(t.ids_from as usize..t.ids_to as usize)
-                            .unwrap_or_default()
-                        {
-                            emit(base + start, base + j, id);
-                        }
+            if let Some(n) = self.child(0, c) {
+                self.walk(b, start, i, n, base, &mut emit);
+            }
+        }
+    }
+
+    /// Report every pattern starting at byte `start`, whose first char ends
+    /// at byte `j` and leads from the root to `first`.
+    #[inline(always)]
+    fn walk(
+        &self,
+        b: &[u8],
+        start: usize,
+        mut j: usize,
+        first: u32,
+        base: usize,
+        emit: &mut impl FnMut(usize, usize, u32),
+    ) {
+        let mut node = Some(first);
+        // Walking down from the root finds the patterns starting at
+        // `start` shortest first: in order of end, ids sorted within.
+        while let Some(k) = node {
+            if let Some(t) = self.nodes.get(k as usize) {
+                if t.ids_from != t.ids_to {
+                    for &id in self
+                        .flat
+                        .get(t.ids_from as usize..t.ids_to as usize)
+                        .unwrap_or_default()
+                    {
+                        emit(base + start, base + j, id);
                     }
                 }
-                node = char_at(b, j).and_then(|(c2, n2)| {
-                    j += n2;
-                    self.child(k, c2)
-                });
             }
+            node = char_at(b, j).and_then(|(c2, n2)| {
+                j += n2;
+                self.child(k, c2)
+            });
         }
     }
 }
