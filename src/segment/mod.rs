@@ -59,40 +59,78 @@ impl ChineseWordSegmenter {
     /// fails (a long line cut inside a run, say) is cut on its own.
     /// `sentences` must lie on char boundaries of `text`, as
     /// [`sentences`] makes them; they are normally in text order.
+    ///
+    /// The text is cut in pieces of consecutive sentences of at most
+    /// [`WORDS_PIECE_BYTES`] (a longer sentence alone): jieba's token list
+    /// for a 5 MB text would take ~100 MB at once. A piece starts and ends at
+    /// sentence edges, so the argument above holds for it as for the whole.
     pub fn words_of(&self, text: &str, sentences: &[Sentence], out: &mut Vec<Word>) {
-        let tokens = self.jieba.cut(text, true);
+        let mut i = 0;
+        while i < sentences.len() {
+            let start = sentences[i].span.start;
+            let mut j = i + 1;
+            while j < sentences.len()
+                && sentences[j].span.start >= sentences[j - 1].span.end
+                && sentences[j].span.end.saturating_sub(start) <= WORDS_PIECE_BYTES
+            {
+                j += 1;
+            }
+            self.words_in_piece(text, start, &sentences[i..j], out);
+            i = j;
+        }
+    }
+
+    /// [`Self::words_of`] for sentences in text order, from one cut of the
+    /// text from `start` (the first sentence's start) to the last one's end.
+    fn words_in_piece(
+        &self,
+        text: &str,
+        start: usize,
+        sentences: &[Sentence],
+        out: &mut Vec<Word>,
+    ) {
+        let end = sentences.last().map_or(start, |s| s.span.end);
+        let Some(piece) = text.get(start..end) else {
+            for s in sentences {
+                if let Some(one) = text.get(s.span.start..s.span.end) {
+                    self.segment_into(one, s.span.start, out);
+                }
+            }
+            return;
+        };
+        let tokens = self.jieba.cut(piece, true);
         // Index of the first token starting at or after the sentence start.
         let mut t = 0;
         for s in sentences {
             let Span { start: a, end: b } = s.span;
-            if t > 0 && tokens[t - 1].byte_start >= a {
-                // Out of order: look the start up again.
-                t = tokens.partition_point(|x| x.byte_start < a);
-            }
-            while tokens.get(t).is_some_and(|x| x.byte_start < a) {
+            let (pa, pb) = (a - start, b - start);
+            while tokens.get(t).is_some_and(|x| x.byte_start < pa) {
                 t += 1;
             }
             let first = t;
-            while tokens.get(t).is_some_and(|x| x.byte_end <= b) {
+            while tokens.get(t).is_some_and(|x| x.byte_end <= pb) {
                 t += 1;
             }
             let same = t > first
-                && tokens[first].byte_start == a
-                && tokens[t - 1].byte_end == b
+                && tokens[first].byte_start == pa
+                && tokens[t - 1].byte_end == pb
                 && !han_run_crosses(text, a)
                 && !han_run_crosses(text, b);
             if same {
                 out.extend(
                     tokens[first..t]
                         .iter()
-                        .map(|x| Span::new(x.byte_start, x.byte_end)),
+                        .map(|x| Span::new(start + x.byte_start, start + x.byte_end)),
                 );
-            } else if let Some(piece) = text.get(a..b) {
-                self.segment_into(piece, a, out);
+            } else if let Some(one) = text.get(a..b) {
+                self.segment_into(one, a, out);
             }
         }
     }
 }
+
+/// Most text cut at once by [`ChineseWordSegmenter::words_of`].
+pub const WORDS_PIECE_BYTES: usize = 64 * 1024;
 
 /// jieba-rs 0.11's `is_han_default` (private there): the chars it joins
 /// into runs that are segmented as a whole; every other char is a token.
