@@ -387,17 +387,39 @@ fn word_at(t: &str, at: usize, words: &[&str]) -> Option<(usize, usize)> {
         .map(|w| (at, at + w.len()))
 }
 
-/// End of the run of chars satisfying `f` from `at`, with the end of
-/// every prefix of the run (`ends[k]` = end after k+1 chars).
-fn run_ends(t: &str, at: usize, f: impl Fn(char) -> bool) -> Vec<usize> {
-    let mut ends = Vec::new();
-    for (i, c) in t.get(at..).unwrap_or("").char_indices() {
-        if !f(c) {
-            break;
-        }
-        ends.push(at + i + c.len_utf8());
+/// End of the run of chars satisfying `f` from `at` (`at` when none do).
+fn run_end(t: &str, at: usize, f: impl Fn(char) -> bool) -> usize {
+    let rest = t.get(at..).unwrap_or("");
+    match rest.char_indices().find(|(_, c)| !f(*c)) {
+        Some((i, _)) => at + i,
+        None => at + rest.len(),
     }
-    ends
+}
+
+/// End after the first `n` chars from `at` when all of them satisfy `f`.
+fn nth_end(t: &str, at: usize, f: impl Fn(char) -> bool, n: usize) -> Option<usize> {
+    let mut e = at;
+    let mut chars = t.get(at..)?.chars();
+    for _ in 0..n {
+        let c = chars.next().filter(|c| f(*c))?;
+        e += c.len_utf8();
+    }
+    Some(e)
+}
+
+/// Visit the end of every non-empty prefix of the run `at..end`, longest
+/// first, until `visit` returns something. (The prefix ends used to be
+/// collected in a Vec per call: several heap allocations per figure.)
+fn ends_rev<R>(
+    t: &str,
+    at: usize,
+    end: usize,
+    mut visit: impl FnMut(usize) -> Option<R>,
+) -> Option<R> {
+    let run = t.get(at..end)?;
+    run.char_indices()
+        .rev()
+        .find_map(|(i, c)| visit(at + i + c.len_utf8()))
 }
 
 /// Parse [`FIGURE_RE`] anchored at `s`, trying alternatives in the
@@ -408,12 +430,11 @@ fn split_figure(t: &str, s: usize) -> Option<FigureParts> {
     let pre = word_at(t, s, PRE);
     for pre in [pre, None] {
         let j = pre.map_or(s, |p| p.1);
-        for num_end in number_ends(t, j) {
-            if let Some(mut p) = split_tail(t, num_end) {
-                p.pre = pre.map(|p| p.1 - p.0);
-                p.num = (j, num_end);
-                return Some(p);
-            }
+        let found = number_ends(t, j, |num_end| split_tail(t, num_end).map(|p| (num_end, p)));
+        if let Some((num_end, mut p)) = found {
+            p.pre = pre.map(|p| p.1 - p.0);
+            p.num = (j, num_end);
+            return Some(p);
         }
         if pre.is_none() {
             break;
@@ -422,50 +443,66 @@ fn split_figure(t: &str, s: usize) -> Option<FigureParts> {
     None
 }
 
-/// Candidate ends of `num` at `j`, in the regex's priority order.
-fn number_ends(t: &str, j: usize) -> Vec<usize> {
+/// Visit the candidate ends of `num` at `j` in the regex's priority order
+/// until `visit` returns something.
+fn number_ends<R>(t: &str, j: usize, mut visit: impl FnMut(usize) -> Option<R>) -> Option<R> {
     let digit = |c: char| digit_value(c).is_some();
     let first = t.get(j..).and_then(|r| r.chars().next());
-    let mut out = Vec::new();
     match first {
         Some(c) if digit(c) => {
             // [0-9０-９]+ (?:[,，]\d{3})* (?:[.．]\d+)?
-            let run = run_ends(t, j, digit);
-            for (k, &pos) in run.iter().enumerate().rev() {
-                let mut groups = vec![pos];
-                if k + 1 == run.len() {
+            let end = run_end(t, j, digit);
+            // One candidate `g` (end of the integer part): its fraction
+            // ends longest first, then `g` itself.
+            let mut at_group = |g: usize| -> Option<R> {
+                if let Some(c) = t.get(g..).and_then(|r| r.chars().next()) {
+                    if matches!(c, '.' | '．') {
+                        let fs = g + c.len_utf8();
+                        let fe = run_end(t, fs, digit);
+                        if let Some(r) = ends_rev(t, fs, fe, &mut visit) {
+                            return Some(r);
+                        }
+                    }
+                }
+                visit(g)
+            };
+            let run = t.get(j..end)?;
+            for (i, c) in run.char_indices().rev() {
+                let pos = j + i + c.len_utf8();
+                if pos == end {
+                    // Thousands groups only follow the whole run; rare, so
+                    // the Vec stays empty (no allocation) in most calls.
+                    let mut groups: Vec<usize> = Vec::new();
                     let mut g = pos;
                     while let Some(c) = t
                         .get(g..)
                         .and_then(|r| r.chars().next())
                         .filter(|c| matches!(c, ',' | '，'))
                     {
-                        let three = run_ends(t, g + c.len_utf8(), digit);
-                        if three.len() < 3 {
+                        let Some(e) = nth_end(t, g + c.len_utf8(), digit, 3) else {
                             break;
-                        }
-                        g = three[2];
+                        };
+                        g = e;
                         groups.push(g);
                     }
-                }
-                for &g in groups.iter().rev() {
-                    if let Some(c) = t.get(g..).and_then(|r| r.chars().next()) {
-                        if matches!(c, '.' | '．') {
-                            let frac = run_ends(t, g + c.len_utf8(), digit);
-                            out.extend(frac.iter().rev());
+                    for &g in groups.iter().rev() {
+                        if let Some(r) = at_group(g) {
+                            return Some(r);
                         }
                     }
-                    out.push(g);
+                }
+                if let Some(r) = at_group(pos) {
+                    return Some(r);
                 }
             }
+            None
         }
         Some(c) if is_cn_numeral(c) => {
-            out = run_ends(t, j, is_cn_numeral);
-            out.reverse();
+            let end = run_end(t, j, is_cn_numeral);
+            ends_rev(t, j, end, visit)
         }
-        _ => {}
+        _ => None,
     }
-    out
 }
 
 /// `(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>…)(?P<q2>以上|左右|多|余)?` at `k`.
@@ -577,14 +614,26 @@ fn num_then(
     next: &[char],
 ) -> Option<((usize, usize), usize)> {
     let first = t.get(at..)?.chars().next()?;
-    let (ends, max) = if digit_value(first).is_some() {
-        (run_ends(t, at, |c| digit_value(c).is_some()), max)
+    let (f, max): (fn(char) -> bool, usize) = if digit_value(first).is_some() {
+        (|c| digit_value(c).is_some(), max)
     } else if is_cn_num(first) {
-        (run_ends(t, at, is_cn_num), max_cn)
+        (is_cn_num, max_cn)
     } else {
         return None;
     };
-    for &e in ends.iter().take(max).rev() {
+    // Ends of the first `max` (at most 3) chars of the run, on the stack.
+    let mut ends = [0usize; 3];
+    let mut n = 0;
+    let mut e = at;
+    for c in t.get(at..)?.chars() {
+        if n >= max.min(ends.len()) || !f(c) {
+            break;
+        }
+        e += c.len_utf8();
+        ends[n] = e;
+        n += 1;
+    }
+    for &e in ends[..n].iter().rev() {
         if let Some(c) = t.get(e..).and_then(|r| r.chars().next()) {
             if next.contains(&c) {
                 return Some(((at, e), e + c.len_utf8()));
@@ -597,14 +646,13 @@ fn num_then(
 /// `(?:[0-9０-９]{4}|[零〇一二三四五六七八九]{4})年` at `at`: the year's span.
 fn year_then_nian(t: &str, at: usize) -> Option<(usize, usize)> {
     let first = t.get(at..)?.chars().next()?;
-    let ends = if digit_value(first).is_some() {
-        run_ends(t, at, |c| digit_value(c).is_some())
+    let e = if digit_value(first).is_some() {
+        nth_end(t, at, |c| digit_value(c).is_some(), 4)?
     } else if is_cn_year_digit(first) {
-        run_ends(t, at, is_cn_year_digit)
+        nth_end(t, at, is_cn_year_digit, 4)?
     } else {
         return None;
     };
-    let e = *ends.get(3)?;
     t.get(e..)?.starts_with('年').then_some((at, e))
 }
 
