@@ -493,6 +493,31 @@ mod tests {
         );
     }
 
+    /// A text longer than one piece is cut in several, each starting and
+    /// ending at sentence edges, with the same words as per-sentence cuts
+    /// (including sentences whose edges fall inside a han run, and a long
+    /// unmarked line, which paragraphs() cuts into bounded pieces).
+    #[test]
+    fn words_of_in_pieces_equals_per_sentence_cuts() {
+        let mut text = String::new();
+        for i in 0..6_000 {
+            text.push_str(&format!("第{i}次科普活动在县科协举办，参加群众{i}人次。"));
+            if i % 7 == 0 {
+                text.push('\n');
+            }
+            if i % 11 == 0 {
+                // No mark between two han runs: one sentence goes on.
+                text.push_str("abc-12");
+            }
+        }
+        text.push_str(&"科普大篷车进村入户".repeat(WORDS_PIECE_BYTES / 9));
+        text.push('。');
+        assert!(text.len() > 4 * WORDS_PIECE_BYTES);
+        let paras = paragraphs(&text, &[]);
+        let sents = sentences(&text, &paras);
+        assert_eq!(words_of(&text, &sents), per_sentence(&text, &sents));
+    }
+
     /// Edges where the whole-text cut differs from a sentence's own cut:
     /// the fallback must cut those sentences alone.
     #[test]
