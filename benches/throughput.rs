@@ -161,11 +161,14 @@ fn main() {
     let analyze_s = best(&mut || {
         facts = 0;
         analyzed.clear();
-        for d in docs.iter() {
-            let mut d = d.clone();
-            pipeline.analyze(&mut d, &AnalyzeOptions::default());
-            facts += d.facts.len();
-            analyzed.push(d);
+        // As the run does: documents of a few files (here 16 documents, about
+        // the run's 8 files per task) analyzed together.
+        for group in docs.chunks(16) {
+            let mut group = group.to_vec();
+            let mut refs: Vec<&mut _> = group.iter_mut().collect();
+            pipeline.analyze_in_batches(&mut refs, &AnalyzeOptions::default());
+            facts += group.iter().map(|d| d.facts.len()).sum::<usize>();
+            analyzed.extend(group);
         }
     });
     let mut findings = 0usize;

@@ -298,9 +298,6 @@ fn internal_error(path: &Path, panic: Box<dyn std::any::Any + Send>) -> Rejected
 /// chunk still splits into enough tasks to keep every thread busy.
 const FILES_PER_TASK: usize = 8;
 
-/// Text analyzed together at most (a larger document goes alone).
-const BATCH_TEXT_BYTES: usize = 128 * 1024;
-
 /// Read, ingest and analyze a run of files, their documents analyzed
 /// together. Never panics outward: if the joint analysis panics, each
 /// file's documents are analyzed again alone, so the panic rejects only the
@@ -323,21 +320,7 @@ fn process_files(
             .iter_mut()
             .flat_map(|r| r.documents.iter_mut())
             .collect();
-        // Batches of up to BATCH_TEXT_BYTES of text: the gain is in many
-        // small documents, and a batch's working state (words alone take
-        // ~6 bytes per byte of text) must stay small when files are large.
-        let mut rest = &mut docs[..];
-        while !rest.is_empty() {
-            let mut n = 1;
-            let mut bytes = rest[0].text.len();
-            while n < rest.len() && bytes + rest[n].text.len() <= BATCH_TEXT_BYTES {
-                bytes += rest[n].text.len();
-                n += 1;
-            }
-            let (batch, tail) = rest.split_at_mut(n);
-            pipeline.analyze_many(batch, &opts.analyze);
-            rest = tail;
-        }
+        pipeline.analyze_in_batches(&mut docs, &opts.analyze);
     }));
     if together.is_err() {
         for (r, f) in results.iter_mut().zip(files) {

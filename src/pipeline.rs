@@ -15,6 +15,9 @@ pub struct Pipeline {
     pub auditor: Auditor,
 }
 
+/// Most text [`Pipeline::analyze_in_batches`] analyzes together.
+pub const BATCH_TEXT_BYTES: usize = 128 * 1024;
+
 /// Per-run options that change what a stage does.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
@@ -43,6 +46,25 @@ impl Pipeline {
     /// region, facts and findings of a document whose text and sections are set.
     pub fn analyze(&self, doc: &mut Document, opts: &AnalyzeOptions) {
         self.analyze_many(&mut [doc], opts);
+    }
+
+    /// [`Pipeline::analyze_many`] over consecutive batches of at most
+    /// [`BATCH_TEXT_BYTES`] of text (a larger document alone): the gain is
+    /// in many small documents, and a batch's working state (words alone
+    /// take ~6 bytes per byte of text) must stay small when they are large.
+    pub fn analyze_in_batches(&self, docs: &mut [&mut Document], opts: &AnalyzeOptions) {
+        let mut rest = docs;
+        while !rest.is_empty() {
+            let mut n = 1;
+            let mut bytes = rest[0].text.len();
+            while n < rest.len() && bytes + rest[n].text.len() <= BATCH_TEXT_BYTES {
+                bytes += rest[n].text.len();
+                n += 1;
+            }
+            let (batch, tail) = rest.split_at_mut(n);
+            self.analyze_many(batch, opts);
+            rest = tail;
+        }
     }
 
     /// [`Pipeline::analyze`] for several documents, each stage run over all
