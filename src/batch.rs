@@ -910,3 +910,49 @@ pub fn shard_of(path: &str, n: u64) -> u64 {
     }
     h % n.max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic while a task's documents are analyzed together rejects only
+    /// the file that caused it, as `internal_error`; the other files of the
+    /// task are analyzed alone and keep their documents and facts.
+    #[test]
+    fn a_panic_in_joint_analysis_rejects_only_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "2023年县科协举办科普讲座12场，参加群众3000余人次。\n";
+        for (name, text) in [
+            ("a.txt", body.to_string()),
+            (
+                "b.txt",
+                format!("{body}{}\n", crate::pipeline::TEST_PANIC_MARK),
+            ),
+            ("c.txt", body.to_string()),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (files, skipped) = walk(&[dir.path().to_path_buf()]);
+        assert!(skipped.is_empty());
+        assert_eq!(files.len(), 3);
+        let pipeline = Pipeline::new(&crate::data::DataDir::embedded_only()).unwrap();
+        let results = process_files(&pipeline, &RunOptions::default(), 0, &files);
+        assert_eq!(results.len(), 3);
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.index, i);
+            if files[i].display.ends_with("b.txt") {
+                let rej = r.rejected.as_ref().expect("b.txt rejected");
+                assert_eq!(rej.code, "internal_error");
+                assert_eq!(rej.stage, "internal");
+                assert!(rej.reason.contains("analysis panicked (test)"));
+                assert!(r.documents.is_empty());
+            } else {
+                assert!(r.rejected.is_none(), "{:?}", r.rejected);
+                assert_eq!(r.documents.len(), 1);
+                let d = &r.documents[0];
+                assert_eq!(d.year, Some(2023));
+                assert!(d.facts.len() >= 3, "{:?}", d.facts);
+            }
+        }
+    }
+}
