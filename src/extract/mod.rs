@@ -1,7 +1,9 @@
 //! Fact extraction: dates, counts, activities, places and organizations.
 //!
 //! Extractors are small trait objects run in a fixed order over one
-//! [`ExtractContext`]; each sees the facts found before it (counts skip what
+//! [`ExtractContext`] (dates, counts, activities, then places and
+//! organizations with the region: `Pipeline::analyze_many`, the one place
+//! that runs them); each sees the facts found before it (counts skip what
 //! the date extractor took, for instance).
 
 pub mod activity;
@@ -11,7 +13,7 @@ pub mod entity;
 pub mod number;
 
 use crate::data::{DataDir, DataError};
-use crate::model::{Fact, FactData, Paragraph, Region, Section, Sentence};
+use crate::model::{Fact, FactData, Paragraph, Section, Sentence};
 use crate::segment::Word;
 
 /// Everything an extractor may look at for one document.
@@ -54,50 +56,6 @@ impl Extractors {
             activity: activity::ActivityExtractor::new(data)?,
             entity: entity::EntityExtractor::new(data)?,
         })
-    }
-
-    /// In the order they must run.
-    pub fn ordered(&self) -> [&dyn Extractor; 4] {
-        [&self.date, &self.count, &self.activity, &self.entity]
-    }
-
-    /// The year a text reports on, from its own words.
-    pub fn infer_year(&self, text: &str) -> Option<i32> {
-        date::infer_year(text)
-    }
-
-    /// Run every extractor; facts come out sorted by position then kind.
-    pub fn extract(&self, ctx: &ExtractContext<'_>) -> Vec<Fact> {
-        let mut out = Vec::new();
-        for e in self.ordered() {
-            e.extract(ctx, &mut out);
-        }
-        sort_facts(&mut out);
-        out
-    }
-
-    /// Run every extractor and find the region, as [`Self::extract`] and
-    /// [`Self::region`] do, sharing the work they have in common: the date
-    /// scan (`dates`, made of `ctx.text` and also used to infer the year)
-    /// and the place names.
-    pub fn extract_with_region(
-        &self,
-        ctx: &ExtractContext<'_>,
-        dates: &date::DateScan<'_>,
-        title: Option<&str>,
-    ) -> (Vec<Fact>, Option<Region>) {
-        let mut out = Vec::new();
-        self.date.extract_scanned(dates, ctx.year, &mut out);
-        self.count.extract(ctx, &mut out);
-        self.activity.extract(ctx, &mut out);
-        let region = self.entity.extract_with_region(ctx, title, &mut out);
-        sort_facts(&mut out);
-        (out, region)
-    }
-
-    /// The region a document belongs to.
-    pub fn region(&self, ctx: &ExtractContext<'_>, title: Option<&str>) -> Option<Region> {
-        self.entity.region(ctx, title)
     }
 }
 
