@@ -245,7 +245,6 @@ pub struct FileResult {
     pub documents: Vec<Document>,
     pub rejected: Option<Rejected>,
     pub bytes: u64,
-    pub elapsed: Duration,
     /// Each document's JSON Lines records, built on the worker thread when
     /// the sinks want them (`None`: built by the writer instead).
     pub records: Vec<Option<Arc<DocRecords>>>,
@@ -255,13 +254,11 @@ pub struct FileResult {
 /// other files of its task: see [`process_files`]). Never panics outward: a
 /// panic inside a stage becomes a rejection with the panic message.
 fn ingest_file(opts: &RunOptions, index: usize, file: &InputFile) -> FileResult {
-    let t0 = Instant::now();
     let mut result = FileResult {
         index,
         documents: Vec::new(),
         rejected: None,
         bytes: 0,
-        elapsed: Duration::ZERO,
         records: Vec::new(),
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ingest_inner(opts, file))) {
@@ -272,7 +269,6 @@ fn ingest_file(opts: &RunOptions, index: usize, file: &InputFile) -> FileResult 
         Ok(Err(r)) => result.rejected = Some(r),
         Err(panic) => result.rejected = Some(internal_error(&file.path, panic)),
     }
-    result.elapsed = t0.elapsed();
     result
 }
 
@@ -314,7 +310,6 @@ fn process_files(
         .enumerate()
         .map(|(i, f)| ingest_file(opts, first_index + i, f))
         .collect();
-    let t0 = Instant::now();
     let together = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut docs: Vec<&mut Document> = results
             .iter_mut()
@@ -329,26 +324,13 @@ fn process_files(
             }
             let alone = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut docs: Vec<&mut Document> = r.documents.iter_mut().collect();
-                pipeline.analyze_many(&mut docs, &opts.analyze);
+                pipeline.analyze_in_batches(&mut docs, &opts.analyze);
             }));
             if let Err(panic) = alone {
                 r.documents.clear();
                 r.bytes = 0;
                 r.rejected = Some(internal_error(&f.path, panic));
             }
-        }
-    }
-    // Each file's share of the joint analysis time, by its text length.
-    let spent = t0.elapsed();
-    let text: usize = results
-        .iter()
-        .flat_map(|r| &r.documents)
-        .map(|d| d.text.len())
-        .sum();
-    for r in &mut results {
-        let own: usize = r.documents.iter().map(|d| d.text.len()).sum();
-        if text > 0 {
-            r.elapsed += spent.mul_f64(own as f64 / text as f64);
         }
     }
     results
