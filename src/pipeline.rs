@@ -99,7 +99,7 @@ impl Pipeline {
                 words
             })
             .collect();
-        let mut results = {
+        let results = {
             let scans: Vec<DateScan<'_>> = docs.iter().map(|d| DateScan::new(&d.text)).collect();
             let years: Vec<(Option<i32>, bool)> = scans
                 .iter()
@@ -149,7 +149,7 @@ impl Pipeline {
                 .zip(regions)
                 .collect::<Vec<_>>()
         };
-        for (doc, (((year, inferred), facts), region)) in docs.iter_mut().zip(results.drain(..)) {
+        for (doc, (((year, inferred), facts), region)) in docs.iter_mut().zip(results) {
             doc.year = year;
             doc.year_source = year.map(|_| if inferred { "text" } else { "given" });
             doc.facts = facts;
