@@ -7,6 +7,9 @@ use std::process::ExitCode;
 // glibc's malloc keeps a 64 MiB arena per thread that has allocated and
 // rarely gives freed pages back: with the store's writer thread freeing
 // what the analysis threads allocated, peak memory grew with the corpus.
+// The `system-alloc` feature leaves the system's malloc in place, so heap
+// profilers that interpose malloc (heaptrack, valgrind massif) see the heap.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
