@@ -164,10 +164,9 @@ pub fn finding_record(doc: &Document, idx: &CharIndex, f: &Finding) -> Value {
     })
 }
 
-/// One record: its JSON value and its JSON Lines line (without the
-/// newline), serialized once and shared by every sink that writes it.
+/// One record's JSON Lines line (without the newline), serialized once and
+/// shared by every sink that writes it.
 pub struct RecordLine {
-    pub value: Value,
     pub line: String,
     /// Byte range of `,"text":"…"` in `line`, when the record has a text:
     /// the line without that range is the record without its text, which
@@ -176,17 +175,13 @@ pub struct RecordLine {
 }
 
 impl RecordLine {
-    pub fn new(value: Value) -> serde_json::Result<RecordLine> {
-        let line = serde_json::to_string(&value)?;
+    pub fn new(value: &Value) -> serde_json::Result<RecordLine> {
+        let line = serde_json::to_string(value)?;
         let text_at = value
             .get("text")
             .and_then(Value::as_str)
             .and_then(|t| text_range(&line, t));
-        Ok(RecordLine {
-            value,
-            line,
-            text_at,
-        })
+        Ok(RecordLine { line, text_at })
     }
 
     /// The line in two pieces that together are the record without its
@@ -232,28 +227,102 @@ fn text_range(line: &str, text: &str) -> Option<(usize, usize)> {
 /// Every record of one document, built once: the `documents.jsonl`,
 /// `facts.jsonl` and `findings.jsonl` lines the JSON Lines files get and the
 /// store reads its columns from.
+///
+/// Fact records are kept as lines plus their typed fields, not as JSON
+/// values: a value tree is about ten times the size of its line, and a
+/// document's records wait in the store's queue while the store writer
+/// catches up (hundreds of documents on a large run).
 pub struct DocRecords {
     pub document: RecordLine,
+    pub document_value: Value,
     pub facts: Vec<RecordLine>,
+    pub fact_fields: Vec<FactFields>,
     pub findings: Vec<RecordLine>,
+    pub finding_values: Vec<Value>,
 }
 
 impl DocRecords {
     pub fn build(doc: &Document) -> serde_json::Result<DocRecords> {
         let idx = CharIndex::new(&doc.text);
+        let document_value = document_record(doc, &idx);
+        let mut facts = Vec::with_capacity(doc.facts.len());
+        let mut fact_fields = Vec::with_capacity(doc.facts.len());
+        for f in &doc.facts {
+            let v = fact_record(&doc.doc_id, &doc.text, &idx, f);
+            facts.push(RecordLine::new(&v)?);
+            fact_fields.push(FactFields::of(&v));
+        }
+        let finding_values: Vec<Value> = doc
+            .findings
+            .iter()
+            .map(|f| finding_record(doc, &idx, f))
+            .collect();
         Ok(DocRecords {
-            document: RecordLine::new(document_record(doc, &idx))?,
-            facts: doc
-                .facts
+            document: RecordLine::new(&document_value)?,
+            document_value,
+            facts,
+            fact_fields,
+            findings: finding_values
                 .iter()
-                .map(|f| RecordLine::new(fact_record(&doc.doc_id, &doc.text, &idx, f)))
+                .map(RecordLine::new)
                 .collect::<Result<_, _>>()?,
-            findings: doc
-                .findings
-                .iter()
-                .map(|f| RecordLine::new(finding_record(doc, &idx, f)))
-                .collect::<Result<_, _>>()?,
+            finding_values,
         })
+    }
+}
+
+/// The typed fields of a `facts.jsonl` record (absent fields are `None`),
+/// taken from its JSON value so the value itself need not be kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactFields {
+    pub fact_id: Option<String>,
+    pub kind: String,
+    pub text: String,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    /// `value` when it is a string (a date's EDTF).
+    pub value_text: Option<String>,
+    /// `value` when it is a number (a count's amount).
+    pub value_num: Option<f64>,
+    pub unit: Option<String>,
+    pub approx: Option<String>,
+    pub placeholder: Option<bool>,
+    pub status: Option<String>,
+    pub year_inferred: Option<bool>,
+    pub relative: Option<bool>,
+    pub level: Option<String>,
+    pub code: Option<String>,
+    pub category: Option<String>,
+}
+
+impl FactFields {
+    pub fn of(v: &Value) -> FactFields {
+        let string = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let boolean = |k: &str| v.get(k).and_then(Value::as_bool);
+        let int = |k: &str| v.get(k).and_then(Value::as_i64);
+        let (value_text, value_num) = match v.get("value") {
+            Some(Value::String(t)) => (Some(t.clone()), None),
+            Some(Value::Number(n)) => (None, n.as_f64()),
+            _ => (None, None),
+        };
+        FactFields {
+            fact_id: string("fact_id"),
+            kind: string("kind").unwrap_or_default(),
+            text: string("text").unwrap_or_default(),
+            start: int("start"),
+            end: int("end"),
+            value_text,
+            value_num,
+            unit: string("unit"),
+            approx: string("approx"),
+            placeholder: boolean("placeholder"),
+            status: string("status"),
+            year_inferred: boolean("year_inferred"),
+            relative: boolean("relative"),
+            level: string("level"),
+            code: string("code"),
+            category: string("category"),
+        }
     }
 }
 
@@ -282,7 +351,7 @@ mod tests {
             json!({"doc_id": "d", "text": ""}),
         ];
         for v in cases {
-            let r = RecordLine::new(v.clone()).unwrap();
+            let r = RecordLine::new(&v).unwrap();
             assert_eq!(r.line, serde_json::to_string(&v).unwrap());
             let mut want = v.clone();
             want.as_object_mut().unwrap().shift_remove("text");
@@ -292,7 +361,7 @@ mod tests {
             );
         }
         // No text: the whole line.
-        let r = RecordLine::new(json!({"a": 1})).unwrap();
+        let r = RecordLine::new(&json!({"a": 1})).unwrap();
         assert_eq!(r.without_text(), ("{\"a\":1}", ""));
     }
 }

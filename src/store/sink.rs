@@ -129,8 +129,7 @@ impl serde::Serialize for Without<'_> {
 /// nothing.
 fn results_sha256(recs: &DocRecords) -> anyhow::Result<String> {
     let map = recs
-        .document
-        .value
+        .document_value
         .as_object()
         .ok_or_else(|| anyhow::anyhow!("document record is not an object"))?;
     let mut hasher = Sha256::new();
@@ -138,7 +137,7 @@ fn results_sha256(recs: &DocRecords) -> anyhow::Result<String> {
     // was extracted from them; doc_id already covers the bytes.
     hasher.update(serde_json::to_vec(&Without(map, &["text", "source"]))?);
     hasher.update(
-        str_field(&recs.document.value, "text")
+        str_field(&recs.document_value, "text")
             .unwrap_or("")
             .as_bytes(),
     );
@@ -159,10 +158,6 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 fn int_field(v: &Value, key: &str) -> Option<i64> {
     v.get(key).and_then(Value::as_i64)
-}
-
-fn bool_field(v: &Value, key: &str) -> Option<bool> {
-    v.get(key).and_then(Value::as_bool)
 }
 
 /// ISO lower and upper bounds of an EDTF value, each only when fully known
@@ -401,7 +396,7 @@ impl Importer {
     }
 
     fn insert(&self, row: &DocRow, recs: &DocRecords, results: &str) -> rusqlite::Result<()> {
-        let doc = &recs.document.value;
+        let doc = &recs.document_value;
         self.conn
             .prepare_cached(
                 "INSERT INTO documents (doc_id, sha256, piece, pieces, path, format, encoding,
@@ -462,44 +457,37 @@ impl Importer {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                ?17, ?18, ?19, ?20, ?21)",
         )?;
-        for (i, r) in recs.facts.iter().enumerate() {
-            let v = &r.value;
-            let kind = str_field(v, "kind").unwrap_or("");
-            let (value_text, value_num) = match v.get("value") {
-                Some(Value::String(t)) => (Some(t.as_str()), None),
-                Some(Value::Number(n)) => (None, n.as_f64()),
-                _ => (None, None),
-            };
-            let (date_start, date_end) = match (kind, value_text) {
+        for (i, f) in recs.fact_fields.iter().enumerate() {
+            let (date_start, date_end) = match (f.kind.as_str(), f.value_text.as_deref()) {
                 ("date", Some(t)) => edtf_bounds(t),
                 _ => (None, None),
             };
             st.execute(params![
-                str_field(v, "fact_id"),
+                f.fact_id,
                 row.doc_id,
                 i as i64,
-                kind,
-                str_field(v, "text").unwrap_or(""),
-                int_field(v, "start"),
-                int_field(v, "end"),
-                value_text,
-                value_num,
-                str_field(v, "unit"),
-                str_field(v, "approx"),
-                bool_field(v, "placeholder").unwrap_or(false),
-                str_field(v, "status"),
+                f.kind,
+                f.text,
+                f.start,
+                f.end,
+                f.value_text,
+                f.value_num,
+                f.unit,
+                f.approx,
+                f.placeholder.unwrap_or(false),
+                f.status,
                 date_start,
                 date_end,
-                bool_field(v, "year_inferred"),
-                bool_field(v, "relative"),
-                str_field(v, "level"),
-                str_field(v, "code"),
-                str_field(v, "category"),
+                f.year_inferred,
+                f.relative,
+                f.level,
+                f.code,
+                f.category,
                 row.fact_sections.get(i).copied().flatten(),
             ])?;
         }
-        for (i, r) in recs.findings.iter().enumerate() {
-            self.insert_finding(&r.value, &r.without_text_string(), Some(i as i64), false)?;
+        for (i, (r, v)) in recs.findings.iter().zip(&recs.finding_values).enumerate() {
+            self.insert_finding(v, &r.without_text_string(), Some(i as i64), false)?;
         }
         Ok(())
     }
@@ -572,8 +560,8 @@ impl Importer {
                      WHERE finding_id = ?1 AND doc_id = ?2 AND cross_document = 1",
                 )?
                 .execute([finding_id, doc_id])?;
-            let r = RecordLine::new(v.clone())?;
-            self.insert_finding(&r.value, &r.without_text_string(), None, true)?;
+            let r = RecordLine::new(v)?;
+            self.insert_finding(v, &r.without_text_string(), None, true)?;
             self.counts.cross_findings += 1;
         }
         Ok(())
