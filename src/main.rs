@@ -133,6 +133,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    disable_transparent_huge_pages();
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => code,
@@ -140,6 +141,20 @@ fn main() -> ExitCode {
             eprintln!("zongjie: error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Opt this process out of transparent huge pages. mimalloc asks for them
+/// (madvise) on its arenas, and a 2 MiB page is resident as a whole however
+/// little of it is in use: on 10,000 documents peak RSS was 215 MB with them
+/// and 177 MB without, for the same CPU time. Pages already mapped are
+/// covered too, since the kernel checks the flag at each fault.
+fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_THP_DISABLE) takes integer arguments only and
+    // changes nothing but this process's THP policy; failure is harmless.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
