@@ -54,7 +54,7 @@ pub struct DocDetail {
 /// cross-document findings that arrived after they were written.
 pub struct Details<'a> {
     pub path: &'a Path,
-    pub cross: &'a HashMap<String, Vec<FindingView>>,
+    pub cross: &'a super::CrossSpill,
 }
 
 impl Details<'_> {
@@ -74,9 +74,7 @@ impl Details<'_> {
         file.read_exact(buf)?;
         let mut d: DocDetail = serde_json::from_slice(buf)?;
         if h.cross {
-            if let Some(extra) = self.cross.get(&h.doc_id) {
-                d.findings.extend(extra.iter().cloned());
-            }
+            d.findings.extend(self.cross.get(&h.doc_id)?);
         }
         Ok(d)
     }

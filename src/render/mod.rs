@@ -400,6 +400,114 @@ impl Drop for DetailSpill {
     }
 }
 
+/// Cross-document findings per document id, kept in a temporary file: one
+/// JSON line per run of consecutive findings of one document, and in
+/// memory only where each run starts. They arrive at the end of the run,
+/// grouped by document, for most documents of an archive; held as views
+/// they grew the run's memory with the corpus (~0.4 KB per document).
+pub struct CrossSpill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    /// A second handle on the same file, for reading the runs back (the
+    /// path is unlinked once both are open, where the system allows).
+    reader: std::sync::Mutex<std::fs::File>,
+    pos: u64,
+    /// The document whose findings are being collected, and them.
+    open: Option<(String, Vec<FindingView>)>,
+    /// Document id → (where a run starts, its length, its findings).
+    runs: HashMap<Box<str>, Vec<(u64, u32, u32)>>,
+}
+
+impl CrossSpill {
+    fn create(dir: &Path) -> Result<Self, RenderError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let path = dir.join(".cross-findings.jsonl.tmp");
+        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        let reader = std::fs::File::open(&path).map_err(io_err(&path))?;
+        // Nothing is left behind if the run is killed (Unix); elsewhere
+        // Drop removes the file.
+        let _ = std::fs::remove_file(&path);
+        Ok(CrossSpill {
+            path,
+            file: std::io::BufWriter::new(file),
+            reader: std::sync::Mutex::new(reader),
+            pos: 0,
+            open: None,
+            runs: HashMap::new(),
+        })
+    }
+
+    fn push(&mut self, doc_id: String, finding: FindingView) -> Result<(), RenderError> {
+        match &mut self.open {
+            Some((id, list)) if *id == doc_id => list.push(finding),
+            _ => {
+                self.close_run()?;
+                self.open = Some((doc_id, vec![finding]));
+            }
+        }
+        Ok(())
+    }
+
+    fn close_run(&mut self) -> Result<(), RenderError> {
+        use std::io::Write;
+        let Some((doc_id, list)) = self.open.take() else {
+            return Ok(());
+        };
+        let line = serde_json::to_vec(&list).map_err(|e| io_err(&self.path)(e.into()))?;
+        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
+        let count = u32::try_from(list.len()).unwrap_or(u32::MAX);
+        self.runs
+            .entry(doc_id.into_boxed_str())
+            .or_default()
+            .push((self.pos, len, count));
+        self.pos += line.len() as u64;
+        Ok(())
+    }
+
+    /// Write what is still collected and buffered, before reading back.
+    fn seal(&mut self) -> Result<(), RenderError> {
+        use std::io::Write;
+        self.close_run()?;
+        self.file.flush().map_err(io_err(&self.path))
+    }
+
+    /// How many cross-document findings `doc_id` has.
+    pub fn count(&self, doc_id: &str) -> usize {
+        self.runs
+            .get(doc_id)
+            .map_or(0, |r| r.iter().map(|&(_, _, n)| n as usize).sum())
+    }
+
+    /// The cross-document findings of `doc_id`, in the order they came.
+    pub fn get(&self, doc_id: &str) -> std::io::Result<Vec<FindingView>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut out = Vec::new();
+        let Some(runs) = self.runs.get(doc_id) else {
+            return Ok(out);
+        };
+        let mut file = self
+            .reader
+            .lock()
+            .map_err(|_| std::io::Error::other("cross-findings reader poisoned"))?;
+        let mut buf = Vec::new();
+        for &(at, len, _) in runs {
+            file.seek(SeekFrom::Start(at))?;
+            buf.resize(len as usize, 0);
+            file.read_exact(&mut buf)?;
+            let list: Vec<FindingView> = serde_json::from_slice(&buf)?;
+            out.extend(list);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for CrossSpill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// The sink that writes reports and, at the end, digests.
 ///
 /// Reports are written once, at the end of the run: most documents of an
@@ -416,7 +524,7 @@ pub struct RenderSink {
     /// only where each line starts.
     spill: Option<Spill>,
     /// Cross-document findings per document id.
-    cross: HashMap<String, Vec<FindingView>>,
+    cross: CrossSpill,
 }
 
 struct Spill {
@@ -477,9 +585,10 @@ impl RenderSink {
             Some(d) => Some(Spill::create(d)?),
             None => None,
         };
+        let cross = CrossSpill::create(reports_dir.as_deref().unwrap_or(&out_dir.join("digest")))?;
         Ok(RenderSink {
             spill,
-            cross: HashMap::new(),
+            cross,
             renderer,
             reports_dir,
             details: match opts.digests {
@@ -505,9 +614,10 @@ impl RenderSink {
         let report = |doc_id: &str, line: &[u8]| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
                 serde_json::from_slice(line).map_err(|e| io_err(&spill.path)(e.into()))?;
-            if let Some(found) = self.cross.get(doc_id) {
+            let found = self.cross.get(doc_id).map_err(io_err(&self.cross.path))?;
+            if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
-                    for f in found {
+                    for f in &found {
                         list.push(
                             serde_json::to_value(f).map_err(|e| io_err(&spill.path)(e.into()))?,
                         );
@@ -598,13 +708,14 @@ impl Sink for RenderSink {
                 start: rec.get("start").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
                 section: None,
             };
-            self.cross.entry(doc_id).or_default().push(finding);
+            self.cross.push(doc_id, finding)?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
         use std::io::Write;
+        self.cross.seal()?;
         if let Some(spill) = &mut self.spill {
             spill.file.flush().map_err(io_err(&spill.path))?;
         }
@@ -618,9 +729,10 @@ impl Sink for RenderSink {
             let last: Vec<usize> = last.into_values().collect();
             for i in last {
                 let h = &mut self.heads[i];
-                if let Some(extra) = self.cross.get(&h.doc_id) {
+                let extra = self.cross.count(&h.doc_id);
+                if extra > 0 {
                     h.cross = true;
-                    h.findings += extra.len();
+                    h.findings += extra;
                 }
             }
         }
@@ -656,6 +768,53 @@ pub fn open_sink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view(message: &str) -> FindingView {
+        FindingView {
+            severity: Severity::Warning,
+            severity_name: model::severity_zh(Severity::Warning),
+            rule: "repeated_figure".into(),
+            rule_name: crate::audit::rule_name("repeated_figure"),
+            message: message.into(),
+            text: "“3场”".into(),
+            start: 7,
+            section: None,
+        }
+    }
+
+    #[test]
+    fn cross_spill_gives_back_each_documents_findings_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = CrossSpill::create(dir.path()).unwrap();
+        // a, a, b, then a again: a's second run is found too.
+        for (id, m) in [("a", "一"), ("a", "二"), ("b", "三"), ("a", "四")] {
+            spill.push(id.into(), view(m)).unwrap();
+        }
+        spill.seal().unwrap();
+        let messages = |id: &str| -> Vec<String> {
+            spill
+                .get(id)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        };
+        assert_eq!(messages("a"), ["一", "二", "四"]);
+        assert_eq!(messages("b"), ["三"]);
+        assert!(messages("c").is_empty());
+        assert_eq!(
+            (spill.count("a"), spill.count("b"), spill.count("c")),
+            (3, 1, 0)
+        );
+        let back = spill.get("b").unwrap().remove(0);
+        assert_eq!(
+            (back.rule.as_str(), back.start, back.text.as_str()),
+            ("repeated_figure", 7, "“3场”")
+        );
+        // The file is gone from the folder while the spill is open (Unix).
+        #[cfg(unix)]
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn safe_names() {
