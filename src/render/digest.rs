@@ -18,7 +18,7 @@ use crate::model::Approx;
 /// What a digest keeps in memory of one document: what grouping and the
 /// document lists need. The bulky rest ([`DocDetail`]) waits on disk, so
 /// memory does not grow with the figures of the corpus.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocHead {
     pub doc_id: String,
     pub title: String,

@@ -361,12 +361,16 @@ struct DigestJob<'a> {
     groups: Vec<GroupRow>,
 }
 
-/// Digest details as JSON lines until the end of the run; memory keeps a
-/// [`DocHead`] per document. Removed when dropped.
+/// Digest details as JSON lines until the end of the run, and the
+/// documents' [`DocHead`]s in a file of their own: memory keeps nothing per
+/// document until the digests are written (heads held all run long grew it
+/// by ~0.4 KB per document). Removed when dropped.
 struct DetailSpill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
     pos: u64,
+    heads_path: PathBuf,
+    heads: std::io::BufWriter<std::fs::File>,
 }
 
 impl DetailSpill {
@@ -374,29 +378,52 @@ impl DetailSpill {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let path = dir.join(".details.jsonl.tmp");
         let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        let heads_path = dir.join(".heads.jsonl.tmp");
+        let heads = std::fs::File::create(&heads_path).map_err(io_err(&heads_path))?;
         Ok(DetailSpill {
             path,
             file: std::io::BufWriter::new(file),
             pos: 0,
+            heads_path,
+            heads: std::io::BufWriter::new(heads),
         })
     }
 
-    /// Write `d` and return where it starts and its length.
-    fn push(&mut self, d: &digest::DocDetail) -> Result<(u64, usize), RenderError> {
+    /// Write `d`, and `head` with where `d` starts and its length.
+    fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
         use std::io::Write;
         let mut line = serde_json::to_vec(d).map_err(|e| io_err(&self.path)(e.into()))?;
-        let at = self.pos;
-        let len = line.len();
+        (head.at, head.len) = (self.pos, line.len());
         line.push(b'\n');
         self.file.write_all(&line).map_err(io_err(&self.path))?;
         self.pos += line.len() as u64;
-        Ok((at, len))
+        let mut line = serde_json::to_vec(&head).map_err(|e| io_err(&self.heads_path)(e.into()))?;
+        line.push(b'\n');
+        self.heads
+            .write_all(&line)
+            .map_err(io_err(&self.heads_path))
+    }
+
+    /// Flush both files and read the heads back, in the order pushed.
+    fn finish_heads(&mut self) -> Result<Vec<DocHead>, RenderError> {
+        use std::io::{BufRead, Write};
+        self.file.flush().map_err(io_err(&self.path))?;
+        self.heads.flush().map_err(io_err(&self.heads_path))?;
+        let f = std::fs::File::open(&self.heads_path).map_err(io_err(&self.heads_path))?;
+        let mut heads = Vec::new();
+        for line in std::io::BufReader::new(f).lines() {
+            let line = line.map_err(io_err(&self.heads_path))?;
+            heads
+                .push(serde_json::from_str(&line).map_err(|e| io_err(&self.heads_path)(e.into()))?);
+        }
+        Ok(heads)
     }
 }
 
 impl Drop for DetailSpill {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.heads_path);
     }
 }
 
@@ -518,6 +545,7 @@ pub struct RenderSink {
     renderer: Renderer,
     reports_dir: Option<PathBuf>,
     digest_dir: Option<PathBuf>,
+    /// Read back from the details spill once the last document is in.
     heads: Vec<DocHead>,
     details: Option<DetailSpill>,
     /// Report models as JSON lines until the end of the run; memory keeps
@@ -674,9 +702,8 @@ impl Sink for RenderSink {
         let r = self.renderer.report(doc);
         if let Some(spill) = &mut self.details {
             let key = Renderer::county_key(&r.placement);
-            let (mut head, detail) = digest::split(&r, key);
-            (head.at, head.len) = spill.push(&detail)?;
-            self.heads.push(head);
+            let (head, detail) = digest::split(&r, key);
+            spill.push(head, &detail)?;
         }
         if let Some(spill) = &mut self.spill {
             spill.push(&r)?;
@@ -720,7 +747,7 @@ impl Sink for RenderSink {
             spill.file.flush().map_err(io_err(&spill.path))?;
         }
         if let Some(spill) = &mut self.details {
-            spill.file.flush().map_err(io_err(&spill.path))?;
+            self.heads = spill.finish_heads()?;
             // Cross-document findings go to the last document with the id.
             let mut last: HashMap<&str, usize> = HashMap::new();
             for (i, h) in self.heads.iter().enumerate() {
