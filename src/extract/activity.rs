@@ -32,11 +32,11 @@ use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 /// A multi-pattern matcher that reports every pattern starting at every
 /// position (overlaps included), by start, then end, then id.
 ///
-/// A char trie walked only from the positions whose first two chars start
-/// some pattern (or whose char is a one-char pattern). Two 8 KiB bitmaps,
-/// hashed on the raw UTF-8 bytes of those chars read as one word, reject
-/// nearly every other position without decoding a char; the few walks that
-/// start end after a char or two. An Aho-Corasick DFA
+/// A char trie walked from the positions whose first two chars start some
+/// pattern: a root table gives each char's child (and one-char patterns),
+/// an 8 KiB hashed bitmap of two-char prefixes rejects nearly every other
+/// position with one bit test, and the few walks that start end after a
+/// char or two. An Aho-Corasick DFA
 /// over the same patterns is a 1.5 MB table indexed by every byte of the
 /// text, which costs more per byte and misses the cache.
 struct Trie {
@@ -46,14 +46,14 @@ struct Trie {
     ids: Vec<Vec<u32>>,
     index: HashMap<String, usize>,
     /// The root's child for each char below U+10000 (0: none; the root is
-    /// never a child): one load instead of a search among hundreds.
+    /// never a child), with `ROOT_ENDS` set when a pattern ends there (a
+    /// one-char pattern): one load instead of a search among hundreds.
     root: Vec<u32>,
-    /// Hashed bits (`key_bit`) of the UTF-8 bytes of every two-char prefix
-    /// of a pattern: a third of the chars start some pattern, but almost no
-    /// char pair starts one, so one bit test drops nearly every position.
+    /// Hashed bits of every two-char prefix of a pattern (`bigram_bit`):
+    /// a third of the chars start some pattern, but almost no char pair
+    /// starts one, so one bit test drops nearly every walk before it
+    /// decodes a char or probes `edges`.
     bigrams: Vec<u64>,
-    /// Hashed bits of the UTF-8 bytes of every one-char pattern.
-    singles: Vec<u64>,
     /// Node 0 is the root.
     nodes: Vec<TrieNode>,
     /// `(char, child node)`, sorted by char within each node's range.
@@ -79,45 +79,19 @@ struct TrieNode {
 
 const EDGE_EMPTY: u64 = u64::MAX;
 
-/// Bits in `Trie::bigrams` and `Trie::singles`, a power of two: 64 Ki bits
-/// (8 KiB) keep the false positives near one percent for a thousand
-/// prefixes and stay in L1.
+/// Flag on a `Trie::root` entry: a pattern ends at that child.
+const ROOT_ENDS: u32 = 1 << 31;
+
+/// Bits in `Trie::bigrams`, a power of two: 64 Ki bits (8 KiB) keep the
+/// false positives near one percent for a thousand prefixes and stay in L1.
 const BIGRAM_BITS: u32 = 16;
 
-/// The bit for a key: UTF-8 bytes read as a little-endian word, zero-padded.
+/// The bit of `Trie::bigrams` for the char pair `(a, b)`.
 #[inline(always)]
-fn key_bit(key: u64) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BIGRAM_BITS)) as usize
+fn bigram_bit(a: u32, b: u32) -> usize {
+    let h = (a.wrapping_mul(0x9E37_79B1) ^ b).wrapping_mul(0x85EB_CA6B);
+    (h >> (32 - BIGRAM_BITS)) as usize
 }
-
-/// UTF-8 length of a char by its lead byte (1 for bytes that lead none,
-/// which valid UTF-8 never has at a char boundary).
-const UTF8_LEN: [u8; 256] = {
-    let mut t = [1u8; 256];
-    let mut x = 0xC0;
-    while x < 0xF8 {
-        t[x] = if x < 0xE0 {
-            2
-        } else if x < 0xF0 {
-            3
-        } else {
-            4
-        };
-        x += 1;
-    }
-    t
-};
-
-/// `KEY_MASK[n]` keeps the low `n` bytes of a little-endian word.
-const KEY_MASK: [u64; 9] = {
-    let mut t = [u64::MAX; 9];
-    let mut n = 0;
-    while n < 8 {
-        t[n] = (1u64 << (8 * n)) - 1;
-        n += 1;
-    }
-    t
-};
 
 fn edge_key(node: u32, c: u32) -> u64 {
     (u64::from(node) << 32) | u64::from(c)
@@ -129,12 +103,6 @@ fn edge_hash(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
 }
 
-fn set_bit(bits: &mut [u64], bit: usize) {
-    if let Some(w) = bits.get_mut(bit / 64) {
-        *w |= 1 << (bit % 64);
-    }
-}
-
 impl Trie {
     fn new() -> Self {
         Trie {
@@ -143,7 +111,6 @@ impl Trie {
             index: HashMap::new(),
             root: Vec::new(),
             bigrams: Vec::new(),
-            singles: Vec::new(),
             inner: Vec::new(),
             nodes: Vec::new(),
             kids: Vec::new(),
@@ -187,26 +154,14 @@ impl Trie {
         }
         self.root = vec![0; 0x10000];
         self.bigrams = vec![0; (1usize << BIGRAM_BITS) / 64];
-        self.singles = vec![0; (1usize << BIGRAM_BITS) / 64];
         for (&c, &n) in &children[0] {
             if c < 0x10000 {
-                self.root[c as usize] = n as u32;
-            }
-            let Some(ch) = char::from_u32(c) else {
-                continue;
-            };
-            let mut key = [0u8; 8];
-            let l1 = ch.encode_utf8(&mut key[..4]).len();
-            if term[n].is_some() {
-                set_bit(&mut self.singles, key_bit(u64::from_le_bytes(key)));
+                let ends = if term[n].is_some() { ROOT_ENDS } else { 0 };
+                self.root[c as usize] = n as u32 | ends;
             }
             for &c2 in children[n].keys() {
-                let Some(ch2) = char::from_u32(c2) else {
-                    continue;
-                };
-                let mut key2 = key;
-                ch2.encode_utf8(&mut key2[l1..l1 + 4]);
-                set_bit(&mut self.bigrams, key_bit(u64::from_le_bytes(key2)));
+                let bit = bigram_bit(c, c2);
+                self.bigrams[bit / 64] |= 1 << (bit % 64);
             }
         }
         let n_edges: usize = children.iter().skip(1).map(|k| k.len()).sum();
@@ -252,7 +207,11 @@ impl Trie {
     fn child(&self, node: u32, c: u32) -> Option<u32> {
         if node == 0 {
             if c < 0x10000 {
-                return self.root.get(c as usize).copied().filter(|&n| n != 0);
+                return self
+                    .root
+                    .get(c as usize)
+                    .map(|&n| n & !ROOT_ENDS)
+                    .filter(|&n| n != 0);
             }
             let n = self.nodes.first()?;
             let kids = self.kids.get(n.kids_from as usize..n.kids_to as usize)?;
@@ -289,85 +248,78 @@ impl Trie {
 
     /// [`Self::scan_into`], handing each match to `emit`.
     ///
-    /// Each position reads the eight bytes there as one word, takes the
-    /// lengths of its first two chars from their lead bytes, and tests the
-    /// hashed bytes of one char and of two chars against `singles` and
-    /// `bigrams`: no char is decoded and no table larger than L1 is touched
-    /// unless a bit is set, and then `start_at` checks the position exactly.
+    /// One pass decodes each char once (three-byte and ASCII chars inline)
+    /// and looks it up in the root table. A walk from the previous char
+    /// starts only when that char starts a pattern and the pair passes the
+    /// bigram bitmap; a one-char pattern is reported from the root entry's
+    /// flag. The walk from a start runs when its second char is decoded,
+    /// after that start's one-char matches and before the next start's, so
+    /// matches still come by start, then end, then id.
     #[inline(never)]
     fn scan_with(&self, text: &str, base: usize, mut emit: impl FnMut(usize, usize, u32)) {
-        const WORDS: usize = (1 << BIGRAM_BITS) / 64;
-        let Ok(bigrams) = <&[u64; WORDS]>::try_from(self.bigrams.as_slice()) else {
+        let Ok(root) = <&[u32; 0x10000]>::try_from(self.root.as_slice()) else {
             return;
         };
-        let Ok(singles) = <&[u64; WORDS]>::try_from(self.singles.as_slice()) else {
+        let Ok(bigrams) = <&[u64; (1 << BIGRAM_BITS) / 64]>::try_from(self.bigrams.as_slice())
+        else {
             return;
         };
         let b = text.as_bytes();
         let len = b.len();
         let mut i = 0;
-        while i < len {
-            let w = match b.get(i..i + 8) {
-                Some(s) => <[u8; 8]>::try_from(s).map_or(0, u64::from_le_bytes),
-                None => {
-                    // The last few bytes, zero-padded like the keys.
-                    let mut t = [0u8; 8];
-                    for (d, &x) in t.iter_mut().zip(b.get(i..).unwrap_or_default()) {
-                        *d = x;
+        // The previous char, where it starts, and its root child (0: none).
+        let (mut prev_c, mut prev_start, mut prev_node) = (0u32, 0usize, 0u32);
+        while let Some(&x) = b.get(i) {
+            let start = i;
+            let c;
+            if (0xE0..0xF0).contains(&x) && i + 2 < len {
+                c = (u32::from(x & 0x0F) << 12)
+                    | (u32::from(b[i + 1] & 0x3F) << 6)
+                    | u32::from(b[i + 2] & 0x3F);
+                i += 3;
+            } else if x < 0x80 {
+                c = u32::from(x);
+                i += 1;
+            } else {
+                let Some((cc, n)) = char_at(b, i) else { break };
+                c = cc;
+                i += n;
+            }
+            if prev_node != 0 {
+                let bit = bigram_bit(prev_c, c);
+                if bigrams[(bit / 64) % bigrams.len()] & (1 << (bit % 64)) != 0 {
+                    if let Some(n2) = self.child(prev_node, c) {
+                        self.walk(b, prev_start, i, n2, base, &mut emit);
                     }
-                    u64::from_le_bytes(t)
+                }
+            }
+            let r = if c < 0x10000 {
+                root[c as usize & 0xFFFF]
+            } else {
+                match self.child(0, c) {
+                    Some(n) => {
+                        let ends = self
+                            .nodes
+                            .get(n as usize)
+                            .is_some_and(|t| t.ids_from != t.ids_to);
+                        n | if ends { ROOT_ENDS } else { 0 }
+                    }
+                    None => 0,
                 }
             };
-            let l1 = usize::from(UTF8_LEN[(w & 0xFF) as usize]);
-            let l2 = usize::from(UTF8_LEN[((w >> (8 * l1)) & 0xFF) as usize]);
-            let s_bit = key_bit(w & KEY_MASK[l1]);
-            let p_bit = key_bit(w & KEY_MASK[(l1 + l2).min(8)]);
-            let single = singles[(s_bit / 64) % WORDS] & (1 << (s_bit % 64)) != 0;
-            let pair = bigrams[(p_bit / 64) % WORDS] & (1 << (p_bit % 64)) != 0;
-            if single || pair {
-                self.start_at(b, i, base, single, pair, &mut emit);
-            }
-            i += l1;
-        }
-    }
-
-    /// The exact check at byte `i` after a bitmap hit: report the one-char
-    /// pattern there (`single`), then walk the longer ones (`pair`), so
-    /// matches come by start, then end, then id. Hash collisions find no
-    /// child and report nothing.
-    #[inline(never)]
-    fn start_at(
-        &self,
-        b: &[u8],
-        i: usize,
-        base: usize,
-        single: bool,
-        pair: bool,
-        emit: &mut impl FnMut(usize, usize, u32),
-    ) {
-        let Some((c1, n1)) = char_at(b, i) else {
-            return;
-        };
-        let Some(node) = self.child(0, c1) else {
-            return;
-        };
-        if single {
-            if let Some(t) = self.nodes.get(node as usize) {
-                for &id in self
-                    .flat
-                    .get(t.ids_from as usize..t.ids_to as usize)
-                    .unwrap_or_default()
-                {
-                    emit(base + i, base + i + n1, id);
+            let node = r & !ROOT_ENDS;
+            if r & ROOT_ENDS != 0 {
+                if let Some(t) = self.nodes.get(node as usize) {
+                    for &id in self
+                        .flat
+                        .get(t.ids_from as usize..t.ids_to as usize)
+                        .unwrap_or_default()
+                    {
+                        emit(base + start, base + i, id);
+                    }
                 }
             }
-        }
-        if pair {
-            if let Some((c2, n2)) = char_at(b, i + n1) {
-                if let Some(k) = self.child(node, c2) {
-                    self.walk(b, i, i + n1 + n2, k, base, emit);
-                }
-            }
+            (prev_c, prev_start, prev_node) = (c, start, node);
         }
     }
 
