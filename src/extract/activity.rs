@@ -358,6 +358,29 @@ impl Trie {
     }
 }
 
+/// The length of the UTF-8 char whose lead byte is `x`.
+#[inline(always)]
+fn utf8_len(x: u8) -> usize {
+    match x {
+        0..0x80 => 1,
+        0x80..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    }
+}
+
+/// Does `s` hold at most `n` chars (`s.chars().nth(n).is_none()`)? A
+/// byte count settles most strings without counting chars.
+fn at_most_chars(s: &str, n: usize) -> bool {
+    if s.len() <= n {
+        return true;
+    }
+    if s.len() > n * 4 {
+        return false;
+    }
+    s.bytes().filter(|&b| (b & 0xC0) != 0x80).count() <= n
+}
+
 /// The code point starting at byte `i` of valid UTF-8, and its length.
 /// Three-byte chars (all CJK) take the first branch with no bounds check
 /// beyond `i + 2 < len`; std's decoder handles every width on every char.
@@ -1040,6 +1063,7 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
 }
 
 /// One sentence of a logical paragraph with its status.
+#[derive(Clone, Copy)]
 struct SentStatus {
     span: Span,
     plan: bool,
@@ -1085,7 +1109,14 @@ impl ActivityExtractor {
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
-        let head = s.char_indices().nth(8).map_or(s, |(i, _)| &s[..i]);
+        // The first eight chars, stepped by lead byte (no decoding).
+        let sb = s.as_bytes();
+        let mut end = 0;
+        for _ in 0..8 {
+            let Some(&x) = sb.get(end) else { break };
+            end += utf8_len(x);
+        }
+        let head = s.get(..end).unwrap_or(s);
         if self.plan.has_lead(head) {
             plan = true;
         }
@@ -1564,12 +1595,18 @@ impl ActivityExtractor {
     /// plan (a plan word or a plan sentence) and almost nothing is reported
     /// in the past tense.
     #[inline(never)]
+    /// The sentences of every paragraph it looked at (a prefix of `lps`)
+    /// go to `cache`, `ranges[k]` those of paragraph `k`, for the caller
+    /// to reuse.
     fn document_is_plan(
         &self,
         ctx: &ExtractContext<'_>,
         lps: &[Logical],
-        sents: &mut Vec<SentStatus>,
+        cache: &mut Vec<SentStatus>,
+        ranges: &mut Vec<(usize, usize)>,
     ) -> bool {
+        cache.clear();
+        ranges.clear();
         let Some(first) = lps
             .iter()
             .find(|l| !l.span.slice(ctx.text).starts_with('【'))
@@ -1581,8 +1618,10 @@ impl ActivityExtractor {
         // so sentences are looked at only here, not for every paragraph.
         let plan_first = self.lists.mask(ftext) & L_DOC != 0 || {
             let words = WordCursor { at: 0 }.words(ctx.words, first.span);
-            self.sentences_into(ctx, first.span, words, sents);
-            sents.iter().any(|s| s.plan)
+            self.sentences_into(ctx, first.span, words, cache);
+            let plan = cache.iter().any(|s| s.plan);
+            cache.clear();
+            plan
         };
         if !plan_first {
             return false;
@@ -1592,8 +1631,15 @@ impl ActivityExtractor {
         let mut cursor = WordCursor { at: 0 };
         for lp in lps {
             let words = cursor.words(ctx.words, lp.span);
-            self.sentences_into(ctx, lp.span, words, sents);
-            if sents.iter().any(|s| s.done && !s.plan) {
+            let from = cache.len();
+            self.sentences_into(ctx, lp.span, words, cache);
+            ranges.push((from, cache.len()));
+            if cache
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .any(|s| s.done && !s.plan)
+            {
                 done += 1;
                 if done > limit {
                     return false;
@@ -1603,8 +1649,8 @@ impl ActivityExtractor {
         true
     }
 
-    /// The sentences of the paragraph at `span` with their status, into
-    /// `out` (cleared); `words` are the paragraph's.
+    /// Append the sentences of the paragraph at `span` with their status to
+    /// `out`; `words` are the paragraph's.
     fn sentences_into(
         &self,
         ctx: &ExtractContext<'_>,
@@ -1612,7 +1658,7 @@ impl ActivityExtractor {
         words: &[Span],
         out: &mut Vec<SentStatus>,
     ) {
-        out.clear();
+        let from = out.len();
         let mut start = span.start;
         for_each_non_han(span.slice(ctx.text), |i, c| {
             if is_sentence_end(c) {
@@ -1632,7 +1678,9 @@ impl ActivityExtractor {
                 done: false,
             });
         }
-        self.fill_status(ctx, words, out);
+        if let Some(new) = out.get_mut(from..) {
+            self.fill_status(ctx, words, new);
+        }
     }
 
     /// Fill in the status flags of a paragraph's sentences; `words` are the
@@ -1682,10 +1730,14 @@ impl Extractor for ActivityExtractor {
 
         let lps = logical_paragraphs(ctx);
         let mut sc = Scratch::default();
-        let doc_plan = self.document_is_plan(ctx, &lps, &mut sc.sents);
+        // A plan-sounding document has the status of its sentences worked
+        // out for the plan test: they are kept for the paragraphs below.
+        let mut cache: Vec<SentStatus> = Vec::new();
+        let mut cached: Vec<(usize, usize)> = Vec::new();
+        let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
         let mut intro_plan = false;
         let mut cursor = WordCursor { at: 0 };
-        for lp in &lps {
+        for (k, lp) in lps.iter().enumerate() {
             let Some(p) = ctx.paragraphs.get(lp.first) else {
                 continue;
             };
@@ -1697,7 +1749,7 @@ impl Extractor for ActivityExtractor {
                 if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
                     intro_plan = own_plan.get(si).copied().unwrap_or(false);
                 }
-            } else if ltext.chars().nth(30).is_none() && {
+            } else if at_most_chars(ltext, 30) && {
                 let m = self.lists.mask(ltext);
                 m & L_TITLE != 0 && m & (L_TITLE_BLOCK | L_REVIEW) == 0
             } {
@@ -1720,7 +1772,14 @@ impl Extractor for ActivityExtractor {
                 continue;
             }
             // Only a paragraph with types needs its sentences' status.
-            self.fill_status(ctx, words, &mut sc.sents);
+            match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
+                // The same spans as `classify` cut, with their status.
+                Some(c) => {
+                    sc.sents.clear();
+                    sc.sents.extend_from_slice(c);
+                }
+                None => self.fill_status(ctx, words, &mut sc.sents),
+            }
             let ss: &[SentStatus] = &sc.sents;
             // The paragraph's own status from its sentences.
             let mut own = false;
