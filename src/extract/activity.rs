@@ -32,9 +32,11 @@ use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 /// A multi-pattern matcher that reports every pattern starting at every
 /// position (overlaps included), by start, then end, then id.
 ///
-/// A char trie walked from every position whose char starts some pattern:
-/// an 8 KiB first-char bitmap rejects most positions with one bit test, and
-/// the few walks that start end after a char or two. An Aho-Corasick DFA
+/// A char trie walked from the positions whose first two chars start some
+/// pattern: a root table gives each char's child (and one-char patterns),
+/// an 8 KiB hashed bitmap of two-char prefixes rejects nearly every other
+/// position with one bit test, and the few walks that start end after a
+/// char or two. An Aho-Corasick DFA
 /// over the same patterns is a 1.5 MB table indexed by every byte of the
 /// text, which costs more per byte and misses the cache.
 struct Trie {
@@ -43,11 +45,15 @@ struct Trie {
     /// Caller ids of each pattern in `patterns`, in insertion order.
     ids: Vec<Vec<u32>>,
     index: HashMap<String, usize>,
-    /// Chars below U+10000 that start a pattern, one bit each.
-    first: Vec<u64>,
     /// The root's child for each char below U+10000 (0: none; the root is
-    /// never a child): one load instead of a search among hundreds.
+    /// never a child), with `ROOT_ENDS` set when a pattern ends there (a
+    /// one-char pattern): one load instead of a search among hundreds.
     root: Vec<u32>,
+    /// Hashed bits of every two-char prefix of a pattern (`bigram_bit`):
+    /// a third of the chars start some pattern, but almost no char pair
+    /// starts one, so one bit test drops nearly every walk before it
+    /// decodes a char or probes `edges`.
+    bigrams: Vec<u64>,
     /// Node 0 is the root.
     nodes: Vec<TrieNode>,
     /// `(char, child node)`, sorted by char within each node's range.
@@ -73,6 +79,20 @@ struct TrieNode {
 
 const EDGE_EMPTY: u64 = u64::MAX;
 
+/// Flag on a `Trie::root` entry: a pattern ends at that child.
+const ROOT_ENDS: u32 = 1 << 31;
+
+/// Bits in `Trie::bigrams`, a power of two: 64 Ki bits (8 KiB) keep the
+/// false positives near one percent for a thousand prefixes and stay in L1.
+const BIGRAM_BITS: u32 = 16;
+
+/// The bit of `Trie::bigrams` for the char pair `(a, b)`.
+#[inline(always)]
+fn bigram_bit(a: u32, b: u32) -> usize {
+    let h = (a.wrapping_mul(0x9E37_79B1) ^ b).wrapping_mul(0x85EB_CA6B);
+    (h >> (32 - BIGRAM_BITS)) as usize
+}
+
 fn edge_key(node: u32, c: u32) -> u64 {
     (u64::from(node) << 32) | u64::from(c)
 }
@@ -89,8 +109,8 @@ impl Trie {
             patterns: Vec::new(),
             ids: Vec::new(),
             index: HashMap::new(),
-            first: Vec::new(),
             root: Vec::new(),
+            bigrams: Vec::new(),
             inner: Vec::new(),
             nodes: Vec::new(),
             kids: Vec::new(),
@@ -132,12 +152,16 @@ impl Trie {
             }
             term[node] = Some(p);
         }
-        self.first = vec![0; 0x10000 / 64];
         self.root = vec![0; 0x10000];
+        self.bigrams = vec![0; (1usize << BIGRAM_BITS) / 64];
         for (&c, &n) in &children[0] {
             if c < 0x10000 {
-                self.first[c as usize / 64] |= 1 << (c % 64);
-                self.root[c as usize] = n as u32;
+                let ends = if term[n].is_some() { ROOT_ENDS } else { 0 };
+                self.root[c as usize] = n as u32 | ends;
+            }
+            for &c2 in children[n].keys() {
+                let bit = bigram_bit(c, c2);
+                self.bigrams[bit / 64] |= 1 << (bit % 64);
             }
         }
         let n_edges: usize = children.iter().skip(1).map(|k| k.len()).sum();
@@ -183,7 +207,11 @@ impl Trie {
     fn child(&self, node: u32, c: u32) -> Option<u32> {
         if node == 0 {
             if c < 0x10000 {
-                return self.root.get(c as usize).copied().filter(|&n| n != 0);
+                return self
+                    .root
+                    .get(c as usize)
+                    .map(|&n| n & !ROOT_ENDS)
+                    .filter(|&n| n != 0);
             }
             let n = self.nodes.first()?;
             let kids = self.kids.get(n.kids_from as usize..n.kids_to as usize)?;
@@ -220,23 +248,27 @@ impl Trie {
 
     /// [`Self::scan_into`], handing each match to `emit`.
     ///
-    /// The outer loop decodes three-byte and ASCII chars inline and tests
-    /// them against the first-char bitmap as a fixed-size array (no bounds
-    /// checks, no `Option`s): it runs for every char of the text, while the
-    /// walk below runs only at the few chars that start a pattern.
+    /// One pass decodes each char once (three-byte and ASCII chars inline)
+    /// and looks it up in the root table. A walk from the previous char
+    /// starts only when that char starts a pattern and the pair passes the
+    /// bigram bitmap; a one-char pattern is reported from the root entry's
+    /// flag. The walk from a start runs when its second char is decoded,
+    /// after that start's one-char matches and before the next start's, so
+    /// matches still come by start, then end, then id.
     #[inline(never)]
     fn scan_with(&self, text: &str, base: usize, mut emit: impl FnMut(usize, usize, u32)) {
-        let Ok(first) = <&[u64; 1024]>::try_from(self.first.as_slice()) else {
+        let Ok(root) = <&[u32; 0x10000]>::try_from(self.root.as_slice()) else {
             return;
         };
-        // Two thirds of the chars start some pattern, so the root table
-        // itself is the test: one load gives the walk's first node or 0.
-        let Ok(root) = <&[u32; 0x10000]>::try_from(self.root.as_slice()) else {
+        let Ok(bigrams) = <&[u64; (1 << BIGRAM_BITS) / 64]>::try_from(self.bigrams.as_slice())
+        else {
             return;
         };
         let b = text.as_bytes();
         let len = b.len();
         let mut i = 0;
+        // The previous char, where it starts, and its root child (0: none).
+        let (mut prev_c, mut prev_start, mut prev_node) = (0u32, 0usize, 0u32);
         while let Some(&x) = b.get(i) {
             let start = i;
             let c;
@@ -245,30 +277,49 @@ impl Trie {
                     | (u32::from(b[i + 1] & 0x3F) << 6)
                     | u32::from(b[i + 2] & 0x3F);
                 i += 3;
-                let n = root[c as usize & 0xFFFF];
-                if n != 0 {
-                    self.walk(b, start, i, n, base, &mut emit);
-                }
-                continue;
             } else if x < 0x80 {
                 c = u32::from(x);
                 i += 1;
-                let n = root[c as usize & 0xFFFF];
-                if n != 0 {
-                    self.walk(b, start, i, n, base, &mut emit);
-                }
-                continue;
             } else {
                 let Some((cc, n)) = char_at(b, i) else { break };
                 c = cc;
                 i += n;
-                if !bit_set_cp(first, c) {
-                    continue;
+            }
+            if prev_node != 0 {
+                let bit = bigram_bit(prev_c, c);
+                if bigrams[(bit / 64) % bigrams.len()] & (1 << (bit % 64)) != 0 {
+                    if let Some(n2) = self.child(prev_node, c) {
+                        self.walk(b, prev_start, i, n2, base, &mut emit);
+                    }
                 }
             }
-            if let Some(n) = self.child(0, c) {
-                self.walk(b, start, i, n, base, &mut emit);
+            let r = if c < 0x10000 {
+                root[c as usize & 0xFFFF]
+            } else {
+                match self.child(0, c) {
+                    Some(n) => {
+                        let ends = self
+                            .nodes
+                            .get(n as usize)
+                            .is_some_and(|t| t.ids_from != t.ids_to);
+                        n | if ends { ROOT_ENDS } else { 0 }
+                    }
+                    None => 0,
+                }
+            };
+            let node = r & !ROOT_ENDS;
+            if r & ROOT_ENDS != 0 {
+                if let Some(t) = self.nodes.get(node as usize) {
+                    for &id in self
+                        .flat
+                        .get(t.ids_from as usize..t.ids_to as usize)
+                        .unwrap_or_default()
+                    {
+                        emit(base + start, base + i, id);
+                    }
+                }
             }
+            (prev_c, prev_start, prev_node) = (c, start, node);
         }
     }
 
@@ -305,6 +356,29 @@ impl Trie {
             });
         }
     }
+}
+
+/// The length of the UTF-8 char whose lead byte is `x`.
+#[inline(always)]
+fn utf8_len(x: u8) -> usize {
+    match x {
+        0..0x80 => 1,
+        0x80..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    }
+}
+
+/// Does `s` hold at most `n` chars (`s.chars().nth(n).is_none()`)? A
+/// byte count settles most strings without counting chars.
+fn at_most_chars(s: &str, n: usize) -> bool {
+    if s.len() <= n {
+        return true;
+    }
+    if s.len() > n * 4 {
+        return false;
+    }
+    s.bytes().filter(|&b| (b & 0xC0) != 0x80).count() <= n
 }
 
 /// The code point starting at byte `i` of valid UTF-8, and its length.
@@ -815,22 +889,6 @@ fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
     }
 }
 
-/// Byte ranges of the pieces of `span` cut after each char where `cut`
-/// holds; `cut` must be false for every CJK ideograph.
-fn pieces_into(text: &str, span: Span, cut: impl Fn(char) -> bool, out: &mut Vec<Span>) {
-    let mut start = span.start;
-    for_each_non_han(span.slice(text), |i, c| {
-        if cut(c) {
-            let end = span.start + i + c.len_utf8();
-            out.push(Span::new(start, end));
-            start = end;
-        }
-    });
-    if start < span.end {
-        out.push(Span::new(start, span.end));
-    }
-}
-
 /// The piece (of pieces that tile a span in order) holding `pos`.
 fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
     let k = pieces.partition_point(|c| c.end <= pos);
@@ -1005,6 +1063,7 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
 }
 
 /// One sentence of a logical paragraph with its status.
+#[derive(Clone, Copy)]
 struct SentStatus {
     span: Span,
     plan: bool,
@@ -1032,6 +1091,9 @@ struct Scratch {
     live: Vec<Hit>,
     quotes: Vec<Span>,
     types: Vec<usize>,
+    /// The paragraph's sentences: spans from `classify` (only for a
+    /// paragraph with a cue), status flags filled in only when it has types.
+    sents: Vec<SentStatus>,
 }
 
 impl ActivityExtractor {
@@ -1047,7 +1109,14 @@ impl ActivityExtractor {
         let mut plan = false;
         let mut done = false;
         let s = sent.slice(text).trim_start_matches(is_space);
-        let head = s.char_indices().nth(8).map_or(s, |(i, _)| &s[..i]);
+        // The first eight chars, stepped by lead byte (no decoding).
+        let sb = s.as_bytes();
+        let mut end = 0;
+        for _ in 0..8 {
+            let Some(&x) = sb.get(end) else { break };
+            end += utf8_len(x);
+        }
+        let head = s.get(..end).unwrap_or(s);
         if self.plan.has_lead(head) {
             plan = true;
         }
@@ -1113,30 +1182,29 @@ impl ActivityExtractor {
         (plan, done)
     }
 
-    /// Types of one logical paragraph, with the paragraph's own status
-    /// (planned by its sentences).
+    /// Types of one logical paragraph, left in `sc.types`. When there are
+    /// some, `sc.sents` holds the paragraph's sentence spans (status flags
+    /// not yet filled in).
     #[inline(never)]
-    /// The types are left in `sc.types`.
     fn classify(
         &self,
         ctx: &ExtractContext<'_>,
         lp: &Logical,
-        sents: &[SentStatus],
         heading_plan: bool,
         words: &[Span],
         sc: &mut Scratch,
-    ) -> bool {
+    ) {
         let text = ctx.text;
         let span = lp.span;
         let ptext = span.slice(text);
         sc.types.clear();
         // Web header fields (`【 标  题 】…`) are metadata, not activities.
         if ptext.starts_with('【') {
-            return false;
+            return;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
         if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
-            return false;
+            return;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
         let heading_end = if is_heading {
@@ -1156,17 +1224,54 @@ impl ActivityExtractor {
             live,
             quotes,
             types,
+            sents,
         } = sc;
         matches.clear();
+        let mut any_cue = false;
         self.trie.scan_with(ptext, span.start, |s, e, id| {
             if let Some(&p) = self.pats.get(id as usize) {
+                any_cue |= matches!(p, Pat::Cue(_));
                 matches.push((s, e, p));
             }
         });
+        // Types come from cues alone: a paragraph without one (a good share
+        // of them) needs no clauses, sentences or discounts.
+        if !any_cue {
+            return;
+        }
         let matches: &[(usize, usize, Pat)] = matches;
-
         clauses.clear();
-        pieces_into(text, span, is_clause_end, clauses);
+        sents.clear();
+        for_each_non_han(ptext, |i, c| {
+            let end = span.start + i + c.len_utf8();
+            if is_clause_end(c) {
+                let from = clauses.last().map_or(span.start, |x| x.end);
+                clauses.push(Span::new(from, end));
+            }
+            if is_sentence_end(c) {
+                let from = sents.last().map_or(span.start, |x| x.span.end);
+                sents.push(SentStatus {
+                    span: Span::new(from, end),
+                    plan: false,
+                    done: false,
+                });
+            }
+        });
+        // Both tile the paragraph: the rest after the last cut is a piece.
+        if clauses.last().map_or(span.start, |x| x.end) < span.end {
+            let from = clauses.last().map_or(span.start, |x| x.end);
+            clauses.push(Span::new(from, span.end));
+        }
+        if sents.last().map_or(span.start, |x| x.span.end) < span.end {
+            let from = sents.last().map_or(span.start, |x| x.span.end);
+            sents.push(SentStatus {
+                span: Span::new(from, span.end),
+                plan: false,
+                done: false,
+            });
+        }
+        let sents: &[SentStatus] = sents;
+
         let clauses: &[Span] = clauses;
         let clause_of = |pos: usize| piece_at(clauses, pos).unwrap_or(span);
         // Sentences and clauses both tile the paragraph in order, so the
@@ -1363,21 +1468,6 @@ impl ActivityExtractor {
                 types,
             );
         }
-
-        // The paragraph's own status from its sentences.
-        let mut planned = false;
-        if !types.is_empty() {
-            let mut score = 0i32;
-            for (k, st) in sents.iter().enumerate() {
-                let (p, d) = (st.plan, st.done);
-                if k == 0 && p && !d {
-                    planned = true;
-                }
-                score += i32::from(p && !d) - i32::from(d && !p);
-            }
-            planned = planned || score > 0;
-        }
-        planned
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
@@ -1505,32 +1595,104 @@ impl ActivityExtractor {
     /// plan (a plan word or a plan sentence) and almost nothing is reported
     /// in the past tense.
     #[inline(never)]
+    /// The sentences of every paragraph it looked at (a prefix of `lps`)
+    /// go to `cache`, `ranges[k]` those of paragraph `k`, for the caller
+    /// to reuse.
     fn document_is_plan(
         &self,
         ctx: &ExtractContext<'_>,
         lps: &[Logical],
-        sents: &[SentStatus],
-        ranges: &[(usize, usize)],
+        cache: &mut Vec<SentStatus>,
+        ranges: &mut Vec<(usize, usize)>,
     ) -> bool {
-        let of = |r: &(usize, usize)| sents.get(r.0..r.1).unwrap_or_default();
-        let Some((first, fs)) = lps
+        cache.clear();
+        ranges.clear();
+        let Some(first) = lps
             .iter()
-            .zip(ranges.iter().map(of))
-            .find(|(l, _)| !l.span.slice(ctx.text).starts_with('【'))
+            .find(|l| !l.span.slice(ctx.text).starts_with('【'))
         else {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
-        let plan_first = self.lists.mask(ftext) & L_DOC != 0 || fs.iter().any(|s| s.plan);
+        // Sentence status is costly and most documents fail the first test,
+        // so sentences are looked at only here, not for every paragraph.
+        let plan_first = self.lists.mask(ftext) & L_DOC != 0 || {
+            let words = WordCursor { at: 0 }.words(ctx.words, first.span);
+            self.sentences_into(ctx, first.span, words, cache);
+            let plan = cache.iter().any(|s| s.plan);
+            cache.clear();
+            plan
+        };
         if !plan_first {
             return false;
         }
-        let done = ranges
-            .iter()
-            .map(of)
-            .filter(|ss| ss.iter().any(|s| s.done && !s.plan))
-            .count();
-        done <= (lps.len() / 10).max(1)
+        let limit = (lps.len() / 10).max(1);
+        let mut done = 0;
+        let mut cursor = WordCursor { at: 0 };
+        for lp in lps {
+            let words = cursor.words(ctx.words, lp.span);
+            let from = cache.len();
+            self.sentences_into(ctx, lp.span, words, cache);
+            ranges.push((from, cache.len()));
+            if cache
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .any(|s| s.done && !s.plan)
+            {
+                done += 1;
+                if done > limit {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Append the sentences of the paragraph at `span` with their status to
+    /// `out`; `words` are the paragraph's.
+    fn sentences_into(
+        &self,
+        ctx: &ExtractContext<'_>,
+        span: Span,
+        words: &[Span],
+        out: &mut Vec<SentStatus>,
+    ) {
+        let from = out.len();
+        let mut start = span.start;
+        for_each_non_han(span.slice(ctx.text), |i, c| {
+            if is_sentence_end(c) {
+                let end = span.start + i + c.len_utf8();
+                out.push(SentStatus {
+                    span: Span::new(start, end),
+                    plan: false,
+                    done: false,
+                });
+                start = end;
+            }
+        });
+        if start < span.end {
+            out.push(SentStatus {
+                span: Span::new(start, span.end),
+                plan: false,
+                done: false,
+            });
+        }
+        if let Some(new) = out.get_mut(from..) {
+            self.fill_status(ctx, words, new);
+        }
+    }
+
+    /// Fill in the status flags of a paragraph's sentences; `words` are the
+    /// paragraph's.
+    fn fill_status(&self, ctx: &ExtractContext<'_>, words: &[Span], sents: &mut [SentStatus]) {
+        for st in sents {
+            // The words inside the sentence, as a cursor over all the
+            // document's words would find them: a paragraph's words are
+            // those of its sentences, in order.
+            let w = words_within(words, st.span);
+            (st.plan, st.done) = self.sentence_status(ctx, st.span, w);
+        }
     }
 }
 
@@ -1567,34 +1729,15 @@ impl Extractor for ActivityExtractor {
         }
 
         let lps = logical_paragraphs(ctx);
-        // Each sentence's status, computed once for the plan test and the
-        // classification.
-        // All sentences in one vector, `ranges[k]` those of paragraph `k`.
-        let mut sents: Vec<SentStatus> = Vec::with_capacity(ctx.sentences.len() + lps.len());
-        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(lps.len());
-        let mut pieces: Vec<Span> = Vec::new();
-        let mut cursor = WordCursor { at: 0 };
-        for lp in &lps {
-            let from = sents.len();
-            pieces.clear();
-            pieces_into(text, lp.span, is_sentence_end, &mut pieces);
-            for &sp in &pieces {
-                let words = cursor.words(ctx.words, sp);
-                let (plan, done) = self.sentence_status(ctx, sp, words);
-                sents.push(SentStatus {
-                    span: sp,
-                    plan,
-                    done,
-                });
-            }
-            ranges.push((from, sents.len()));
-        }
-        let doc_plan = self.document_is_plan(ctx, &lps, &sents, &ranges);
-        let mut intro_plan = false;
         let mut sc = Scratch::default();
+        // A plan-sounding document has the status of its sentences worked
+        // out for the plan test: they are kept for the paragraphs below.
+        let mut cache: Vec<SentStatus> = Vec::new();
+        let mut cached: Vec<(usize, usize)> = Vec::new();
+        let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
+        let mut intro_plan = false;
         let mut cursor = WordCursor { at: 0 };
-        for (lp, range) in lps.iter().zip(&ranges) {
-            let ss = sents.get(range.0..range.1).unwrap_or_default();
+        for (k, lp) in lps.iter().enumerate() {
             let Some(p) = ctx.paragraphs.get(lp.first) else {
                 continue;
             };
@@ -1606,7 +1749,7 @@ impl Extractor for ActivityExtractor {
                 if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
                     intro_plan = own_plan.get(si).copied().unwrap_or(false);
                 }
-            } else if ltext.chars().nth(30).is_none() && {
+            } else if at_most_chars(ltext, 30) && {
                 let m = self.lists.mask(ltext);
                 m & L_TITLE != 0 && m & (L_TITLE_BLOCK | L_REVIEW) == 0
             } {
@@ -1623,11 +1766,32 @@ impl Extractor for ActivityExtractor {
                 continue;
             }
             let words = cursor.words(ctx.words, lp.span);
-            let own = self.classify(ctx, lp, ss, heading_plan, words, &mut sc);
+            self.classify(ctx, lp, heading_plan, words, &mut sc);
             let types: &[usize] = &sc.types;
             if types.is_empty() {
                 continue;
             }
+            // Only a paragraph with types needs its sentences' status.
+            match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
+                // The same spans as `classify` cut, with their status.
+                Some(c) => {
+                    sc.sents.clear();
+                    sc.sents.extend_from_slice(c);
+                }
+                None => self.fill_status(ctx, words, &mut sc.sents),
+            }
+            let ss: &[SentStatus] = &sc.sents;
+            // The paragraph's own status from its sentences.
+            let mut own = false;
+            let mut score = 0i32;
+            for (k, st) in ss.iter().enumerate() {
+                let (p, d) = (st.plan, st.done);
+                if k == 0 && p && !d {
+                    own = true;
+                }
+                score += i32::from(p && !d) - i32::from(d && !p);
+            }
+            let own = own || score > 0;
             let status = if doc_plan || section_plan || intro_plan || own {
                 Status::Planned
             } else {
@@ -1969,6 +2133,54 @@ mod tests {
             got,
             vec![(16, 22, 0), (16, 28, 1), (22, 28, 2), (22, 28, 3)]
         );
+    }
+
+    /// Every match by brute force, in the trie's order.
+    fn naive_matches(pats: &[&str], text: &str, base: usize) -> Vec<(usize, usize, u32)> {
+        let mut out = Vec::new();
+        for (s, _) in text.char_indices() {
+            for (id, p) in pats.iter().enumerate() {
+                if !p.is_empty() && text[s..].starts_with(p) {
+                    out.push((base + s, base + s + p.len(), id as u32));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn trie_finds_one_char_and_astral_patterns() {
+        let pats = ["为", "为民", "𠀀", "𠀀a", "a𠀀", "抓", "抓好", "好"];
+        let mut t = Trie::new();
+        for (id, p) in pats.iter().enumerate() {
+            t.insert(p, id as u32);
+        }
+        t.build();
+        let text = "为民抓好𠀀a𠀀为抓";
+        let mut got = Vec::new();
+        t.scan_into(text, 3, &mut got);
+        assert_eq!(got, naive_matches(&pats, text, 3));
+        assert!(got.contains(&(3, 6, 0)) && got.contains(&(3, 9, 1)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn trie_matches_brute_force(
+            pats in proptest::collection::vec("[科普大学为民抓好a𠀀]{1,4}", 1..12),
+            text in "[科普大学为民抓好a𠀀b]{0,40}",
+        ) {
+            let pats: Vec<&str> = pats.iter().map(String::as_str).collect();
+            let mut t = Trie::new();
+            for (id, p) in pats.iter().enumerate() {
+                t.insert(p, id as u32);
+            }
+            t.build();
+            let mut got = Vec::new();
+            t.scan_into(&text, 7, &mut got);
+            prop_assert_eq!(got, naive_matches(&pats, &text, 7));
+        }
     }
 
     proptest! {
