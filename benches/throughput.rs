@@ -76,11 +76,38 @@ struct RunFigures {
     startup_ms: f64,
 }
 
-fn zongjie_run(corpus: &Path, out: &Path, jobs: usize, flags: &[&str]) -> RunFigures {
+/// `taskset` is there to pin a run to one core (util-linux).
+fn have_taskset() -> bool {
+    Command::new("taskset")
+        .arg("-V")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `zongjie run` with `jobs` worker threads; with `one_core`, the
+/// whole process (workers, record writer, store writer) is pinned to one
+/// core, which is what "one thread" costs: unpinned, `--jobs 1` still has
+/// its writer threads use the second core.
+fn zongjie_run(
+    corpus: &Path,
+    out: &Path,
+    jobs: usize,
+    one_core: bool,
+    flags: &[&str],
+) -> RunFigures {
     let _ = std::fs::remove_dir_all(out);
     let cpu0 = children_cpu_seconds();
     let t = Instant::now();
-    let st = Command::new(env!("CARGO_BIN_EXE_zongjie"))
+    let mut cmd = if one_core {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0", env!("CARGO_BIN_EXE_zongjie")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_zongjie"))
+    };
+    let st = cmd
         .args(["run", "-q", "--jobs", &jobs.to_string(), "--out"])
         .arg(out)
         .args(flags)
@@ -279,30 +306,50 @@ fn main() {
         }
     }
 
-    // End to end through the binary.
+    // End to end through the binary: jobs 1 and 2, and jobs 1 pinned to
+    // one core. Speed-ups are against jobs 1 (unpinned) and, in the last
+    // column, against the one-core run.
     println!(
-        "\n| zongjie run | jobs | wall s | CPU s | MB/s (wall) | MB/s per CPU s | ratio to bare cut (CPU) | docs/s | peak RSS MB | start-up ms | speed-up (wall) |"
+        "\n| zongjie run | jobs | wall s | CPU s | MB/s (wall) | MB/s per CPU s | ratio to bare cut (CPU) | docs/s | peak RSS MB | start-up ms | speed-up (wall) | speed-up vs one core |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let cut_mb_s = text_mb / cut_s;
     let mut cpu_no_outputs = 0.0;
+    let pin = have_taskset();
     for (label, flags) in [
         ("records + store + reports (default)", &[][..]),
         ("records + store", &["--no-reports"][..]),
         ("records only", &["--no-db", "--no-reports"][..]),
     ] {
-        let mut base = 0.0;
-        for jobs in [1, 2] {
-            let f = zongjie_run(&corpus, &tmp.path().join("out"), jobs, flags);
-            if jobs == 1 {
-                base = f.wall;
-                if flags.len() == 2 {
-                    cpu_no_outputs = f.cpu;
-                }
+        let mut runs: Vec<(String, RunFigures)> = Vec::new();
+        for (jobs, one_core) in [(1, true), (1, false), (2, false)] {
+            if one_core && !pin {
+                continue;
             }
+            let f = zongjie_run(&corpus, &tmp.path().join("out"), jobs, one_core, flags);
+            if jobs == 1 && !one_core && flags.len() == 2 {
+                cpu_no_outputs = f.cpu;
+            }
+            let name = if one_core {
+                "1 (one core)".to_string()
+            } else {
+                jobs.to_string()
+            };
+            runs.push((name, f));
+        }
+        let one_core = runs
+            .iter()
+            .find(|(n, _)| n.contains("core"))
+            .map(|(_, f)| f.wall);
+        let base = runs
+            .iter()
+            .find(|(n, _)| n == "1")
+            .map_or(1.0, |(_, f)| f.wall);
+        for (name, f) in &runs {
             let cpu_mb_s = f.text_mb / f.cpu.max(1e-9);
+            let vs_core = one_core.map_or("–".to_string(), |w| format!("{:.2}x", w / f.wall));
             println!(
-                "| {label} | {jobs} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2}x |",
+                "| {label} | {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2}x | {vs_core} |",
                 f.wall,
                 f.cpu,
                 f.text_mb / f.wall,
@@ -362,8 +409,8 @@ fn main() {
         {
             let dir = tmp.path().join(format!("scale-{n}"));
             generate(n, &dir);
-            let one = zongjie_run(&dir, &tmp.path().join("scale-out"), 1, &[]);
-            let two = zongjie_run(&dir, &tmp.path().join("scale-out"), 2, &[]);
+            let one = zongjie_run(&dir, &tmp.path().join("scale-out"), 1, false, &[]);
+            let two = zongjie_run(&dir, &tmp.path().join("scale-out"), 2, false, &[]);
             if first == 0.0 {
                 first = two.rss_mb;
             }
