@@ -256,7 +256,7 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
     // `find_iter` would, without running the regex's DFA over every byte
     // of the text (that search was most of this scan's cost).
     let mut at = 0;
-    while let Some((start, p)) = next_match(text, at, is_figure_start, split_figure) {
+    while let Some((start, p)) = next_match(text, at, is_figure_start, figure_run, split_figure) {
         let all = Span::new(start, p.end);
         let g = |part: Option<(usize, usize)>| part.and_then(|(s, e)| text.get(s..e));
         at = all.end;
@@ -334,17 +334,64 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
 /// The first match at or after `at`: `parse` tried at every char that
 /// `starts` admits, left to right (the leftmost match, as a regex search
 /// reports it, when `parse` is the regex's anchored parse and every match
-/// starts with such a char).
+/// starts with such a char). `run` gives, for a start char, the end of the
+/// run of chars a match starting there must take its number from (a run
+/// of numerals) and whether the char there can follow such a number: when
+/// it cannot, no match starts anywhere in the run (inside it, a number is
+/// followed by more of the run), so the whole run is skipped.
 fn next_match<P>(
     text: &str,
-    at: usize,
+    mut at: usize,
     starts: fn(char) -> bool,
+    run: fn(&str, usize, char) -> Option<(usize, bool)>,
     parse: fn(&str, usize) -> Option<P>,
 ) -> Option<(usize, P)> {
-    let rest = text.get(at..)?;
-    rest.char_indices()
-        .filter(|(_, c)| starts(*c))
-        .find_map(|(i, _)| parse(text, at + i).map(|p| (at + i, p)))
+    loop {
+        let rest = text.get(at..)?;
+        let (i, c) = rest.char_indices().find(|(_, c)| starts(*c))?;
+        let s = at + i;
+        if let Some((e, false)) = run(text, s, c) {
+            at = e.max(s + c.len_utf8());
+            continue;
+        }
+        if let Some(p) = parse(text, s) {
+            return Some((s, p));
+        }
+        at = s + c.len_utf8();
+    }
+}
+
+/// The char at `at`, if any.
+fn char_at(t: &str, at: usize) -> Option<char> {
+    t.get(at..).and_then(|r| r.chars().next())
+}
+
+/// [`next_match`]'s run for figures: digits with their separators, or
+/// Chinese numerals, then a magnitude, `余`/`多` or a unit's first char.
+fn figure_run(t: &str, s: usize, c: char) -> Option<(usize, bool)> {
+    let e = if digit_value(c).is_some() {
+        run_end(t, s, |c| {
+            digit_value(c).is_some() || matches!(c, ',' | '，' | '.' | '．')
+        })
+    } else if is_cn_numeral(c) {
+        run_end(t, s, is_cn_numeral)
+    } else {
+        return None;
+    };
+    let ok = char_at(t, e).is_some_and(|n| matches!(n, '万' | '亿' | '余' | '多') || is_unit_start(n));
+    Some((e, ok))
+}
+
+/// [`next_match`]'s run for dates: digits or Chinese numerals, then
+/// `年`, `月`, `日`, `号` or the ISO form's `-`.
+fn date_run(t: &str, s: usize, c: char) -> Option<(usize, bool)> {
+    let e = if digit_value(c).is_some() {
+        run_end(t, s, |c| digit_value(c).is_some())
+    } else {
+        run_end(t, s, is_cn_num)
+    };
+    let ok = char_at(t, e).is_some_and(|n| matches!(n, '年' | '月' | '日' | '号' | '-'));
+    Some((e, ok))
 }
 
 /// Can a [`FIGURE_RE`] match start with `c`? (A qualifier's first char,
@@ -524,7 +571,15 @@ fn number_ends<R>(t: &str, j: usize, mut visit: impl FnMut(usize) -> Option<R>) 
 /// unit, so one char test spares comparing the whole list.
 fn unit_at(t: &str, at: usize) -> Option<(usize, usize)> {
     let c = t.get(at..)?.chars().next()?;
-    if !matches!(
+    if !is_unit_start(c) {
+        return None;
+    }
+    word_at(t, at, UNITS)
+}
+
+/// Can a unit of [`UNITS`] start with `c`?
+fn is_unit_start(c: char) -> bool {
+    matches!(
         c,
         '个' | '人'
             | '场'
@@ -568,10 +623,7 @@ fn unit_at(t: &str, at: usize) -> Option<(usize, usize)> {
             | '％'
             | '天'
             | '小'
-    ) {
-        return None;
-    }
-    word_at(t, at, UNITS)
+    )
 }
 
 /// `(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>…)(?P<q2>以上|左右|多|余)?` at `k`.
@@ -834,7 +886,7 @@ pub fn dates(text: &str, base: usize) -> Vec<DateTok> {
     // `split_date` is the regex's anchored parse in its priority order and
     // every match opens with a digit or a Chinese numeral: trying it at each
     // such char finds the matches `find_iter` would (see `figures`).
-    while let Some((start, p)) = next_match(text, at, is_date_start, split_date) {
+    while let Some((start, p)) = next_match(text, at, is_date_start, date_run, split_date) {
         at = p.end;
         if let Some((iso_s, iso_e)) = p.iso {
             out.push(DateTok {
@@ -995,9 +1047,9 @@ mod tests {
                 let mut at = 0;
                 loop {
                     let found = if is_fig {
-                        next_match(t, at, start, split_figure).map(|(s, p)| (s, p.end))
+                        next_match(t, at, start, figure_run, split_figure).map(|(s, p)| (s, p.end))
                     } else {
-                        next_match(t, at, start, split_date).map(|(s, p)| (s, p.end))
+                        next_match(t, at, start, date_run, split_date).map(|(s, p)| (s, p.end))
                     };
                     let Some(m) = found else { break };
                     got.push(m);

@@ -514,6 +514,18 @@ fn stated_at(t: &str, s: usize) -> Option<(usize, usize)> {
         return None;
     };
     let after = t.get(n_end..)?;
+    // One char test before the word lists: most numerals start neither a
+    // measure word nor a noun of the lists.
+    if !after.chars().next().is_some_and(|c| {
+        matches!(
+            c,
+            '个' | '项' | '大' | '条' | '点' | '类' | '种' | '步' | '批' | '方' | '阶' | '部'
+                | '环' | '措' | '任' | '举' | '板' | '重' | '工' | '活' | '内' | '原' | '专'
+                | '课' | '单'
+        )
+    }) {
+        return None;
+    }
     let measure = STATED_MEASURES.iter().find(|m| after.starts_with(*m));
     for k in [measure.map(|m| n_end + m.len()), Some(n_end)]
         .into_iter()
