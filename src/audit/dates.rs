@@ -317,9 +317,8 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
         let para = &ctx.doc.paragraphs[pi];
         // Most paragraphs date nothing in another year: skip the tests
         // below (section titles, datelines) that could only excuse one.
-        let other_year = |t: &scan::DateTok| {
-            t.month.is_some() && t.year.is_some_and(|y| y != year) && !t.iso
-        };
+        let other_year =
+            |t: &scan::DateTok| t.month.is_some() && t.year.is_some_and(|y| y != year) && !t.iso;
         if !ctx.dates[pi].iter().any(other_year) {
             continue;
         }

@@ -125,6 +125,9 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// Units compared by the figure rules, longest first so alternation picks
 /// the longest. Time units are left out on purpose: durations (`三天`,
 /// `连续6年`) are not the amounts totals sum.
+/// (`unit_at` and `is_unit_start` hold it split by first char, for speed;
+/// a test checks they agree with it.)
+#[cfg(test)]
 const UNITS: &[&str] = &[
     "个百分点",
     "人次",
@@ -378,7 +381,8 @@ fn figure_run(t: &str, s: usize, c: char) -> Option<(usize, bool)> {
     } else {
         return None;
     };
-    let ok = char_at(t, e).is_some_and(|n| matches!(n, '万' | '亿' | '余' | '多') || is_unit_start(n));
+    let ok =
+        char_at(t, e).is_some_and(|n| matches!(n, '万' | '亿' | '余' | '多') || is_unit_start(n));
     Some((e, ok))
 }
 
@@ -489,7 +493,11 @@ fn ends_rev<R>(
 /// order) so that the first parse found is the one the regex reports.
 fn split_figure(t: &str, s: usize) -> Option<FigureParts> {
     const PRE: &[&str] = &["约", "近", "超过", "逾", "不少于", "至少", "不足", "不到"];
-    let pre = word_at(t, s, PRE);
+    // Most starts are numerals: one char test spares the word list.
+    let pre = match char_at(t, s) {
+        Some('约' | '近' | '超' | '逾' | '不' | '至') => word_at(t, s, PRE),
+        _ => None,
+    };
     for pre in [pre, None] {
         let j = pre.map_or(s, |p| p.1);
         let found = number_ends(t, j, |num_end| split_tail(t, num_end).map(|p| (num_end, p)));
@@ -571,10 +579,22 @@ fn number_ends<R>(t: &str, j: usize, mut visit: impl FnMut(usize) -> Option<R>) 
 /// unit, so one char test spares comparing the whole list.
 fn unit_at(t: &str, at: usize) -> Option<(usize, usize)> {
     let c = t.get(at..)?.chars().next()?;
-    if !is_unit_start(c) {
-        return None;
-    }
-    word_at(t, at, UNITS)
+    // The units sharing a first char, in [`UNITS`]' order, so the first
+    // that fits is the one the whole list gives; the rest are that char.
+    let words: &[&str] = match c {
+        '个' => &["个百分点", "个"],
+        '人' => &["人次", "人"],
+        '场' => &["场次", "场"],
+        '万' => &["万元"],
+        '亿' => &["亿元"],
+        '课' => &["课时"],
+        '公' => &["公里"],
+        '平' => &["平方米"],
+        '小' => &["小时"],
+        c if is_unit_start(c) => return Some((at, at + c.len_utf8())),
+        _ => return None,
+    };
+    word_at(t, at, words)
 }
 
 /// Can a unit of [`UNITS`] start with `c`?
@@ -1056,6 +1076,19 @@ mod tests {
                     at = m.1;
                 }
                 assert_eq!(got, want, "{t}");
+            }
+        }
+    }
+
+    /// The first-char dispatch gives the unit the whole list gives.
+    #[test]
+    fn unit_at_agrees_with_list() {
+        let mut starts: Vec<char> = UNITS.iter().filter_map(|u| u.chars().next()).collect();
+        starts.extend(['百', '分', '次', '方', '时', '里', '元', '年', 'x']);
+        for c in starts {
+            for tail in ["", "次", "百分点", "元", "时", "里", "方米", "方"] {
+                let t = format!("{c}{tail}");
+                assert_eq!(unit_at(&t, 0), word_at(&t, 0, UNITS), "{t}");
             }
         }
     }

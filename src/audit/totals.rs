@@ -8,9 +8,9 @@
 //! - `part_exceeds_total`: a `其中` part larger than the total it belongs to.
 
 use aho_corasick::AhoCorasick;
-use std::cell::OnceCell;
 #[cfg(test)]
 use regex::Regex;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use super::scan::{self, Figure};
@@ -68,7 +68,11 @@ pub fn total_cue(lead: &str) -> Option<usize> {
     // Every cue holds `共` (E5 85 B1), `计` (E8 AE A1) or `总` (E6 80 BB).
     let wb = window.as_bytes();
     let has_cue_char = memchr::memchr3_iter(0xB1, 0xA1, 0xBB, wb).any(|i| {
-        i >= 2 && matches!(&wb[i - 2..=i], [0xE5, 0x85, 0xB1] | [0xE8, 0xAE, 0xA1] | [0xE6, 0x80, 0xBB])
+        i >= 2
+            && matches!(
+                &wb[i - 2..=i],
+                [0xE5, 0x85, 0xB1] | [0xE8, 0xAE, 0xA1] | [0xE6, 0x80, 0xBB]
+            )
     });
     if !has_cue_char {
         return None;
@@ -492,8 +496,26 @@ const STATED_MEASURES: &[&str] = &["个", "项", "大", "条", "点", "类", "�
 
 /// Nouns of [`STATED_RE`], in its order.
 const STATED_NOUNS: &[&str] = &[
-    "阶段", "方面", "部分", "环节", "步骤", "措施", "任务", "举措", "板块", "重点工作", "工作", "活动",
-    "内容", "类别", "原则", "步", "项目", "专题", "课程", "单元",
+    "阶段",
+    "方面",
+    "部分",
+    "环节",
+    "步骤",
+    "措施",
+    "任务",
+    "举措",
+    "板块",
+    "重点工作",
+    "工作",
+    "活动",
+    "内容",
+    "类别",
+    "原则",
+    "步",
+    "项目",
+    "专题",
+    "课程",
+    "单元",
 ];
 
 /// [`STATED_RE`] anchored at `s`, in its priority order: (end of the
@@ -503,8 +525,10 @@ const STATED_NOUNS: &[&str] = &[
 fn stated_at(t: &str, s: usize) -> Option<(usize, usize)> {
     let rest = t.get(s..)?;
     let c = rest.chars().next()?;
-    let n_end = if matches!(c, '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十')
-        || ('2'..='9').contains(&c)
+    let n_end = if matches!(
+        c,
+        '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    ) || ('2'..='9').contains(&c)
         || ('２'..='９').contains(&c)
     {
         s + c.len_utf8()
@@ -519,9 +543,30 @@ fn stated_at(t: &str, s: usize) -> Option<(usize, usize)> {
     if !after.chars().next().is_some_and(|c| {
         matches!(
             c,
-            '个' | '项' | '大' | '条' | '点' | '类' | '种' | '步' | '批' | '方' | '阶' | '部'
-                | '环' | '措' | '任' | '举' | '板' | '重' | '工' | '活' | '内' | '原' | '专'
-                | '课' | '单'
+            '个' | '项'
+                | '大'
+                | '条'
+                | '点'
+                | '类'
+                | '种'
+                | '步'
+                | '批'
+                | '方'
+                | '阶'
+                | '部'
+                | '环'
+                | '措'
+                | '任'
+                | '举'
+                | '板'
+                | '重'
+                | '工'
+                | '活'
+                | '内'
+                | '原'
+                | '专'
+                | '课'
+                | '单'
         )
     }) {
         return None;
