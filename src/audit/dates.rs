@@ -280,18 +280,25 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     }
     // Multi-year reviews (`十四五`时期, `五年来`) date earlier years on purpose.
-    let multi_year = [
-        "五年",
-        "十三五",
-        "十四五",
-        "十五五",
-        "年来",
-        "时期",
-        "历年",
-        "届内",
-    ]
-    .iter()
-    .any(|w| ctx.text.contains(w));
+    // Searching the whole text for these words is costly and most documents
+    // date nothing outside their year: look only when a date needs it.
+    let multi_year = std::cell::OnceCell::new();
+    let multi_year = || {
+        *multi_year.get_or_init(|| {
+            [
+                "五年",
+                "十三五",
+                "十四五",
+                "十五五",
+                "年来",
+                "时期",
+                "历年",
+                "届内",
+            ]
+            .iter()
+            .any(|w| ctx.text.contains(w))
+        })
+    };
     let nonempty: Vec<usize> = ctx
         .doc
         .paragraphs
@@ -308,6 +315,13 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
     };
     for pi in body {
         let para = &ctx.doc.paragraphs[pi];
+        // Most paragraphs date nothing in another year: skip the tests
+        // below (section titles, datelines) that could only excuse one.
+        let other_year =
+            |t: &scan::DateTok| t.month.is_some() && t.year.is_some_and(|y| y != year) && !t.iso;
+        if !ctx.dates[pi].iter().any(other_year) {
+            continue;
+        }
         let pt = para.span.slice(ctx.text);
         if para.is_heading || pt.trim_start().starts_with('【') {
             continue;
@@ -336,7 +350,7 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
             if y == year || !(1900..=2100).contains(&y) || t.iso {
                 continue;
             }
-            if (multi_year && y < year) || (y == year + 1 && m <= 3) {
+            if (y < year && multi_year()) || (y == year + 1 && m <= 3) {
                 continue;
             }
             let rest_of_line = pt_trim.replace(ctx.slice(t.span), "");

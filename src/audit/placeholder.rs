@@ -17,6 +17,16 @@ static MARKS_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("placeholder regex")
 });
 
+/// The non-ASCII placeholder marks, each as a searcher built once:
+/// `str::contains(char)` looks for the char's last byte, a continuation
+/// byte most CJK chars share, and was slow on every paragraph.
+static MARK_CHARS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
+    ["ｘ", "Ｘ", "＿", "×", "○", "□", "某"]
+        .iter()
+        .map(|c| memchr::memmem::Finder::new(c.as_bytes()))
+        .collect()
+});
+
 /// Measure words and units after a hidden figure (`XX人`, `xx场次`).
 const FIGURE_UNITS: &[&str] = &[
     "人次",
@@ -83,9 +93,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     // paragraph) without any needs no regex scan.
     let has_marks = |t: &str| {
         memchr::memchr3(b'x', b'X', b'_', t.as_bytes()).is_some()
-            || ['ｘ', 'Ｘ', '＿', '×', '○', '□', '某']
-                .iter()
-                .any(|c| t.contains(*c))
+            || MARK_CHARS.iter().any(|f| f.find(t.as_bytes()).is_some())
     };
     let doc_marks = has_marks(text);
     for p in ctx.doc.paragraphs.iter().filter(|_| doc_marks) {

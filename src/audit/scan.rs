@@ -6,7 +6,9 @@
 //! impossible date) and it must keep working when an extractor misses a
 //! form. Facts are linked to findings afterwards by overlap.
 
+#[cfg(test)]
 use regex::Regex;
+#[cfg(test)]
 use std::sync::LazyLock;
 
 use super::is_clause_mark;
@@ -123,6 +125,9 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// Units compared by the figure rules, longest first so alternation picks
 /// the longest. Time units are left out on purpose: durations (`三天`,
 /// `连续6年`) are not the amounts totals sum.
+/// (`unit_at` and `is_unit_start` hold it split by first char, for speed;
+/// a test checks they agree with it.)
+#[cfg(test)]
 const UNITS: &[&str] = &[
     "个百分点",
     "人次",
@@ -192,11 +197,13 @@ pub struct Figure {
 
 /// A regex with the indices of its named groups, looked up once: a
 /// by-name lookup per match (a hash of the name) cost more than the match.
+#[cfg(test)]
 struct Indexed {
     re: Regex,
     groups: Vec<usize>,
 }
 
+#[cfg(test)]
 impl Indexed {
     fn new(pattern: &str, names: &[&str], what: &str) -> Self {
         let re = Regex::new(pattern).expect(what);
@@ -209,13 +216,20 @@ impl Indexed {
 }
 
 /// Group order of [`FIGURE_RE`].
+#[cfg(test)]
 const F_PRE: usize = 0;
+#[cfg(test)]
 const F_NUM: usize = 1;
+#[cfg(test)]
 const F_MAG: usize = 2;
+#[cfg(test)]
 const F_Q1: usize = 3;
+#[cfg(test)]
 const F_UNIT: usize = 4;
+#[cfg(test)]
 const F_Q2: usize = 5;
 
+#[cfg(test)]
 static FIGURE_RE: LazyLock<Indexed> = LazyLock::new(|| {
     let units = UNITS
         .iter()
@@ -234,55 +248,29 @@ static FIGURE_RE: LazyLock<Indexed> = LazyLock::new(|| {
 /// Every figure in `text` (offsets relative to `text`, plus `base`).
 pub fn figures(text: &str, base: usize) -> Vec<Figure> {
     let mut out = Vec::new();
-    let fr = &*FIGURE_RE;
-    let mut locs = fr.re.capture_locations();
-    let g = |parts: &[Option<(usize, usize)>], i: usize| -> Option<&str> {
-        parts[fr.groups[i]].and_then(|(s, e)| text.get(s..e))
-    };
     // Clause start for the figures: the end of the last clause mark seen,
     // tracked as matches advance so the text is searched once.
     let mut lead = 0;
     let mut lead_seen = 0;
-    // Every match is non-empty (`num` needs a char), so resuming at the
-    // end of the last match visits the same matches as `captures_iter`.
-    // The DFA finds each match; the groups come from `split_figure`, an
-    // anchored parse in the regex's own priority order, which is checked
-    // against the match's end. Running the regex's capture engine for
-    // every figure cost more than all the rest of this scan.
-    let mut parts: Vec<Option<(usize, usize)>> = vec![None; locs.len()];
+    // Every match of [`FIGURE_RE`] starts with a qualifier's first char, a
+    // digit or a Chinese numeral, and `split_figure` is the regex's own
+    // anchored parse in its priority order. So trying it at each such char,
+    // left to right, and resuming at the end of a match visits the matches
+    // `find_iter` would, without running the regex's DFA over every byte
+    // of the text (that search was most of this scan's cost).
     let mut at = 0;
-    while let Some(m) = fr.re.find_at(text, at) {
-        let all = match split_figure(text, m.start()) {
-            Some(p) if p.end == m.end() => {
-                parts.iter_mut().for_each(|x| *x = None);
-                parts[fr.groups[F_PRE]] = p.pre.map(|pre| (m.start(), m.start() + pre));
-                parts[fr.groups[F_NUM]] = Some(p.num);
-                parts[fr.groups[F_MAG]] = p.mag;
-                parts[fr.groups[F_Q1]] = p.q1;
-                parts[fr.groups[F_UNIT]] = Some(p.unit);
-                parts[fr.groups[F_Q2]] = p.q2;
-                m
-            }
-            // Not expected; the capture engine decides.
-            _ => {
-                let Some(all) = fr.re.captures_read_at(&mut locs, text, at) else {
-                    break;
-                };
-                for (i, x) in parts.iter_mut().enumerate() {
-                    *x = locs.get(i);
-                }
-                all
-            }
-        };
-        at = all.end();
-        if let Some(seg) = text.get(lead_seen..all.start()) {
+    while let Some((start, p)) = next_match(text, at, is_figure_start, figure_run, split_figure) {
+        let all = Span::new(start, p.end);
+        let g = |part: Option<(usize, usize)>| part.and_then(|(s, e)| text.get(s..e));
+        at = all.end;
+        if let Some(seg) = text.get(lead_seen..all.start) {
             if let Some((i, c)) = seg.char_indices().rev().find(|(_, c)| is_clause_mark(*c)) {
                 lead = lead_seen + i + c.len_utf8();
             }
         }
-        lead_seen = all.start();
-        let (Some((num_s, num_e)), Some(unit)) = (parts[fr.groups[F_NUM]], g(&parts, F_UNIT))
-        else {
+        lead_seen = all.start;
+        let (num_s, num_e) = p.num;
+        let Some(unit) = g(Some(p.unit)) else {
             continue;
         };
         let num_str = text.get(num_s..num_e).unwrap_or("");
@@ -302,7 +290,7 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
         let Some(mut value) = arabic.or_else(|| parse_chinese(num_str)) else {
             continue;
         };
-        match g(&parts, F_MAG) {
+        match g(p.mag) {
             Some("万") => value *= 10_000.0,
             Some("亿") => value *= 100_000_000.0,
             _ => {}
@@ -319,9 +307,9 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
             "％" => "%",
             u => u,
         };
-        let pre = g(&parts, F_PRE);
-        let q2 = g(&parts, F_Q2);
-        let approx = if g(&parts, F_Q1).is_some()
+        let pre = g(p.pre.map(|l| (start, start + l)));
+        let q2 = g(p.q2);
+        let approx = if p.q1.is_some()
             || matches!(q2, Some("以上" | "多" | "余"))
             || matches!(pre, Some("超过" | "逾"))
         {
@@ -334,7 +322,7 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
             Approx::Exact
         };
         out.push(Figure {
-            span: Span::new(base + all.start(), base + all.end()),
+            span: Span::new(base + all.start, base + all.end),
             num: Span::new(base + num_s, base + num_e),
             value,
             unit: unit.to_string(),
@@ -344,6 +332,84 @@ pub fn figures(text: &str, base: usize) -> Vec<Figure> {
         });
     }
     out
+}
+
+/// The first match at or after `at`: `parse` tried at every char that
+/// `starts` admits, left to right (the leftmost match, as a regex search
+/// reports it, when `parse` is the regex's anchored parse and every match
+/// starts with such a char). `run` gives, for a start char, the end of the
+/// run of chars a match starting there must take its number from (a run
+/// of numerals) and whether the char there can follow such a number: when
+/// it cannot, no match starts anywhere in the run (inside it, a number is
+/// followed by more of the run), so the whole run is skipped.
+fn next_match<P>(
+    text: &str,
+    mut at: usize,
+    starts: fn(char) -> bool,
+    run: fn(&str, usize, char) -> Option<(usize, bool)>,
+    parse: fn(&str, usize) -> Option<P>,
+) -> Option<(usize, P)> {
+    loop {
+        let rest = text.get(at..)?;
+        let (i, c) = rest.char_indices().find(|(_, c)| starts(*c))?;
+        let s = at + i;
+        if let Some((e, false)) = run(text, s, c) {
+            at = e.max(s + c.len_utf8());
+            continue;
+        }
+        if let Some(p) = parse(text, s) {
+            return Some((s, p));
+        }
+        at = s + c.len_utf8();
+    }
+}
+
+/// The char at `at`, if any.
+fn char_at(t: &str, at: usize) -> Option<char> {
+    t.get(at..).and_then(|r| r.chars().next())
+}
+
+/// [`next_match`]'s run for figures: digits with their separators, or
+/// Chinese numerals, then a magnitude, `余`/`多` or a unit's first char.
+fn figure_run(t: &str, s: usize, c: char) -> Option<(usize, bool)> {
+    let e = if digit_value(c).is_some() {
+        run_end(t, s, |c| {
+            digit_value(c).is_some() || matches!(c, ',' | '，' | '.' | '．')
+        })
+    } else if is_cn_numeral(c) {
+        run_end(t, s, is_cn_numeral)
+    } else {
+        return None;
+    };
+    let ok =
+        char_at(t, e).is_some_and(|n| matches!(n, '万' | '亿' | '余' | '多') || is_unit_start(n));
+    Some((e, ok))
+}
+
+/// [`next_match`]'s run for dates: digits or Chinese numerals, then
+/// `年`, `月`, `日`, `号` or the ISO form's `-`.
+fn date_run(t: &str, s: usize, c: char) -> Option<(usize, bool)> {
+    let e = if digit_value(c).is_some() {
+        run_end(t, s, |c| digit_value(c).is_some())
+    } else {
+        run_end(t, s, is_cn_num)
+    };
+    let ok = char_at(t, e).is_some_and(|n| matches!(n, '年' | '月' | '日' | '号' | '-'));
+    Some((e, ok))
+}
+
+/// Can a [`FIGURE_RE`] match start with `c`? (A qualifier's first char,
+/// a digit or a Chinese numeral.)
+fn is_figure_start(c: char) -> bool {
+    digit_value(c).is_some()
+        || is_cn_numeral(c)
+        || matches!(c, '约' | '近' | '超' | '逾' | '不' | '至')
+}
+
+/// Can a [`DATE_RE`] match start with `c`? (Every branch opens with a
+/// digit or a Chinese numeral.)
+fn is_date_start(c: char) -> bool {
+    digit_value(c).is_some() || is_cn_num(c)
 }
 
 /// Group boundaries of one figure match (absolute byte offsets).
@@ -427,7 +493,11 @@ fn ends_rev<R>(
 /// order) so that the first parse found is the one the regex reports.
 fn split_figure(t: &str, s: usize) -> Option<FigureParts> {
     const PRE: &[&str] = &["约", "近", "超过", "逾", "不少于", "至少", "不足", "不到"];
-    let pre = word_at(t, s, PRE);
+    // Most starts are numerals: one char test spares the word list.
+    let pre = match char_at(t, s) {
+        Some('约' | '近' | '超' | '逾' | '不' | '至') => word_at(t, s, PRE),
+        _ => None,
+    };
     for pre in [pre, None] {
         let j = pre.map_or(s, |p| p.1);
         let found = number_ends(t, j, |num_end| split_tail(t, num_end).map(|p| (num_end, p)));
@@ -505,6 +575,77 @@ fn number_ends<R>(t: &str, j: usize, mut visit: impl FnMut(usize) -> Option<R>) 
     }
 }
 
+/// The first of [`UNITS`] at `at`. Most chars after a number start no
+/// unit, so one char test spares comparing the whole list.
+fn unit_at(t: &str, at: usize) -> Option<(usize, usize)> {
+    let c = t.get(at..)?.chars().next()?;
+    // The units sharing a first char, in [`UNITS`]' order, so the first
+    // that fits is the one the whole list gives; the rest are that char.
+    let words: &[&str] = match c {
+        '个' => &["个百分点", "个"],
+        '人' => &["人次", "人"],
+        '场' => &["场次", "场"],
+        '万' => &["万元"],
+        '亿' => &["亿元"],
+        '课' => &["课时"],
+        '公' => &["公里"],
+        '平' => &["平方米"],
+        '小' => &["小时"],
+        c if is_unit_start(c) => return Some((at, at + c.len_utf8())),
+        _ => return None,
+    };
+    word_at(t, at, words)
+}
+
+/// Can a unit of [`UNITS`] start with `c`?
+fn is_unit_start(c: char) -> bool {
+    matches!(
+        c,
+        '个' | '人'
+            | '场'
+            | '万'
+            | '亿'
+            | '课'
+            | '公'
+            | '平'
+            | '名'
+            | '次'
+            | '期'
+            | '项'
+            | '件'
+            | '份'
+            | '册'
+            | '本'
+            | '条'
+            | '块'
+            | '幅'
+            | '处'
+            | '所'
+            | '家'
+            | '户'
+            | '元'
+            | '篇'
+            | '节'
+            | '类'
+            | '种'
+            | '批'
+            | '支'
+            | '套'
+            | '台'
+            | '张'
+            | '位'
+            | '座'
+            | '株'
+            | '亩'
+            | '吨'
+            | '岁'
+            | '%'
+            | '％'
+            | '天'
+            | '小'
+    )
+}
+
 /// `(?P<mag>万|亿)?(?P<q1>余|多)?(?P<unit>…)(?P<q2>以上|左右|多|余)?` at `k`.
 fn split_tail(t: &str, k: usize) -> Option<FigureParts> {
     let mag = word_at(t, k, &["万", "亿"]);
@@ -513,7 +654,7 @@ fn split_tail(t: &str, k: usize) -> Option<FigureParts> {
         let q1 = word_at(t, k1, &["余", "多"]);
         for q1 in [q1, None] {
             let k2 = q1.map_or(k1, |q| q.1);
-            if let Some(unit) = word_at(t, k2, UNITS) {
+            if let Some(unit) = unit_at(t, k2) {
                 let q2 = word_at(t, unit.1, &["以上", "左右", "多", "余"]);
                 return Some(FigureParts {
                     pre: None,
@@ -547,8 +688,10 @@ pub struct DateTok {
     pub iso: bool,
 }
 
+#[cfg(test)]
 const CN_NUM: &str = "[零〇一二两三四五六七八九十]";
 
+#[cfg(test)]
 static DATE_RE: LazyLock<Indexed> = LazyLock::new(|| {
     let y = "[0-9０-９]{4}|[零〇一二三四五六七八九]{4}";
     let m = format!("[0-9０-９]{{1,2}}|{CN_NUM}{{1,2}}");
@@ -563,14 +706,23 @@ static DATE_RE: LazyLock<Indexed> = LazyLock::new(|| {
 });
 
 /// Group order of [`DATE_RE`].
+#[cfg(test)]
 const D_ISO: usize = 0;
+#[cfg(test)]
 const D_IY: usize = 1;
+#[cfg(test)]
 const D_IM: usize = 2;
+#[cfg(test)]
 const D_ID: usize = 3;
+#[cfg(test)]
 const D_Y: usize = 4;
+#[cfg(test)]
 const D_M: usize = 5;
+#[cfg(test)]
 const D_D: usize = 6;
+#[cfg(test)]
 const D_Y2: usize = 7;
+#[cfg(test)]
 const D_D2: usize = 8;
 
 fn num_i(s: &str) -> Option<i64> {
@@ -747,45 +899,14 @@ fn split_date(t: &str, s: usize) -> Option<DateParts> {
 /// ranges such as `3月19日至20日`) flagged by having neither year nor month.
 pub fn dates(text: &str, base: usize) -> Vec<DateTok> {
     let mut out = Vec::new();
-    let dr = &*DATE_RE;
-    let mut locs = dr.re.capture_locations();
     let num = |span: Option<(usize, usize)>| -> Option<i64> {
         span.and_then(|(s, e)| text.get(s..e)).and_then(num_i)
     };
     let mut at = 0;
-    // The DFA finds each match; the groups come from `split_date`, checked
-    // against the match's end (the capture engine per match cost more
-    // than the search). Every match is non-empty, so resuming at the end
-    // of the last match visits the same matches as `captures_iter`.
-    while let Some(m) = dr.re.find_at(text, at) {
-        let p = match split_date(text, m.start()) {
-            Some(p) if p.end == m.end() => p,
-            // Not expected; the capture engine decides.
-            _ => {
-                let Some(all) = dr.re.captures_read_at(&mut locs, text, at) else {
-                    break;
-                };
-                let g = |i: usize| locs.get(dr.groups[i]);
-                let iso = g(D_ISO);
-                DateParts {
-                    iso,
-                    year: if iso.is_some() {
-                        g(D_IY)
-                    } else {
-                        g(D_Y).or(g(D_Y2))
-                    },
-                    month: if iso.is_some() { g(D_IM) } else { g(D_M) },
-                    day: if iso.is_some() {
-                        g(D_ID)
-                    } else {
-                        g(D_D).or(g(D_D2))
-                    },
-                    bare_day: g(D_D2).is_some(),
-                    end: all.end(),
-                }
-            }
-        };
-        let start = m.start();
+    // `split_date` is the regex's anchored parse in its priority order and
+    // every match opens with a digit or a Chinese numeral: trying it at each
+    // such char finds the matches `find_iter` would (see `figures`).
+    while let Some((start, p)) = next_match(text, at, is_date_start, date_run, split_date) {
         at = p.end;
         if let Some((iso_s, iso_e)) = p.iso {
             out.push(DateTok {
@@ -919,6 +1040,55 @@ mod tests {
                         assert_eq!(p.bare_day, g(D_D2).is_some(), "{t}");
                     }
                 }
+            }
+        }
+    }
+
+    /// The char-by-char candidate scan finds exactly the matches the
+    /// regexes' own search finds.
+    #[test]
+    fn candidate_scan_agrees_with_search() {
+        let texts = [
+            "约3万元，超过1,200余人次以上，不少于12.5％，近十二个百分点左右，一百零五人多",
+            "123,45人，1,234,567元，3.人，２０２４年，十二月，不到两千亩，逾3亿元，至少5多人",
+            "2024-02-30，2024-1-5日，1999-12-3120，二〇二三年二月三十日，3月19日至20号，十五日",
+            "2024年13月，１２月３１日，112月，第3日，20243年，二〇二四年十月一日，一日，31日",
+            "不断加强，至今已有二十三个，超过了，不足，近年来共举办3期培训，统一思想，进一步，十分",
+            "2024-12-31，20-1-1，2019-3-4x，二〇二四，三十一日至三十二日，xx12人x",
+        ];
+        for t in texts {
+            for (re, start, is_fig) in [
+                (&FIGURE_RE, is_figure_start as fn(char) -> bool, true),
+                (&DATE_RE, is_date_start as fn(char) -> bool, false),
+            ] {
+                let want: Vec<(usize, usize)> =
+                    re.re.find_iter(t).map(|m| (m.start(), m.end())).collect();
+                let mut got = Vec::new();
+                let mut at = 0;
+                loop {
+                    let found = if is_fig {
+                        next_match(t, at, start, figure_run, split_figure).map(|(s, p)| (s, p.end))
+                    } else {
+                        next_match(t, at, start, date_run, split_date).map(|(s, p)| (s, p.end))
+                    };
+                    let Some(m) = found else { break };
+                    got.push(m);
+                    at = m.1;
+                }
+                assert_eq!(got, want, "{t}");
+            }
+        }
+    }
+
+    /// The first-char dispatch gives the unit the whole list gives.
+    #[test]
+    fn unit_at_agrees_with_list() {
+        let mut starts: Vec<char> = UNITS.iter().filter_map(|u| u.chars().next()).collect();
+        starts.extend(['百', '分', '次', '方', '时', '里', '元', '年', 'x']);
+        for c in starts {
+            for tail in ["", "次", "百分点", "元", "时", "里", "方米", "方"] {
+                let t = format!("{c}{tail}");
+                assert_eq!(unit_at(&t, 0), word_at(&t, 0, UNITS), "{t}");
             }
         }
     }

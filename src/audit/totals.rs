@@ -8,7 +8,9 @@
 //! - `part_exceeds_total`: a `其中` part larger than the total it belongs to.
 
 use aho_corasick::AhoCorasick;
+#[cfg(test)]
 use regex::Regex;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use super::scan::{self, Figure};
@@ -44,26 +46,56 @@ pub fn total_cue(lead: &str) -> Option<usize> {
     // other number in between (`共组织8个团组出访15个国家`). So only cues
     // starting in the last 14 chars after the last digit can count; find
     // that window once instead of testing every occurrence against it.
-    let mut w = lead.len();
-    for (n, (i, c)) in lead.char_indices().rev().enumerate() {
-        if n >= 14 || scan::digit_value(c).is_some() {
+    // This runs for every figure, so it works on bytes: the window's chars
+    // are walked back by their lead bytes, and the cue chars are found by
+    // their (distinct) UTF-8 forms rather than by decoding each char.
+    let b = lead.as_bytes();
+    let mut w = b.len();
+    for _ in 0..14 {
+        let Some(s) = (0..w).rev().find(|&i| b[i] & 0xC0 != 0x80) else {
+            break;
+        };
+        let c = &b[s..w];
+        // ASCII or full-width (`０`..`９` = EF BC 90..99) digit.
+        if c.len() == 1 && c[0].is_ascii_digit()
+            || c.len() == 3 && c[0] == 0xEF && c[1] == 0xBC && (0x90..=0x99).contains(&c[2])
+        {
             break;
         }
-        w = i;
+        w = s;
     }
-    let window = &lead[w..];
-    // Every cue holds `共`, `计` or `总`.
-    if !window.contains(['共', '计', '总']) {
+    let window = lead.get(w..).unwrap_or("");
+    // Every cue holds `共` (E5 85 B1), `计` (E8 AE A1) or `总` (E6 80 BB).
+    let wb = window.as_bytes();
+    let has_cue_char = memchr::memchr3_iter(0xB1, 0xA1, 0xBB, wb).any(|i| {
+        i >= 2
+            && matches!(
+                &wb[i - 2..=i],
+                [0xE5, 0x85, 0xB1] | [0xE8, 0xAE, 0xA1] | [0xE6, 0x80, 0xBB]
+            )
+    });
+    if !has_cue_char {
         return None;
+    }
+    // Where a cue can start: the window's chars that begin one (at most
+    // its 14 chars, usually one or two), found in one pass rather than
+    // once per cue.
+    let mut starts = [0usize; 14];
+    let mut n = 0;
+    for (j, c) in window.char_indices() {
+        if n < starts.len() && matches!(c, '合' | '总' | '累' | '共' | '一') {
+            starts[n] = j;
+            n += 1;
+        }
     }
     for cue in TOTAL_CUES {
         // No cue overlaps itself, so every position where it starts is an
         // occurrence `match_indices` on the whole lead would give.
         // The window is a few chars: compare in place rather than set up
         // a substring searcher per cue.
-        for (j, _) in window
-            .char_indices()
-            .filter(|(j, _)| window.as_bytes()[*j..].starts_with(cue.as_bytes()))
+        for &j in starts[..n]
+            .iter()
+            .filter(|&&j| window.as_bytes()[j..].starts_with(cue.as_bytes()))
         {
             let i = w + j;
             if *cue == "共" {
@@ -92,6 +124,11 @@ pub(crate) fn words_ac(words: &[&str]) -> AhoCorasick {
 }
 
 static NOT_PART_AC: LazyLock<AhoCorasick> = LazyLock::new(|| words_ac(NOT_PART));
+
+/// `其中`, searched in every paragraph twice: a vectorized searcher built
+/// once costs far less than `str::find`'s setup and scan each time.
+static QIZHONG: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("其中"));
 
 fn is_cjk(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
@@ -186,9 +223,29 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
 struct Fig<'a> {
     pi: usize,
     f: &'a Figure,
+    /// The clause text before the figure.
+    lead: &'a str,
     total: bool,
-    part_ok: bool,
-    topic: Vec<String>,
+    /// Neither after `其中` nor a total itself.
+    plain: bool,
+    /// Whether the figure may be a part of a total, and what it counts:
+    /// found only for the figures a total is compared with (most
+    /// paragraphs hold no total, and these cost more than the rest).
+    part_ok: OnceCell<bool>,
+    topic: OnceCell<Vec<String>>,
+}
+
+impl Fig<'_> {
+    fn part_ok(&self) -> bool {
+        *self
+            .part_ok
+            .get_or_init(|| self.plain && !any_word(&NOT_PART_AC, self.lead))
+    }
+
+    fn topic(&self, ctx: &Ctx) -> &[String] {
+        self.topic
+            .get_or_init(|| obj_with_lead(ctx, self.pi, self.f, self.lead))
+    }
 }
 
 /// Paragraphs a section may span for its figures to count as the parts of
@@ -204,9 +261,8 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
         let para = ctx.doc.paragraphs[pi].span;
         // A figure is after `其中` when the first `其中` of its paragraph
         // ends before it.
-        let qizhong_end = para
-            .slice(ctx.text)
-            .find("其中")
+        let qizhong_end = QIZHONG
+            .find(para.slice(ctx.text).as_bytes())
             .map(|q| para.start + q + "其中".len());
         for f in fs {
             let l = ctx.lead_of(f);
@@ -215,25 +271,29 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
             figs.push(Fig {
                 pi,
                 f,
+                lead: l,
                 total: cue && !in_qizhong,
-                part_ok: !in_qizhong && !cue && !any_word(&NOT_PART_AC, l),
-                topic: obj_with_lead(ctx, pi, f, l),
+                plain: !in_qizhong && !cue,
+                part_ok: OnceCell::new(),
+                topic: OnceCell::new(),
             });
         }
     }
     for t in figs.iter().filter(|t| t.total) {
-        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic.is_empty() {
+        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic(ctx).is_empty() {
             continue;
         }
+        let t_topic = t.topic(ctx);
+        let generic = t_topic.iter().any(|h| GENERIC_HEADS.contains(&h.as_str()));
         // Parts come before their total, or after it behind a colon or
         // `包括`/`分别`; figures after a total without these are siblings
         // (`累计培育创新型企业1714家、专精特新企业814家`).
+        // (Cheap tests first: the lazy ones are computed only when needed.)
         let same = |p: &&Fig| {
-            p.part_ok
-                && !std::ptr::eq(p.f, t.f)
+            !std::ptr::eq(p.f, t.f)
                 && p.f.unit == t.f.unit
-                && (shares(&p.topic, &t.topic)
-                    || t.topic.iter().any(|h| GENERIC_HEADS.contains(&h.as_str())))
+                && p.part_ok()
+                && (generic || shares(p.topic(ctx), t_topic))
                 && (p.f.span.end <= t.f.span.start || {
                     let between = ctx.text.get(t.f.span.end..p.f.span.start).unwrap_or("");
                     ["：", ":", "包括", "分别"]
@@ -301,7 +361,8 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
 fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (pi, p) in ctx.doc.paragraphs.iter().enumerate() {
         let pt = p.span.slice(ctx.text);
-        for (i, _) in pt.match_indices("其中") {
+        // (`其中` cannot overlap itself: these are `match_indices`' hits.)
+        for i in QIZHONG.find_iter(pt.as_bytes()) {
             let at = p.span.start + i;
             let sent = ctx.sentence_of(at);
             // `其中` opening a sentence refers to the sentence before.
@@ -438,12 +499,132 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// `共四个阶段`, `分为三个方面`, `五项措施`: a stated number of items.
+#[cfg(test)]
 static STATED_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?P<n>[两二三四五六七八九十]|[2-9２-９]|1[0-9])(?:个|项|大|条|点|类|种|步|批|方面)?(?P<noun>阶段|方面|部分|环节|步骤|措施|任务|举措|板块|重点工作|工作|活动|内容|类别|原则|步|项目|专题|课程|单元)",
     )
     .expect("stated regex")
 });
+
+/// Measure words of [`STATED_RE`], in its order.
+const STATED_MEASURES: &[&str] = &["个", "项", "大", "条", "点", "类", "种", "步", "批", "方面"];
+
+/// Nouns of [`STATED_RE`], in its order.
+const STATED_NOUNS: &[&str] = &[
+    "阶段",
+    "方面",
+    "部分",
+    "环节",
+    "步骤",
+    "措施",
+    "任务",
+    "举措",
+    "板块",
+    "重点工作",
+    "工作",
+    "活动",
+    "内容",
+    "类别",
+    "原则",
+    "步",
+    "项目",
+    "专题",
+    "课程",
+    "单元",
+];
+
+/// [`STATED_RE`] anchored at `s`, in its priority order: (end of the
+/// number, end of the match). The number's alternatives start with
+/// different chars and the measure words too, so at most one of each
+/// applies; the optional measure is tried first, then none.
+fn stated_at(t: &str, s: usize) -> Option<(usize, usize)> {
+    let rest = t.get(s..)?;
+    let c = rest.chars().next()?;
+    let n_end = if matches!(
+        c,
+        '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    ) || ('2'..='9').contains(&c)
+        || ('２'..='９').contains(&c)
+    {
+        s + c.len_utf8()
+    } else if c == '1' && rest.as_bytes().get(1).is_some_and(u8::is_ascii_digit) {
+        s + 2
+    } else {
+        return None;
+    };
+    let after = t.get(n_end..)?;
+    // One char test before the word lists: most numerals start neither a
+    // measure word nor a noun of the lists.
+    if !after.chars().next().is_some_and(|c| {
+        matches!(
+            c,
+            '个' | '项'
+                | '大'
+                | '条'
+                | '点'
+                | '类'
+                | '种'
+                | '步'
+                | '批'
+                | '方'
+                | '阶'
+                | '部'
+                | '环'
+                | '措'
+                | '任'
+                | '举'
+                | '板'
+                | '重'
+                | '工'
+                | '活'
+                | '内'
+                | '原'
+                | '专'
+                | '课'
+                | '单'
+        )
+    }) {
+        return None;
+    }
+    let measure = STATED_MEASURES.iter().find(|m| after.starts_with(*m));
+    for k in [measure.map(|m| n_end + m.len()), Some(n_end)]
+        .into_iter()
+        .flatten()
+    {
+        let r = t.get(k..)?;
+        if let Some(noun) = STATED_NOUNS.iter().find(|w| r.starts_with(*w)) {
+            return Some((n_end, k + noun.len()));
+        }
+    }
+    None
+}
+
+/// Every [`STATED_RE`] match in `pt` as (match, number) spans relative to
+/// `pt`: the anchored parse tried at each char that can start the number,
+/// resuming after each match, as the regex's own search would find them
+/// (without running its automaton over every byte of every paragraph).
+fn stated_matches(pt: &str) -> Vec<((usize, usize), (usize, usize))> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(rest) = pt.get(at..) {
+        let found = rest.char_indices().find_map(|(i, c)| {
+            let start = matches!(
+                c,
+                '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+            ) || ('1'..='9').contains(&c)
+                || ('２'..='９').contains(&c);
+            if !start {
+                return None;
+            }
+            stated_at(pt, at + i).map(|(n_end, end)| (at + i, n_end, end))
+        });
+        let Some((s, n_end, end)) = found else { break };
+        out.push(((s, end), (s, n_end)));
+        at = end;
+    }
+    out
+}
 
 /// An enumeration marker at the start of `s`: (kind, index).
 fn marker(s: &str) -> Option<(u8, i64)> {
@@ -569,20 +750,18 @@ fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
     let paras = &ctx.doc.paragraphs;
     for (pi, p) in paras.iter().enumerate() {
         let pt = p.span.slice(ctx.text);
-        for c in STATED_RE.captures_iter(pt) {
-            let (Some(all), Some(n)) = (c.get(0), c.name("n")) else {
-                continue;
-            };
-            let Some(stated) = scan::parse_number(n.as_str()).map(|v| v as usize) else {
+        for ((all_s, all_e), (n_s, n_e)) in stated_matches(pt) {
+            let n = &pt[n_s..n_e];
+            let Some(stated) = scan::parse_number(n).map(|v| v as usize) else {
                 continue;
             };
             // Slogans in quotes (`“三个方面”`) and ordinals are not counts.
-            let prev = pt[..all.start()].chars().next_back();
+            let prev = pt[..all_s].chars().next_back();
             if matches!(prev, Some('第' | '“' | '"' | '「')) {
                 continue;
             }
-            let abs = Span::new(p.span.start + all.start(), p.span.start + all.end());
-            let rest = &pt[all.end()..];
+            let abs = Span::new(p.span.start + all_s, p.span.start + all_e);
+            let rest = &pt[all_e..];
             // Items after: `…四个阶段：A、B…` or `…如下：` then marked items.
             let colon = rest
                 .char_indices()
@@ -592,7 +771,7 @@ fn enumerations(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .or_else(|| rest.strip_prefix("，即").map(|_| "，即".len()))
                 .or_else(|| rest.strip_prefix("，分别是").map(|_| "，分别是".len()))
                 .or_else(|| rest.strip_prefix("即").map(|_| "即".len()));
-            let is_cn = parse_is_cn(n.as_str());
+            let is_cn = parse_is_cn(n);
             // (fewest, most) items found, and whether the list is open (`等`).
             let found: Option<((usize, usize), bool)> = if ctx.doc.paragraphs[pi].is_heading {
                 child_sections(ctx, pi).map(|n| ((n, n), false))
@@ -692,6 +871,27 @@ mod tests {
             .into_iter()
             .map(|f| (f.rule, doc.slice(f.span).to_string()))
             .collect()
+    }
+
+    /// The hand parse finds what the regex finds, groups included.
+    #[test]
+    fn stated_matches_agree_with_regex() {
+        let texts = [
+            "共四个阶段，分为三个方面，五项措施，三方面工作，三步骤，三步走，12项工作，112项工作",
+            "十大任务，两批项目，２个单元，1个方面，10项，19项重点工作，20个部分，三点内容三类别",
+            "第二阶段，“三个方面”，九种课程专题，八条原则，七步，六大板块，五个环节和四项举措",
+        ];
+        for t in texts {
+            let want: Vec<((usize, usize), (usize, usize))> = super::STATED_RE
+                .captures_iter(t)
+                .map(|c| {
+                    let (a, n) = (c.get(0).unwrap(), c.name("n").unwrap());
+                    ((a.start(), a.end()), (n.start(), n.end()))
+                })
+                .collect();
+            assert_eq!(super::stated_matches(t), want, "{t}");
+            assert!(!want.is_empty());
+        }
     }
 
     #[test]
