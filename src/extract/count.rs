@@ -182,13 +182,16 @@ impl CharTrie {
         map: impl Fn(char) -> char,
     ) -> Option<(u32, usize)> {
         let mut best = None;
-        for (i, c) in s.char_indices() {
+        let mut i = 0;
+        // `next_char` puts the common chars together from their bytes.
+        while let Some(c) = next_char(s, i) {
             let Some(n) = self.child(node, map(c)) else {
                 break;
             };
             node = n;
+            i += c.len_utf8();
             match self.nodes.get(n as usize) {
-                Some(&(_, _, v)) if v != Self::NONE => best = Some((v, i + c.len_utf8())),
+                Some(&(_, _, v)) if v != Self::NONE => best = Some((v, i)),
                 _ => {}
             }
         }
@@ -245,6 +248,8 @@ pub struct CountExtractor {
     /// quotation mark (`is_quote_mark`). The survey of a text looks closer
     /// only at these.
     survey_bits: Box<[u64; 1024]>,
+    /// One bit per BMP char: `is_quote_mark` (all in the BMP).
+    quote_bits: Box<[u64; 1024]>,
     /// One bit per BMP char: a char after which no numeral starts (the
     /// test on the char before a start).
     blocks_start: Box<[u64; 1024]>,
@@ -430,9 +435,11 @@ impl CountExtractor {
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
         }
+        let mut quote_bits = Box::new([0u64; 1024]);
         for u in 0..0x10000u32 {
             if char::from_u32(u).is_some_and(is_quote_mark) {
                 survey_bits[(u >> 6) as usize] |= 1 << (u & 63);
+                quote_bits[(u >> 6) as usize] |= 1 << (u & 63);
             }
         }
         let mut debris_first = [false; 256];
@@ -462,6 +469,7 @@ impl CountExtractor {
             phrases: phrase_trie,
             phrase_bits,
             survey_bits,
+            quote_bits,
             blocks_start,
             phrase_pairs,
             astral_phrase,
@@ -515,14 +523,11 @@ impl CountExtractor {
             }
         }
         // `份(册)`, `盒（件）`: an alternative unit in parentheses.
-        let after = &text[hit.end..];
-        if let Some(open) = after.chars().next().filter(|c| matches!(c, '(' | '（')) {
+        if let Some(open) = next_char(text, hit.end).filter(|c| matches!(c, '(' | '（')) {
             let inner_at = hit.end + open.len_utf8();
             if let Some(inner) = self.unit_at(text, inner_at) {
-                if let Some(close) = text[inner.end..]
-                    .chars()
-                    .next()
-                    .filter(|c| matches!(c, ')' | '）'))
+                if let Some(close) =
+                    next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
                 {
                     end = inner.end + close.len_utf8() - at;
                     hit.end = at + end;
@@ -715,11 +720,45 @@ fn is_word_prefix_ok(c: char) -> bool {
         .contains(c)
 }
 
+/// The char ending at byte `at` (a char boundary). Nearly every char
+/// asked for is ASCII or a three-byte CJK one: put together from its bytes.
+#[inline]
 fn prev_char(text: &str, at: usize) -> Option<char> {
+    let b = text.as_bytes();
+    if at <= b.len() {
+        if let Some(&x) = at.checked_sub(1).and_then(|i| b.get(i)) {
+            if x < 0x80 {
+                return Some(char::from(x));
+            }
+        }
+        // A lead byte three bytes back: with `at` a boundary,
+        // its char ends exactly at `at`.
+        if let Some(&[x, b1, b2]) = at.checked_sub(3).and_then(|i| b.get(i..at)) {
+            if x & 0xF0 == 0xE0 {
+                return char::from_u32(
+                    ((x as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F),
+                );
+            }
+        }
+    }
     text[..at].chars().next_back()
 }
 
+/// The char starting at byte `at`, decoded as [`prev_char`] does.
+#[inline]
 fn next_char(text: &str, at: usize) -> Option<char> {
+    let b = text.as_bytes();
+    let x = *b.get(at)?;
+    if x < 0x80 {
+        return Some(char::from(x));
+    }
+    if x & 0xF0 == 0xE0 {
+        if let Some(&[b1, b2]) = b.get(at + 1..at + 3) {
+            return char::from_u32(
+                ((x as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F),
+            );
+        }
+    }
     text.get(at..)?.chars().next()
 }
 
@@ -848,7 +887,19 @@ impl CountExtractor {
         let mut phrase_from = 0;
         let mut i = 0;
         while i < n {
-            let x = b[i];
+            // Most chars are CJK ones no count looks at: skip them in a
+            // tight loop (one bounds test, one table load per char).
+            while let Some(&[x, b1, b2]) = b.get(i..i + 3) {
+                if x & 0xF0 != 0xE0 {
+                    break;
+                }
+                let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
+                if (w >> (b2 & 0x3F)) & 1 != 0 {
+                    break;
+                }
+                i += 3;
+            }
+            let Some(&x) = b.get(i) else { break };
             let (u, len) = if x < 0x80 {
                 if !bit(&self.survey_bits, x as u32) {
                     i += 1;
@@ -902,7 +953,7 @@ impl CountExtractor {
             if i >= phrase_from && bit(&self.phrase_bits, u) && self.pair_may_start(b, i + len, u) {
                 self.phrase_at(text, i, c, &mut sv.literal, &mut phrase_from);
             }
-            if is_quote_mark(c) {
+            if bit(&self.quote_bits, u) {
                 sv.quotes.push((i, c));
             }
             i += len;
