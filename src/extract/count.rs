@@ -26,6 +26,47 @@ struct UnitEntry {
     noun: bool,
     /// `unit.is_ascii()`.
     ascii: bool,
+    /// The normalized units the rules ask about, decided once (a string
+    /// comparison per rule and candidate adds up).
+    tag: UnitTag,
+}
+
+/// A normalized unit some rule of the extractor names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitTag {
+    Other,
+    /// 人
+    Ren,
+    /// 级
+    Ji,
+    /// 年
+    Nian,
+    /// 年度
+    NianDu,
+    /// %
+    Percent,
+    /// 届
+    Jie,
+    /// 个
+    Ge,
+    /// 期
+    Qi,
+}
+
+impl UnitTag {
+    fn of(unit: &str) -> Self {
+        match unit {
+            "人" => UnitTag::Ren,
+            "级" => UnitTag::Ji,
+            "年" => UnitTag::Nian,
+            "年度" => UnitTag::NianDu,
+            "%" => UnitTag::Percent,
+            "届" => UnitTag::Jie,
+            "个" => UnitTag::Ge,
+            "期" => UnitTag::Qi,
+            _ => UnitTag::Other,
+        }
+    }
 }
 
 impl UnitEntry {
@@ -34,6 +75,7 @@ impl UnitEntry {
             time: class == "time",
             noun: class == "noun",
             ascii: unit.is_ascii(),
+            tag: UnitTag::of(&unit),
             unit,
             class,
         }
@@ -271,26 +313,37 @@ pub struct CountExtractor {
     /// The bytes a debris line can start with: the first bytes of the
     /// prefixes and of the blanks `debris_line` skips.
     debris_first: [bool; 256],
+    /// The first chars of `line_prefixes`.
+    line_prefix_first: CharFilter,
     /// A filter on the chars `contexts_by_pre` and `contexts_by_post` are
     /// indexed by (see `CharFilter`).
     context_pre_chars: CharFilter,
     context_post_chars: CharFilter,
 }
 
-/// A set of chars as a 1024-bit filter on the low bits of the code point:
-/// no false negatives, few false positives, and a test is a shift and a
-/// load (for the many numerals with no context of the exclusion list).
-#[derive(Default)]
-struct CharFilter([u64; 16]);
+/// A set of chars as one bit per BMP char (exact there; a char beyond
+/// the BMP always may be in it): a test is a shift and a load, for the
+/// many numerals with no context of the exclusion list and the many lines
+/// that start with no debris prefix.
+struct CharFilter(Box<[u64; 1024]>);
+
+impl Default for CharFilter {
+    fn default() -> Self {
+        CharFilter(Box::new([0; 1024]))
+    }
+}
 
 impl CharFilter {
     fn insert(&mut self, c: char) {
-        let u = c as usize & 1023;
-        self.0[u >> 6] |= 1 << (u & 63);
+        let u = c as usize;
+        if let Some(w) = self.0.get_mut(u >> 6) {
+            *w |= 1 << (u & 63);
+        }
     }
+    #[inline]
     fn may_contain(&self, c: char) -> bool {
-        let u = c as usize & 1023;
-        (self.0[u >> 6] >> (u & 63)) & 1 != 0
+        let u = c as usize;
+        self.0.get(u >> 6).is_none_or(|w| (w >> (u & 63)) & 1 != 0)
     }
 }
 
@@ -452,6 +505,10 @@ impl CountExtractor {
                 debris_first[b as usize] = true;
             }
         }
+        let mut line_prefix_first = CharFilter::default();
+        for c in line_prefixes.iter().filter_map(|p| p.chars().next()) {
+            line_prefix_first.insert(c);
+        }
         let mut context_pre_chars = CharFilter::default();
         for (c, _) in &contexts_by_pre {
             context_pre_chars.insert(*c);
@@ -462,6 +519,7 @@ impl CountExtractor {
         }
         Ok(CountExtractor {
             debris_first,
+            line_prefix_first,
             context_pre_chars,
             context_post_chars,
             units: UnitTrie::new(&units),
@@ -540,8 +598,6 @@ impl CountExtractor {
     /// True when some (before, after) context of the exclusion list holds
     /// around the numeral `[start, end)`.
     fn context_excluded(&self, text: &str, start: usize, end: usize) -> bool {
-        let before = &text[..start];
-        let after = &text[end..];
         let by_pre = prev_char(text, start)
             .filter(|&c| self.context_pre_chars.may_contain(c))
             .and_then(|c| {
@@ -560,6 +616,13 @@ impl CountExtractor {
                     .ok()?;
                 self.contexts_by_post.get(i).map(|e| &e.1)
             });
+        // Nearly every numeral has neither: the text around it is sliced
+        // only for the few that do.
+        if by_pre.is_none() && by_post.is_none() {
+            return false;
+        }
+        let before = &text[..start];
+        let after = &text[end..];
         by_pre.is_some_and(|v| {
             v.iter().any(|(pre, post)| {
                 before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
@@ -580,8 +643,12 @@ impl CountExtractor {
             return false;
         }
         let t = rest.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
-        // Most lines start with a byte no prefix starts with: skip the
-        // per-prefix comparisons for them (this runs once per line).
+        // Most lines start with a char no prefix starts with: skip the
+        // per-prefix comparisons for them (this runs once per line, and
+        // the indented lines pass the byte test above).
+        if !next_char(t, 0).is_some_and(|c| self.line_prefix_first.may_contain(c)) {
+            return false;
+        }
         let first = t.as_bytes().first().copied().unwrap_or(0);
         self.line_prefixes
             .iter()
@@ -1139,7 +1206,7 @@ impl CountExtractor {
             return Some(Candidate::skip_to(num, u.end));
         }
         // `760多亿人\n民币`: 人 opening 人民币 (a wrap may split it) is money.
-        let u = if u.entry.unit == "人"
+        let u = if u.entry.tag == UnitTag::Ren
             && text[u.end..]
                 .trim_start_matches(['\n', '\r'])
                 .starts_with("民币")
@@ -1200,14 +1267,14 @@ impl CountExtractor {
 
     /// A year before 年 (`2024年`, `二〇二四年`) or a decade (`５０年代`).
     fn date_like(&self, text: &str, num: &NumberMatch, u: &UnitHit<'_>) -> bool {
-        if u.entry.unit == "级" {
+        if u.entry.tag == UnitTag::Ji {
             // 2024级: a cohort year.
             return num.kind == NumeralKind::Arabic
                 && num
                     .value
                     .is_some_and(|v| v.fract() == 0.0 && (1900.0..=2200.0).contains(&v));
         }
-        if u.entry.unit != "年" && u.entry.unit != "年度" {
+        if !matches!(u.entry.tag, UnitTag::Nian | UnitTag::NianDu) {
             return false;
         }
         if num.kind == NumeralKind::DigitByDigit {
@@ -1221,7 +1288,7 @@ impl CountExtractor {
             && num
                 .value
                 .is_some_and(|v| v.fract() == 0.0 && (1000.0..=2200.0).contains(&v));
-        yearish || u.entry.unit == "年度"
+        yearish || u.entry.tag == UnitTag::NianDu
     }
 
     /// Attach qualifiers and build the candidate.
@@ -1431,14 +1498,14 @@ impl CountExtractor {
             return false;
         }
         // A ratio of percentages (`2％∶78％∶20％`): its parts are shares, not counts.
-        if unit.entry.unit == "%"
+        if unit.entry.tag == UnitTag::Percent
             && (next_char(text, unit.end) == Some('∶') || prev_char(text, cand.start) == Some('∶'))
         {
             return false;
         }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
-        if unit.entry.unit == "届" && next_char(text, unit.end).is_some_and(is_numeral_char) {
+        if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char) {
             return false;
         }
         // 五十亩村, 八里庄: a measure in a place name.
@@ -1455,7 +1522,7 @@ impl CountExtractor {
         // place suffix. `个` and people classifiers are left out: in
         // `三个贫困村`, `两户村民` the figure is an amount.
         if chinese
-            && unit.entry.unit != "个"
+            && unit.entry.tag != UnitTag::Ge
             && !matches!(unit.entry.class.as_str(), "people" | "noun")
         {
             let mut after = text[unit.end..].chars();
@@ -1476,7 +1543,7 @@ impl CountExtractor {
         let numeral = &text[cand.num.start..cand.num.end];
         // 机场三期、华能四期等: a project phase, not a number of sessions.
         if chinese
-            && unit.entry.unit == "期"
+            && unit.entry.tag == UnitTag::Qi
             && ["工程", "项目", "扩建", "改扩建", "建设", "、", "等"]
                 .iter()
                 .any(|p| text[unit.end..].starts_with(p))
@@ -1484,7 +1551,7 @@ impl CountExtractor {
             return false;
         }
         // 20.2026年: a list number run into a year.
-        if unit.entry.unit == "年" {
+        if unit.entry.tag == UnitTag::Nian {
             let surface = &text[cand.num.start..cand.num.end];
             if let Some((_, frac)) = surface.split_once(['.', '．']) {
                 if frac.chars().count() == 4 {
@@ -1511,7 +1578,7 @@ impl CountExtractor {
             }
             // 一年 is mostly "a/the year" (重要一年, 新的一年); it is a
             // duration only with a duration cue (为期一年, 一年内).
-            if unit.entry.unit == "年" && cand.start == cand.num.start {
+            if unit.entry.tag == UnitTag::Nian && cand.start == cand.num.start {
                 let cue_before = [
                     "为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达",
                     "期限", "周期", "坚持", "持续", "用", "达",
