@@ -290,6 +290,8 @@ pub struct CountExtractor {
     /// quotation mark (`is_quote_mark`). The survey of a text looks closer
     /// only at these.
     survey_bits: Box<[u64; 1024]>,
+    /// Bit `d`: some phrase starts with the ASCII digit `d`.
+    digit_phrase: u16,
     /// One bit per BMP char: `is_quote_mark` (all in the BMP).
     quote_bits: Box<[u64; 1024]>,
     /// One bit per BMP char: a char after which no numeral starts (the
@@ -484,6 +486,13 @@ impl CountExtractor {
                 _ => phrase_pairs = None,
             }
         }
+        let mut digit_phrase = 0u16;
+        for (k, d) in ('0'..='9').enumerate() {
+            let u = d as u32;
+            if (phrase_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0 {
+                digit_phrase |= 1 << k;
+            }
+        }
         let mut survey_bits = start_bits.clone();
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
@@ -527,6 +536,7 @@ impl CountExtractor {
             phrases: phrase_trie,
             phrase_bits,
             survey_bits,
+            digit_phrase,
             quote_bits,
             blocks_start,
             phrase_pairs,
@@ -967,6 +977,29 @@ impl CountExtractor {
                 i += 3;
             }
             let Some(&x) = b.get(i) else { break };
+            // A run of ASCII digits: only its first may start a numeral
+            // (each digit blocks the one after it), and of the rest only
+            // the few digits a phrase starts with are looked at.
+            if x.is_ascii_digit() {
+                if !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)) {
+                    sv.starts.push(i);
+                }
+                let mut d = x;
+                loop {
+                    if (self.digit_phrase >> (d - b'0')) & 1 != 0
+                        && i >= phrase_from
+                        && self.pair_may_start(b, i + 1, u32::from(d))
+                    {
+                        self.phrase_at(text, i, char::from(d), &mut sv.literal, &mut phrase_from);
+                    }
+                    i += 1;
+                    match b.get(i) {
+                        Some(&y) if y.is_ascii_digit() => d = y,
+                        _ => break,
+                    }
+                }
+                continue;
+            }
             let (u, len) = if x < 0x80 {
                 if !bit(&self.survey_bits, x as u32) {
                     i += 1;
@@ -1007,13 +1040,7 @@ impl CountExtractor {
             let Some(c) = char::from_u32(u) else { break };
             if bit(&self.start_bits, u)
                 && (c == '\n'
-                    || !prev_char(text, i).is_some_and(|p| {
-                        if (p as u32) < 0x10000 {
-                            bit(&self.blocks_start, p as u32)
-                        } else {
-                            blocks_start_after(p)
-                        }
-                    }))
+                    || !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)))
             {
                 sv.starts.push(i);
             }
@@ -1026,6 +1053,16 @@ impl CountExtractor {
             i += len;
         }
         sv
+    }
+
+    /// `blocks_start_after(p)`, from the table for BMP chars.
+    #[inline(always)]
+    fn blocks_start_at(&self, p: char) -> bool {
+        let u = p as usize;
+        match self.blocks_start.get(u >> 6) {
+            Some(w) => (w >> (u & 63)) & 1 != 0,
+            None => blocks_start_after(p),
+        }
     }
 
     /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
