@@ -232,9 +232,15 @@ impl CharTrie {
             };
             node = n;
             i += c.len_utf8();
-            match self.nodes.get(n as usize) {
-                Some(&(_, _, v)) if v != Self::NONE => best = Some((v, i)),
-                _ => {}
+            let Some(&(lo, hi, v)) = self.nodes.get(n as usize) else {
+                break;
+            };
+            if v != Self::NONE {
+                best = Some((v, i));
+            }
+            // A leaf (most units are one char): no next char to read.
+            if lo == hi {
+                break;
             }
         }
         best
@@ -966,6 +972,22 @@ impl CountExtractor {
         while i < n {
             // Most chars are CJK ones no count looks at: skip them in a
             // tight loop (one bounds test, one table load per char).
+            // Two chars a step while both are three-byte ones.
+            while let Some(&[x, b1, b2, y, c1, c2]) = b.get(i..i + 6) {
+                if x & 0xF0 != 0xE0 || y & 0xF0 != 0xE0 {
+                    break;
+                }
+                let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
+                if (w >> (b2 & 0x3F)) & 1 != 0 {
+                    break;
+                }
+                let w = self.survey_bits[(((y & 0x0F) as usize) << 6) | (c1 & 0x3F) as usize];
+                if (w >> (c2 & 0x3F)) & 1 != 0 {
+                    i += 3;
+                    break;
+                }
+                i += 6;
+            }
             while let Some(&[x, b1, b2]) = b.get(i..i + 3) {
                 if x & 0xF0 != 0xE0 {
                     break;
