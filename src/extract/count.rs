@@ -600,8 +600,7 @@ impl CountExtractor {
         if let Some(open) = next_char(text, hit.end).filter(|c| matches!(c, '(' | '（')) {
             let inner_at = hit.end + open.len_utf8();
             if let Some(inner) = self.unit_at(text, inner_at) {
-                if let Some(close) =
-                    next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
+                if let Some(close) = next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
                 {
                     end = inner.end + close.len_utf8() - at;
                     hit.end = at + end;
@@ -1061,8 +1060,7 @@ impl CountExtractor {
             };
             let Some(c) = char::from_u32(u) else { break };
             if bit(&self.start_bits, u)
-                && (c == '\n'
-                    || !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)))
+                && (c == '\n' || !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)))
             {
                 sv.starts.push(i);
             }
@@ -1564,7 +1562,8 @@ impl CountExtractor {
         }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
-        if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char) {
+        if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char)
+        {
             return false;
         }
         // 五十亩村, 八里庄: a measure in a place name.

@@ -188,7 +188,11 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     loop {
         // Every char below starts with a byte in E4..=E8: most units and
         // punctuation after a figure are told apart without decoding.
-        if !s.as_bytes().get(i).is_some_and(|x| (0xE4..=0xE8).contains(x)) {
+        if !s
+            .as_bytes()
+            .get(i)
+            .is_some_and(|x| (0xE4..=0xE8).contains(x))
+        {
             break;
         }
         let rest = &s[i..];
