@@ -965,6 +965,15 @@ mod tests {
             prop_assert_eq!(parse_number(&n.to_string()), Some(n as f64));
         }
 
+        /// The summed digits give what the float parser gives, short or
+        /// long, with or without a fraction.
+        #[test]
+        fn decimals_match_the_parser(int in "[0-9]{1,18}", frac in "[0-9]{0,12}") {
+            let s = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
+            let want: f64 = s.parse().unwrap();
+            prop_assert_eq!(parse_number(&s), Some(want), "{}", s);
+        }
+
         #[test]
         fn scan_never_panics(s in "\\PC{0,20}", at in 0usize..40) {
             if let Some(m) = scan_number(&s, at) {
