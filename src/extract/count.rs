@@ -26,6 +26,47 @@ struct UnitEntry {
     noun: bool,
     /// `unit.is_ascii()`.
     ascii: bool,
+    /// The normalized units the rules ask about, decided once (a string
+    /// comparison per rule and candidate adds up).
+    tag: UnitTag,
+}
+
+/// A normalized unit some rule of the extractor names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitTag {
+    Other,
+    /// 人
+    Ren,
+    /// 级
+    Ji,
+    /// 年
+    Nian,
+    /// 年度
+    NianDu,
+    /// %
+    Percent,
+    /// 届
+    Jie,
+    /// 个
+    Ge,
+    /// 期
+    Qi,
+}
+
+impl UnitTag {
+    fn of(unit: &str) -> Self {
+        match unit {
+            "人" => UnitTag::Ren,
+            "级" => UnitTag::Ji,
+            "年" => UnitTag::Nian,
+            "年度" => UnitTag::NianDu,
+            "%" => UnitTag::Percent,
+            "届" => UnitTag::Jie,
+            "个" => UnitTag::Ge,
+            "期" => UnitTag::Qi,
+            _ => UnitTag::Other,
+        }
+    }
 }
 
 impl UnitEntry {
@@ -34,6 +75,7 @@ impl UnitEntry {
             time: class == "time",
             noun: class == "noun",
             ascii: unit.is_ascii(),
+            tag: UnitTag::of(&unit),
             unit,
             class,
         }
@@ -182,14 +224,23 @@ impl CharTrie {
         map: impl Fn(char) -> char,
     ) -> Option<(u32, usize)> {
         let mut best = None;
-        for (i, c) in s.char_indices() {
+        let mut i = 0;
+        // `next_char` puts the common chars together from their bytes.
+        while let Some(c) = next_char(s, i) {
             let Some(n) = self.child(node, map(c)) else {
                 break;
             };
             node = n;
-            match self.nodes.get(n as usize) {
-                Some(&(_, _, v)) if v != Self::NONE => best = Some((v, i + c.len_utf8())),
-                _ => {}
+            i += c.len_utf8();
+            let Some(&(lo, hi, v)) = self.nodes.get(n as usize) else {
+                break;
+            };
+            if v != Self::NONE {
+                best = Some((v, i));
+            }
+            // A leaf (most units are one char): no next char to read.
+            if lo == hi {
+                break;
             }
         }
         best
@@ -245,6 +296,10 @@ pub struct CountExtractor {
     /// quotation mark (`is_quote_mark`). The survey of a text looks closer
     /// only at these.
     survey_bits: Box<[u64; 1024]>,
+    /// Bit `d`: some phrase starts with the ASCII digit `d`.
+    digit_phrase: u16,
+    /// One bit per BMP char: `is_quote_mark` (all in the BMP).
+    quote_bits: Box<[u64; 1024]>,
     /// One bit per BMP char: a char after which no numeral starts (the
     /// test on the char before a start).
     blocks_start: Box<[u64; 1024]>,
@@ -266,26 +321,37 @@ pub struct CountExtractor {
     /// The bytes a debris line can start with: the first bytes of the
     /// prefixes and of the blanks `debris_line` skips.
     debris_first: [bool; 256],
+    /// The first chars of `line_prefixes`.
+    line_prefix_first: CharFilter,
     /// A filter on the chars `contexts_by_pre` and `contexts_by_post` are
     /// indexed by (see `CharFilter`).
     context_pre_chars: CharFilter,
     context_post_chars: CharFilter,
 }
 
-/// A set of chars as a 1024-bit filter on the low bits of the code point:
-/// no false negatives, few false positives, and a test is a shift and a
-/// load (for the many numerals with no context of the exclusion list).
-#[derive(Default)]
-struct CharFilter([u64; 16]);
+/// A set of chars as one bit per BMP char (exact there; a char beyond
+/// the BMP always may be in it): a test is a shift and a load, for the
+/// many numerals with no context of the exclusion list and the many lines
+/// that start with no debris prefix.
+struct CharFilter(Box<[u64; 1024]>);
+
+impl Default for CharFilter {
+    fn default() -> Self {
+        CharFilter(Box::new([0; 1024]))
+    }
+}
 
 impl CharFilter {
     fn insert(&mut self, c: char) {
-        let u = c as usize & 1023;
-        self.0[u >> 6] |= 1 << (u & 63);
+        let u = c as usize;
+        if let Some(w) = self.0.get_mut(u >> 6) {
+            *w |= 1 << (u & 63);
+        }
     }
+    #[inline]
     fn may_contain(&self, c: char) -> bool {
-        let u = c as usize & 1023;
-        (self.0[u >> 6] >> (u & 63)) & 1 != 0
+        let u = c as usize;
+        self.0.get(u >> 6).is_none_or(|w| (w >> (u & 63)) & 1 != 0)
     }
 }
 
@@ -426,13 +492,22 @@ impl CountExtractor {
                 _ => phrase_pairs = None,
             }
         }
+        let mut digit_phrase = 0u16;
+        for (k, d) in ('0'..='9').enumerate() {
+            let u = d as u32;
+            if (phrase_bits[(u >> 6) as usize] >> (u & 63)) & 1 != 0 {
+                digit_phrase |= 1 << k;
+            }
+        }
         let mut survey_bits = start_bits.clone();
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
         }
+        let mut quote_bits = Box::new([0u64; 1024]);
         for u in 0..0x10000u32 {
             if char::from_u32(u).is_some_and(is_quote_mark) {
                 survey_bits[(u >> 6) as usize] |= 1 << (u & 63);
+                quote_bits[(u >> 6) as usize] |= 1 << (u & 63);
             }
         }
         let mut debris_first = [false; 256];
@@ -445,6 +520,10 @@ impl CountExtractor {
                 debris_first[b as usize] = true;
             }
         }
+        let mut line_prefix_first = CharFilter::default();
+        for c in line_prefixes.iter().filter_map(|p| p.chars().next()) {
+            line_prefix_first.insert(c);
+        }
         let mut context_pre_chars = CharFilter::default();
         for (c, _) in &contexts_by_pre {
             context_pre_chars.insert(*c);
@@ -455,6 +534,7 @@ impl CountExtractor {
         }
         Ok(CountExtractor {
             debris_first,
+            line_prefix_first,
             context_pre_chars,
             context_post_chars,
             units: UnitTrie::new(&units),
@@ -462,6 +542,8 @@ impl CountExtractor {
             phrases: phrase_trie,
             phrase_bits,
             survey_bits,
+            digit_phrase,
+            quote_bits,
             blocks_start,
             phrase_pairs,
             astral_phrase,
@@ -515,14 +597,10 @@ impl CountExtractor {
             }
         }
         // `份(册)`, `盒（件）`: an alternative unit in parentheses.
-        let after = &text[hit.end..];
-        if let Some(open) = after.chars().next().filter(|c| matches!(c, '(' | '（')) {
+        if let Some(open) = next_char(text, hit.end).filter(|c| matches!(c, '(' | '（')) {
             let inner_at = hit.end + open.len_utf8();
             if let Some(inner) = self.unit_at(text, inner_at) {
-                if let Some(close) = text[inner.end..]
-                    .chars()
-                    .next()
-                    .filter(|c| matches!(c, ')' | '）'))
+                if let Some(close) = next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
                 {
                     end = inner.end + close.len_utf8() - at;
                     hit.end = at + end;
@@ -535,8 +613,6 @@ impl CountExtractor {
     /// True when some (before, after) context of the exclusion list holds
     /// around the numeral `[start, end)`.
     fn context_excluded(&self, text: &str, start: usize, end: usize) -> bool {
-        let before = &text[..start];
-        let after = &text[end..];
         let by_pre = prev_char(text, start)
             .filter(|&c| self.context_pre_chars.may_contain(c))
             .and_then(|c| {
@@ -555,6 +631,13 @@ impl CountExtractor {
                     .ok()?;
                 self.contexts_by_post.get(i).map(|e| &e.1)
             });
+        // Nearly every numeral has neither: the text around it is sliced
+        // only for the few that do.
+        if by_pre.is_none() && by_post.is_none() {
+            return false;
+        }
+        let before = &text[..start];
+        let after = &text[end..];
         by_pre.is_some_and(|v| {
             v.iter().any(|(pre, post)| {
                 before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
@@ -575,8 +658,12 @@ impl CountExtractor {
             return false;
         }
         let t = rest.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
-        // Most lines start with a byte no prefix starts with: skip the
-        // per-prefix comparisons for them (this runs once per line).
+        // Most lines start with a char no prefix starts with: skip the
+        // per-prefix comparisons for them (this runs once per line, and
+        // the indented lines pass the byte test above).
+        if !next_char(t, 0).is_some_and(|c| self.line_prefix_first.may_contain(c)) {
+            return false;
+        }
         let first = t.as_bytes().first().copied().unwrap_or(0);
         self.line_prefixes
             .iter()
@@ -715,11 +802,45 @@ fn is_word_prefix_ok(c: char) -> bool {
         .contains(c)
 }
 
+/// The char ending at byte `at` (a char boundary). Nearly every char
+/// asked for is ASCII or a three-byte CJK one: put together from its bytes.
+#[inline]
 fn prev_char(text: &str, at: usize) -> Option<char> {
+    let b = text.as_bytes();
+    if at <= b.len() {
+        if let Some(&x) = at.checked_sub(1).and_then(|i| b.get(i)) {
+            if x < 0x80 {
+                return Some(char::from(x));
+            }
+        }
+        // A lead byte three bytes back: with `at` a boundary,
+        // its char ends exactly at `at`.
+        if let Some(&[x, b1, b2]) = at.checked_sub(3).and_then(|i| b.get(i..at)) {
+            if x & 0xF0 == 0xE0 {
+                return char::from_u32(
+                    ((x as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F),
+                );
+            }
+        }
+    }
     text[..at].chars().next_back()
 }
 
+/// The char starting at byte `at`, decoded as [`prev_char`] does.
+#[inline]
 fn next_char(text: &str, at: usize) -> Option<char> {
+    let b = text.as_bytes();
+    let x = *b.get(at)?;
+    if x < 0x80 {
+        return Some(char::from(x));
+    }
+    if x & 0xF0 == 0xE0 {
+        if let Some(&[b1, b2]) = b.get(at + 1..at + 3) {
+            return char::from_u32(
+                ((x as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F),
+            );
+        }
+    }
     text.get(at..)?.chars().next()
 }
 
@@ -848,7 +969,58 @@ impl CountExtractor {
         let mut phrase_from = 0;
         let mut i = 0;
         while i < n {
-            let x = b[i];
+            // Most chars are CJK ones no count looks at: skip them in a
+            // tight loop (one bounds test, one table load per char).
+            // Two chars a step while both are three-byte ones.
+            while let Some(&[x, b1, b2, y, c1, c2]) = b.get(i..i + 6) {
+                if x & 0xF0 != 0xE0 || y & 0xF0 != 0xE0 {
+                    break;
+                }
+                let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
+                if (w >> (b2 & 0x3F)) & 1 != 0 {
+                    break;
+                }
+                let w = self.survey_bits[(((y & 0x0F) as usize) << 6) | (c1 & 0x3F) as usize];
+                if (w >> (c2 & 0x3F)) & 1 != 0 {
+                    i += 3;
+                    break;
+                }
+                i += 6;
+            }
+            while let Some(&[x, b1, b2]) = b.get(i..i + 3) {
+                if x & 0xF0 != 0xE0 {
+                    break;
+                }
+                let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
+                if (w >> (b2 & 0x3F)) & 1 != 0 {
+                    break;
+                }
+                i += 3;
+            }
+            let Some(&x) = b.get(i) else { break };
+            // A run of ASCII digits: only its first may start a numeral
+            // (each digit blocks the one after it), and of the rest only
+            // the few digits a phrase starts with are looked at.
+            if x.is_ascii_digit() {
+                if !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)) {
+                    sv.starts.push(i);
+                }
+                let mut d = x;
+                loop {
+                    if (self.digit_phrase >> (d - b'0')) & 1 != 0
+                        && i >= phrase_from
+                        && self.pair_may_start(b, i + 1, u32::from(d))
+                    {
+                        self.phrase_at(text, i, char::from(d), &mut sv.literal, &mut phrase_from);
+                    }
+                    i += 1;
+                    match b.get(i) {
+                        Some(&y) if y.is_ascii_digit() => d = y,
+                        _ => break,
+                    }
+                }
+                continue;
+            }
             let (u, len) = if x < 0x80 {
                 if !bit(&self.survey_bits, x as u32) {
                     i += 1;
@@ -888,26 +1060,29 @@ impl CountExtractor {
             };
             let Some(c) = char::from_u32(u) else { break };
             if bit(&self.start_bits, u)
-                && (c == '\n'
-                    || !prev_char(text, i).is_some_and(|p| {
-                        if (p as u32) < 0x10000 {
-                            bit(&self.blocks_start, p as u32)
-                        } else {
-                            blocks_start_after(p)
-                        }
-                    }))
+                && (c == '\n' || !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)))
             {
                 sv.starts.push(i);
             }
             if i >= phrase_from && bit(&self.phrase_bits, u) && self.pair_may_start(b, i + len, u) {
                 self.phrase_at(text, i, c, &mut sv.literal, &mut phrase_from);
             }
-            if is_quote_mark(c) {
+            if bit(&self.quote_bits, u) {
                 sv.quotes.push((i, c));
             }
             i += len;
         }
         sv
+    }
+
+    /// `blocks_start_after(p)`, from the table for BMP chars.
+    #[inline(always)]
+    fn blocks_start_at(&self, p: char) -> bool {
+        let u = p as usize;
+        match self.blocks_start.get(u >> 6) {
+            Some(w) => (w >> (u & 63)) & 1 != 0,
+            None => blocks_start_after(p),
+        }
     }
 
     /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
@@ -1088,7 +1263,7 @@ impl CountExtractor {
             return Some(Candidate::skip_to(num, u.end));
         }
         // `760多亿人\n民币`: 人 opening 人民币 (a wrap may split it) is money.
-        let u = if u.entry.unit == "人"
+        let u = if u.entry.tag == UnitTag::Ren
             && text[u.end..]
                 .trim_start_matches(['\n', '\r'])
                 .starts_with("民币")
@@ -1149,14 +1324,14 @@ impl CountExtractor {
 
     /// A year before 年 (`2024年`, `二〇二四年`) or a decade (`５０年代`).
     fn date_like(&self, text: &str, num: &NumberMatch, u: &UnitHit<'_>) -> bool {
-        if u.entry.unit == "级" {
+        if u.entry.tag == UnitTag::Ji {
             // 2024级: a cohort year.
             return num.kind == NumeralKind::Arabic
                 && num
                     .value
                     .is_some_and(|v| v.fract() == 0.0 && (1900.0..=2200.0).contains(&v));
         }
-        if u.entry.unit != "年" && u.entry.unit != "年度" {
+        if !matches!(u.entry.tag, UnitTag::Nian | UnitTag::NianDu) {
             return false;
         }
         if num.kind == NumeralKind::DigitByDigit {
@@ -1170,7 +1345,7 @@ impl CountExtractor {
             && num
                 .value
                 .is_some_and(|v| v.fract() == 0.0 && (1000.0..=2200.0).contains(&v));
-        yearish || u.entry.unit == "年度"
+        yearish || u.entry.tag == UnitTag::NianDu
     }
 
     /// Attach qualifiers and build the candidate.
@@ -1380,14 +1555,15 @@ impl CountExtractor {
             return false;
         }
         // A ratio of percentages (`2％∶78％∶20％`): its parts are shares, not counts.
-        if unit.entry.unit == "%"
+        if unit.entry.tag == UnitTag::Percent
             && (next_char(text, unit.end) == Some('∶') || prev_char(text, cand.start) == Some('∶'))
         {
             return false;
         }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
-        if unit.entry.unit == "届" && next_char(text, unit.end).is_some_and(is_numeral_char) {
+        if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char)
+        {
             return false;
         }
         // 五十亩村, 八里庄: a measure in a place name.
@@ -1404,7 +1580,7 @@ impl CountExtractor {
         // place suffix. `个` and people classifiers are left out: in
         // `三个贫困村`, `两户村民` the figure is an amount.
         if chinese
-            && unit.entry.unit != "个"
+            && unit.entry.tag != UnitTag::Ge
             && !matches!(unit.entry.class.as_str(), "people" | "noun")
         {
             let mut after = text[unit.end..].chars();
@@ -1425,7 +1601,7 @@ impl CountExtractor {
         let numeral = &text[cand.num.start..cand.num.end];
         // 机场三期、华能四期等: a project phase, not a number of sessions.
         if chinese
-            && unit.entry.unit == "期"
+            && unit.entry.tag == UnitTag::Qi
             && ["工程", "项目", "扩建", "改扩建", "建设", "、", "等"]
                 .iter()
                 .any(|p| text[unit.end..].starts_with(p))
@@ -1433,7 +1609,7 @@ impl CountExtractor {
             return false;
         }
         // 20.2026年: a list number run into a year.
-        if unit.entry.unit == "年" {
+        if unit.entry.tag == UnitTag::Nian {
             let surface = &text[cand.num.start..cand.num.end];
             if let Some((_, frac)) = surface.split_once(['.', '．']) {
                 if frac.chars().count() == 4 {
@@ -1460,7 +1636,7 @@ impl CountExtractor {
             }
             // 一年 is mostly "a/the year" (重要一年, 新的一年); it is a
             // duration only with a duration cue (为期一年, 一年内).
-            if unit.entry.unit == "年" && cand.start == cand.num.start {
+            if unit.entry.tag == UnitTag::Nian && cand.start == cand.num.start {
                 let cue_before = [
                     "为期", "历时", "用了", "花了", "经过", "连续", "整整", "满", "仅", "长达",
                     "期限", "周期", "坚持", "持续", "用", "达",

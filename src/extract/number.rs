@@ -137,6 +137,13 @@ fn magnitude_starts_unit(rest: &str) -> bool {
 /// boundary). The scan is greedy but stops where a numeral cannot go on
 /// (`十四五` reads `十四`), so callers can test what follows.
 pub fn scan_number(text: &str, at: usize) -> Option<NumberMatch> {
+    // Most numerals of a report are ASCII figures: no char to decode.
+    if text.as_bytes().get(at).is_some_and(u8::is_ascii_digit) {
+        let mut m = scan_arabic(text.get(at..)?)?;
+        m.start += at;
+        m.end += at;
+        return Some(m);
+    }
     if at > text.len() || !text.is_char_boundary(at) {
         return None;
     }
@@ -179,6 +186,15 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
     // Multipliers only grow (百万, 千万, 万亿); 亿万 is no magnitude.
     let mut last_big = 0.0;
     loop {
+        // Every char below starts with a byte in E4..=E8: most units and
+        // punctuation after a figure are told apart without decoding.
+        if !s
+            .as_bytes()
+            .get(i)
+            .is_some_and(|x| (0xE4..=0xE8).contains(x))
+        {
+            break;
+        }
         let rest = &s[i..];
         let Some(c) = rest.chars().next() else { break };
         // Nearly always the unit comes next: one test for all of them.
@@ -258,14 +274,14 @@ fn arabic_digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
 }
 
 fn scan_arabic(s: &str) -> Option<NumberMatch> {
-    let mut digits = Digits::default();
+    let mut digits = FastDigits::default();
     let mut i = 0;
     let mut seen_dot = false;
     let b = s.as_bytes();
     loop {
         // Bytes, not chars: a figure is mostly ASCII digits.
         if let Some((d, len)) = arabic_digit_at(b, i) {
-            digits.push(b'0' + d);
+            digits.push(d);
             i += len;
             continue;
         }
@@ -291,7 +307,7 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
         if dot > 0 && !seen_dot && !digits.is_empty() {
             if arabic_digit_at(b, i + dot).is_some() {
                 seen_dot = true;
-                digits.push(b'.');
+                digits.dot();
                 i += dot;
                 continue;
             }
@@ -323,11 +339,85 @@ fn scan_arabic(s: &str) -> Option<NumberMatch> {
     if digits.is_empty() {
         return None;
     }
-    let value = digits.value()?;
+    let value = match digits.value() {
+        Some(v) => v,
+        None => slow_value(&s[..i])?,
+    };
     let mut m = new_match(NumeralKind::Arabic);
     m.value = Some(value);
     m.end = read_tail(s, i, &mut m, true);
     Some(m)
+}
+
+/// Exact powers of ten up to 1e22 (each is an f64 without rounding).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The digits of an Arabic numeral summed as they are read: no buffer,
+/// and no float parser for the short figures a report holds.
+#[derive(Default)]
+struct FastDigits {
+    /// The digits read as one integer (the dot ignored); exact while
+    /// `count <= 15`.
+    mantissa: u64,
+    /// Digits read.
+    count: usize,
+    /// Digits read after the dot.
+    frac: usize,
+    seen_dot: bool,
+}
+
+impl FastDigits {
+    #[inline(always)]
+    fn push(&mut self, d: u8) {
+        if self.count < 15 {
+            self.mantissa = self.mantissa * 10 + u64::from(d);
+        }
+        self.count += 1;
+        self.frac += usize::from(self.seen_dot);
+    }
+
+    fn dot(&mut self) {
+        self.seen_dot = true;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The value `str::parse::<f64>` gives the digits, when it can be had
+    /// exactly without it: an integer of at most 15 digits is below 2^53
+    /// (exact), and such a mantissa over an exact power of ten is one
+    /// correctly rounded division, as the parser's result is correctly
+    /// rounded too.
+    fn value(&self) -> Option<f64> {
+        if self.count > 15 {
+            return None;
+        }
+        let m = self.mantissa as f64;
+        if self.frac == 0 {
+            Some(m)
+        } else {
+            POW10.get(self.frac).map(|p| m / p)
+        }
+    }
+}
+
+/// The value of the numeral `consumed` (digits, `,`, `.`/`．` and line
+/// ends as `scan_arabic` read them), through the float parser: for the
+/// rare figure too long for [`FastDigits::value`].
+fn slow_value(consumed: &str) -> Option<f64> {
+    let mut digits = Digits::default();
+    for c in consumed.chars() {
+        if let Some(d) = arabic_digit(c) {
+            digits.push(b'0' + d as u8);
+        } else if matches!(c, '.' | '．') {
+            digits.push(b'.');
+        }
+    }
+    digits.value()
 }
 
 /// The ASCII digits (and dot) of an Arabic numeral: on the stack while
@@ -352,10 +442,6 @@ impl Digits {
             }
             self.spill.push(char::from(c));
         }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     fn stack_str(&self) -> &str {
@@ -877,6 +963,15 @@ mod tests {
         fn full_width_arabic_parses_back(n in 0u64..1_000_000_000_000) {
             prop_assert_eq!(parse_number(&full_width(n)), Some(n as f64));
             prop_assert_eq!(parse_number(&n.to_string()), Some(n as f64));
+        }
+
+        /// The summed digits give what the float parser gives, short or
+        /// long, with or without a fraction.
+        #[test]
+        fn decimals_match_the_parser(int in "[0-9]{1,18}", frac in "[0-9]{0,12}") {
+            let s = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
+            let want: f64 = s.parse().unwrap();
+            prop_assert_eq!(parse_number(&s), Some(want), "{}", s);
         }
 
         #[test]
