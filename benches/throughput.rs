@@ -312,7 +312,9 @@ fn main() {
     println!(
         "\n| zongjie run | jobs | wall s | CPU s | MB/s (wall) | MB/s per CPU s | ratio to bare cut (CPU) | docs/s | peak RSS MB | start-up ms | speed-up (wall) | speed-up vs one core |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     let cut_mb_s = text_mb / cut_s;
     let mut cpu_no_outputs = 0.0;
     let pin = have_taskset();

@@ -508,7 +508,7 @@ pub fn run_files(
     // Document ids come from the file's bytes, so a second copy of a file
     // (the same report filed in two folders) would repeat every id: it is
     // rejected, naming the copy that was read (the first in walk order).
-    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut seen: SeenFiles = std::collections::HashMap::new();
     let mut write_time = Duration::ZERO;
     let threads = rayon::current_num_threads();
     // Two analysis tasks per thread per chunk (see FILES_PER_TASK): larger
@@ -577,12 +577,43 @@ pub fn run_files(
 /// The writing half of `run_files`: takes finished chunks in input order,
 /// rejects duplicate files and hands documents to the sink.
 #[allow(clippy::too_many_arguments)]
+/// The files read so far: the SHA-256 of their bytes → their index in the
+/// run's file list (40 bytes a file, not two strings).
+type SeenFiles = std::collections::HashMap<[u8; 32], usize>;
+
+/// The 32 bytes of a hex SHA-256 (anything else is hashed, so distinct
+/// strings still give distinct keys).
+fn sha_key(hex: &str) -> [u8; 32] {
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut key = [0u8; 32];
+    let b = hex.as_bytes();
+    if b.len() == 64 {
+        let mut ok = true;
+        for (i, k) in key.iter_mut().enumerate() {
+            match (nibble(b[2 * i]), nibble(b[2 * i + 1])) {
+                (Some(h), Some(l)) => *k = h << 4 | l,
+                _ => ok = false,
+            }
+        }
+        if ok {
+            return key;
+        }
+    }
+    use sha2::{Digest, Sha256};
+    Sha256::digest(hex.as_bytes()).into()
+}
+
 fn write_chunks(
     rx: &std::sync::mpsc::Receiver<Vec<FileResult>>,
     files: &[InputFile],
     sink: &mut dyn Sink,
     bar: &indicatif::ProgressBar,
-    seen: &mut std::collections::HashMap<String, String>,
+    seen: &mut SeenFiles,
     totals: &mut RunTotals,
     rejected: &mut Vec<Rejected>,
     write_time: &mut Duration,
@@ -591,9 +622,9 @@ fn write_chunks(
         let t = Instant::now();
         for mut r in results {
             if let Some(first) = r.documents.first() {
-                let sha = &first.source.sha256;
-                match seen.get(sha) {
-                    Some(original) => {
+                match seen.get(&sha_key(&first.source.sha256)) {
+                    Some(&original) => {
+                        let original = &files[original].display;
                         r.rejected = Some(Rejected {
                             path: files[r.index].display.clone(),
                             stage: "ingest",
@@ -606,7 +637,7 @@ fn write_chunks(
                         r.records.clear();
                     }
                     None => {
-                        seen.insert(sha.clone(), files[r.index].display.clone());
+                        seen.insert(sha_key(&first.source.sha256), r.index);
                     }
                 }
             }
@@ -896,6 +927,18 @@ pub fn shard_of(path: &str, n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha_key_decodes_hex_and_keeps_other_strings_apart() {
+        let hex = "00ff10ab".repeat(8);
+        let k = sha_key(&hex);
+        assert_eq!(&k[..4], &[0x00, 0xff, 0x10, 0xab]);
+        assert_eq!(sha_key(&hex.to_uppercase()), k);
+        // Not hex, or not 64 chars: hashed, and distinct from each other.
+        let odd = "zz".repeat(32);
+        assert_ne!(sha_key(&odd), sha_key(&"zy".repeat(32)));
+        assert_ne!(sha_key("abc"), sha_key("abd"));
+    }
 
     /// A panic while a task's documents are analyzed together rejects only
     /// the file that caused it, as `internal_error`; the other files of the

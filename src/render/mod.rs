@@ -559,11 +559,23 @@ struct Spill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
     pos: u64,
-    /// Each model's document id and line length, in input order.
-    lines: Vec<(String, usize)>,
-    /// Document id → the position in `lines` of its last model: a later
+    /// Each model's document key and line length, in input order.
+    lines: Vec<(DocKey, u32)>,
+    /// Document key → the position in `lines` of its last model: a later
     /// document with the same id replaces the report of an earlier one.
-    last: HashMap<String, usize>,
+    last: HashMap<DocKey, u32>,
+}
+
+/// A document id in 16 bytes (the start of its SHA-256): the spill keeps
+/// one per document all run long, so not a string.
+type DocKey = [u8; 16];
+
+fn doc_key(doc_id: &str) -> DocKey {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(doc_id.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&h[..16]);
+    k
 }
 
 impl Spill {
@@ -582,9 +594,12 @@ impl Spill {
     fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
         use std::io::Write;
         let line = serde_json::to_vec(r).map_err(|e| io_err(&self.path)(e.into()))?;
+        let len = u32::try_from(line.len())
+            .map_err(|_| io_err(&self.path)(std::io::Error::other("report model over 4 GiB")))?;
         self.file.write_all(&line).map_err(io_err(&self.path))?;
-        self.last.insert(r.doc_id.clone(), self.lines.len());
-        self.lines.push((r.doc_id.clone(), line.len()));
+        let key = doc_key(&r.doc_id);
+        self.last.insert(key, self.lines.len() as u32);
+        self.lines.push((key, len));
         self.pos += line.len() as u64;
         Ok(())
     }
@@ -639,10 +654,15 @@ impl RenderSink {
         };
         let f = std::fs::File::open(&spill.path).map_err(io_err(&spill.path))?;
         let mut reader = BufReader::with_capacity(1 << 16, f);
-        let report = |doc_id: &str, line: &[u8]| -> Result<(), RenderError> {
+        let report = |line: &[u8]| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
                 serde_json::from_slice(line).map_err(|e| io_err(&spill.path)(e.into()))?;
-            let found = self.cross.get(doc_id).map_err(io_err(&self.cross.path))?;
+            let doc_id = model
+                .get("doc_id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let found = self.cross.get(&doc_id).map_err(io_err(&self.cross.path))?;
             if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
                     for f in &found {
@@ -652,29 +672,30 @@ impl RenderSink {
                     }
                 }
             }
-            self.renderer.write_report(dir, doc_id, &model)
+            self.renderer.write_report(dir, &doc_id, &model)
         };
-        let mut batch: Vec<(&str, Vec<u8>)> = Vec::with_capacity(BATCH);
-        let flush = |batch: &mut Vec<(&str, Vec<u8>)>| {
+        let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+        let flush = |batch: &mut Vec<Vec<u8>>| {
             let r = batch
                 .par_iter()
-                .map(|(id, line)| report(id, line))
+                .map(|line| report(line))
                 .collect::<Result<Vec<()>, RenderError>>();
             batch.clear();
             r
         };
         let mut skip = Vec::new();
-        for (i, (doc_id, len)) in spill.lines.iter().enumerate() {
+        for (i, (key, len)) in spill.lines.iter().enumerate() {
+            let len = *len as usize;
             // A model replaced by a later document with the same id is
             // read past, not kept.
-            if spill.last.get(doc_id) != Some(&i) {
-                skip.resize(*len, 0);
+            if spill.last.get(key) != Some(&(i as u32)) {
+                skip.resize(len, 0);
                 reader.read_exact(&mut skip).map_err(io_err(&spill.path))?;
                 continue;
             }
-            let mut line = vec![0; *len];
+            let mut line = vec![0; len];
             reader.read_exact(&mut line).map_err(io_err(&spill.path))?;
-            batch.push((doc_id, line));
+            batch.push(line);
             if batch.len() >= BATCH {
                 flush(&mut batch)?;
             }
