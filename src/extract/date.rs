@@ -663,13 +663,22 @@ fn scan(c: &Chars) -> Vec<Raw> {
         }
         if num_starts_at(c, i) {
             let next = c.next(i);
-            if let Some(e) = could_be_date(c, i).then(|| expr_at(c, i)).flatten() {
+            // Most runs are ASCII digits: read them by bytes. When the char
+            // after them is no numeral, both the numeral run that
+            // `could_be_date` reads and the run `num_end` skips end there.
+            let (maybe, run_end) = match ascii_digits_end(bytes, i) {
+                Some(j) if !c.ch(j).is_some_and(is_numeral) => {
+                    (c.ch(c.skip_blank(j)).is_some_and(is_date_follower), Some(j))
+                }
+                _ => (could_be_date(c, i), None),
+            };
+            if let Some(e) = maybe.then(|| expr_at(c, i)).flatten() {
                 i = e.end.max(next);
                 out.push(Raw::Date(e));
                 continue;
             }
             // Skip the whole run: no date starts inside it.
-            i = num_end(c, i).max(next);
+            i = run_end.unwrap_or_else(|| num_end(c, i)).max(next);
             continue;
         }
         // A relative year word is a char and `年`: most chars that may
@@ -785,16 +794,41 @@ fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
 }
 
 /// The [`CJK_START`] bit of the char encoded `b0 b1 b2` (`b0` in
-/// 0xE4..=0xE9); true outside the bitmap, to let the parser look.
+/// 0xE4..=0xE9, so the code point is in `CJK_FIRST..=CJK_LAST`); true
+/// outside the bitmap, to let the parser look.
 #[inline(always)]
 fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
     let cp = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-    match cp.checked_sub(CJK_FIRST) {
-        Some(k) if cp <= CJK_LAST => CJK_START
-            .get((k / 8) as usize)
-            .is_none_or(|m| m & (1 << (k % 8)) != 0),
-        _ => true,
+    if !(CJK_FIRST..=CJK_LAST).contains(&cp) {
+        return true;
     }
+    // A 16-bit code point indexes the whole-plane table with no bounds
+    // check: this test runs for nearly every char of the text.
+    BMP_START[(cp >> 3) as usize & 0x1FFF] & (1 << (cp & 7)) != 0
+}
+
+/// [`CJK_START`] spread over the Basic Multilingual Plane (8 KB).
+static BMP_START: [u8; 0x2000] = {
+    let mut t = [0u8; 0x2000];
+    let mut k = 0;
+    while k < CJK_START.len() {
+        t[(CJK_FIRST / 8) as usize + k] = CJK_START[k];
+        k += 1;
+    }
+    t
+};
+
+/// The end of the run of ASCII digits at `i`, if one starts there.
+#[inline]
+fn ascii_digits_end(bytes: &[u8], i: usize) -> Option<usize> {
+    if !bytes.get(i)?.is_ascii_digit() {
+        return None;
+    }
+    let mut j = i + 1;
+    while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+    }
+    Some(j)
 }
 
 /// Cheap pre-check: a date's first number is followed by a calendar unit
