@@ -651,7 +651,7 @@ fn scan(c: &Chars) -> Vec<Raw> {
         // word (nearly all): nothing below would act on them. First, in a
         // tight loop, the common CJK chars that are most of the text.
         while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
-            if !(0xE4..=0xE9).contains(&b0) || cjk_bit(b0, b1, b2) {
+            if cjk_bit(b0, b1, b2) {
                 break;
             }
             i += 3;
@@ -793,26 +793,27 @@ fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
     cjk_bit(b0, b1, b2)
 }
 
-/// The [`CJK_START`] bit of the char encoded `b0 b1 b2` (`b0` in
-/// 0xE4..=0xE9, so the code point is in `CJK_FIRST..=CJK_LAST`); true
-/// outside the bitmap, to let the parser look.
+/// The [`CJK_START`] bit of the char encoded `b0 b1 b2`; true when `b0`
+/// is outside 0xE4..=0xE9 (outside the bitmap), to let the parser look.
+/// It runs for nearly every char of the text: the offset into the bitmap
+/// comes straight from the bytes (lead byte 0xE4 is `CJK_FIRST`), and a
+/// table padded to 4 KB needs no bounds check.
 #[inline(always)]
 fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
-    let cp = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-    if !(CJK_FIRST..=CJK_LAST).contains(&cp) {
+    let lead = b0.wrapping_sub(0xE4);
+    if lead > 0xE9 - 0xE4 {
         return true;
     }
-    // A 16-bit code point indexes the whole-plane table with no bounds
-    // check: this test runs for nearly every char of the text.
-    BMP_START[(cp >> 3) as usize & 0x1FFF] & (1 << (cp & 7)) != 0
+    let k = (usize::from(lead) << 12) | (usize::from(b1 & 0x3F) << 6) | usize::from(b2 & 0x3F);
+    CJK_START_PADDED[(k >> 3) & 0xFFF] & (1 << (k & 7)) != 0
 }
 
-/// [`CJK_START`] spread over the Basic Multilingual Plane (8 KB).
-static BMP_START: [u8; 0x2000] = {
-    let mut t = [0u8; 0x2000];
+/// [`CJK_START`] padded with zeros to 4 KB.
+static CJK_START_PADDED: [u8; 0x1000] = {
+    let mut t = [0u8; 0x1000];
     let mut k = 0;
     while k < CJK_START.len() {
-        t[(CJK_FIRST / 8) as usize + k] = CJK_START[k];
+        t[k] = CJK_START[k];
         k += 1;
     }
     t
