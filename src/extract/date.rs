@@ -1018,10 +1018,10 @@ fn expr_at(c: &Chars, i: usize) -> Option<Expr> {
             p.ph |= ph;
             k = end;
         } else if let Some((d1, ph1, d2, ph2, end)) = slot_range(c, k, Level::Day) {
-            let mut l = p.clone();
+            let mut l = p;
             l.d = Some(d1);
             l.ph |= ph1;
-            let mut r = p.clone();
+            let mut r = p;
             r.d = Some(d2);
             r.ph |= ph2;
             return Some(Expr {
@@ -1033,10 +1033,10 @@ fn expr_at(c: &Chars, i: usize) -> Option<Expr> {
         }
     } else if p.y.is_some() {
         if let Some((m1, ph1, m2, ph2, end)) = slot_range(c, km, Level::Month) {
-            let mut l = p.clone();
+            let mut l = p;
             l.m = Some(m1);
             l.ph |= ph1;
-            let mut r = p.clone();
+            let mut r = p;
             r.m = Some(m2);
             r.ph |= ph2;
             return Some(Expr {
@@ -1480,8 +1480,8 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             && ["计划", "要点", "打算", "安排", "思路"]
                 .iter()
                 .any(|w| holds(tail, w));
-        let is_title = want_words
-            && (is_plan || ["总结", "报告", "回顾"].iter().any(|w| holds(tail, w)));
+        let is_title =
+            want_words && (is_plan || ["总结", "报告", "回顾"].iter().any(|w| holds(tail, w)));
         let is_topic =
             tail.starts_with('是') || tail.starts_with('度') || preceded_by(c, e.start, "过去的");
         // A deadline or starting point (`到2035年`, `2000年以前`,
