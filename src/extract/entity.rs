@@ -149,6 +149,11 @@ pub struct EntityExtractor {
     /// cache, where a hash map's probes land all over a large table.
     rev_first: Vec<u32>,
     rev_kids: Vec<(char, u32)>,
+    /// The edges of the nodes with more than `BIG_FANOUT` children (`镇`,
+    /// `乡`, `县`, `街道` have hundreds: a binary search there takes ten
+    /// dependent steps) in an open-addressing table: (node, char, child),
+    /// empty slots with node NONE. At most half full.
+    rev_big: Vec<(u32, u32, u32)>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
     /// Bit set over a hash of the first two chars of every name with a
@@ -400,6 +405,7 @@ impl EntityExtractor {
             max_full_chars: 2,
             rev_first: Vec::new(),
             rev_kids: Vec::new(),
+            rev_big: Vec::new(),
             rev_head: Vec::new(),
             short_bits: Vec::new(),
             orgs: FxMap::default(),
@@ -633,6 +639,26 @@ impl EntityExtractor {
             first[k] += first[k - 1];
         }
         self.rev_kids = list.iter().map(|&(_, c, k)| (c, k)).collect();
+        // The edges of the big nodes, also hashed.
+        let big: Vec<(u32, char, u32)> = list
+            .iter()
+            .copied()
+            .filter(|&(n, _, _)| {
+                let lo = first.get(n as usize).copied().unwrap_or(0);
+                let hi = first.get(n as usize + 1).copied().unwrap_or(0);
+                (hi - lo) as usize > BIG_FANOUT
+            })
+            .collect();
+        let size = (big.len() * 2).next_power_of_two().max(16);
+        let mut table = vec![(NONE, 0u32, 0u32); size];
+        for (n, c, k) in big {
+            let mut h = big_slot(n, c, size);
+            while table[h].0 != NONE {
+                h = (h + 1) & (size - 1);
+            }
+            table[h] = (n, c as u32, k);
+        }
+        self.rev_big = table;
         self.rev_first = first;
         self.rev_head = heads;
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
@@ -815,6 +841,23 @@ impl EntityExtractor {
     fn rev_child(&self, node: u32, c: char) -> Option<u32> {
         let lo = *self.rev_first.get(node as usize)? as usize;
         let hi = *self.rev_first.get(node as usize + 1)? as usize;
+        if hi.saturating_sub(lo) > BIG_FANOUT {
+            let size = self.rev_big.len();
+            let mut h = big_slot(node, c, size);
+            // The table is at most half full: an empty slot ends the probe
+            // well before the bound.
+            for _ in 0..size {
+                let &(n, k, child) = self.rev_big.get(h)?;
+                if n == node && k == c as u32 {
+                    return Some(child);
+                }
+                if n == NONE {
+                    return None;
+                }
+                h = (h + 1) & (size - 1);
+            }
+            return None;
+        }
         let kids = self.rev_kids.get(lo..hi)?;
         kids.binary_search_by_key(&c, |e| e.0)
             .ok()
@@ -1683,6 +1726,19 @@ fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
         None => Some(first),
         Some(_) => None,
     }
+}
+
+/// Nodes of the reversed name trie with more children than this are
+/// looked up in `rev_big`, the others by binary search of their (cached)
+/// child lists.
+const BIG_FANOUT: usize = 16;
+
+/// Home slot of the edge (node, c) in `rev_big` of `size` slots (a power
+/// of two).
+#[inline]
+fn big_slot(node: u32, c: char, size: usize) -> usize {
+    let key = (u64::from(node) << 32) | u64::from(c as u32);
+    ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize) & size.wrapping_sub(1)
 }
 
 /// Size of `short_bits` (a power of two): ~4k short names set well under
