@@ -649,9 +649,10 @@ fn scan(c: &Chars) -> Vec<Raw> {
     while i < c.len() {
         // Pass over chars that start neither a number nor a relative year
         // word (nearly all): nothing below would act on them. First, in a
-        // tight loop, the common CJK chars that are most of the text.
+        // tight loop, the three-byte chars (Chinese and its punctuation)
+        // that are most of the text.
         while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
-            if cjk_bit(b0, b1, b2) {
+            if b0 & 0xF0 != 0xE0 || bmp_bit(b0, b1, b2) {
                 break;
             }
             i += 3;
@@ -703,10 +704,11 @@ fn scan(c: &Chars) -> Vec<Raw> {
 }
 
 /// The byte width of the char at `i` and whether it may start a number or
-/// a relative year word, from its bytes: a table for ASCII, a bitmap for
-/// the common CJK block, and a short list for the few other chars that
-/// may (full-width digits, `〇`, `×`, …). Chinese punctuation, nearly as
-/// common as Chinese, is passed over here too.
+/// a relative year word, from its bytes: a table for ASCII, a bitmap of
+/// the Basic Multilingual Plane for three-byte chars (Chinese numerals,
+/// the first chars of relative year words, full-width digits, `〇` …),
+/// and `×` the one two-byte char that may. Chinese punctuation, nearly as
+/// common as Chinese, is passed over as Chinese is.
 #[inline]
 fn may_start_at(bytes: &[u8], i: usize) -> (usize, bool) {
     let Some(&b) = bytes.get(i) else {
@@ -714,31 +716,14 @@ fn may_start_at(bytes: &[u8], i: usize) -> (usize, bool) {
     };
     match b {
         0x00..=0x7F => (1, ASCII_START[b as usize]),
-        0xE4..=0xE9 => (3, cjk_may_start(bytes, i)),
         0x80..=0xBF => (1, false),
         // `×` (U+00D7) is the one 2-byte char that may.
         0xC0..=0xDF => (2, b == 0xC3 && bytes.get(i + 1) == Some(&0x97)),
-        0xE0..=0xEF => {
-            let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
-                return (3, true);
-            };
-            let cp = ((b as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-            // `０`–`９`, `＊`, `Ｏ`, `Ｘ`, `＿`, `ｘ`, `□`, `○`, `〇`.
-            let may = matches!(
-                cp,
-                0xFF10
-                    ..=0xFF19
-                        | 0xFF0A
-                        | 0xFF2F
-                        | 0xFF38
-                        | 0xFF3F
-                        | 0xFF58
-                        | 0x25A1
-                        | 0x25CB
-                        | 0x3007
-            );
-            (3, may)
-        }
+        0xE0..=0xEF => match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(&b1), Some(&b2)) => (3, bmp_bit(b, b1, b2)),
+            // Truncated: the parser decodes properly.
+            _ => (3, true),
+        },
         _ => (4, false),
     }
 }
@@ -758,66 +743,35 @@ static ASCII_START: [bool; 128] = {
     t
 };
 
-/// First and last code point of the CJK chars [`CJK_START`] covers: those
-/// whose UTF-8 lead byte is 0xE4..=0xE9.
-const CJK_FIRST: u32 = 0x4000;
-const CJK_LAST: u32 = 0x9FFF;
-
-/// Chinese numerals and the first chars of relative year words, as a
-/// bitmap over `CJK_FIRST..=CJK_LAST`: the chars there that may start a
-/// number or a relative year word.
-static CJK_START: [u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize] = {
-    let mut t = [0u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize];
+/// The three-byte chars that may start a number or a relative year word,
+/// as a bitmap over the Basic Multilingual Plane (8 KB).
+static BMP_START: [u8; 0x2000] = {
+    let mut t = [0u8; 0x2000];
     let chars = [
+        // Chinese numerals and the first chars of relative year words.
         '零', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '今', '本', '去', '上',
-        '明', '前',
+        '明', '前', // Full-width digits and placeholders, `〇`, `○`, `□`.
+        '０', '１', '２', '３', '４', '５', '６', '７', '８', '９', '＊', 'Ｏ', 'Ｘ', '＿', 'ｘ',
+        '□', '○', '〇',
     ];
     let mut k = 0;
     while k < chars.len() {
-        let cp = chars[k] as u32 - CJK_FIRST;
+        let cp = chars[k] as u32;
         t[(cp / 8) as usize] |= 1 << (cp % 8);
         k += 1;
     }
     t
 };
 
-/// Whether the 3-byte char at `i` (lead byte 0xE4..=0xE9) is in
-/// [`CJK_START`]; a truncated or malformed sequence is passed to the
-/// parser, which decodes properly.
-#[inline]
-fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
-    let (Some(&b0), Some(&b1), Some(&b2)) = (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2))
-    else {
-        return true;
-    };
-    cjk_bit(b0, b1, b2)
-}
-
-/// The [`CJK_START`] bit of the char encoded `b0 b1 b2`; true when `b0`
-/// is outside 0xE4..=0xE9 (outside the bitmap), to let the parser look.
-/// It runs for nearly every char of the text: the offset into the bitmap
-/// comes straight from the bytes (lead byte 0xE4 is `CJK_FIRST`), and a
-/// table padded to 4 KB needs no bounds check.
+/// The [`BMP_START`] bit of the three-byte char encoded `b0 b1 b2` (`b0`
+/// in 0xE0..=0xEF). It runs for nearly every char of the text: the code
+/// point has 16 bits, so the look-up needs no bounds check.
 #[inline(always)]
-fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
-    let lead = b0.wrapping_sub(0xE4);
-    if lead > 0xE9 - 0xE4 {
-        return true;
-    }
-    let k = (usize::from(lead) << 12) | (usize::from(b1 & 0x3F) << 6) | usize::from(b2 & 0x3F);
-    CJK_START_PADDED[(k >> 3) & 0xFFF] & (1 << (k & 7)) != 0
+fn bmp_bit(b0: u8, b1: u8, b2: u8) -> bool {
+    let cp =
+        (usize::from(b0 & 0x0F) << 12) | (usize::from(b1 & 0x3F) << 6) | usize::from(b2 & 0x3F);
+    BMP_START[(cp >> 3) & 0x1FFF] & (1 << (cp & 7)) != 0
 }
-
-/// [`CJK_START`] padded with zeros to 4 KB.
-static CJK_START_PADDED: [u8; 0x1000] = {
-    let mut t = [0u8; 0x1000];
-    let mut k = 0;
-    while k < CJK_START.len() {
-        t[k] = CJK_START[k];
-        k += 1;
-    }
-    t
-};
 
 /// The end of the run of ASCII digits at `i`, if one starts there.
 #[inline]
