@@ -159,7 +159,7 @@ pub struct EntityExtractor {
     /// Bit set over a hash of the first two chars of every name with a
     /// short candidate: most words are not such names, and one bit test
     /// spares them the string hash and look-up in `names`.
-    short_bits: Vec<u64>,
+    short_bits: Box<[u64; SHORT_BITS / 64]>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Organization suffixes in a trie over their characters read
     /// backwards, walked from each char that may end one (`F_ORG`). Node
@@ -407,7 +407,7 @@ impl EntityExtractor {
             rev_kids: Vec::new(),
             rev_big: Vec::new(),
             rev_head: Vec::new(),
-            short_bits: Vec::new(),
+            short_bits: Box::new([0; SHORT_BITS / 64]),
             orgs: FxMap::default(),
             org_trie: Vec::new(),
             char_flags: zero_flags(),
@@ -619,7 +619,7 @@ impl EntityExtractor {
         for c in ORG_STOP_CHARS.chars() {
             set(c, F_ORG_STOP);
         }
-        let mut short_bits = vec![0u64; SHORT_BITS / 64];
+        let mut short_bits: Box<[u64; SHORT_BITS / 64]> = Box::new([0; SHORT_BITS / 64]);
         for (name, &head) in &self.names {
             if name.len() >= 6 && self.cands(head).any(|r| r.kind == NameKind::Short) {
                 let b = short_key(name);
@@ -1088,11 +1088,18 @@ impl EntityExtractor {
             if len < 6 {
                 continue;
             }
-            let Some(head6) = bytes.get(w.start..w.start + 6) else {
-                continue;
+            // The first 6 bytes as one 8-byte load (shifted down), except
+            // at the very end of the text.
+            let head = match bytes.get(w.start..).and_then(|r| r.first_chunk::<8>()) {
+                Some(h8) => u64::from_be_bytes(*h8) >> 16,
+                None => match bytes.get(w.start..w.start + 6) {
+                    Some(&[a, b, c, d, e, f]) => u64::from_be_bytes([0, 0, a, b, c, d, e, f]),
+                    _ => continue,
+                },
             };
-            let b = short_key_of(head6, len);
-            if self.short_bits[b / 64] & (1 << (b % 64)) == 0 {
+            let b = short_key_hash(head, len);
+            // `b` has 19 bits: the index is in bounds of the fixed array.
+            if self.short_bits[(b / 64) % (SHORT_BITS / 64)] & (1 << (b % 64)) == 0 {
                 continue;
             }
             let Some(name) = text.get(w.start..w.end) else {
@@ -1753,19 +1760,30 @@ fn short_key(name: &str) -> usize {
 
 /// [`short_key`] of a name of `len` bytes whose first bytes are `head`.
 fn short_key_of(head: &[u8], len: usize) -> usize {
-    // `len` then the 6 bytes shifted in, as one big-endian load.
-    let x = match head {
+    match head {
         &[a, b, c, d, e, f, ..] => {
-            (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+            short_key_hash(u64::from_be_bytes([0, 0, a, b, c, d, e, f]), len)
         }
         _ => {
             let mut x = len as u64;
             for &c in head {
                 x = (x << 8) | u64::from(c);
             }
-            x
+            short_key_mix(x)
         }
-    };
+    }
+}
+
+/// [`short_key`] of a name of `len` bytes whose first 6 bytes, read
+/// big-endian, are `head6`.
+#[inline]
+fn short_key_hash(head6: u64, len: usize) -> usize {
+    // `len` then the 6 bytes.
+    short_key_mix((len as u64) << 48 | (head6 & 0xFFFF_FFFF_FFFF))
+}
+
+#[inline]
+fn short_key_mix(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
 }
 
