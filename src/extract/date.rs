@@ -668,9 +668,14 @@ fn scan(c: &Chars) -> Vec<Raw> {
             // after them is no numeral, both the numeral run that
             // `could_be_date` reads and the run `num_end` skips end there.
             let (maybe, run_end) = match ascii_digits_end(bytes, i) {
-                Some(j) if !c.ch(j).is_some_and(is_numeral) => {
-                    (c.ch(c.skip_blank(j)).is_some_and(is_date_follower), Some(j))
-                }
+                Some(j) => match c.ch(j) {
+                    Some(ch) if is_numeral(ch) => (could_be_date(c, i), None),
+                    // No blank to skip: the char itself must follow.
+                    Some(ch) if !matches!(ch, ' ' | '\u{3000}' | '\u{a0}') => {
+                        (is_date_follower(ch), Some(j))
+                    }
+                    _ => (c.ch(c.skip_blank(j)).is_some_and(is_date_follower), Some(j)),
+                },
                 _ => (could_be_date(c, i), None),
             };
             if let Some(e) = maybe.then(|| expr_at(c, i)).flatten() {
