@@ -274,21 +274,27 @@ impl Num<'_> {
         self.chars
     }
 
-    /// For Arabic runs: the digits with `X` for placeholders.
-    fn digits(&self) -> String {
-        let mut s = String::with_capacity(self.chars);
-        for ch in self.run.chars() {
-            s.push(arabic_digit(ch).map_or('X', |d| char::from_digit(d, 10).unwrap_or('0')));
+    /// For Arabic runs of four chars: the digits with `X` for
+    /// placeholders (None for another length).
+    fn digits4(&self) -> Option<Year> {
+        let mut y = [0u8; 4];
+        let mut chars = self.run.chars();
+        for slot in &mut y {
+            *slot = arabic_digit(chars.next()?).map_or(b'X', ascii_digit);
         }
-        s
+        chars.next().is_none().then_some(y)
     }
 
-    /// For Chinese runs: the run read digit by digit (`二〇二四` → `2024`).
-    fn digitwise(&self) -> Option<String> {
-        self.run
-            .chars()
-            .map(|ch| cn_digit(ch).and_then(|d| char::from_digit(d, 10)))
-            .collect()
+    /// For Chinese runs of four digits: the run read digit by digit
+    /// (`二〇二四` → `2024`); None for another length or a char that is
+    /// not a digit (`十`).
+    fn digitwise4(&self) -> Option<Year> {
+        let mut y = [0u8; 4];
+        let mut chars = self.run.chars();
+        for slot in &mut y {
+            *slot = ascii_digit(cn_digit(chars.next()?)?);
+        }
+        chars.next().is_none().then_some(y)
     }
 }
 
@@ -393,11 +399,15 @@ fn num_starts_at(c: &Chars, i: usize) -> bool {
 // Components
 
 /// The EDTF year of a number written before 年, if it is one.
-fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
+fn year_of(n: &Num, c: &Chars) -> Option<(Year, bool)> {
     match n.class {
         Class::Arabic if !n.has_placeholder => {
             let v = n.value?;
-            (n.len() == 4 && (1800..=2199).contains(&v)).then(|| (n.digits(), false))
+            if n.len() == 4 && (1800..=2199).contains(&v) {
+                n.digits4().map(|y| (y, false))
+            } else {
+                None
+            }
         }
         Class::Arabic if n.all_placeholder => {
             // `__年`, `XX年`: a hidden year, unless a counting word shows it
@@ -415,21 +425,20 @@ fn year_of(n: &Num, c: &Chars) -> Option<(String, bool)> {
                     '近' | '续' | '第' | '满' | '达' | '约' | '每' | '了' | '期' | '时'
                 )
             });
-            (!counting).then(|| ("XXXX".to_string(), true))
+            (!counting).then_some((*b"XXXX", true))
         }
-        Class::Arabic => (n.len() == 4).then(|| (n.digits(), true)),
+        Class::Arabic if n.len() == 4 => n.digits4().map(|y| (y, true)),
+        Class::Arabic => None,
         Class::Chinese => {
-            let d = n.digitwise()?;
-            let ok =
-                d.len() == 4 && (d.starts_with("18") || d.starts_with("19") || d.starts_with("20"));
-            ok.then_some((d, false))
+            let d = n.digitwise4()?;
+            matches!(d, [b'1', b'8' | b'9', ..] | [b'2', b'0', ..]).then_some((d, false))
         }
     }
 }
 
 /// A year component: `2024年`, `二〇二四年`, `20xx年`, `__年`; or a decade
 /// `５０年代`. Returns (EDTF, placeholder, decade, end after 年/年代).
-fn year_at(c: &Chars, i: usize) -> Option<(String, bool, bool, usize)> {
+fn year_at(c: &Chars, i: usize) -> Option<(Year, bool, bool, usize)> {
     let n = read_num(c, i)?;
     let j = c.skip_gap(n.end);
     if !c.is(j, '年') {
@@ -461,22 +470,30 @@ fn year_at(c: &Chars, i: usize) -> Option<(String, bool, bool, usize)> {
 }
 
 /// `５０年代` → `195X`, `九十年代` → `199X`, `1990年代` → `199X`.
-fn decade_of(n: &Num) -> Option<String> {
+fn decade_of(n: &Num) -> Option<Year> {
     let v = n.value?;
     match (n.class, n.len()) {
         (Class::Arabic, 4) if v % 10 == 0 && (1800..=2190).contains(&v) => {
-            Some(format!("{}X", v / 10))
+            // `v / 10` has three digits.
+            let d = v / 10;
+            Some([
+                ascii_digit(d / 100),
+                ascii_digit(d / 10 % 10),
+                ascii_digit(d % 10),
+                b'X',
+            ])
         }
-        (Class::Arabic, 2) if v % 10 == 0 => Some(decade_two(v)),
+        (Class::Arabic, 2) if v % 10 == 0 && v < 100 => Some(decade_two(v)),
         (Class::Chinese, _) if v % 10 == 0 && v < 100 => Some(decade_two(v)),
         _ => None,
     }
 }
 
-fn decade_two(v: u32) -> String {
+/// The decade of a two-digit `v` below 100.
+fn decade_two(v: u32) -> Year {
     // Two-digit decades are of the last century except the recent ones.
-    let century = if v <= 10 { 20 } else { 19 };
-    format!("{}{}X", century, v / 10)
+    let century = if v <= 10 { *b"20" } else { *b"19" };
+    [century[0], century[1], ascii_digit(v / 10 % 10), b'X']
 }
 
 /// Which calendar field a component fills.
@@ -488,15 +505,16 @@ enum Level {
 }
 
 /// A month or day number: EDTF text and placeholder flag.
-fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
+fn md_value(n: &Num, level: Level) -> Option<(Md, bool)> {
     match n.class {
         Class::Arabic if n.has_placeholder => {
             // One or two hidden digits (`x月`, `XX月`, `__日`).
             let underscores = n.len() <= 4;
-            (n.len() <= 2 || underscores).then(|| ("XX".to_string(), true))
+            (n.len() <= 2 || underscores).then_some((*b"XX", true))
         }
         Class::Arabic => {
             let v = n.value?;
+            // Two digits at most: below 100.
             (n.len() <= 2 && v >= 1).then(|| (two_digits(v), false))
         }
         Class::Chinese => {
@@ -507,21 +525,26 @@ fn md_value(n: &Num, level: Level) -> Option<(String, bool)> {
     }
 }
 
-/// `format!("{v:02}")` without the formatting machinery (months and days
-/// are below 100).
-fn two_digits(v: u32) -> String {
-    if v >= 100 {
-        return v.to_string();
-    }
-    let digit = |d: u32| char::from_digit(d, 10).unwrap_or('0');
-    let mut s = String::with_capacity(2);
-    s.push(digit(v / 10));
-    s.push(digit(v % 10));
-    s
+/// `format!("{v:02}")` for a month or day (every caller passes a value
+/// below 100: at most two Arabic digits, or at most 31).
+fn two_digits(v: u32) -> Md {
+    [ascii_digit(v / 10 % 10), ascii_digit(v % 10)]
+}
+
+/// The ASCII digit of `d` (below 10).
+fn ascii_digit(d: u32) -> u8 {
+    b'0' + (d % 10) as u8
+}
+
+/// The value of an all-digit field (None when it holds an `X`).
+fn field_value(f: &[u8]) -> Option<u32> {
+    f.iter().try_fold(0u32, |v, &b| {
+        b.is_ascii_digit().then(|| v * 10 + u32::from(b - b'0'))
+    })
 }
 
 /// `N月` / `N月份` → (value, placeholder, number, end).
-fn month_at<'a>(c: &Chars<'a>, i: usize) -> Option<(String, bool, Num<'a>, usize)> {
+fn month_at<'a>(c: &Chars<'a>, i: usize) -> Option<(Md, bool, Num<'a>, usize)> {
     let n = read_num(c, i)?;
     let j = c.skip_gap(n.end);
     if !c.is(j, '月') {
@@ -538,7 +561,7 @@ fn month_at<'a>(c: &Chars<'a>, i: usize) -> Option<(String, bool, Num<'a>, usize
 }
 
 /// `N日` / `N号` → (value, placeholder, end).
-fn day_at(c: &Chars, i: usize) -> Option<(String, bool, usize)> {
+fn day_at(c: &Chars, i: usize) -> Option<(Md, bool, usize)> {
     let n = read_num(c, i)?;
     let j = c.skip_gap(n.end);
     if !(c.is(j, '日') || c.is(j, '号')) {
@@ -567,12 +590,19 @@ fn sep_at(c: &Chars, i: usize) -> Option<usize> {
 // ---------------------------------------------------------------------------
 // Expressions
 
-/// Year, month, day, each as EDTF text, with placeholder flags.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// An EDTF year: four ASCII digits or `X` (`2024`, `20XX`, `195X`).
+type Year = [u8; 4];
+/// An EDTF month or day: two ASCII digits, or `XX`.
+type Md = [u8; 2];
+
+/// Year, month, day, each as EDTF text, with placeholder flags. Fixed-size
+/// ASCII fields: a point is built for every attempt, and its text is
+/// written out only for the facts.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Point {
-    y: Option<String>,
-    m: Option<String>,
-    d: Option<String>,
+    y: Option<Year>,
+    m: Option<Md>,
+    d: Option<Md>,
     ph: bool,
 }
 
@@ -619,9 +649,10 @@ fn scan(c: &Chars) -> Vec<Raw> {
     while i < c.len() {
         // Pass over chars that start neither a number nor a relative year
         // word (nearly all): nothing below would act on them. First, in a
-        // tight loop, the common CJK chars that are most of the text.
+        // tight loop, the three-byte chars (Chinese and its punctuation)
+        // that are most of the text.
         while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
-            if !(0xE4..=0xE9).contains(&b0) || cjk_bit(b0, b1, b2) {
+            if b0 & 0xF0 != 0xE0 || bmp_bit(b0, b1, b2) {
                 break;
             }
             i += 3;
@@ -633,13 +664,27 @@ fn scan(c: &Chars) -> Vec<Raw> {
         }
         if num_starts_at(c, i) {
             let next = c.next(i);
-            if let Some(e) = could_be_date(c, i).then(|| expr_at(c, i)).flatten() {
+            // Most runs are ASCII digits: read them by bytes. When the char
+            // after them is no numeral, both the numeral run that
+            // `could_be_date` reads and the run `num_end` skips end there.
+            let (maybe, run_end) = match ascii_digits_end(bytes, i) {
+                Some(j) => match c.ch(j) {
+                    Some(ch) if is_numeral(ch) => (could_be_date(c, i), None),
+                    // No blank to skip: the char itself must follow.
+                    Some(ch) if !matches!(ch, ' ' | '\u{3000}' | '\u{a0}') => {
+                        (is_date_follower(ch), Some(j))
+                    }
+                    _ => (c.ch(c.skip_blank(j)).is_some_and(is_date_follower), Some(j)),
+                },
+                _ => (could_be_date(c, i), None),
+            };
+            if let Some(e) = maybe.then(|| expr_at(c, i)).flatten() {
                 i = e.end.max(next);
                 out.push(Raw::Date(e));
                 continue;
             }
             // Skip the whole run: no date starts inside it.
-            i = num_end(c, i).max(next);
+            i = run_end.unwrap_or_else(|| num_end(c, i)).max(next);
             continue;
         }
         // A relative year word is a char and `年`: most chars that may
@@ -664,10 +709,11 @@ fn scan(c: &Chars) -> Vec<Raw> {
 }
 
 /// The byte width of the char at `i` and whether it may start a number or
-/// a relative year word, from its bytes: a table for ASCII, a bitmap for
-/// the common CJK block, and a short list for the few other chars that
-/// may (full-width digits, `〇`, `×`, …). Chinese punctuation, nearly as
-/// common as Chinese, is passed over here too.
+/// a relative year word, from its bytes: a table for ASCII, a bitmap of
+/// the Basic Multilingual Plane for three-byte chars (Chinese numerals,
+/// the first chars of relative year words, full-width digits, `〇` …),
+/// and `×` the one two-byte char that may. Chinese punctuation, nearly as
+/// common as Chinese, is passed over as Chinese is.
 #[inline]
 fn may_start_at(bytes: &[u8], i: usize) -> (usize, bool) {
     let Some(&b) = bytes.get(i) else {
@@ -675,31 +721,14 @@ fn may_start_at(bytes: &[u8], i: usize) -> (usize, bool) {
     };
     match b {
         0x00..=0x7F => (1, ASCII_START[b as usize]),
-        0xE4..=0xE9 => (3, cjk_may_start(bytes, i)),
         0x80..=0xBF => (1, false),
         // `×` (U+00D7) is the one 2-byte char that may.
         0xC0..=0xDF => (2, b == 0xC3 && bytes.get(i + 1) == Some(&0x97)),
-        0xE0..=0xEF => {
-            let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
-                return (3, true);
-            };
-            let cp = ((b as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-            // `０`–`９`, `＊`, `Ｏ`, `Ｘ`, `＿`, `ｘ`, `□`, `○`, `〇`.
-            let may = matches!(
-                cp,
-                0xFF10
-                    ..=0xFF19
-                        | 0xFF0A
-                        | 0xFF2F
-                        | 0xFF38
-                        | 0xFF3F
-                        | 0xFF58
-                        | 0x25A1
-                        | 0x25CB
-                        | 0x3007
-            );
-            (3, may)
-        }
+        0xE0..=0xEF => match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(&b1), Some(&b2)) => (3, bmp_bit(b, b1, b2)),
+            // Truncated: the parser decodes properly.
+            _ => (3, true),
+        },
         _ => (4, false),
     }
 }
@@ -719,52 +748,47 @@ static ASCII_START: [bool; 128] = {
     t
 };
 
-/// First and last code point of the CJK chars [`CJK_START`] covers: those
-/// whose UTF-8 lead byte is 0xE4..=0xE9.
-const CJK_FIRST: u32 = 0x4000;
-const CJK_LAST: u32 = 0x9FFF;
-
-/// Chinese numerals and the first chars of relative year words, as a
-/// bitmap over `CJK_FIRST..=CJK_LAST`: the chars there that may start a
-/// number or a relative year word.
-static CJK_START: [u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize] = {
-    let mut t = [0u8; ((CJK_LAST - CJK_FIRST + 1) / 8) as usize];
+/// The three-byte chars that may start a number or a relative year word,
+/// as a bitmap over the Basic Multilingual Plane (8 KB).
+static BMP_START: [u8; 0x2000] = {
+    let mut t = [0u8; 0x2000];
     let chars = [
+        // Chinese numerals and the first chars of relative year words.
         '零', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '今', '本', '去', '上',
-        '明', '前',
+        '明', '前', // Full-width digits and placeholders, `〇`, `○`, `□`.
+        '０', '１', '２', '３', '４', '５', '６', '７', '８', '９', '＊', 'Ｏ', 'Ｘ', '＿', 'ｘ',
+        '□', '○', '〇',
     ];
     let mut k = 0;
     while k < chars.len() {
-        let cp = chars[k] as u32 - CJK_FIRST;
+        let cp = chars[k] as u32;
         t[(cp / 8) as usize] |= 1 << (cp % 8);
         k += 1;
     }
     t
 };
 
-/// Whether the 3-byte char at `i` (lead byte 0xE4..=0xE9) is in
-/// [`CJK_START`]; a truncated or malformed sequence is passed to the
-/// parser, which decodes properly.
-#[inline]
-fn cjk_may_start(bytes: &[u8], i: usize) -> bool {
-    let (Some(&b0), Some(&b1), Some(&b2)) = (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2))
-    else {
-        return true;
-    };
-    cjk_bit(b0, b1, b2)
+/// The [`BMP_START`] bit of the three-byte char encoded `b0 b1 b2` (`b0`
+/// in 0xE0..=0xEF). It runs for nearly every char of the text: the code
+/// point has 16 bits, so the look-up needs no bounds check.
+#[inline(always)]
+fn bmp_bit(b0: u8, b1: u8, b2: u8) -> bool {
+    let cp =
+        (usize::from(b0 & 0x0F) << 12) | (usize::from(b1 & 0x3F) << 6) | usize::from(b2 & 0x3F);
+    BMP_START[(cp >> 3) & 0x1FFF] & (1 << (cp & 7)) != 0
 }
 
-/// The [`CJK_START`] bit of the char encoded `b0 b1 b2` (`b0` in
-/// 0xE4..=0xE9); true outside the bitmap, to let the parser look.
-#[inline(always)]
-fn cjk_bit(b0: u8, b1: u8, b2: u8) -> bool {
-    let cp = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-    match cp.checked_sub(CJK_FIRST) {
-        Some(k) if cp <= CJK_LAST => CJK_START
-            .get((k / 8) as usize)
-            .is_none_or(|m| m & (1 << (k % 8)) != 0),
-        _ => true,
+/// The end of the run of ASCII digits at `i`, if one starts there.
+#[inline]
+fn ascii_digits_end(bytes: &[u8], i: usize) -> Option<usize> {
+    if !bytes.get(i)?.is_ascii_digit() {
+        return None;
     }
+    let mut j = i + 1;
+    while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+    }
+    Some(j)
 }
 
 /// Cheap pre-check: a date's first number is followed by a calendar unit
@@ -953,10 +977,10 @@ fn expr_at(c: &Chars, i: usize) -> Option<Expr> {
             p.ph |= ph;
             k = end;
         } else if let Some((d1, ph1, d2, ph2, end)) = slot_range(c, k, Level::Day) {
-            let mut l = p.clone();
+            let mut l = p;
             l.d = Some(d1);
             l.ph |= ph1;
-            let mut r = p.clone();
+            let mut r = p;
             r.d = Some(d2);
             r.ph |= ph2;
             return Some(Expr {
@@ -968,10 +992,10 @@ fn expr_at(c: &Chars, i: usize) -> Option<Expr> {
         }
     } else if p.y.is_some() {
         if let Some((m1, ph1, m2, ph2, end)) = slot_range(c, km, Level::Month) {
-            let mut l = p.clone();
+            let mut l = p;
             l.m = Some(m1);
             l.ph |= ph1;
-            let mut r = p.clone();
+            let mut r = p;
             r.m = Some(m2);
             r.ph |= ph2;
             return Some(Expr {
@@ -1029,7 +1053,7 @@ fn bare_month_ok(c: &Chars, n: &Num, end: usize) -> bool {
 
 /// `N-M月` / `N至M日`: a range inside one slot. Returns both values, their
 /// placeholder flags and the end.
-fn slot_range(c: &Chars, i: usize, level: Level) -> Option<(String, bool, String, bool, usize)> {
+fn slot_range(c: &Chars, i: usize, level: Level) -> Option<(Md, bool, Md, bool, usize)> {
     let n1 = read_num(c, i)?;
     let (v1, ph1) = md_value(&n1, level)?;
     let j = sep_at(c, n1.end)?;
@@ -1116,7 +1140,7 @@ fn continuation(c: &Chars, j: usize, left: &Point) -> Option<(Point, usize)> {
             }
         }
     } else if let Some((m, ph, _, end)) = month_at(c, j) {
-        left.m.as_ref()?;
+        left.m?;
         r.m = Some(m);
         r.ph |= ph;
         k = end;
@@ -1137,11 +1161,11 @@ fn continuation(c: &Chars, j: usize, left: &Point) -> Option<(Point, usize)> {
         return None;
     }
     if r.y.is_none() {
-        r.y.clone_from(&left.y);
-        r.ph |= left.ph && left.y.as_deref().is_some_and(|y| y.contains('X'));
+        r.y = left.y;
+        r.ph |= left.ph && left.y.is_some_and(|y| y.contains(&b'X'));
     }
     if r.m.is_none() {
-        r.m.clone_from(&left.m);
+        r.m = left.m;
     }
     Some((r, k))
 }
@@ -1198,7 +1222,7 @@ fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
         return None;
     }
     let p = Point {
-        y: Some(y.digits()),
+        y: Some(y.digits4()?),
         m: Some(two_digits(m.value.unwrap_or(0))),
         d: Some(two_digits(d.value.unwrap_or(0))),
         ph: false,
@@ -1232,9 +1256,10 @@ fn dateline(ds: &DateScan<'_>) -> Option<(i32, u32)> {
         let (Some(y), Some(m)) = (&e.left.y, &e.left.m) else {
             continue;
         };
-        let (Ok(y), Ok(m)) = (y.parse::<i32>(), m.parse::<u32>()) else {
+        let (Some(y), Some(m)) = (field_value(y), field_value(m)) else {
             continue;
         };
+        let Ok(y) = i32::try_from(y) else { continue };
         // Only blanks, brackets and dashes before it on its line.
         let mut b = e.start;
         let mut clean_before = true;
@@ -1294,7 +1319,7 @@ fn finalize(c: &Chars<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Op
             // points of `YYYY-MM-DD`).
             let mut edtf = |p: &Point, s: &mut String| {
                 match &p.y {
-                    Some(y) => s.push_str(y),
+                    Some(y) => s.extend(y.iter().map(|&b| char::from(b))),
                     None => {
                         inferred |= fill.is_some();
                         match fill {
@@ -1307,7 +1332,7 @@ fn finalize(c: &Chars<'_>, raw: &Raw, year: Option<i32>, now: Option<i32>) -> Op
                 }
                 for part in [&p.m, &p.d].into_iter().flatten() {
                     s.push('-');
-                    s.push_str(part);
+                    s.extend(part.iter().map(|&b| char::from(b)));
                 }
             };
             let mut value = String::with_capacity(24);
@@ -1355,23 +1380,23 @@ pub fn infer_year(text: &str) -> Option<i32> {
 /// [`infer_year`] over a scan already made.
 pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
     // End (byte offset) of the third non-blank line: the title zone.
+    // Line by line (found with memchr): a line is non-blank at its first
+    // non-blank char, so its other chars are never decoded.
     let head_end = {
         let mut lines = 0;
         let mut end = ds.text.len();
-        let mut blank = true;
-        for (i, ch) in ds.text.char_indices() {
-            if ch == '\n' {
-                if !blank {
-                    lines += 1;
-                    if lines == 3 {
-                        end = i;
-                        break;
-                    }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', ds.text.as_bytes()) {
+            // `\n` is one byte: both ends are char boundaries.
+            let line = ds.text.get(start..nl).unwrap_or_default();
+            if line.chars().any(|ch| !ch.is_whitespace()) {
+                lines += 1;
+                if lines == 3 {
+                    end = nl;
+                    break;
                 }
-                blank = true;
-            } else if !ch.is_whitespace() {
-                blank = false;
             }
+            start = nl + 1;
         }
         end
     };
@@ -1390,9 +1415,9 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
         let mut n = 0;
         for y in std::iter::once(&e.left)
             .chain(e.right.iter())
-            .filter_map(|p| p.y.as_deref())
-            .filter(|y| !y.contains('X'))
-            .filter_map(|y| y.parse().ok())
+            .filter_map(|p| p.y.as_ref())
+            .filter_map(|y| field_value(y))
+            .filter_map(|y| i32::try_from(y).ok())
         {
             if let Some(slot) = buf.get_mut(n) {
                 *slot = y;
@@ -1400,13 +1425,22 @@ pub fn infer_year_scanned(ds: &DateScan<'_>) -> Option<i32> {
             }
         }
         let years = buf.get(..n).unwrap_or_default();
+        // Only explicit years are scored: most dates (`3月15日`) have none.
+        if years.is_empty() {
+            continue;
+        }
         let base = if years.len() > 1 { 0.5 } else { 1.0 };
         let tail = following(c, e.end, 14);
         let in_head = c.byte(e.start) < head_end;
-        let is_plan = ["计划", "要点", "打算", "安排", "思路"]
-            .iter()
-            .any(|w| holds(tail, w));
-        let is_title = is_plan || ["总结", "报告", "回顾"].iter().any(|w| holds(tail, w));
+        // The title words count only in the head or for a year without a
+        // month: elsewhere they are not looked for.
+        let want_words = in_head || e.left.m.is_none();
+        let is_plan = want_words
+            && ["计划", "要点", "打算", "安排", "思路"]
+                .iter()
+                .any(|w| holds(tail, w));
+        let is_title =
+            want_words && (is_plan || ["总结", "报告", "回顾"].iter().any(|w| holds(tail, w)));
         let is_topic =
             tail.starts_with('是') || tail.starts_with('度') || preceded_by(c, e.start, "过去的");
         // A deadline or starting point (`到2035年`, `2000年以前`,

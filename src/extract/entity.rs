@@ -149,12 +149,17 @@ pub struct EntityExtractor {
     /// cache, where a hash map's probes land all over a large table.
     rev_first: Vec<u32>,
     rev_kids: Vec<(char, u32)>,
+    /// The edges of the nodes with more than `BIG_FANOUT` children (`镇`,
+    /// `乡`, `县`, `街道` have hundreds: a binary search there takes ten
+    /// dependent steps) in an open-addressing table: (node, char, child),
+    /// empty slots with node NONE. At most half full.
+    rev_big: Vec<(u32, u32, u32)>,
     /// Candidate list of the name a trie node completes, or NONE.
     rev_head: Vec<u32>,
     /// Bit set over a hash of the first two chars of every name with a
     /// short candidate: most words are not such names, and one bit test
     /// spares them the string hash and look-up in `names`.
-    short_bits: Vec<u64>,
+    short_bits: Box<[u64; SHORT_BITS / 64]>,
     orgs: FxMap<Box<str>, OrgSuffix>,
     /// Organization suffixes in a trie over their characters read
     /// backwards, walked from each char that may end one (`F_ORG`). Node
@@ -400,8 +405,9 @@ impl EntityExtractor {
             max_full_chars: 2,
             rev_first: Vec::new(),
             rev_kids: Vec::new(),
+            rev_big: Vec::new(),
             rev_head: Vec::new(),
-            short_bits: Vec::new(),
+            short_bits: Box::new([0; SHORT_BITS / 64]),
             orgs: FxMap::default(),
             org_trie: Vec::new(),
             char_flags: zero_flags(),
@@ -613,7 +619,7 @@ impl EntityExtractor {
         for c in ORG_STOP_CHARS.chars() {
             set(c, F_ORG_STOP);
         }
-        let mut short_bits = vec![0u64; SHORT_BITS / 64];
+        let mut short_bits: Box<[u64; SHORT_BITS / 64]> = Box::new([0; SHORT_BITS / 64]);
         for (name, &head) in &self.names {
             if name.len() >= 6 && self.cands(head).any(|r| r.kind == NameKind::Short) {
                 let b = short_key(name);
@@ -633,6 +639,26 @@ impl EntityExtractor {
             first[k] += first[k - 1];
         }
         self.rev_kids = list.iter().map(|&(_, c, k)| (c, k)).collect();
+        // The edges of the big nodes, also hashed.
+        let big: Vec<(u32, char, u32)> = list
+            .iter()
+            .copied()
+            .filter(|&(n, _, _)| {
+                let lo = first.get(n as usize).copied().unwrap_or(0);
+                let hi = first.get(n as usize + 1).copied().unwrap_or(0);
+                (hi - lo) as usize > BIG_FANOUT
+            })
+            .collect();
+        let size = (big.len() * 2).next_power_of_two().max(16);
+        let mut table = vec![(NONE, 0u32, 0u32); size];
+        for (n, c, k) in big {
+            let mut h = big_slot(n, c, size);
+            while table[h].0 != NONE {
+                h = (h + 1) & (size - 1);
+            }
+            table[h] = (n, c as u32, k);
+        }
+        self.rev_big = table;
         self.rev_first = first;
         self.rev_head = heads;
         let mut orgs: Vec<(&Box<str>, &OrgSuffix)> = self.orgs.iter().collect();
@@ -815,6 +841,23 @@ impl EntityExtractor {
     fn rev_child(&self, node: u32, c: char) -> Option<u32> {
         let lo = *self.rev_first.get(node as usize)? as usize;
         let hi = *self.rev_first.get(node as usize + 1)? as usize;
+        if hi.saturating_sub(lo) > BIG_FANOUT {
+            let size = self.rev_big.len();
+            let mut h = big_slot(node, c, size);
+            // The table is at most half full: an empty slot ends the probe
+            // well before the bound.
+            for _ in 0..size {
+                let &(n, k, child) = self.rev_big.get(h)?;
+                if n == node && k == c as u32 {
+                    return Some(child);
+                }
+                if n == NONE {
+                    return None;
+                }
+                h = (h + 1) & (size - 1);
+            }
+            return None;
+        }
         let kids = self.rev_kids.get(lo..hi)?;
         kids.binary_search_by_key(&c, |e| e.0)
             .ok()
@@ -1045,11 +1088,18 @@ impl EntityExtractor {
             if len < 6 {
                 continue;
             }
-            let Some(head6) = bytes.get(w.start..w.start + 6) else {
-                continue;
+            // The first 6 bytes as one 8-byte load (shifted down), except
+            // at the very end of the text.
+            let head = match bytes.get(w.start..).and_then(|r| r.first_chunk::<8>()) {
+                Some(h8) => u64::from_be_bytes(*h8) >> 16,
+                None => match bytes.get(w.start..w.start + 6) {
+                    Some(&[a, b, c, d, e, f]) => u64::from_be_bytes([0, 0, a, b, c, d, e, f]),
+                    _ => continue,
+                },
             };
-            let b = short_key_of(head6, len);
-            if self.short_bits[b / 64] & (1 << (b % 64)) == 0 {
+            let b = short_key_hash(head, len);
+            // `b` has 19 bits: the index is in bounds of the fixed array.
+            if self.short_bits[(b / 64) % (SHORT_BITS / 64)] & (1 << (b % 64)) == 0 {
                 continue;
             }
             let Some(name) = text.get(w.start..w.end) else {
@@ -1685,6 +1735,19 @@ fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
     }
 }
 
+/// Nodes of the reversed name trie with more children than this are
+/// looked up in `rev_big`, the others by binary search of their (cached)
+/// child lists.
+const BIG_FANOUT: usize = 16;
+
+/// Home slot of the edge (node, c) in `rev_big` of `size` slots (a power
+/// of two).
+#[inline]
+fn big_slot(node: u32, c: char, size: usize) -> usize {
+    let key = (u64::from(node) << 32) | u64::from(c as u32);
+    ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize) & size.wrapping_sub(1)
+}
+
 /// Size of `short_bits` (a power of two): ~4k short names set well under
 /// 1 % of its bits.
 const SHORT_BITS: usize = 1 << 19;
@@ -1697,19 +1760,30 @@ fn short_key(name: &str) -> usize {
 
 /// [`short_key`] of a name of `len` bytes whose first bytes are `head`.
 fn short_key_of(head: &[u8], len: usize) -> usize {
-    // `len` then the 6 bytes shifted in, as one big-endian load.
-    let x = match head {
+    match head {
         &[a, b, c, d, e, f, ..] => {
-            (len as u64) << 48 | u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+            short_key_hash(u64::from_be_bytes([0, 0, a, b, c, d, e, f]), len)
         }
         _ => {
             let mut x = len as u64;
             for &c in head {
                 x = (x << 8) | u64::from(c);
             }
-            x
+            short_key_mix(x)
         }
-    };
+    }
+}
+
+/// [`short_key`] of a name of `len` bytes whose first 6 bytes, read
+/// big-endian, are `head6`.
+#[inline]
+fn short_key_hash(head6: u64, len: usize) -> usize {
+    // `len` then the 6 bytes.
+    short_key_mix((len as u64) << 48 | (head6 & 0xFFFF_FFFF_FFFF))
+}
+
+#[inline]
+fn short_key_mix(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
 }
 
