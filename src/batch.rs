@@ -576,7 +576,6 @@ pub fn run_files(
 
 /// The writing half of `run_files`: takes finished chunks in input order,
 /// rejects duplicate files and hands documents to the sink.
-#[allow(clippy::too_many_arguments)]
 /// The files read so far: the SHA-256 of their bytes → their index in the
 /// run's file list (40 bytes a file, not two strings).
 type SeenFiles = std::collections::HashMap<[u8; 32], usize>;
@@ -608,6 +607,7 @@ fn sha_key(hex: &str) -> [u8; 32] {
     Sha256::digest(hex.as_bytes()).into()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_chunks(
     rx: &std::sync::mpsc::Receiver<Vec<FileResult>>,
     files: &[InputFile],
