@@ -234,8 +234,17 @@ fn output_folder_removed_mid_run() {
         String::from_utf8_lossy(&o.stderr).trim()
     );
     // Whichever writer notices first says so: the records (rename fails)
-    // or the store (SQLite cannot stat its file).
-    check_failed_cleanly(&o, &["No such file or directory", "disk I/O error"]);
+    // or the store (SQLite cannot stat its file, or, when the folder goes
+    // between the records' creation and the store's opening, cannot open
+    // it: SQLITE_CANTOPEN).
+    check_failed_cleanly(
+        &o,
+        &[
+            "No such file or directory",
+            "disk I/O error",
+            "unable to open database file",
+        ],
+    );
 }
 
 /// kill -9 at 20 seeded random points, each followed by a rerun into the
