@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::spill::{put_str, put_u32, Reader, Sorter, Store};
+use super::spill::{put_str, put_u32, Merged, Reader, Sorter, Store};
 use super::{rule_name, scan};
 use crate::emit::CharIndex;
 use crate::model::{Document, Severity};
@@ -486,7 +486,7 @@ impl CrossIndex {
     /// (posting lists no longer than `MAX_POSTING`), in order. The postings
     /// come out sorted by shingle; each short list makes its pairs, which
     /// are sorted in turn and counted.
-    fn candidate_pairs(&mut self, postings: Sorter<3>) -> std::io::Result<Vec<(u32, u32)>> {
+    fn candidate_pairs(&mut self, postings: Sorter<3>) -> std::io::Result<PairStream> {
         let mut pairs: Sorter<2> = Sorter::new(&self.dir, ".audit-pairs.tmp", self.budget);
         let mut merged = postings.into_merged()?;
         let mut none = Vec::new();
@@ -523,27 +523,12 @@ impl CrossIndex {
                 }
             }
         }
-        let mut out = Vec::new();
-        let mut merged = pairs.into_merged()?;
-        let mut last: Option<[u32; 2]> = None;
-        let mut n = 0usize;
-        loop {
-            let next = merged.next_into(&mut none)?;
-            if next != last {
-                if let Some([p, q]) = last {
-                    if n >= 3 {
-                        out.push((p, q));
-                    }
-                }
-                n = 0;
-                last = next;
-            }
-            if next.is_none() {
-                break;
-            }
-            n += 1;
-        }
-        Ok(out)
+        Ok(PairStream {
+            merged: pairs.into_merged()?,
+            last: None,
+            n: 0,
+            payload: Vec::new(),
+        })
     }
 
     /// All cross-document findings as `findings.jsonl` records, one per
@@ -582,7 +567,8 @@ impl CrossIndex {
         let n_docs = self.docs.len();
         let boiler_df = (4.max(n_docs / 4)).min(u16::MAX as usize) as u16;
         let mut pairs: Vec<(u32, u32, f64)> = Vec::new();
-        for (p, q) in self.candidate_pairs(postings)? {
+        let mut candidates = self.candidate_pairs(postings)?;
+        while let Some((p, q)) = candidates.next_pair()? {
             let (a, b) = (self.para(p)?, self.para(q)?);
             if let Some(s) = self.similarity(&a, &b, boiler_df) {
                 if s >= COPY_THRESHOLD {
@@ -812,6 +798,41 @@ fn record(
         "facts": [],
         "others": others,
     })
+}
+
+/// The paragraph pairs that share at least three shingles, in order, read
+/// from the sorted pair runs one at a time: on a large corpus of reports
+/// written from templates they are millions, and a vector of them made a
+/// spike of tens of MB at the end of the run.
+struct PairStream {
+    merged: Merged<2>,
+    last: Option<[u32; 2]>,
+    n: usize,
+    payload: Vec<u8>,
+}
+
+impl PairStream {
+    fn next_pair(&mut self) -> std::io::Result<Option<(u32, u32)>> {
+        loop {
+            let next = self.merged.next_into(&mut self.payload)?;
+            let mut done = None;
+            if next != self.last {
+                if let Some([p, q]) = self.last {
+                    if self.n >= 3 {
+                        done = Some((p, q));
+                    }
+                }
+                self.n = 0;
+                self.last = next;
+            }
+            if next.is_some() {
+                self.n += 1;
+            }
+            if done.is_some() || next.is_none() {
+                return Ok(done);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
