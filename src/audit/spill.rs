@@ -38,6 +38,10 @@ pub struct TempFile {
     #[cfg_attr(unix, allow(dead_code))]
     remove: Option<PathBuf>,
     len: u64,
+    /// Reads seek the shared cursor where there is no positional read:
+    /// held while one does, so threads may read at once everywhere.
+    #[cfg(not(unix))]
+    reading: std::sync::Mutex<()>,
 }
 
 fn named(e: io::Error, what: &str, path: &Path) -> io::Error {
@@ -71,6 +75,7 @@ impl TempFile {
                 shown: path.clone(),
                 remove: Some(path),
                 len: 0,
+                reading: std::sync::Mutex::new(()),
             })
         }
     }
@@ -93,7 +98,7 @@ impl TempFile {
         self.len == 0
     }
 
-    /// Fill `buf` from byte `at`.
+    /// Fill `buf` from byte `at` (from any number of threads at once).
     pub fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
         #[cfg(unix)]
         {
@@ -105,6 +110,7 @@ impl TempFile {
         #[cfg(not(unix))]
         {
             use std::io::{Read, Seek, SeekFrom};
+            let _one_reader = self.reading.lock().unwrap_or_else(|e| e.into_inner());
             // Appends continue at the end: put the cursor back there.
             let mut f = &self.file;
             let r = f

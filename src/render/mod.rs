@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::audit::spill::TempFile;
 use crate::batch::Sink;
 use crate::data::{DataDir, DataError};
 use crate::model::{Document, Severity};
@@ -433,12 +434,7 @@ impl Drop for DetailSpill {
 /// grouped by document, for most documents of an archive; held as views
 /// they grew the run's memory with the corpus (~0.4 KB per document).
 pub struct CrossSpill {
-    path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    /// A second handle on the same file, for reading the runs back (the
-    /// path is unlinked once both are open, where the system allows).
-    reader: std::sync::Mutex<std::fs::File>,
-    pos: u64,
+    file: TempFile,
     /// The document whose findings are being collected, and them.
     open: Option<(String, Vec<FindingView>)>,
     /// Document id → (where a run starts, its length, its findings).
@@ -448,17 +444,8 @@ pub struct CrossSpill {
 impl CrossSpill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let path = dir.join(".cross-findings.jsonl.tmp");
-        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
-        let reader = std::fs::File::open(&path).map_err(io_err(&path))?;
-        // Nothing is left behind if the run is killed (Unix); elsewhere
-        // Drop removes the file.
-        let _ = std::fs::remove_file(&path);
         Ok(CrossSpill {
-            path,
-            file: std::io::BufWriter::new(file),
-            reader: std::sync::Mutex::new(reader),
-            pos: 0,
+            file: TempFile::create(dir, ".cross-findings.jsonl.tmp").map_err(io_err(dir))?,
             open: None,
             runs: HashMap::new(),
         })
@@ -475,28 +462,27 @@ impl CrossSpill {
         Ok(())
     }
 
+    /// Write the findings still collected (before reading back).
     fn close_run(&mut self) -> Result<(), RenderError> {
-        use std::io::Write;
         let Some((doc_id, list)) = self.open.take() else {
             return Ok(());
         };
-        let line = serde_json::to_vec(&list).map_err(|e| io_err(&self.path)(e.into()))?;
-        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        let line = serde_json::to_vec(&list).map_err(|e| self.err(e.into()))?;
+        let at = self.file.append(&line).map_err(|e| self.err(e))?;
         let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
         let count = u32::try_from(list.len()).unwrap_or(u32::MAX);
         self.runs
             .entry(doc_id.into_boxed_str())
             .or_default()
-            .push((self.pos, len, count));
-        self.pos += line.len() as u64;
+            .push((at, len, count));
         Ok(())
     }
 
-    /// Write what is still collected and buffered, before reading back.
-    fn seal(&mut self) -> Result<(), RenderError> {
-        use std::io::Write;
-        self.close_run()?;
-        self.file.flush().map_err(io_err(&self.path))
+    fn err(&self, source: std::io::Error) -> RenderError {
+        RenderError::Io {
+            path: "cross-document findings (temporary file)".into(),
+            source,
+        }
     }
 
     /// How many cross-document findings `doc_id` has.
@@ -508,30 +494,15 @@ impl CrossSpill {
 
     /// The cross-document findings of `doc_id`, in the order they came.
     pub fn get(&self, doc_id: &str) -> std::io::Result<Vec<FindingView>> {
-        use std::io::{Read, Seek, SeekFrom};
         let mut out = Vec::new();
-        let Some(runs) = self.runs.get(doc_id) else {
-            return Ok(out);
-        };
-        let mut file = self
-            .reader
-            .lock()
-            .map_err(|_| std::io::Error::other("cross-findings reader poisoned"))?;
         let mut buf = Vec::new();
-        for &(at, len, _) in runs {
-            file.seek(SeekFrom::Start(at))?;
+        for &(at, len, _) in self.runs.get(doc_id).map_or(&[][..], |r| &r[..]) {
             buf.resize(len as usize, 0);
-            file.read_exact(&mut buf)?;
+            self.file.read_at(at, &mut buf)?;
             let list: Vec<FindingView> = serde_json::from_slice(&buf)?;
             out.extend(list);
         }
         Ok(out)
-    }
-}
-
-impl Drop for CrossSpill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -662,7 +633,7 @@ impl RenderSink {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_string();
-            let found = self.cross.get(&doc_id).map_err(io_err(&self.cross.path))?;
+            let found = self.cross.get(&doc_id).map_err(|e| self.cross.err(e))?;
             if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
                     for f in &found {
@@ -763,7 +734,7 @@ impl Sink for RenderSink {
 
     fn finish(&mut self) -> anyhow::Result<()> {
         use std::io::Write;
-        self.cross.seal()?;
+        self.cross.close_run()?;
         if let Some(spill) = &mut self.spill {
             spill.file.flush().map_err(io_err(&spill.path))?;
         }
@@ -838,7 +809,7 @@ mod tests {
         for (id, m) in [("a", "一"), ("a", "二"), ("b", "三"), ("a", "四")] {
             spill.push(id.into(), view(m)).unwrap();
         }
-        spill.seal().unwrap();
+        spill.close_run().unwrap();
         let messages = |id: &str| -> Vec<String> {
             spill
                 .get(id)
