@@ -530,8 +530,9 @@ struct Spill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
     pos: u64,
-    /// Each model's document key and line length, in input order.
-    lines: Vec<(DocKey, u32)>,
+    /// Each model's line length, in input order (its document key is
+    /// found again in the line: 4 bytes a document, not 20).
+    lines: Vec<u32>,
     /// Document key → the position in `lines` of its last model: a later
     /// document with the same id replaces the report of an earlier one.
     last: HashMap<DocKey, u32>,
@@ -570,7 +571,7 @@ impl Spill {
         self.file.write_all(&line).map_err(io_err(&self.path))?;
         let key = doc_key(&r.doc_id);
         self.last.insert(key, self.lines.len() as u32);
-        self.lines.push((key, len));
+        self.lines.push(len);
         self.pos += line.len() as u64;
         Ok(())
     }
@@ -625,7 +626,7 @@ impl RenderSink {
         };
         let f = std::fs::File::open(&spill.path).map_err(io_err(&spill.path))?;
         let mut reader = BufReader::with_capacity(1 << 16, f);
-        let report = |line: &[u8]| -> Result<(), RenderError> {
+        let report = |(i, line): &(u32, Vec<u8>)| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
                 serde_json::from_slice(line).map_err(|e| io_err(&spill.path)(e.into()))?;
             let doc_id = model
@@ -633,6 +634,11 @@ impl RenderSink {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_string();
+            // A model replaced by a later document with the same id is
+            // not written.
+            if spill.last.get(&doc_key(&doc_id)) != Some(i) {
+                return Ok(());
+            }
             let found = self.cross.get(&doc_id).map_err(|e| self.cross.err(e))?;
             if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
@@ -645,28 +651,19 @@ impl RenderSink {
             }
             self.renderer.write_report(dir, &doc_id, &model)
         };
-        let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
-        let flush = |batch: &mut Vec<Vec<u8>>| {
+        let mut batch: Vec<(u32, Vec<u8>)> = Vec::with_capacity(BATCH);
+        let flush = |batch: &mut Vec<(u32, Vec<u8>)>| {
             let r = batch
                 .par_iter()
-                .map(|line| report(line))
+                .map(&report)
                 .collect::<Result<Vec<()>, RenderError>>();
             batch.clear();
             r
         };
-        let mut skip = Vec::new();
-        for (i, (key, len)) in spill.lines.iter().enumerate() {
-            let len = *len as usize;
-            // A model replaced by a later document with the same id is
-            // read past, not kept.
-            if spill.last.get(key) != Some(&(i as u32)) {
-                skip.resize(len, 0);
-                reader.read_exact(&mut skip).map_err(io_err(&spill.path))?;
-                continue;
-            }
-            let mut line = vec![0; len];
+        for (i, len) in spill.lines.iter().enumerate() {
+            let mut line = vec![0; *len as usize];
             reader.read_exact(&mut line).map_err(io_err(&spill.path))?;
-            batch.push(line);
+            batch.push((i as u32, line));
             if batch.len() >= BATCH {
                 flush(&mut batch)?;
             }
@@ -833,6 +830,49 @@ mod tests {
         // The file is gone from the folder while the spill is open (Unix).
         #[cfg(unix)]
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_later_document_with_the_same_id_replaces_the_earlier_report() {
+        let out = tempfile::tempdir().unwrap();
+        let opts = RenderOptions {
+            reports: true,
+            digests: false,
+            ..RenderOptions::default()
+        };
+        let renderer = Renderer::new(&opts, &crate::data::DataDir::embedded_only()).unwrap();
+        let mut sink = RenderSink::new(renderer, out.path(), &opts).unwrap();
+        let doc = |text: &str, path: &str| {
+            let mut d = crate::pipeline::document_from_text(text.into(), path);
+            d.doc_id = "0123456789abcdef0123".into();
+            d
+        };
+        sink.document(&doc("旧的工作总结\n\n一、开展活动3场。", "a.txt"))
+            .unwrap();
+        let mut other = doc("另一份总结\n\n一、开展活动5场。", "b.txt");
+        other.doc_id = "ffffffffffffffffffff".into();
+        sink.document(&other).unwrap();
+        sink.document(&doc("新的工作总结\n\n一、开展活动4场。", "c.txt"))
+            .unwrap();
+        sink.finish().unwrap();
+        let reports = out.path().join("reports");
+        let md = std::fs::read_to_string(reports.join("0123456789abcdef0123.md")).unwrap();
+        assert!(md.contains("c.txt") && !md.contains("a.txt"), "{md}");
+        assert!(reports.join("ffffffffffffffffffff.md").exists());
+        let mut names: Vec<String> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "0123456789abcdef0123.docx",
+                "0123456789abcdef0123.md",
+                "ffffffffffffffffffff.docx",
+                "ffffffffffffffffffff.md"
+            ]
+        );
     }
 
     #[test]
