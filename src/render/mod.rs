@@ -437,9 +437,17 @@ pub struct CrossSpill {
     file: TempFile,
     /// The document whose findings are being collected, and them.
     open: Option<(String, Vec<FindingView>)>,
-    /// Document id → (where a run starts, its length, its findings).
-    runs: HashMap<Box<str>, Vec<(u64, u32, u32)>>,
+    /// Document key → its first run: 32 bytes a document (an id string
+    /// and a vector each took ~100).
+    runs: HashMap<DocKey, Run>,
+    /// Its later runs, if any: findings come grouped by document, so a
+    /// document has one run unless its id comes back later.
+    more: HashMap<DocKey, Vec<Run>>,
 }
+
+/// Where a run of one document's findings starts in the file, its length,
+/// and how many findings it holds.
+type Run = (u64, u32, u32);
 
 impl CrossSpill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
@@ -448,6 +456,7 @@ impl CrossSpill {
             file: TempFile::create(dir, ".cross-findings.jsonl.tmp").map_err(io_err(dir))?,
             open: None,
             runs: HashMap::new(),
+            more: HashMap::new(),
         })
     }
 
@@ -471,10 +480,15 @@ impl CrossSpill {
         let at = self.file.append(&line).map_err(|e| self.err(e))?;
         let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
         let count = u32::try_from(list.len()).unwrap_or(u32::MAX);
-        self.runs
-            .entry(doc_id.into_boxed_str())
-            .or_default()
-            .push((at, len, count));
+        let key = doc_key(&doc_id);
+        match self.runs.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((at, len, count));
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(key).or_default().push((at, len, count));
+            }
+        }
         Ok(())
     }
 
@@ -487,16 +501,23 @@ impl CrossSpill {
 
     /// How many cross-document findings `doc_id` has.
     pub fn count(&self, doc_id: &str) -> usize {
-        self.runs
-            .get(doc_id)
-            .map_or(0, |r| r.iter().map(|&(_, _, n)| n as usize).sum())
+        self.runs_of(doc_id).map(|&(_, _, n)| n as usize).sum()
+    }
+
+    /// The runs of `doc_id`, in the order they were written.
+    fn runs_of(&self, doc_id: &str) -> impl Iterator<Item = &Run> {
+        let key = doc_key(doc_id);
+        let first = self.runs.get(&key);
+        // Later runs exist only for an id that has a first one.
+        let later = first.and_then(|_| self.more.get(&key));
+        first.into_iter().chain(later.into_iter().flatten())
     }
 
     /// The cross-document findings of `doc_id`, in the order they came.
     pub fn get(&self, doc_id: &str) -> std::io::Result<Vec<FindingView>> {
         let mut out = Vec::new();
         let mut buf = Vec::new();
-        for &(at, len, _) in self.runs.get(doc_id).map_or(&[][..], |r| &r[..]) {
+        for &(at, len, _) in self.runs_of(doc_id) {
             buf.resize(len as usize, 0);
             self.file.read_at(at, &mut buf)?;
             let list: Vec<FindingView> = serde_json::from_slice(&buf)?;
