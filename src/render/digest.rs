@@ -55,6 +55,7 @@ pub struct DocDetail {
 pub struct Details<'a> {
     pub path: &'a Path,
     pub cross: &'a super::CrossSpill,
+    pub heads: &'a super::heads::HeadFile,
 }
 
 impl Details<'_> {
@@ -79,30 +80,48 @@ impl Details<'_> {
         Ok(d)
     }
 
-    /// Calls `f` with each document's detail, in the order of `heads`.
-    /// Details are parsed a block at a time on the rayon pool (parsing is
-    /// most of a digest's reading, and the overall digest reads every
-    /// document), so a block is all that is held at once.
+    /// Calls `f` with the head and detail of each document at `places`,
+    /// in that order. Heads and details are read and parsed a block at a
+    /// time on the rayon pool (parsing is most of a digest's reading, and
+    /// the overall digest reads every document), so a block is all that is
+    /// held at once.
     pub fn each(
         &self,
-        heads: &[&DocHead],
+        places: &[u32],
         mut f: impl FnMut(&DocHead, DocDetail) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         use rayon::prelude::*;
-        for block in heads.chunks(DETAIL_BLOCK) {
-            let parsed: Vec<DocDetail> = block
+        for block in places.chunks(DETAIL_BLOCK) {
+            let parsed: Vec<(DocHead, DocDetail)> = block
                 .par_iter()
                 .map_init(
                     || (self.open(), Vec::new()),
-                    |(file, buf), h| match file {
-                        Ok(file) => self.read(file, buf, h),
-                        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                    |(file, buf), &place| {
+                        let h = self.heads.head(place, buf)?;
+                        match file {
+                            Ok(file) => Ok((self.read(file, buf, &h)?, h)),
+                            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                        }
+                        .map(|(d, h)| (h, d))
                     },
                 )
                 .collect::<std::io::Result<_>>()?;
-            for (h, d) in block.iter().zip(parsed) {
-                f(h, d)?;
+            for (h, d) in parsed {
+                f(&h, d)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with the head of each document at `places`, in order.
+    pub fn each_head(
+        &self,
+        places: &[u32],
+        mut f: impl FnMut(&DocHead) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        for &place in places {
+            f(&self.heads.head(place, &mut buf)?)?;
         }
         Ok(())
     }
@@ -274,29 +293,13 @@ fn approx_of(id: &str) -> Approx {
 /// Build the digest of `heads` (already in input order), reading each
 /// document's detail once; only the capped lists are kept.
 pub fn build(
-    heads: &[&DocHead],
+    heads: &[u32],
     details: &Details,
     title: String,
     scope_label: String,
     groups: Vec<GroupRow>,
 ) -> std::io::Result<DigestModel> {
-    let documents: Vec<DocRow> = heads
-        .iter()
-        .take(LIST_LIMIT)
-        .enumerate()
-        .map(|(i, e)| DocRow {
-            n: i + 1,
-            doc_id: e.doc_id.clone(),
-            title: e.title.clone(),
-            unit: e.unit.clone(),
-            county: e.county.clone(),
-            county_key: e.county_key.clone(),
-            year: e.year,
-            source: e.source.clone(),
-            figures: e.figures,
-            findings: e.findings,
-        })
-        .collect();
+    let mut documents: Vec<DocRow> = Vec::new();
     let mut acts: Vec<ActivityRow> = Vec::new();
     let mut t: HashMap<(KeyClass, String), Total> = HashMap::new();
     let mut figure_count = 0;
@@ -314,6 +317,20 @@ pub fn build(
         a.1.date.cmp(&b.1.date).then(a.0.cmp(&b.0))
     };
     details.each(heads, |e, d| {
+        if documents.len() < LIST_LIMIT {
+            documents.push(DocRow {
+                n: documents.len() + 1,
+                doc_id: e.doc_id.clone(),
+                title: e.title.clone(),
+                unit: e.unit.clone(),
+                county: e.county.clone(),
+                county_key: e.county_key.clone(),
+                year: e.year,
+                source: e.source.clone(),
+                figures: e.figures,
+                findings: e.findings,
+            });
+        }
         for (id, name, done, planned) in &d.activities {
             let i = match acts.iter().position(|a| &a.type_id == id) {
                 Some(i) => i,
@@ -445,7 +462,7 @@ pub fn build(
 /// totals, so it does not wait for the digest's model: the workbook, the
 /// largest part of a digest, runs on the pool beside the other files.
 pub fn workbook(
-    heads: &[&DocHead],
+    heads: &[u32],
     details: &Details,
     title: &str,
     path: &Path,
@@ -535,13 +552,28 @@ pub fn workbook(
 
     // documents
     let mut r = 0u32;
-    for (i, e) in heads.iter().enumerate() {
-        r += 1;
-        if r > MAX_ROWS {
-            break;
+    let mut failed: Option<XlsxError> = None;
+    let cap = heads.len().min(MAX_ROWS as usize);
+    details.each_head(&heads[..cap], |e| {
+        if failed.is_some() {
+            return Ok(());
         }
-        let ws = &mut *docs_ws;
-        ws.write_number(r, 0, (i + 1) as f64)?;
+        r += 1;
+        failed = doc_row(docs_ws, r, e).err();
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Rows cut at the cap: the filter reaches one row further, as the
+    // facts' and findings' do.
+    if heads.len() > cap {
+        r += 1;
+    }
+    fn doc_row(ws: &mut Worksheet, r: u32, e: &DocHead) -> Result<(), XlsxError> {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        // The row number is the document's number in the list.
+        ws.write_number(r, 0, r as f64)?;
         ws.write_string(r, 1, &e.doc_id)?;
         ws.write_string(r, 2, &e.title)?;
         ws.write_string(r, 3, opt(&e.unit))?;
@@ -553,6 +585,7 @@ pub fn workbook(
         ws.write_string(r, 7, &e.source)?;
         ws.write_number(r, 8, e.figures as f64)?;
         ws.write_number(r, 9, e.findings as f64)?;
+        Ok(())
     }
     finish(docs_ws, r, doc_cols.len() as u16)?;
 
@@ -562,12 +595,11 @@ pub fn workbook(
     let (mut fr, mut fcut) = (0u32, false);
     let (mut ar, mut acut) = (0u32, false);
     let mut totals: HashMap<(KeyClass, String), Total> = HashMap::new();
-    let with_detail: Vec<&DocHead> = heads
+    let with_detail: Vec<u32> = heads
         .iter()
         .copied()
-        .filter(|e| e.figures > 0 || e.findings > 0)
+        .filter(|&p| details.heads.has_detail(p))
         .collect();
-    let mut failed: Option<XlsxError> = None;
     details.each(&with_detail, |e, d| {
         add_totals(&mut totals, &d.figures);
         let mut rows = || -> Result<(), XlsxError> {

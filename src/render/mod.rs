@@ -16,12 +16,13 @@
 
 pub mod digest;
 pub mod docx;
+mod heads;
 pub mod manifest;
 pub mod model;
 pub mod svg;
 pub mod templates;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -281,43 +282,37 @@ impl Renderer {
     pub fn write_digests(
         &self,
         dir: &Path,
-        heads: &[DocHead],
+        groups: &[heads::Group],
         details: &Details,
     ) -> Result<(), RenderError> {
-        let mut groups: BTreeMap<(String, Option<i32>), Vec<&DocHead>> = BTreeMap::new();
-        for e in heads {
-            groups
-                .entry((e.county_key.clone(), e.year))
-                .or_default()
-                .push(e);
-        }
         let year_dir =
             |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
-        let county_name = |es: &[&DocHead]| {
-            es.iter()
-                .find_map(|e| e.county.clone())
+        let county_name = |g: &heads::Group| {
+            g.county
+                .clone()
                 .unwrap_or_else(|| "县（市、区）未注明".into())
         };
         let rows: Vec<GroupRow> = groups
             .iter()
-            .map(|((k, y), es)| GroupRow {
-                county: county_name(es),
-                county_key: k.clone(),
-                year: *y,
-                docs: es.len(),
-                path: format!("{k}/{}", year_dir(*y)),
+            .map(|g| GroupRow {
+                county: county_name(g),
+                county_key: g.county_key.clone(),
+                year: g.year,
+                docs: g.members.len(),
+                path: format!("{}/{}", g.county_key, year_dir(g.year)),
             })
             .collect();
-        let all: Vec<&DocHead> = heads.iter().collect();
+        let all: Vec<u32> = (0..details.heads.len() as u32).collect();
         let mut jobs: Vec<DigestJob> = vec![DigestJob {
             dir: dir.join("overall"),
-            heads: all,
+            heads: std::borrow::Cow::Owned(all),
             title: "工作总体汇总".into(),
             scope: format!("全部文档（{}个县（市、区）、年度分组）", rows.len()),
             groups: rows,
         }];
-        for ((k, y), es) in groups {
-            let county = county_name(&es);
+        for g in groups {
+            let (k, y) = (&g.county_key, g.year);
+            let county = county_name(g);
             let year = y
                 .map(|y| format!("{y}年度"))
                 .unwrap_or_else(|| "年度未注明".into());
@@ -327,8 +322,8 @@ impl Renderer {
                 String::new()
             };
             jobs.push(DigestJob {
-                dir: dir.join(&k).join(year_dir(y)),
-                heads: es,
+                dir: dir.join(k).join(year_dir(y)),
+                heads: std::borrow::Cow::Borrowed(&g.members),
                 title: format!("{county}{year}工作汇总"),
                 scope: format!("{county}{code}，{year}"),
                 groups: Vec::new(),
@@ -356,22 +351,22 @@ impl Renderer {
 /// group rows.
 struct DigestJob<'a> {
     dir: PathBuf,
-    heads: Vec<&'a DocHead>,
+    /// Places of its documents' heads ([`heads::HeadFile::head`]).
+    heads: std::borrow::Cow<'a, [u32]>,
     title: String,
     scope: String,
     groups: Vec<GroupRow>,
 }
 
 /// Digest details as JSON lines until the end of the run, and the
-/// documents' [`DocHead`]s in a file of their own: memory keeps nothing per
-/// document until the digests are written (heads held all run long grew it
-/// by ~0.4 KB per document). Removed when dropped.
+/// documents' [`DocHead`]s in a [`heads::HeadFile`]: memory keeps 4 bytes
+/// per document until the digests are written (heads held all run long
+/// grew it by ~0.4 KB per document). Removed when dropped.
 struct DetailSpill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
     pos: u64,
-    heads_path: PathBuf,
-    heads: std::io::BufWriter<std::fs::File>,
+    heads: heads::HeadFile,
 }
 
 impl DetailSpill {
@@ -379,14 +374,11 @@ impl DetailSpill {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let path = dir.join(".details.jsonl.tmp");
         let file = std::fs::File::create(&path).map_err(io_err(&path))?;
-        let heads_path = dir.join(".heads.jsonl.tmp");
-        let heads = std::fs::File::create(&heads_path).map_err(io_err(&heads_path))?;
         Ok(DetailSpill {
             path,
             file: std::io::BufWriter::new(file),
             pos: 0,
-            heads_path,
-            heads: std::io::BufWriter::new(heads),
+            heads: heads::HeadFile::create(dir).map_err(io_err(dir))?,
         })
     }
 
@@ -398,33 +390,24 @@ impl DetailSpill {
         line.push(b'\n');
         self.file.write_all(&line).map_err(io_err(&self.path))?;
         self.pos += line.len() as u64;
-        let mut line = serde_json::to_vec(&head).map_err(|e| io_err(&self.heads_path)(e.into()))?;
-        line.push(b'\n');
         self.heads
-            .write_all(&line)
-            .map_err(io_err(&self.heads_path))
+            .push(&head)
+            .map_err(io_err(Path::new("digest heads (temporary file)")))
     }
 
-    /// Flush both files and read the heads back, in the order pushed.
-    fn finish_heads(&mut self) -> Result<Vec<DocHead>, RenderError> {
-        use std::io::{BufRead, Write};
+    /// Flush the details and group the heads (see [`heads::HeadFile::finish`]).
+    fn finish(&mut self, cross: &CrossSpill) -> Result<Vec<heads::Group>, RenderError> {
+        use std::io::Write;
         self.file.flush().map_err(io_err(&self.path))?;
-        self.heads.flush().map_err(io_err(&self.heads_path))?;
-        let f = std::fs::File::open(&self.heads_path).map_err(io_err(&self.heads_path))?;
-        let mut heads = Vec::new();
-        for line in std::io::BufReader::new(f).lines() {
-            let line = line.map_err(io_err(&self.heads_path))?;
-            heads
-                .push(serde_json::from_str(&line).map_err(|e| io_err(&self.heads_path)(e.into()))?);
-        }
-        Ok(heads)
+        self.heads
+            .finish(|id| cross.count(id))
+            .map_err(io_err(Path::new("digest heads (temporary file)")))
     }
 }
 
 impl Drop for DetailSpill {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_file(&self.heads_path);
     }
 }
 
@@ -537,8 +520,9 @@ pub struct RenderSink {
     renderer: Renderer,
     reports_dir: Option<PathBuf>,
     digest_dir: Option<PathBuf>,
-    /// Read back from the details spill once the last document is in.
-    heads: Vec<DocHead>,
+    /// The (county, year) groups of the digests, once the last document
+    /// is in.
+    groups: Vec<heads::Group>,
     details: Option<DetailSpill>,
     /// Report models as JSON lines until the end of the run; memory keeps
     /// only where each line starts.
@@ -632,7 +616,7 @@ impl RenderSink {
                 false => None,
             },
             digest_dir: opts.digests.then(|| out_dir.join("digest")),
-            heads: Vec::new(),
+            groups: Vec::new(),
         })
     }
 
@@ -702,8 +686,9 @@ impl RenderSink {
         let details = Details {
             path: &spill.path,
             cross: &self.cross,
+            heads: &spill.heads,
         };
-        self.renderer.write_digests(dir, &self.heads, &details)
+        self.renderer.write_digests(dir, &self.groups, &details)
     }
 }
 
@@ -757,21 +742,7 @@ impl Sink for RenderSink {
             spill.file.flush().map_err(io_err(&spill.path))?;
         }
         if let Some(spill) = &mut self.details {
-            self.heads = spill.finish_heads()?;
-            // Cross-document findings go to the last document with the id.
-            let mut last: HashMap<&str, usize> = HashMap::new();
-            for (i, h) in self.heads.iter().enumerate() {
-                last.insert(h.doc_id.as_str(), i);
-            }
-            let last: Vec<usize> = last.into_values().collect();
-            for i in last {
-                let h = &mut self.heads[i];
-                let extra = self.cross.count(&h.doc_id);
-                if extra > 0 {
-                    h.cross = true;
-                    h.findings += extra;
-                }
-            }
+            self.groups = spill.finish(&self.cross)?;
         }
         // Digests and reports at once on the pool: the digests (their
         // overall workbook first) on this thread, the reports on any other,
@@ -781,7 +752,7 @@ impl Sink for RenderSink {
         reports?;
         digests?;
         self.spill = None;
-        self.heads = Vec::new();
+        self.groups = Vec::new();
         self.details = None;
         Ok(())
     }
