@@ -300,16 +300,25 @@ impl Importer {
         })
     }
 
-    /// Build the indexes dropped at the start (see [`defer_indexes`]), in
-    /// the open transaction if there is one. Idempotent: another import
-    /// into the same store may have built them already.
+    /// Build the indexes dropped at the start (see [`defer_indexes`]): in
+    /// the open transaction if there is one (a delete in the middle of a
+    /// document), else each in a transaction of its own, so the WAL is
+    /// checkpointed between them instead of growing by all of them at once.
+    /// Idempotent: another import into the same store may have built them.
     fn build_indexes(&mut self) -> rusqlite::Result<()> {
-        if self.deferred {
-            for (_, sql) in super::schema::DEFERRED_INDEXES {
-                self.conn.execute_batch(sql)?;
-            }
-            self.deferred = false;
+        if !self.deferred {
+            return Ok(());
         }
+        for (_, sql) in super::schema::DEFERRED_INDEXES {
+            if self.in_tx {
+                self.conn.execute_batch(sql)?;
+            } else {
+                self.begin()?;
+                self.conn.execute_batch(sql)?;
+                self.commit()?;
+            }
+        }
+        self.deferred = false;
         Ok(())
     }
 
@@ -636,9 +645,11 @@ impl Importer {
     }
 
     fn import_cross(&mut self, records: &[Value]) -> anyhow::Result<()> {
-        self.begin()?;
-        // Replacing a finding looks it up by finding_id.
+        // Replacing a finding looks it up by finding_id: the indexes first,
+        // after the documents so far are committed.
+        self.commit()?;
         self.build_indexes()?;
+        self.begin()?;
         for v in records {
             let (Some(finding_id), Some(doc_id)) =
                 (str_field(v, "finding_id"), str_field(v, "doc_id"))
@@ -667,8 +678,9 @@ impl Importer {
     }
 
     fn close(&mut self) -> anyhow::Result<()> {
-        self.begin()?;
+        self.commit()?;
         self.build_indexes()?;
+        self.begin()?;
         self.write_run_row(true)?;
         self.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
