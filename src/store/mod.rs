@@ -7,6 +7,9 @@
 //! Records go in with cached prepared statements inside transactions of
 //! [`COMMIT_EVERY`] documents; a run killed at any moment leaves the store
 //! at its last commit, and rerunning skips what is already there.
+//! An import into an empty store drops the secondary indexes and builds
+//! them at its end (one sort each instead of a B-tree insert per row); a
+//! killed one leaves them to the next import, which builds them first.
 //! See `docs/STORE.md` for the tables, views and everyday queries.
 
 pub mod schema;

@@ -207,11 +207,10 @@ fn bind<T: rusqlite::ToSql>(
 fn defer_indexes(conn: &Connection) -> rusqlite::Result<bool> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let r = (|| {
-        let empty: bool = conn.query_row(
-            "SELECT NOT EXISTS(SELECT 1 FROM documents)",
-            [],
-            |r| r.get(0),
-        )?;
+        let empty: bool =
+            conn.query_row("SELECT NOT EXISTS(SELECT 1 FROM documents)", [], |r| {
+                r.get(0)
+            })?;
         for (name, sql) in super::schema::DEFERRED_INDEXES {
             if empty {
                 conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
@@ -542,7 +541,9 @@ impl Importer {
             ])?;
         if let Some(Value::Array(sections)) = doc.get("sections") {
             for (c, chunk) in sections.chunks(ROWS_PER_INSERT).enumerate() {
-                let mut st = self.conn.prepare_cached(&self.sections_sql[chunk.len() - 1])?;
+                let mut st = self
+                    .conn
+                    .prepare_cached(&self.sections_sql[chunk.len() - 1])?;
                 let mut p = 0;
                 for (j, s) in chunk.iter().enumerate() {
                     let ord = (c * ROWS_PER_INSERT + j) as i64;
