@@ -44,6 +44,42 @@ struct Importer {
     counts: ImportCounts,
     /// Time spent inside the sink (record building and SQLite).
     busy: Duration,
+    /// The store was empty at the start, so its secondary indexes
+    /// ([`super::schema::DEFERRED_INDEXES`]) were dropped and are built
+    /// before anything is deleted, or at the end.
+    deferred: bool,
+    /// `INSERT INTO facts` of 1, 2, … [`ROWS_PER_INSERT`] rows.
+    facts_sql: Vec<String>,
+    /// `INSERT INTO sections` of 1, 2, … [`ROWS_PER_INSERT`] rows.
+    sections_sql: Vec<String>,
+}
+
+/// Rows per multi-row `INSERT`: a fact costs SQLite one statement step,
+/// reset and halt when inserted alone, and a document has ~90 of them.
+/// 32 × 21 parameters stay far below SQLite's limit of 32766.
+const ROWS_PER_INSERT: usize = 32;
+
+const FACT_COLUMNS: &str = "fact_id, doc_id, ord, kind, text, start, end, value_text, \
+     value_num, unit, approx, placeholder, status, date_start, date_end, year_inferred, \
+     relative, level, code, category, section_ord";
+const FACT_PARAMS: usize = 21;
+
+const SECTION_COLUMNS: &str = "doc_id, ord, level, title, start, end, heading_end";
+const SECTION_PARAMS: usize = 7;
+
+/// `INSERT INTO table (columns) VALUES (?, …), …` for 1 ..= ROWS_PER_INSERT
+/// rows. Multi-row VALUES insert their rows in order, so ids come out as
+/// they did one row at a time.
+fn multi_row_sql(table: &str, columns: &str, params: usize) -> Vec<String> {
+    let row = format!("({})", vec!["?"; params].join(","));
+    (1..=ROWS_PER_INSERT)
+        .map(|n| {
+            format!(
+                "INSERT INTO {table} ({columns}) VALUES {}",
+                vec![row.as_str(); n].join(",")
+            )
+        })
+        .collect()
 }
 
 /// What the store needs of a document besides its records: the typed
@@ -152,6 +188,50 @@ fn results_sha256(recs: &DocRecords) -> anyhow::Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// Bind the next parameter (`p` counts the ones bound so far).
+fn bind<T: rusqlite::ToSql>(
+    st: &mut rusqlite::Statement<'_>,
+    p: &mut usize,
+    value: T,
+) -> rusqlite::Result<()> {
+    *p += 1;
+    st.raw_bind_parameter(*p, value)
+}
+
+/// Drop the secondary indexes of an empty store for the length of an
+/// import (true), or build any that a killed import left dropped (false).
+/// Decided in one IMMEDIATE transaction, so of two imports starting on one
+/// new store both see it empty, and an import that finds documents already
+/// committed by another leaves the indexes built: whichever way, every
+/// index exists when the last import ends.
+fn defer_indexes(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let r = (|| {
+        let empty: bool =
+            conn.query_row("SELECT NOT EXISTS(SELECT 1 FROM documents)", [], |r| {
+                r.get(0)
+            })?;
+        for (name, sql) in super::schema::DEFERRED_INDEXES {
+            if empty {
+                conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+            } else {
+                conn.execute_batch(sql)?;
+            }
+        }
+        Ok(empty)
+    })();
+    match r {
+        Ok(empty) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(empty)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
@@ -204,6 +284,7 @@ impl Importer {
             ],
         )?;
         let run_id = conn.last_insert_rowid();
+        let deferred = defer_indexes(&conn)?;
         Ok(Importer {
             conn,
             run_id,
@@ -212,7 +293,32 @@ impl Importer {
             commit_every: commit_every.max(1),
             counts: ImportCounts::default(),
             busy: Duration::ZERO,
+            deferred,
+            facts_sql: multi_row_sql("facts", FACT_COLUMNS, FACT_PARAMS),
+            sections_sql: multi_row_sql("sections", SECTION_COLUMNS, SECTION_PARAMS),
         })
+    }
+
+    /// Build the indexes dropped at the start (see [`defer_indexes`]): in
+    /// the open transaction if there is one (a delete in the middle of a
+    /// document), else each in a transaction of its own, so the WAL is
+    /// checkpointed between them instead of growing by all of them at once.
+    /// Idempotent: another import into the same store may have built them.
+    fn build_indexes(&mut self) -> rusqlite::Result<()> {
+        if !self.deferred {
+            return Ok(());
+        }
+        for (_, sql) in super::schema::DEFERRED_INDEXES {
+            if self.in_tx {
+                self.conn.execute_batch(sql)?;
+            } else {
+                self.begin()?;
+                self.conn.execute_batch(sql)?;
+                self.commit()?;
+            }
+        }
+        self.deferred = false;
+        Ok(())
     }
 
     fn begin(&mut self) -> rusqlite::Result<()> {
@@ -263,7 +369,9 @@ impl Importer {
 
     /// Remove a document with everything hanging off it (ON DELETE CASCADE)
     /// and the cross-document findings elsewhere that point at it (trigger).
-    fn delete_document(&self, doc_id: &str) -> rusqlite::Result<()> {
+    fn delete_document(&mut self, doc_id: &str) -> rusqlite::Result<()> {
+        // The cascades find their rows through the secondary indexes.
+        self.build_indexes()?;
         self.conn
             .prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?
             .execute([doc_id])?;
@@ -432,59 +540,58 @@ impl Importer {
                 self.run_id,
             ])?;
         if let Some(Value::Array(sections)) = doc.get("sections") {
-            let mut st = self.conn.prepare_cached(
-                "INSERT INTO sections (doc_id, ord, level, title, start, end, heading_end)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (i, s) in sections.iter().enumerate() {
-                st.execute(params![
-                    row.doc_id,
-                    i as i64,
-                    int_field(s, "level"),
-                    str_field(s, "title").unwrap_or(""),
-                    int_field(s, "start"),
-                    int_field(s, "end"),
-                    int_field(s, "heading_end"),
-                ])?;
+            for (c, chunk) in sections.chunks(ROWS_PER_INSERT).enumerate() {
+                let mut st = self
+                    .conn
+                    .prepare_cached(&self.sections_sql[chunk.len() - 1])?;
+                let mut p = 0;
+                for (j, s) in chunk.iter().enumerate() {
+                    let ord = (c * ROWS_PER_INSERT + j) as i64;
+                    bind(&mut st, &mut p, &row.doc_id)?;
+                    bind(&mut st, &mut p, ord)?;
+                    bind(&mut st, &mut p, int_field(s, "level"))?;
+                    bind(&mut st, &mut p, str_field(s, "title").unwrap_or(""))?;
+                    bind(&mut st, &mut p, int_field(s, "start"))?;
+                    bind(&mut st, &mut p, int_field(s, "end"))?;
+                    bind(&mut st, &mut p, int_field(s, "heading_end"))?;
+                }
+                st.raw_execute()?;
             }
         }
         // Every field of a facts.jsonl record has a typed column, so the
         // record itself is not stored again (schema version 2).
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO facts (fact_id, doc_id, ord, kind, text, start, end, value_text,
-               value_num, unit, approx, placeholder, status, date_start, date_end,
-               year_inferred, relative, level, code, category, section_ord)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-               ?17, ?18, ?19, ?20, ?21)",
-        )?;
-        for (i, f) in recs.fact_fields.iter().enumerate() {
-            let (date_start, date_end) = match (f.kind.as_str(), f.value_text.as_deref()) {
-                ("date", Some(t)) => edtf_bounds(t),
-                _ => (None, None),
-            };
-            st.execute(params![
-                f.fact_id,
-                row.doc_id,
-                i as i64,
-                f.kind,
-                f.text,
-                f.start,
-                f.end,
-                f.value_text,
-                f.value_num,
-                f.unit,
-                f.approx,
-                f.placeholder.unwrap_or(false),
-                f.status,
-                date_start,
-                date_end,
-                f.year_inferred,
-                f.relative,
-                f.level,
-                f.code,
-                f.category,
-                row.fact_sections.get(i).copied().flatten(),
-            ])?;
+        for (c, chunk) in recs.fact_fields.chunks(ROWS_PER_INSERT).enumerate() {
+            let mut st = self.conn.prepare_cached(&self.facts_sql[chunk.len() - 1])?;
+            let mut p = 0;
+            for (j, f) in chunk.iter().enumerate() {
+                let i = c * ROWS_PER_INSERT + j;
+                let (date_start, date_end) = match (f.kind.as_str(), f.value_text.as_deref()) {
+                    ("date", Some(t)) => edtf_bounds(t),
+                    _ => (None, None),
+                };
+                bind(&mut st, &mut p, &f.fact_id)?;
+                bind(&mut st, &mut p, &row.doc_id)?;
+                bind(&mut st, &mut p, i as i64)?;
+                bind(&mut st, &mut p, &f.kind)?;
+                bind(&mut st, &mut p, &f.text)?;
+                bind(&mut st, &mut p, f.start)?;
+                bind(&mut st, &mut p, f.end)?;
+                bind(&mut st, &mut p, &f.value_text)?;
+                bind(&mut st, &mut p, f.value_num)?;
+                bind(&mut st, &mut p, &f.unit)?;
+                bind(&mut st, &mut p, &f.approx)?;
+                bind(&mut st, &mut p, f.placeholder.unwrap_or(false))?;
+                bind(&mut st, &mut p, &f.status)?;
+                bind(&mut st, &mut p, date_start)?;
+                bind(&mut st, &mut p, date_end)?;
+                bind(&mut st, &mut p, f.year_inferred)?;
+                bind(&mut st, &mut p, f.relative)?;
+                bind(&mut st, &mut p, &f.level)?;
+                bind(&mut st, &mut p, &f.code)?;
+                bind(&mut st, &mut p, &f.category)?;
+                bind(&mut st, &mut p, row.fact_sections.get(i).copied().flatten())?;
+            }
+            st.raw_execute()?;
         }
         for (i, (r, v)) in recs.findings.iter().zip(&recs.finding_values).enumerate() {
             self.insert_finding(v, &r.without_text_string(), Some(i as i64), false)?;
@@ -539,6 +646,10 @@ impl Importer {
     }
 
     fn import_cross(&mut self, records: &[Value]) -> anyhow::Result<()> {
+        // Replacing a finding looks it up by finding_id: the indexes first,
+        // after the documents so far are committed.
+        self.commit()?;
+        self.build_indexes()?;
         self.begin()?;
         for v in records {
             let (Some(finding_id), Some(doc_id)) =
@@ -568,6 +679,8 @@ impl Importer {
     }
 
     fn close(&mut self) -> anyhow::Result<()> {
+        self.commit()?;
+        self.build_indexes()?;
         self.begin()?;
         self.write_run_row(true)?;
         self.conn.execute_batch("COMMIT")?;
