@@ -437,6 +437,13 @@ pub fn build(
     })
 }
 
+/// Deflate level of the workbooks' zip parts. zlib-rs on the overall
+/// digest of 2,000 generated documents (64 MB of sheet XML): level 6 (the
+/// default) 6.11 MB in 0.69 s, 5 6.09 MB in 0.47 s, 4 6.45 MB in 0.41 s,
+/// 3 7.32 MB in 0.25 s, 1 10.07 MB in 0.13 s. 5 is smaller and a third
+/// cheaper than 6; lower levels buy little time for much larger files.
+const ZIP_LEVEL: u8 = 5;
+
 /// Write the digest workbook to `path`: documents, facts (every figure),
 /// totals, findings; headers frozen and filtered. Sheets keep their rows
 /// on disk (constant memory) and details are read back a block at a time,
@@ -452,6 +459,7 @@ pub fn workbook(
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
     let mut wb = Workbook::new();
+    wb.set_zip_compression_level(ZIP_LEVEL);
     // A fixed creation time: the same records give the same workbook bytes.
     let epoch = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(
@@ -523,7 +531,7 @@ pub fn workbook(
         ("合计", &total_cols[..]),
         ("审核意见", &finding_cols[..]),
     ] {
-        let ws = wb.add_worksheet_with_constant_memory();
+        let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(name)?;
         header(ws, cols, &bold)?;
     }
