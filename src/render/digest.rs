@@ -41,7 +41,8 @@ pub struct DocHead {
 }
 
 /// The per-document data a digest reads back one document at a time.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Spilled with [`encode_detail`] and read back with [`decode_detail`].
+#[derive(Debug, Clone, Default)]
 pub struct DocDetail {
     /// (type id, name, done mentions, planned mentions).
     pub activities: Vec<(String, String, u32, u32)>,
@@ -72,7 +73,7 @@ impl Details<'_> {
         file.seek(SeekFrom::Start(h.at))?;
         buf.resize(h.len, 0);
         file.read_exact(buf)?;
-        let mut d: DocDetail = serde_json::from_slice(buf)?;
+        let mut d = decode_detail(buf)?;
         if h.cross {
             d.findings.extend(self.cross.get(&h.doc_id)?);
         }
@@ -110,6 +111,182 @@ impl Details<'_> {
 
 /// Details parsed at once by [`Details::each`].
 const DETAIL_BLOCK: usize = 64;
+
+// The spill file's encoding of a [`DocDetail`]: postcard (compact binary,
+// fields in order, no names), which reads back several times faster than
+// JSON; every digest reads each document's detail back at least twice, so
+// reading was a fifth of a records-only run. The file is private to one
+// run, so its layout may change freely. Labels from fixed tables (the
+// `&'static str` fields of figures and findings) are not stored: they are
+// derived again from what they label (an approximation's code, the class,
+// the severity, the rule), exactly as `model::build_report` derives them,
+// so reading needs no interning and no lock.
+
+/// The approximations, by their code in the spill file.
+const APPROX: [Approx; 6] = [
+    Approx::Exact,
+    Approx::MoreThan,
+    Approx::About,
+    Approx::AtLeast,
+    Approx::AtMost,
+    Approx::LessThan,
+];
+
+/// A [`Figure`] in the spill file; `S` is `&str` when written and
+/// `String` when read (postcard does not tell the two apart).
+#[derive(Serialize, Deserialize)]
+struct SpillFigure<S> {
+    n: usize,
+    display: S,
+    value: Option<f64>,
+    /// Index into [`APPROX`].
+    approx: u8,
+    unit: Option<S>,
+    class: Option<KeyClass>,
+    base_value: Option<f64>,
+    base_unit: Option<S>,
+    text: S,
+    section: Option<S>,
+    start: usize,
+    end: usize,
+    planned: bool,
+    placeholder: bool,
+    counted: bool,
+}
+
+/// A [`FindingView`] in the spill file.
+#[derive(Serialize, Deserialize)]
+struct SpillFinding<S> {
+    /// 0 info, 1 warning, 2 error.
+    severity: u8,
+    rule: S,
+    message: S,
+    text: S,
+    start: usize,
+    section: Option<S>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SpillDetail<S, T> {
+    activities: Vec<(S, S, u32, u32)>,
+    figures: Vec<SpillFigure<S>>,
+    timeline: Vec<T>,
+    findings: Vec<SpillFinding<S>>,
+}
+
+/// The spill encoding of `d`.
+pub fn encode_detail(d: &DocDetail) -> std::io::Result<Vec<u8>> {
+    use crate::model::Severity;
+    let approx_code = |id: &str| {
+        let a = approx_of(id);
+        APPROX.iter().position(|x| *x == a).unwrap_or(0) as u8
+    };
+    let s = SpillDetail::<&str, &TimelineEvent> {
+        activities: d
+            .activities
+            .iter()
+            .map(|(id, name, done, planned)| (id.as_str(), name.as_str(), *done, *planned))
+            .collect(),
+        figures: d
+            .figures
+            .iter()
+            .map(|f| SpillFigure {
+                n: f.n,
+                display: f.display.as_str(),
+                value: f.value,
+                approx: approx_code(f.approx),
+                unit: f.unit.as_deref(),
+                class: f.class,
+                base_value: f.base_value,
+                base_unit: f.base_unit.as_deref(),
+                text: f.text.as_str(),
+                section: f.section.as_deref(),
+                start: f.start,
+                end: f.end,
+                planned: f.planned,
+                placeholder: f.placeholder,
+                counted: f.counted,
+            })
+            .collect(),
+        timeline: d.timeline.iter().collect(),
+        findings: d
+            .findings
+            .iter()
+            .map(|f| SpillFinding {
+                severity: match f.severity {
+                    Severity::Info => 0,
+                    Severity::Warning => 1,
+                    Severity::Error => 2,
+                },
+                rule: f.rule.as_str(),
+                message: f.message.as_str(),
+                text: f.text.as_str(),
+                start: f.start,
+                section: f.section.as_deref(),
+            })
+            .collect(),
+    };
+    postcard::to_allocvec(&s).map_err(std::io::Error::other)
+}
+
+/// Read back a [`DocDetail`] written by [`encode_detail`].
+pub fn decode_detail(bytes: &[u8]) -> std::io::Result<DocDetail> {
+    use super::model::{approx_id, approx_zh, severity_zh};
+    use crate::model::Severity;
+    let s: SpillDetail<String, TimelineEvent> = postcard::from_bytes(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    Ok(DocDetail {
+        activities: s.activities,
+        figures: s
+            .figures
+            .into_iter()
+            .map(|f| {
+                let a = APPROX.get(f.approx as usize).copied().unwrap_or_default();
+                Figure {
+                    n: f.n,
+                    display: f.display,
+                    value: f.value,
+                    approx: approx_id(a),
+                    approx_zh: approx_zh(a),
+                    unit: f.unit,
+                    class: f.class,
+                    class_name: f.class.map(KeyClass::name_zh),
+                    base_value: f.base_value,
+                    base_unit: f.base_unit,
+                    text: f.text,
+                    section: f.section,
+                    start: f.start,
+                    end: f.end,
+                    planned: f.planned,
+                    placeholder: f.placeholder,
+                    counted: f.counted,
+                }
+            })
+            .collect(),
+        timeline: s.timeline,
+        findings: s
+            .findings
+            .into_iter()
+            .map(|f| {
+                let severity = match f.severity {
+                    2 => Severity::Error,
+                    1 => Severity::Warning,
+                    _ => Severity::Info,
+                };
+                FindingView {
+                    severity,
+                    severity_name: severity_zh(severity),
+                    rule_name: crate::audit::rule_name(&f.rule),
+                    rule: f.rule,
+                    message: f.message,
+                    text: f.text,
+                    start: f.start,
+                    section: f.section,
+                }
+            })
+            .collect(),
+    })
+}
 
 /// Split a report into its digest head (without its place in the spill
 /// file) and detail.

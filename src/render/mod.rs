@@ -362,7 +362,7 @@ struct DigestJob<'a> {
     groups: Vec<GroupRow>,
 }
 
-/// Digest details as JSON lines until the end of the run, and the
+/// Digest details ([`digest::encode_detail`]) until the end of the run, and the
 /// documents' [`DocHead`]s in a file of their own: memory keeps nothing per
 /// document until the digests are written (heads held all run long grew it
 /// by ~0.4 KB per document). Removed when dropped.
@@ -377,7 +377,7 @@ struct DetailSpill {
 impl DetailSpill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let path = dir.join(".details.jsonl.tmp");
+        let path = dir.join(".details.bin.tmp");
         let file = std::fs::File::create(&path).map_err(io_err(&path))?;
         let heads_path = dir.join(".heads.jsonl.tmp");
         let heads = std::fs::File::create(&heads_path).map_err(io_err(&heads_path))?;
@@ -393,11 +393,10 @@ impl DetailSpill {
     /// Write `d`, and `head` with where `d` starts and its length.
     fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
         use std::io::Write;
-        let mut line = serde_json::to_vec(d).map_err(|e| io_err(&self.path)(e.into()))?;
-        (head.at, head.len) = (self.pos, line.len());
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(io_err(&self.path))?;
-        self.pos += line.len() as u64;
+        let bytes = digest::encode_detail(d).map_err(io_err(&self.path))?;
+        (head.at, head.len) = (self.pos, bytes.len());
+        self.file.write_all(&bytes).map_err(io_err(&self.path))?;
+        self.pos += bytes.len() as u64;
         let mut line = serde_json::to_vec(&head).map_err(|e| io_err(&self.heads_path)(e.into()))?;
         line.push(b'\n');
         self.heads
@@ -833,6 +832,119 @@ mod tests {
         // The file is gone from the folder while the spill is open (Unix).
         #[cfg(unix)]
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    fn figure(
+        n: usize,
+        approx: crate::model::Approx,
+        class: Option<model::KeyClass>,
+    ) -> model::Figure {
+        model::Figure {
+            n,
+            display: format!("{n}余人次"),
+            value: Some(n as f64 + 0.5),
+            approx: model::approx_id(approx),
+            approx_zh: model::approx_zh(approx),
+            unit: Some("人次".into()),
+            class,
+            class_name: class.map(model::KeyClass::name_zh),
+            base_value: class.map(|_| 1e9 + n as f64),
+            base_unit: class.map(|_| "人次".into()),
+            text: "培训干部群众3000余人次".into(),
+            section: (n % 2 == 0).then(|| "一、主要工作".into()),
+            start: 12,
+            end: 24,
+            planned: n == 2,
+            placeholder: n == 3,
+            counted: class.is_some(),
+        }
+    }
+
+    #[test]
+    fn detail_spill_gives_back_each_detail_unchanged() {
+        use crate::model::Approx;
+        let dir = tempfile::tempdir().unwrap();
+        let mut cross = CrossSpill::create(dir.path()).unwrap();
+        let mut spill = DetailSpill::create(dir.path()).unwrap();
+        let mut finding = view("与“2021年报告”重复：3场");
+        finding.severity = Severity::Error;
+        finding.severity_name = model::severity_zh(Severity::Error);
+        finding.section = Some("二、存在问题".into());
+        let details = [
+            digest::DocDetail {
+                activities: vec![
+                    ("training".into(), "培训".into(), 3, 0),
+                    ("科普".into(), "科普宣传".into(), 0, 2),
+                ],
+                figures: vec![
+                    figure(1, Approx::MoreThan, Some(model::KeyClass::People)),
+                    figure(2, Approx::LessThan, None),
+                    figure(3, Approx::About, Some(model::KeyClass::Money)),
+                    figure(4, Approx::Exact, None),
+                ],
+                timeline: vec![model::TimelineEvent {
+                    date: "2022-09-17".into(),
+                    date_zh: "2022年9月17日".into(),
+                    doc_id: "a".into(),
+                    unit: Some("白沙乡科协".into()),
+                    types: vec!["培训".into()],
+                    figures: vec!["3000余人次".into()],
+                    places: vec!["白沙乡".into(), "😀".into()],
+                }],
+                findings: vec![finding, view("")],
+            },
+            digest::DocDetail::default(),
+        ];
+        let head = |id: &str| DocHead {
+            doc_id: id.into(),
+            title: "标题".into(),
+            unit: None,
+            county: None,
+            county_key: "unknown".into(),
+            year: None,
+            source: "x.txt".into(),
+            figures: 0,
+            findings: 0,
+            at: 0,
+            len: 0,
+            cross: false,
+        };
+        for (id, d) in ["a", "b"].iter().zip(&details) {
+            spill.push(head(id), d).unwrap();
+        }
+        // A cross-document finding arrives for b after its detail.
+        cross.push("b".into(), view("跨文档")).unwrap();
+        cross.close_run().unwrap();
+        let mut heads = spill.finish_heads().unwrap();
+        heads[1].cross = true;
+        let reader = Details {
+            path: &spill.path,
+            cross: &cross,
+        };
+        let mut file = reader.open().unwrap();
+        let mut buf = Vec::new();
+        let back: Vec<digest::DocDetail> = heads
+            .iter()
+            .map(|h| reader.read(&mut file, &mut buf, h).unwrap())
+            .collect();
+        assert_eq!(format!("{:?}", back[0]), format!("{:?}", details[0]));
+        assert_eq!(back[0].figures[0].approx, "more_than");
+        assert_eq!(back[0].figures[0].class_name, Some("覆盖人群"));
+        assert_eq!(back[0].findings[0].rule_name, view("").rule_name);
+        assert_eq!(back[1].findings.len(), 1);
+        assert_eq!(back[1].findings[0].message, "跨文档");
+        // Read out of order and through the block reader, too.
+        let mut order = Vec::new();
+        let refs: Vec<&DocHead> = heads.iter().rev().collect();
+        reader
+            .each(&refs, |h, d| {
+                order.push((h.doc_id.clone(), d.figures.len()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(order, [("b".to_string(), 0), ("a".to_string(), 4)]);
+        // A damaged detail is an error, not a panic.
+        assert!(digest::decode_detail(&[0xff, 0xff, 0xff]).is_err());
     }
 
     #[test]
