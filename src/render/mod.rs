@@ -83,6 +83,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::batch::write_via_temp(path, bytes, false)
 }
 
+fn xlsx_err(path: &Path, e: rust_xlsxwriter::XlsxError) -> RenderError {
+    RenderError::Xlsx {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
     move |source| RenderError::Io {
         path: path.display().to_string(),
@@ -232,49 +239,76 @@ impl Renderer {
     }
 
     /// The Markdown, HTML and Word files of a digest.
-    fn write_digest_text(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
-        let dir = &job.dir;
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let d = digest::build(
-            &job.heads,
-            details,
-            job.title.clone(),
-            job.scope.clone(),
-            job.groups.clone(),
-        )
-        .map_err(io_err(details.path))?;
-        let md = self.templates.render("digest.md.j2", &d)?;
+    fn write_digest_text(&self, dir: &Path, d: &digest::DigestModel) -> Result<(), RenderError> {
+        let md = self.templates.render("digest.md.j2", d)?;
         let p = dir.join("digest.md");
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
         drop(md);
-        let html = self.templates.render("digest.html.j2", &d)?;
+        let html = self.templates.render("digest.html.j2", d)?;
         let p = dir.join("digest.html");
         write_atomic(&p, html.as_bytes()).map_err(io_err(&p))?;
         drop(html);
-        let layout = self.templates.render("digest.docx.j2", &d)?;
+        let layout = self.templates.render("digest.docx.j2", d)?;
         let p = dir.join("digest.docx");
         let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
         write_atomic(&p, &bytes).map_err(io_err(&p))
     }
 
-    /// The workbook of a digest.
-    fn write_digest_workbook(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
-        let dir = &job.dir;
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    /// Save the workbook of a digest.
+    fn write_digest_workbook(
+        &self,
+        dir: &Path,
+        wb: digest::WorkbookBuilder,
+    ) -> Result<(), RenderError> {
         let p = dir.join("digest.xlsx");
         // Saved beside and renamed, as write_atomic does, without holding
         // the workbook's bytes in memory.
         let tmp = dir.join("digest.xlsx.tmp");
-        let saved = digest::workbook(&job.heads, details, &job.title, &tmp)
-            .map_err(|e| RenderError::Xlsx {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            })
+        let saved = wb
+            .save(&tmp)
+            .map_err(|e| xlsx_err(&p, e))
             .and_then(|()| std::fs::rename(&tmp, &p).map_err(io_err(&p)));
         if saved.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
         saved
+    }
+
+    /// All files of a digest. Each document's detail is read back once and
+    /// fed to both the model of the text files and the workbook's rows;
+    /// then the workbook is compressed and saved while the text files are
+    /// formatted, on the pool.
+    fn write_digest(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
+        let dir = &job.dir;
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let xlsx = dir.join("digest.xlsx");
+        let mut wb =
+            digest::WorkbookBuilder::new(&job.heads, &job.title).map_err(|e| xlsx_err(&xlsx, e))?;
+        let mut model = digest::ModelBuilder::new();
+        let mut failed = None;
+        details
+            .each(&job.heads, |e, d| {
+                if failed.is_none() {
+                    failed = wb.add(e, &d).err();
+                }
+                model.add(e, d);
+                Ok(())
+            })
+            .map_err(io_err(details.path))?;
+        if let Some(e) = failed {
+            return Err(xlsx_err(&xlsx, e));
+        }
+        let model = model.finish(
+            &job.heads,
+            job.title.clone(),
+            job.scope.clone(),
+            job.groups.clone(),
+        );
+        let (saved, text) = rayon::join(
+            || self.write_digest_workbook(dir, wb),
+            || self.write_digest_text(dir, &model),
+        );
+        saved.and(text)
     }
 
     /// Write the overall digest and one per (county, year) under `dir`.
@@ -334,19 +368,13 @@ impl Renderer {
                 groups: Vec::new(),
             });
         }
-        // A digest's workbook and its other files are separate tasks, the
-        // overall workbook (every document's every figure, the longest
-        // task of the run's end) first: one thread starts it while the
-        // others take everything else. Each task reads its documents'
-        // details back a block at a time, so parallel tasks hold little.
-        let tasks: Vec<(&DigestJob, bool)> =
-            jobs.iter().flat_map(|j| [(j, true), (j, false)]).collect();
-        tasks
-            .into_par_iter()
-            .map(|(job, workbook)| match workbook {
-                true => self.write_digest_workbook(job, details),
-                false => self.write_digest_text(job, details),
-            })
+        // One task per digest, the overall one (every document's every
+        // figure, the longest task of the run's end) first: one thread
+        // starts it while the others take everything else. Each task reads
+        // its documents' details back a block at a time (parsed on the
+        // pool), so parallel tasks hold little.
+        jobs.par_iter()
+            .map(|job| self.write_digest(job, details))
             .collect::<Result<Vec<()>, RenderError>>()?;
         Ok(())
     }
