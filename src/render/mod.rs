@@ -84,6 +84,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::batch::write_via_temp(path, bytes, false)
 }
 
+fn xlsx_err(path: &Path, e: rust_xlsxwriter::XlsxError) -> RenderError {
+    RenderError::Xlsx {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
     move |source| RenderError::Io {
         path: path.display().to_string(),
@@ -233,49 +240,75 @@ impl Renderer {
     }
 
     /// The Markdown, HTML and Word files of a digest.
-    fn write_digest_text(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
-        let dir = &job.dir;
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let d = digest::build(
-            &job.heads,
-            details,
-            job.title.clone(),
-            job.scope.clone(),
-            job.groups.clone(),
-        )
-        .map_err(io_err(details.path))?;
-        let md = self.templates.render("digest.md.j2", &d)?;
+    fn write_digest_text(&self, dir: &Path, d: &digest::DigestModel) -> Result<(), RenderError> {
+        let md = self.templates.render("digest.md.j2", d)?;
         let p = dir.join("digest.md");
         write_atomic(&p, md.as_bytes()).map_err(io_err(&p))?;
         drop(md);
-        let html = self.templates.render("digest.html.j2", &d)?;
+        let html = self.templates.render("digest.html.j2", d)?;
         let p = dir.join("digest.html");
         write_atomic(&p, html.as_bytes()).map_err(io_err(&p))?;
         drop(html);
-        let layout = self.templates.render("digest.docx.j2", &d)?;
+        let layout = self.templates.render("digest.docx.j2", d)?;
         let p = dir.join("digest.docx");
         let bytes = docx::markdown_to_docx(&layout).map_err(io_err(&p))?;
         write_atomic(&p, &bytes).map_err(io_err(&p))
     }
 
-    /// The workbook of a digest.
-    fn write_digest_workbook(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
-        let dir = &job.dir;
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    /// Save the workbook of a digest.
+    fn write_digest_workbook(
+        &self,
+        dir: &Path,
+        wb: digest::WorkbookBuilder,
+    ) -> Result<(), RenderError> {
         let p = dir.join("digest.xlsx");
         // Saved beside and renamed, as write_atomic does, without holding
         // the workbook's bytes in memory.
         let tmp = dir.join("digest.xlsx.tmp");
-        let saved = digest::workbook(&job.heads, details, &job.title, &tmp)
-            .map_err(|e| RenderError::Xlsx {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            })
+        let saved = wb
+            .save(&tmp)
+            .map_err(|e| xlsx_err(&p, e))
             .and_then(|()| std::fs::rename(&tmp, &p).map_err(io_err(&p)));
         if saved.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
         saved
+    }
+
+    /// All files of a digest. Each document's detail is read back once and
+    /// fed to both the model of the text files and the workbook's rows;
+    /// then the workbook is compressed and saved while the text files are
+    /// formatted, on the pool.
+    fn write_digest(&self, job: &DigestJob, details: &Details) -> Result<(), RenderError> {
+        let dir = &job.dir;
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let xlsx = dir.join("digest.xlsx");
+        let mut wb = digest::WorkbookBuilder::new(&job.title).map_err(|e| xlsx_err(&xlsx, e))?;
+        let mut model = digest::ModelBuilder::new();
+        let mut failed = None;
+        details
+            .each(&job.heads, |e, d| {
+                if failed.is_none() {
+                    failed = wb.add(e, &d).err();
+                }
+                model.add(e, d);
+                Ok(())
+            })
+            .map_err(io_err(details.path))?;
+        if let Some(e) = failed {
+            return Err(xlsx_err(&xlsx, e));
+        }
+        let model = model.finish(
+            job.heads.len(),
+            job.title.clone(),
+            job.scope.clone(),
+            job.groups.clone(),
+        );
+        let (saved, text) = rayon::join(
+            || self.write_digest_workbook(dir, wb),
+            || self.write_digest_text(dir, &model),
+        );
+        saved.and(text)
     }
 
     /// Write the overall digest and one per (county, year) under `dir`.
@@ -329,19 +362,13 @@ impl Renderer {
                 groups: Vec::new(),
             });
         }
-        // A digest's workbook and its other files are separate tasks, the
-        // overall workbook (every document's every figure, the longest
-        // task of the run's end) first: one thread starts it while the
-        // others take everything else. Each task reads its documents'
-        // details back a block at a time, so parallel tasks hold little.
-        let tasks: Vec<(&DigestJob, bool)> =
-            jobs.iter().flat_map(|j| [(j, true), (j, false)]).collect();
-        tasks
-            .into_par_iter()
-            .map(|(job, workbook)| match workbook {
-                true => self.write_digest_workbook(job, details),
-                false => self.write_digest_text(job, details),
-            })
+        // One task per digest, the overall one (every document's every
+        // figure, the longest task of the run's end) first: one thread
+        // starts it while the others take everything else. Each task reads
+        // its documents' details back a block at a time (parsed on the
+        // pool), so parallel tasks hold little.
+        jobs.par_iter()
+            .map(|job| self.write_digest(job, details))
             .collect::<Result<Vec<()>, RenderError>>()?;
         Ok(())
     }
@@ -358,10 +385,10 @@ struct DigestJob<'a> {
     groups: Vec<GroupRow>,
 }
 
-/// Digest details as JSON lines until the end of the run, and the
-/// documents' [`DocHead`]s in a [`heads::HeadFile`]: memory keeps 4 bytes
-/// per document until the digests are written (heads held all run long
-/// grew it by ~0.4 KB per document). Removed when dropped.
+/// Digest details ([`digest::encode_detail`]) until the end of the run,
+/// and the documents' [`DocHead`]s in a [`heads::HeadFile`]: memory keeps
+/// 4 bytes per document until the digests are written (heads held all run
+/// long grew it by ~0.4 KB per document). Removed when dropped.
 struct DetailSpill {
     path: PathBuf,
     file: std::io::BufWriter<std::fs::File>,
@@ -372,7 +399,7 @@ struct DetailSpill {
 impl DetailSpill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let path = dir.join(".details.jsonl.tmp");
+        let path = dir.join(".details.bin.tmp");
         let file = std::fs::File::create(&path).map_err(io_err(&path))?;
         Ok(DetailSpill {
             path,
@@ -385,11 +412,10 @@ impl DetailSpill {
     /// Write `d`, and `head` with where `d` starts and its length.
     fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
         use std::io::Write;
-        let mut line = serde_json::to_vec(d).map_err(|e| io_err(&self.path)(e.into()))?;
-        (head.at, head.len) = (self.pos, line.len());
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(io_err(&self.path))?;
-        self.pos += line.len() as u64;
+        let bytes = digest::encode_detail(d).map_err(io_err(&self.path))?;
+        (head.at, head.len) = (self.pos, bytes.len());
+        self.file.write_all(&bytes).map_err(io_err(&self.path))?;
+        self.pos += bytes.len() as u64;
         self.heads
             .push(&head)
             .map_err(io_err(Path::new("digest heads (temporary file)")))
@@ -822,6 +848,131 @@ mod tests {
         // The file is gone from the folder while the spill is open (Unix).
         #[cfg(unix)]
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    fn figure(
+        n: usize,
+        approx: crate::model::Approx,
+        class: Option<model::KeyClass>,
+    ) -> model::Figure {
+        model::Figure {
+            n,
+            display: format!("{n}余人次"),
+            value: Some(n as f64 + 0.5),
+            approx: model::approx_id(approx),
+            approx_zh: model::approx_zh(approx),
+            unit: Some("人次".into()),
+            class,
+            class_name: class.map(model::KeyClass::name_zh),
+            base_value: class.map(|_| 1e9 + n as f64),
+            base_unit: class.map(|_| "人次".into()),
+            text: "培训干部群众3000余人次".into(),
+            section: (n % 2 == 0).then(|| "一、主要工作".into()),
+            start: 12,
+            end: 24,
+            planned: n == 2,
+            placeholder: n == 3,
+            counted: class.is_some(),
+        }
+    }
+
+    #[test]
+    fn detail_spill_gives_back_each_detail_unchanged() {
+        use crate::model::Approx;
+        let dir = tempfile::tempdir().unwrap();
+        let mut cross = CrossSpill::create(dir.path()).unwrap();
+        let mut spill = DetailSpill::create(dir.path()).unwrap();
+        let mut finding = view("与“2021年报告”重复：3场");
+        finding.severity = Severity::Error;
+        finding.severity_name = model::severity_zh(Severity::Error);
+        finding.section = Some("二、存在问题".into());
+        let details = [
+            digest::DocDetail {
+                activities: vec![
+                    ("training".into(), "培训".into(), 3, 0),
+                    ("科普".into(), "科普宣传".into(), 0, 2),
+                ],
+                figures: vec![
+                    figure(1, Approx::MoreThan, Some(model::KeyClass::People)),
+                    figure(2, Approx::LessThan, None),
+                    figure(3, Approx::About, Some(model::KeyClass::Money)),
+                    figure(4, Approx::Exact, None),
+                ],
+                timeline: vec![model::TimelineEvent {
+                    date: "2022-09-17".into(),
+                    date_zh: "2022年9月17日".into(),
+                    doc_id: "a".into(),
+                    unit: Some("白沙乡科协".into()),
+                    types: vec!["培训".into()],
+                    figures: vec!["3000余人次".into()],
+                    places: vec!["白沙乡".into(), "😀".into()],
+                }],
+                findings: vec![finding, view("")],
+            },
+            digest::DocDetail::default(),
+        ];
+        let head = |id: &str| DocHead {
+            doc_id: id.into(),
+            title: "标题".into(),
+            unit: None,
+            county: None,
+            county_key: "unknown".into(),
+            year: None,
+            source: "x.txt".into(),
+            figures: 0,
+            findings: 0,
+            at: 0,
+            len: 0,
+            cross: false,
+        };
+        for (id, d) in ["a", "b"].iter().zip(&details) {
+            spill.push(head(id), d).unwrap();
+        }
+        // A cross-document finding arrives for b after its detail.
+        cross.push("b".into(), view("跨文档")).unwrap();
+        cross.close_run().unwrap();
+        // b's cross finding counts once its head is read back.
+        let groups = spill.finish(&cross).unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].members, [0, 1]);
+        let reader = Details {
+            path: &spill.path,
+            cross: &cross,
+            heads: &spill.heads,
+        };
+        let mut file = reader.open().unwrap();
+        let mut buf = Vec::new();
+        let heads: Vec<DocHead> = (0..2)
+            .map(|p| spill.heads.head(p, &mut buf).unwrap())
+            .collect();
+        assert_eq!(
+            heads
+                .iter()
+                .map(|h| (h.cross, h.findings))
+                .collect::<Vec<_>>(),
+            [(false, 0), (true, 1)]
+        );
+        let back: Vec<digest::DocDetail> = heads
+            .iter()
+            .map(|h| reader.read(&mut file, &mut buf, h).unwrap())
+            .collect();
+        assert_eq!(format!("{:?}", back[0]), format!("{:?}", details[0]));
+        assert_eq!(back[0].figures[0].approx, "more_than");
+        assert_eq!(back[0].figures[0].class_name, Some("覆盖人群"));
+        assert_eq!(back[0].findings[0].rule_name, view("").rule_name);
+        assert_eq!(back[1].findings.len(), 1);
+        assert_eq!(back[1].findings[0].message, "跨文档");
+        // Read out of order and through the block reader, too.
+        let mut order = Vec::new();
+        reader
+            .each(&[1, 0], |h, d| {
+                order.push((h.doc_id.clone(), d.figures.len()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(order, [("b".to_string(), 0), ("a".to_string(), 4)]);
+        // A damaged detail is an error, not a panic.
+        assert!(digest::decode_detail(&[0xff, 0xff, 0xff]).is_err());
     }
 
     #[test]
