@@ -23,8 +23,10 @@ use std::path::{Path, PathBuf};
 const IO_CHUNK: usize = 64 * 1024;
 
 /// The merge's read buffers together, at most (while runs have 4 KB each
-/// within it; see `Sorter::into_merged`).
-const MERGE_BUDGET: usize = 4 * 1024 * 1024;
+/// within it; see `Sorter::into_merged`). Small runs never merge from disk,
+/// so whatever this holds is memory only large runs have: at 4 MB it was
+/// the peak of a 10^5-document run, writing the audit report.
+const MERGE_BUDGET: usize = 1024 * 1024;
 
 /// The smallest read from one run during a merge.
 const MIN_CHUNK: usize = 4 * 1024;
