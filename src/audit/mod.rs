@@ -343,7 +343,18 @@ impl<S: Sink> Sink for AuditSink<S> {
             self.inner.cross_findings(&[])?;
         }
         self.cross_count = count;
-        self.report.write(&self.dir)?;
-        self.inner.finish()
+        // The readable report is written on a thread of its own while the
+        // other sinks finish (reports, digests, the store's indexes): it is
+        // serial work, and waiting for it left a core idle at the end.
+        let (inner, report, dir) = (&mut self.inner, &mut self.report, &self.dir);
+        std::thread::scope(|scope| {
+            let written = scope.spawn(|| report.write(dir));
+            let finished = inner.finish();
+            let written = written
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            written?;
+            finished
+        })
     }
 }
