@@ -124,6 +124,76 @@ impl TempFile {
     }
 }
 
+impl TempFile {
+    /// The file's path, for messages (on Unix it is already unlinked).
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+}
+
+/// A [`TempFile`] written through a buffer: appends gather in memory and
+/// go to the file [`IO_CHUNK`] at a time. What was appended can be read
+/// back once [`BufferedTempFile::flush`] has run (reads see only the file).
+pub struct BufferedTempFile {
+    file: TempFile,
+    pending: Vec<u8>,
+}
+
+impl BufferedTempFile {
+    pub fn create(dir: &Path, name: &str) -> io::Result<Self> {
+        Ok(BufferedTempFile {
+            file: TempFile::create(dir, name)?,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Append `bytes`; returns where they start.
+    pub fn append(&mut self, bytes: &[u8]) -> io::Result<u64> {
+        let at = self.len();
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= IO_CHUNK {
+            self.flush()?;
+        }
+        Ok(at)
+    }
+
+    /// Bytes appended so far, written or not.
+    pub fn len(&self) -> u64 {
+        self.file.len() + self.pending.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.file.append(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Fill `buf` from byte `at` of what was flushed (from any number of
+    /// threads at once).
+    pub fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        if at + buf.len() as u64 > self.file.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "reading {} before it was flushed",
+                    self.file.shown.display()
+                ),
+            ));
+        }
+        self.file.read_at(at, buf)
+    }
+
+    pub fn shown(&self) -> &Path {
+        self.file.shown()
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         if let Some(p) = &self.remove {
@@ -497,6 +567,30 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffered_temp_file_reads_back_what_was_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = BufferedTempFile::create(dir.path(), ".buffered.tmp").unwrap();
+        let mut at = Vec::new();
+        for i in 0..10000u32 {
+            let rec = format!("记录{i};");
+            at.push((f.append(rec.as_bytes()).unwrap(), rec));
+        }
+        // Past one chunk, so part is on disk and part still pending.
+        assert!(f.len() > IO_CHUNK as u64);
+        let (last_at, last) = at.last().unwrap().clone();
+        let mut buf = vec![0; last.len()];
+        assert!(f.read_at(last_at, &mut buf).is_err(), "read before flush");
+        f.flush().unwrap();
+        for (pos, rec) in [&at[0], &at[5000], &at[9999]] {
+            let mut buf = vec![0; rec.len()];
+            f.read_at(*pos, &mut buf).unwrap();
+            assert_eq!(buf, rec.as_bytes());
+        }
+        #[cfg(unix)]
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn sorter_merges_spilled_runs_stably() {

@@ -54,26 +54,17 @@ pub struct DocDetail {
 /// Reads [`DocDetail`]s back from the spill file, adding the
 /// cross-document findings that arrived after they were written.
 pub struct Details<'a> {
-    pub path: &'a Path,
+    pub file: &'a crate::audit::spill::BufferedTempFile,
     pub cross: &'a super::CrossSpill,
     pub heads: &'a super::heads::HeadFile,
 }
 
 impl Details<'_> {
-    pub fn open(&self) -> std::io::Result<std::fs::File> {
-        std::fs::File::open(self.path)
-    }
-
-    pub fn read(
-        &self,
-        file: &mut std::fs::File,
-        buf: &mut Vec<u8>,
-        h: &DocHead,
-    ) -> std::io::Result<DocDetail> {
-        use std::io::{Read, Seek, SeekFrom};
-        file.seek(SeekFrom::Start(h.at))?;
+    /// The detail of the document `h` heads (with its cross-document
+    /// findings); `buf` is reused between calls.
+    pub fn read(&self, buf: &mut Vec<u8>, h: &DocHead) -> std::io::Result<DocDetail> {
         buf.resize(h.len, 0);
-        file.read_exact(buf)?;
+        self.file.read_at(h.at, buf)?;
         let mut d = decode_detail(buf)?;
         if h.cross {
             d.findings.extend(self.cross.get(&h.doc_id)?);
@@ -95,17 +86,11 @@ impl Details<'_> {
         for block in places.chunks(DETAIL_BLOCK) {
             let parsed: Vec<(DocHead, DocDetail)> = block
                 .par_iter()
-                .map_init(
-                    || (self.open(), Vec::new()),
-                    |(file, buf), &place| {
-                        let h = self.heads.head(place, buf)?;
-                        let d = match file {
-                            Ok(file) => self.read(file, buf, &h)?,
-                            Err(e) => return Err(std::io::Error::new(e.kind(), e.to_string())),
-                        };
-                        Ok((h, d))
-                    },
-                )
+                .map_init(Vec::new, |buf, &place| {
+                    let h = self.heads.head(place, buf)?;
+                    let d = self.read(buf, &h)?;
+                    Ok((h, d))
+                })
                 .collect::<std::io::Result<_>>()?;
             for (h, d) in parsed {
                 f(&h, d)?;

@@ -13,10 +13,7 @@ use std::io;
 use std::path::Path;
 
 use super::digest::DocHead;
-use crate::audit::spill::TempFile;
-
-/// Bytes of heads gathered before they go to the file.
-const WRITE_CHUNK: usize = 64 * 1024;
+use crate::audit::spill::BufferedTempFile;
 
 /// Bytes of heads read at once by the pass that groups them.
 const READ_CHUNK: usize = 1024 * 1024;
@@ -58,8 +55,9 @@ pub struct Group {
 
 /// The heads of a run's documents, in the order they were pushed.
 pub struct HeadFile {
-    file: TempFile,
-    pending: Vec<u8>,
+    file: BufferedTempFile,
+    /// One head's JSON, reused.
+    line: Vec<u8>,
     /// While documents come in, only each head's length (with the
     /// [`DETAIL`] bit): 4 bytes a document, where they are follows.
     lens: Vec<u32>,
@@ -70,8 +68,8 @@ pub struct HeadFile {
 impl HeadFile {
     pub fn create(dir: &Path) -> io::Result<Self> {
         Ok(HeadFile {
-            file: TempFile::create(dir, ".heads.jsonl.tmp")?,
-            pending: Vec::new(),
+            file: BufferedTempFile::create(dir, ".heads.jsonl.tmp")?,
+            line: Vec::new(),
             lens: Vec::new(),
             slots: Vec::new(),
         })
@@ -86,9 +84,9 @@ impl HeadFile {
     }
 
     pub fn push(&mut self, head: &DocHead) -> io::Result<()> {
-        let start = self.pending.len();
-        serde_json::to_writer(&mut self.pending, head)?;
-        let len = u32::try_from(self.pending.len() - start)
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, head)?;
+        let len = u32::try_from(self.line.len())
             .ok()
             .filter(|&l| l < DETAIL)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "digest head too long"))?;
@@ -97,18 +95,8 @@ impl HeadFile {
         } else {
             0
         };
+        self.file.append(&self.line)?;
         self.lens.push(len | detail);
-        if self.pending.len() >= WRITE_CHUNK {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.file.append(&self.pending)?;
-            self.pending.clear();
-        }
         Ok(())
     }
 
@@ -117,7 +105,7 @@ impl HeadFile {
     /// each id's cross-document findings (`cross_count`) to the last
     /// document with that id.
     pub fn finish(&mut self, cross_count: impl Fn(&str) -> usize) -> io::Result<Vec<Group>> {
-        self.flush()?;
+        self.file.flush()?;
         let mut at = 0u64;
         self.slots = std::mem::take(&mut self.lens)
             .into_iter()

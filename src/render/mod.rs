@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::audit::spill::TempFile;
+use crate::audit::spill::{BufferedTempFile, TempFile};
 use crate::batch::Sink;
 use crate::data::{DataDir, DataError};
 use crate::model::{Document, Severity};
@@ -294,7 +294,7 @@ impl Renderer {
                 model.add(e, d);
                 Ok(())
             })
-            .map_err(io_err(details.path))?;
+            .map_err(io_err(details.file.shown()))?;
         if let Some(e) = failed {
             return Err(xlsx_err(&xlsx, e));
         }
@@ -390,32 +390,25 @@ struct DigestJob<'a> {
 /// 4 bytes per document until the digests are written (heads held all run
 /// long grew it by ~0.4 KB per document). Removed when dropped.
 struct DetailSpill {
-    path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    pos: u64,
+    file: BufferedTempFile,
     heads: heads::HeadFile,
 }
 
 impl DetailSpill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let path = dir.join(".details.bin.tmp");
-        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
         Ok(DetailSpill {
-            path,
-            file: std::io::BufWriter::new(file),
-            pos: 0,
+            file: BufferedTempFile::create(dir, ".details.bin.tmp").map_err(io_err(dir))?,
             heads: heads::HeadFile::create(dir).map_err(io_err(dir))?,
         })
     }
 
     /// Write `d`, and `head` with where `d` starts and its length.
     fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
-        use std::io::Write;
-        let bytes = digest::encode_detail(d).map_err(io_err(&self.path))?;
-        (head.at, head.len) = (self.pos, bytes.len());
-        self.file.write_all(&bytes).map_err(io_err(&self.path))?;
-        self.pos += bytes.len() as u64;
+        let shown = self.file.shown().to_path_buf();
+        let bytes = digest::encode_detail(d).map_err(io_err(&shown))?;
+        head.at = self.file.append(&bytes).map_err(io_err(&shown))?;
+        head.len = bytes.len();
         self.heads
             .push(&head)
             .map_err(io_err(Path::new("digest heads (temporary file)")))
@@ -423,17 +416,11 @@ impl DetailSpill {
 
     /// Flush the details and group the heads (see [`heads::HeadFile::finish`]).
     fn finish(&mut self, cross: &CrossSpill) -> Result<Vec<heads::Group>, RenderError> {
-        use std::io::Write;
-        self.file.flush().map_err(io_err(&self.path))?;
+        let shown = self.file.shown().to_path_buf();
+        self.file.flush().map_err(io_err(&shown))?;
         self.heads
             .finish(|id| cross.count(id))
             .map_err(io_err(Path::new("digest heads (temporary file)")))
-    }
-}
-
-impl Drop for DetailSpill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -558,9 +545,7 @@ pub struct RenderSink {
 }
 
 struct Spill {
-    path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    pos: u64,
+    file: BufferedTempFile,
     /// Each model's line length, in input order (its document key is
     /// found again in the line: 4 bytes a document, not 20).
     lines: Vec<u32>,
@@ -583,34 +568,23 @@ fn doc_key(doc_id: &str) -> DocKey {
 
 impl Spill {
     fn create(dir: &Path) -> Result<Self, RenderError> {
-        let path = dir.join(".models.jsonl.tmp");
-        let file = std::fs::File::create(&path).map_err(io_err(&path))?;
         Ok(Spill {
-            path,
-            file: std::io::BufWriter::new(file),
-            pos: 0,
+            file: BufferedTempFile::create(dir, ".models.jsonl.tmp").map_err(io_err(dir))?,
             lines: Vec::new(),
             last: HashMap::new(),
         })
     }
 
     fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
-        use std::io::Write;
-        let line = serde_json::to_vec(r).map_err(|e| io_err(&self.path)(e.into()))?;
+        let shown = self.file.shown().to_path_buf();
+        let line = serde_json::to_vec(r).map_err(|e| io_err(&shown)(e.into()))?;
         let len = u32::try_from(line.len())
-            .map_err(|_| io_err(&self.path)(std::io::Error::other("report model over 4 GiB")))?;
-        self.file.write_all(&line).map_err(io_err(&self.path))?;
+            .map_err(|_| io_err(&shown)(std::io::Error::other("report model over 4 GiB")))?;
+        self.file.append(&line).map_err(io_err(&shown))?;
         let key = doc_key(&r.doc_id);
         self.last.insert(key, self.lines.len() as u32);
         self.lines.push(len);
-        self.pos += line.len() as u64;
         Ok(())
-    }
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -651,15 +625,13 @@ impl RenderSink {
     /// reading thread only reads bytes: parsing a model is most of the
     /// per-report work outside formatting, so it is done on the pool too.
     fn write_reports(&self) -> Result<(), RenderError> {
-        use std::io::{BufReader, Read};
         let (Some(spill), Some(dir)) = (&self.spill, &self.reports_dir) else {
             return Ok(());
         };
-        let f = std::fs::File::open(&spill.path).map_err(io_err(&spill.path))?;
-        let mut reader = BufReader::with_capacity(1 << 16, f);
+        let shown = spill.file.shown();
         let report = |(i, line): &(u32, Vec<u8>)| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
-                serde_json::from_slice(line).map_err(|e| io_err(&spill.path)(e.into()))?;
+                serde_json::from_slice(line).map_err(|e| io_err(shown)(e.into()))?;
             let doc_id = model
                 .get("doc_id")
                 .and_then(|v| v.as_str())
@@ -674,9 +646,7 @@ impl RenderSink {
             if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
                     for f in &found {
-                        list.push(
-                            serde_json::to_value(f).map_err(|e| io_err(&spill.path)(e.into()))?,
-                        );
+                        list.push(serde_json::to_value(f).map_err(|e| io_err(shown)(e.into()))?);
                     }
                 }
             }
@@ -691,9 +661,11 @@ impl RenderSink {
             batch.clear();
             r
         };
+        let mut at = 0u64;
         for (i, len) in spill.lines.iter().enumerate() {
             let mut line = vec![0; *len as usize];
-            reader.read_exact(&mut line).map_err(io_err(&spill.path))?;
+            spill.file.read_at(at, &mut line).map_err(io_err(shown))?;
+            at += *len as u64;
             batch.push((i as u32, line));
             if batch.len() >= BATCH {
                 flush(&mut batch)?;
@@ -710,7 +682,7 @@ impl RenderSink {
             return Ok(());
         };
         let details = Details {
-            path: &spill.path,
+            file: &spill.file,
             cross: &self.cross,
             heads: &spill.heads,
         };
@@ -762,10 +734,10 @@ impl Sink for RenderSink {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        use std::io::Write;
         self.cross.close_run()?;
         if let Some(spill) = &mut self.spill {
-            spill.file.flush().map_err(io_err(&spill.path))?;
+            let shown = spill.file.shown().to_path_buf();
+            spill.file.flush().map_err(io_err(&shown))?;
         }
         if let Some(spill) = &mut self.details {
             self.groups = spill.finish(&self.cross)?;
@@ -936,11 +908,10 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].members, [0, 1]);
         let reader = Details {
-            path: &spill.path,
+            file: &spill.file,
             cross: &cross,
             heads: &spill.heads,
         };
-        let mut file = reader.open().unwrap();
         let mut buf = Vec::new();
         let heads: Vec<DocHead> = (0..2)
             .map(|p| spill.heads.head(p, &mut buf).unwrap())
@@ -954,7 +925,7 @@ mod tests {
         );
         let back: Vec<digest::DocDetail> = heads
             .iter()
-            .map(|h| reader.read(&mut file, &mut buf, h).unwrap())
+            .map(|h| reader.read(&mut buf, h).unwrap())
             .collect();
         assert_eq!(format!("{:?}", back[0]), format!("{:?}", details[0]));
         assert_eq!(back[0].figures[0].approx, "more_than");
