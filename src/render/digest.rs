@@ -701,6 +701,7 @@ const FINDING_COLS: [&str; 8] = [
     "位置",
 ];
 /// Sheet indexes.
+const DOCS: usize = 0;
 const FACTS: usize = 1;
 const TOTALS: usize = 2;
 const FINDINGS: usize = 3;
@@ -712,17 +713,37 @@ const FINDINGS: usize = 3;
 /// grow with the corpus. It sums its own totals.
 pub struct WorkbookBuilder {
     wb: rust_xlsxwriter::Workbook,
-    /// Rows written to the documents sheet, and whether rows were cut.
-    dr: u32,
-    dcut: bool,
-    /// Rows written to the facts and findings sheets, and whether rows
-    /// were cut at the cap (the filter then reaches one row further, as
-    /// it always did).
-    fr: u32,
-    fcut: bool,
-    ar: u32,
-    acut: bool,
+    /// Rows of the documents, facts and findings sheets.
+    docs: CappedRows,
+    facts: CappedRows,
+    findings: CappedRows,
     totals: HashMap<(KeyClass, String), Total>,
+}
+
+/// The rows of one sheet, cut at [`MAX_ROWS`].
+#[derive(Default)]
+struct CappedRows {
+    written: u32,
+    cut: bool,
+}
+
+impl CappedRows {
+    /// The number of the next row, or `None` (and the sheet marked cut)
+    /// once the cap is reached.
+    fn next(&mut self) -> Option<u32> {
+        if self.written >= MAX_ROWS {
+            self.cut = true;
+            return None;
+        }
+        self.written += 1;
+        Some(self.written)
+    }
+
+    /// The last row the header's filter covers: one row further when
+    /// rows were cut, as it always did.
+    fn filter_end(&self) -> u32 {
+        (self.written + self.cut as u32).max(1)
+    }
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -759,12 +780,9 @@ impl WorkbookBuilder {
         }
         Ok(WorkbookBuilder {
             wb,
-            dr: 0,
-            dcut: false,
-            fr: 0,
-            fcut: false,
-            ar: 0,
-            acut: false,
+            docs: CappedRows::default(),
+            facts: CappedRows::default(),
+            findings: CappedRows::default(),
             totals: HashMap::new(),
         })
     }
@@ -773,12 +791,8 @@ impl WorkbookBuilder {
     /// sheet, its facts and findings rows, and its counted figures to the
     /// totals.
     pub fn add(&mut self, e: &DocHead, d: &DocDetail) -> Result<(), rust_xlsxwriter::XlsxError> {
-        let ws = self.wb.worksheet_from_index(0)?;
-        if self.dr >= MAX_ROWS {
-            self.dcut = true;
-        } else {
-            self.dr += 1;
-            let r = self.dr;
+        let ws = self.wb.worksheet_from_index(DOCS)?;
+        if let Some(r) = self.docs.next() {
             // The row number is the document's number in the list.
             ws.write_number(r, 0, r as f64)?;
             ws.write_string(r, 1, &e.doc_id)?;
@@ -799,12 +813,7 @@ impl WorkbookBuilder {
         add_totals(&mut self.totals, &d.figures);
         let ws = self.wb.worksheet_from_index(FACTS)?;
         for f in &d.figures {
-            if self.fr >= MAX_ROWS {
-                self.fcut = true;
-                break;
-            }
-            self.fr += 1;
-            let r = self.fr;
+            let Some(r) = self.facts.next() else { break };
             ws.write_string(r, 0, &e.doc_id)?;
             ws.write_string(r, 1, &f.display)?;
             if let Some(v) = f.value {
@@ -827,12 +836,7 @@ impl WorkbookBuilder {
         }
         let ws = self.wb.worksheet_from_index(FINDINGS)?;
         for f in &d.findings {
-            if self.ar >= MAX_ROWS {
-                self.acut = true;
-                break;
-            }
-            self.ar += 1;
-            let r = self.ar;
+            let Some(r) = self.findings.next() else { break };
             ws.write_string(r, 0, &e.doc_id)?;
             ws.write_string(r, 1, &e.title)?;
             ws.write_string(r, 2, f.severity_name)?;
@@ -847,23 +851,18 @@ impl WorkbookBuilder {
 
     /// Write the totals sheet and save the workbook to `path`.
     pub fn save(mut self, path: &Path) -> Result<(), rust_xlsxwriter::XlsxError> {
-        let dr = self.dr + self.dcut as u32;
-        self.wb
-            .worksheet_from_index(0)?
-            .autofilter(0, 0, dr.max(1), DOC_COLS.len() as u16 - 1)?;
-        let (fr, ar) = (self.fr + self.fcut as u32, self.ar + self.acut as u32);
-        self.wb.worksheet_from_index(FACTS)?.autofilter(
-            0,
-            0,
-            fr.max(1),
-            FACT_COLS.len() as u16 - 1,
-        )?;
-        self.wb.worksheet_from_index(FINDINGS)?.autofilter(
-            0,
-            0,
-            ar.max(1),
-            FINDING_COLS.len() as u16 - 1,
-        )?;
+        for (sheet, rows, cols) in [
+            (DOCS, &self.docs, DOC_COLS.len()),
+            (FACTS, &self.facts, FACT_COLS.len()),
+            (FINDINGS, &self.findings, FINDING_COLS.len()),
+        ] {
+            self.wb.worksheet_from_index(sheet)?.autofilter(
+                0,
+                0,
+                rows.filter_end(),
+                cols as u16 - 1,
+            )?;
+        }
         let ws = self.wb.worksheet_from_index(TOTALS)?;
         let mut r = 0u32;
         for t in &super::model::total_rows(&self.totals) {
@@ -877,5 +876,26 @@ impl WorkbookBuilder {
         }
         ws.autofilter(0, 0, r.max(1), TOTAL_COLS.len() as u16 - 1)?;
         self.wb.save(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_rows_stop_at_the_cap_and_the_filter_reaches_one_further() {
+        let mut rows = CappedRows::default();
+        assert_eq!(rows.filter_end(), 1);
+        assert_eq!((rows.next(), rows.next()), (Some(1), Some(2)));
+        assert_eq!(rows.filter_end(), 2);
+        rows.written = MAX_ROWS - 1;
+        assert_eq!(rows.next(), Some(MAX_ROWS));
+        assert!(!rows.cut);
+        assert_eq!(rows.filter_end(), MAX_ROWS);
+        assert_eq!(rows.next(), None);
+        assert_eq!(rows.next(), None);
+        assert_eq!((rows.written, rows.cut), (MAX_ROWS, true));
+        assert_eq!(rows.filter_end(), MAX_ROWS + 1);
     }
 }
