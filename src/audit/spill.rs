@@ -124,13 +124,6 @@ impl TempFile {
     }
 }
 
-impl TempFile {
-    /// The file's path, for messages (on Unix it is already unlinked).
-    pub fn shown(&self) -> &Path {
-        &self.shown
-    }
-}
-
 /// A [`TempFile`] written through a buffer: appends gather in memory and
 /// go to the file [`IO_CHUNK`] at a time. What was appended can be read
 /// back once [`BufferedTempFile::flush`] has run (reads see only the file).
@@ -187,10 +180,6 @@ impl BufferedTempFile {
             ));
         }
         self.file.read_at(at, buf)
-    }
-
-    pub fn shown(&self) -> &Path {
-        self.file.shown()
     }
 }
 

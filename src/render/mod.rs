@@ -98,6 +98,15 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
     }
 }
 
+/// An error of one of the render sink's temporary files, named by what it
+/// holds (the I/O error itself names the file).
+fn spill_err(what: &'static str) -> impl FnOnce(std::io::Error) -> RenderError {
+    move |source| RenderError::Io {
+        path: format!("{what} (temporary file)"),
+        source,
+    }
+}
+
 /// Templates, tables and the manifest, shared by all threads.
 pub struct Renderer {
     pub templates: Templates,
@@ -294,7 +303,7 @@ impl Renderer {
                 model.add(e, d);
                 Ok(())
             })
-            .map_err(io_err(details.file.shown()))?;
+            .map_err(spill_err("digest details"))?;
         if let Some(e) = failed {
             return Err(xlsx_err(&xlsx, e));
         }
@@ -388,7 +397,8 @@ struct DigestJob<'a> {
 /// Digest details ([`digest::encode_detail`]) until the end of the run,
 /// and the documents' [`DocHead`]s in a [`heads::HeadFile`]: memory keeps
 /// 4 bytes per document until the digests are written (heads held all run
-/// long grew it by ~0.4 KB per document). Removed when dropped.
+/// long grew it by ~0.4 KB per document). Both files are unlinked as soon
+/// as they are open.
 struct DetailSpill {
     file: BufferedTempFile,
     heads: heads::HeadFile,
@@ -405,22 +415,21 @@ impl DetailSpill {
 
     /// Write `d`, and `head` with where `d` starts and its length.
     fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
-        let shown = self.file.shown().to_path_buf();
-        let bytes = digest::encode_detail(d).map_err(io_err(&shown))?;
-        head.at = self.file.append(&bytes).map_err(io_err(&shown))?;
+        let bytes = digest::encode_detail(d).map_err(spill_err("digest details"))?;
+        head.at = self
+            .file
+            .append(&bytes)
+            .map_err(spill_err("digest details"))?;
         head.len = bytes.len();
-        self.heads
-            .push(&head)
-            .map_err(io_err(Path::new("digest heads (temporary file)")))
+        self.heads.push(&head).map_err(spill_err("digest heads"))
     }
 
     /// Flush the details and group the heads (see [`heads::HeadFile::finish`]).
     fn finish(&mut self, cross: &CrossSpill) -> Result<Vec<heads::Group>, RenderError> {
-        let shown = self.file.shown().to_path_buf();
-        self.file.flush().map_err(io_err(&shown))?;
+        self.file.flush().map_err(spill_err("digest details"))?;
         self.heads
             .finish(|id| cross.count(id))
-            .map_err(io_err(Path::new("digest heads (temporary file)")))
+            .map_err(spill_err("digest heads"))
     }
 }
 
@@ -489,10 +498,7 @@ impl CrossSpill {
     }
 
     fn err(&self, source: std::io::Error) -> RenderError {
-        RenderError::Io {
-            path: "cross-document findings (temporary file)".into(),
-            source,
-        }
+        spill_err("cross-document findings")(source)
     }
 
     /// How many cross-document findings `doc_id` has.
@@ -576,11 +582,13 @@ impl Spill {
     }
 
     fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
-        let shown = self.file.shown().to_path_buf();
-        let line = serde_json::to_vec(r).map_err(|e| io_err(&shown)(e.into()))?;
-        let len = u32::try_from(line.len())
-            .map_err(|_| io_err(&shown)(std::io::Error::other("report model over 4 GiB")))?;
-        self.file.append(&line).map_err(io_err(&shown))?;
+        let line = serde_json::to_vec(r).map_err(|e| spill_err("report models")(e.into()))?;
+        let len = u32::try_from(line.len()).map_err(|_| {
+            spill_err("report models")(std::io::Error::other("report model over 4 GiB"))
+        })?;
+        self.file
+            .append(&line)
+            .map_err(spill_err("report models"))?;
         let key = doc_key(&r.doc_id);
         self.last.insert(key, self.lines.len() as u32);
         self.lines.push(len);
@@ -628,10 +636,9 @@ impl RenderSink {
         let (Some(spill), Some(dir)) = (&self.spill, &self.reports_dir) else {
             return Ok(());
         };
-        let shown = spill.file.shown();
         let report = |(i, line): &(u32, Vec<u8>)| -> Result<(), RenderError> {
             let mut model: serde_json::Value =
-                serde_json::from_slice(line).map_err(|e| io_err(shown)(e.into()))?;
+                serde_json::from_slice(line).map_err(|e| spill_err("report models")(e.into()))?;
             let doc_id = model
                 .get("doc_id")
                 .and_then(|v| v.as_str())
@@ -646,7 +653,10 @@ impl RenderSink {
             if !found.is_empty() {
                 if let Some(list) = model.get_mut("findings").and_then(|f| f.as_array_mut()) {
                     for f in &found {
-                        list.push(serde_json::to_value(f).map_err(|e| io_err(shown)(e.into()))?);
+                        list.push(
+                            serde_json::to_value(f)
+                                .map_err(|e| spill_err("report models")(e.into()))?,
+                        );
                     }
                 }
             }
@@ -664,7 +674,10 @@ impl RenderSink {
         let mut at = 0u64;
         for (i, len) in spill.lines.iter().enumerate() {
             let mut line = vec![0; *len as usize];
-            spill.file.read_at(at, &mut line).map_err(io_err(shown))?;
+            spill
+                .file
+                .read_at(at, &mut line)
+                .map_err(spill_err("report models"))?;
             at += *len as u64;
             batch.push((i as u32, line));
             if batch.len() >= BATCH {
@@ -736,8 +749,7 @@ impl Sink for RenderSink {
     fn finish(&mut self) -> anyhow::Result<()> {
         self.cross.close_run()?;
         if let Some(spill) = &mut self.spill {
-            let shown = spill.file.shown().to_path_buf();
-            spill.file.flush().map_err(io_err(&shown))?;
+            spill.file.flush().map_err(spill_err("report models"))?;
         }
         if let Some(spill) = &mut self.details {
             self.groups = spill.finish(&self.cross)?;
