@@ -122,12 +122,36 @@ pub enum Approx {
     LessThan,
 }
 
+impl Approx {
+    /// The name records give it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approx::Exact => "exact",
+            Approx::MoreThan => "more_than",
+            Approx::About => "about",
+            Approx::AtLeast => "at_least",
+            Approx::AtMost => "at_most",
+            Approx::LessThan => "less_than",
+        }
+    }
+}
+
 /// Whether an activity was carried out or is planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Done,
     Planned,
+}
+
+impl Status {
+    /// The name records give it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Planned => "planned",
+        }
+    }
 }
 
 /// An explicit calendar expression, as EDTF.
@@ -171,6 +195,19 @@ pub enum PlaceLevel {
     County,
     Township,
     Village,
+}
+
+impl PlaceLevel {
+    /// The name records give it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceLevel::Province => "province",
+            PlaceLevel::Prefecture => "prefecture",
+            PlaceLevel::County => "county",
+            PlaceLevel::Township => "township",
+            PlaceLevel::Village => "village",
+        }
+    }
 }
 
 /// A place named in the text.
