@@ -158,6 +158,31 @@ fn disable_transparent_huge_pages() {
     }
 }
 
+/// Run the calling thread (a worker of the pool) a few nice levels below the
+/// run's other threads. Those (the record writer, the store writer, the
+/// audit report) are serial: when they wait for a core behind the workers,
+/// the store's queue fills and holds every worker up. Workers yield to them
+/// instead and take up the slack; alone on the cores they run as before.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take and return integers only; on
+    // Linux a thread id names one thread, whose nice value alone changes
+    // (raising it needs no privilege); failure leaves it as it was.
+    unsafe {
+        let tid = libc::gettid();
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t);
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            tid as libc::id_t,
+            now.saturating_add(WORKER_NICENESS).min(19),
+        );
+    }
+}
+
+/// How many nice levels the pool's workers run below the writer threads.
+#[cfg(target_os = "linux")]
+const WORKER_NICENESS: i32 = 5;
+
 fn real_main(cli: Cli) -> Result<ExitCode> {
     let data = DataDir::with_user_dir(cli.dict_dir.as_deref());
     match cli.command {
@@ -180,12 +205,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
                 None => None,
             };
+            let mut pool =
+                rayon::ThreadPoolBuilder::new().start_handler(|_| lower_thread_priority());
             if let Some(n) = jobs {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n.max(1))
-                    .build_global()
-                    .context("starting worker threads")?;
+                pool = pool.num_threads(n.max(1));
             }
+            pool.build_global().context("starting worker threads")?;
             let opts = RunOptions {
                 inputs,
                 out_dir: out,
