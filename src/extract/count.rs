@@ -424,6 +424,9 @@ pub struct CountExtractor {
     survey_bits: Box<[u64; 1024]>,
     /// Bit `d`: some phrase starts with the ASCII digit `d`.
     digit_phrase: u16,
+    /// A phrase may start with two ASCII digits (or `phrase_pairs` is
+    /// `None`): else a digit followed by a digit starts no phrase.
+    digit_digit_phrase: bool,
     /// One bit per BMP char: `is_quote_mark` (all in the BMP).
     quote_bits: Box<[u64; 1024]>,
     /// One bit per BMP char: a char after which no numeral starts (the
@@ -650,6 +653,12 @@ impl CountExtractor {
                 digit_phrase |= 1 << k;
             }
         }
+        let digit_digit_phrase = phrase_pairs.is_none()
+            || phrases.iter().any(|p| {
+                let mut cs = p.chars();
+                cs.next().is_some_and(|c| c.is_ascii_digit())
+                    && cs.next().is_some_and(|c| c.is_ascii_digit())
+            });
         let mut survey_bits = start_bits.clone();
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
@@ -694,6 +703,7 @@ impl CountExtractor {
             phrase_bits,
             survey_bits,
             digit_phrase,
+            digit_digit_phrase,
             quote_bits,
             blocks_start,
             phrase_pairs,
@@ -926,7 +936,14 @@ fn run_has_placeholder(rest: &str) -> bool {
             _ => break,
         }
     }
-    next_char(rest, i).is_some_and(is_placeholder_char)
+    // `is_placeholder_char` on the bytes: `x`, `X`, `ｘ` (EF BD 98),
+    // `Ｘ` (EF BC B8), `×` (C3 97).
+    matches!(
+        b.get(i..),
+        Some(
+            [b'x' | b'X', ..] | [0xEF, 0xBD, 0x98, ..] | [0xEF, 0xBC, 0xB8, ..] | [0xC3, 0x97, ..]
+        )
+    )
 }
 
 /// Characters that join two numbers of one range (`2—3名`).
@@ -1189,6 +1206,8 @@ impl CountExtractor {
                 loop {
                     if (self.digit_phrase >> (d - b'0')) & 1 != 0
                         && i >= phrase_from
+                        && (self.digit_digit_phrase
+                            || !b.get(i + 1).is_some_and(u8::is_ascii_digit))
                         && self.pair_may_start(b, i + 1, u32::from(d))
                     {
                         self.phrase_at(text, i, char::from(d), &mut sv.literal, &mut phrase_from);
@@ -1548,7 +1567,13 @@ impl CountExtractor {
         } else {
             &[]
         };
+        // The last byte of the text before `start`: most qualifiers end
+        // with another one and are passed over without a comparison.
+        let last = start.checked_sub(1).and_then(|i| text.as_bytes().get(i));
         for (q, a) in quals {
+            if q.as_bytes().last() != last {
+                continue;
+            }
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
                 // 附近, 最近: not "nearly".
@@ -1569,7 +1594,13 @@ impl CountExtractor {
         }
         let mut post = Approx::Exact;
         if unit.is_some() && next_char(text, end).is_some_and(starts_post_qualifier) {
+            // The third byte tells most of them apart (all start with a
+            // three-byte char).
+            let third = text.as_bytes().get(end + 2);
             for (q, a) in POST_QUALIFIERS {
+                if q.as_bytes().get(2) != third {
+                    continue;
+                }
                 if text[end..].starts_with(q) {
                     post = *a;
                     end += q.len();
