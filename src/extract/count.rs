@@ -755,8 +755,14 @@ impl CountExtractor {
             }
         }
         // `份(册)`, `盒（件）`: an alternative unit in parentheses.
-        if let Some(open) = next_char(text, hit.end).filter(|c| matches!(c, '(' | '（')) {
-            let inner_at = hit.end + open.len_utf8();
+        // `(` or `（` (EF BC 88), told by the bytes.
+        let open = match text.as_bytes().get(hit.end..) {
+            Some([b'(', ..]) => 1,
+            Some([0xEF, 0xBC, 0x88, ..]) => 3,
+            _ => 0,
+        };
+        if open > 0 {
+            let inner_at = hit.end + open;
             if let Some(inner) = self.unit_at(text, inner_at) {
                 if let Some(close) = next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
                 {
@@ -1023,6 +1029,17 @@ fn prev_char(text: &str, at: usize) -> Option<char> {
     text[..at].chars().next_back()
 }
 
+/// The byte length of the char whose UTF-8 lead byte is `lead`.
+#[inline]
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0..=0x7F => 1,
+        0x80..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
 /// The char starting at byte `at`, decoded as [`prev_char`] does.
 #[inline]
 fn next_char(text: &str, at: usize) -> Option<char> {
@@ -1106,11 +1123,13 @@ impl CountExtractor {
             let Some(&at) = next.find(|&&s| s >= pos) else {
                 break;
             };
-            let Some(c) = next_char(text, at) else {
+            // The lead byte tells a line end and the char's length: no
+            // need to decode the char (`try_at` does).
+            let Some(&lead) = text.as_bytes().get(at) else {
                 break;
             };
             pos = at;
-            if c == '\n' {
+            if lead == b'\n' {
                 line_start = true;
                 pos += 1;
                 continue;
@@ -1142,7 +1161,7 @@ impl CountExtractor {
                     }
                 }
             }
-            pos += c.len_utf8();
+            pos += utf8_len(lead);
         }
     }
 
@@ -1760,8 +1779,8 @@ impl CountExtractor {
             return false;
         }
         // Ratios (`2.9∶1`) and fractions written with a slash.
-        if matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
-            && unit.start == unit.end
+        if unit.start == unit.end
+            && matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
         {
             return false;
         }
