@@ -373,8 +373,11 @@ impl UnitIndex {
         let c = next_char(s, 0)?;
         let slot = self.slot(fold(c))?;
         let n = c.len_utf8();
-        if let Some((e, len)) = self.longest_tail(slot, s.get(n..)?) {
-            return Some((e, n + len));
+        // Most first chars start no longer surface.
+        if slot.1 < slot.2 {
+            if let Some((e, len)) = self.longest_tail(slot, s.get(n..)?) {
+                return Some((e, n + len));
+            }
         }
         // `NONE` is no index.
         self.entries.get(slot.0 as usize).map(|e| (e, n))
@@ -1189,7 +1192,8 @@ impl CountExtractor {
             // tight loop (one bounds test, one table load per char).
             // Two chars a step while both are three-byte ones.
             while let Some(&[x, b1, b2, y, c1, c2]) = b.get(i..i + 6) {
-                if x & 0xF0 != 0xE0 || y & 0xF0 != 0xE0 {
+                // Both lead bytes in E0..=EF (three-byte chars), one test.
+                if (x ^ 0xE0) | (y ^ 0xE0) >= 0x10 {
                     break;
                 }
                 let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
