@@ -442,6 +442,12 @@ pub struct CountExtractor {
     /// phrase-first chars (一 above all) start no phrase, and this tells
     /// so without walking the trie. `None` when a phrase has one char.
     phrase_pairs: Option<Box<[u64; 64]>>,
+    /// With `phrase_pairs`: the first two chars of the two-char phrases,
+    /// and the first three of the longer ones, hashed the same way. A
+    /// common pair may begin only long phrases (科普 of 科普进万家): the
+    /// third char then rules most of its places out.
+    phrase_pair_ends: Box<[u64; 64]>,
+    phrase_triples: Box<[u64; 64]>,
     /// (before, after) contexts that veto the numeral between them,
     /// indexed by the last char of `before` (or, when it is empty, by the
     /// first char of `after`) so a numeral is checked against a few only;
@@ -514,6 +520,30 @@ fn pair_hash(a: char, b: char) -> usize {
 
 fn pair_hash_u(a: u32, b: u32) -> usize {
     (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B)) as usize >> 20 & 4095
+}
+
+/// A hash of three chars into 12 bits (for `phrase_triples`).
+fn triple_hash(a: u32, b: u32, c: u32) -> usize {
+    (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B) ^ c.wrapping_mul(0xC2B2_AE35))
+        as usize
+        >> 20
+        & 4095
+}
+
+/// The char at byte `at` of `b` (a char boundary) put together from its
+/// bytes, as a u32, and its byte length.
+#[inline(always)]
+fn code_at(b: &[u8], at: usize) -> Option<(u32, usize)> {
+    let cont = |k: usize| b.get(at + k).map_or(0, |&y| y as u32 & 0x3F);
+    Some(match *b.get(at)? {
+        x if x < 0x80 => (x as u32, 1),
+        x if x < 0xE0 => (((x as u32 & 0x1F) << 6) | cont(1), 2),
+        x if x < 0xF0 => (((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
+        x => (
+            ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        ),
+    })
 }
 
 /// A char after which no numeral starts: a numeral goes on there, or it
@@ -637,6 +667,8 @@ impl CountExtractor {
             }
         }
         let mut phrase_pairs = Some(Box::new([0u64; 64]));
+        let mut phrase_pair_ends = Box::new([0u64; 64]);
+        let mut phrase_triples = Box::new([0u64; 64]);
         for p in &phrases {
             let mut cs = p.chars();
             match (cs.next(), cs.next()) {
@@ -644,6 +676,16 @@ impl CountExtractor {
                     if let Some(bits) = phrase_pairs.as_mut() {
                         let h = pair_hash(a, b);
                         bits[h >> 6] |= 1 << (h & 63);
+                    }
+                    match cs.next() {
+                        Some(c) => {
+                            let h = triple_hash(a as u32, b as u32, c as u32);
+                            phrase_triples[h >> 6] |= 1 << (h & 63);
+                        }
+                        None => {
+                            let h = pair_hash(a, b);
+                            phrase_pair_ends[h >> 6] |= 1 << (h & 63);
+                        }
                     }
                 }
                 _ => phrase_pairs = None,
@@ -710,6 +752,8 @@ impl CountExtractor {
             quote_bits,
             blocks_start,
             phrase_pairs,
+            phrase_pair_ends,
+            phrase_triples,
             astral_phrase,
             contexts_by_pre,
             contexts_by_post,
@@ -1307,24 +1351,32 @@ impl CountExtractor {
         }
     }
 
-    /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
-    /// char at byte `next` of `b` (a char boundary). The next char is put
-    /// together from its bytes here: this runs at every phrase-first char.
+    /// Whether `phrase_pairs` (and `phrase_pair_ends`, `phrase_triples`)
+    /// let a phrase start with the char `u` and the chars from byte `next`
+    /// of `b` (a char boundary). The next chars are put together from
+    /// their bytes here: this runs at every phrase-first char.
     #[inline(always)]
     fn pair_may_start(&self, b: &[u8], next: usize, u: u32) -> bool {
         let Some(bits) = &self.phrase_pairs else {
             return true;
         };
-        let cont = |k: usize| b.get(next + k).map_or(0, |&y| y as u32 & 0x3F);
-        let u2 = match b.get(next) {
-            None => return false,
-            Some(&x) if x < 0x80 => x as u32,
-            Some(&x) if x < 0xE0 => ((x as u32 & 0x1F) << 6) | cont(1),
-            Some(&x) if x < 0xF0 => ((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2),
-            Some(&x) => ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+        let Some((u2, len2)) = code_at(b, next) else {
+            return false;
         };
         let h = pair_hash_u(u, u2);
-        (bits[h >> 6] >> (h & 63)) & 1 != 0
+        if (bits[h >> 6] >> (h & 63)) & 1 == 0 {
+            return false;
+        }
+        // A two-char phrase may end here; else a longer one needs its
+        // third char.
+        if (self.phrase_pair_ends[h >> 6] >> (h & 63)) & 1 != 0 {
+            return true;
+        }
+        let Some((u3, _)) = code_at(b, next + len2) else {
+            return false;
+        };
+        let h = triple_hash(u, u2, u3);
+        (self.phrase_triples[h >> 6] >> (h & 63)) & 1 != 0
     }
 
     /// The longest veto phrase at byte `at`, where the text has `c`, if
