@@ -247,44 +247,173 @@ impl CharTrie {
     }
 }
 
-/// The unit surfaces (folded) and their entries.
-struct UnitTrie {
-    trie: CharTrie,
+/// The unit surfaces (folded) and their entries, by first char. Nearly
+/// every surface has one or two chars, and a lookup runs after every
+/// numeral: one hash probe for the first char, then a comparison of the
+/// second char against the few longer surfaces that start with it, no
+/// walk of a trie char by char.
+struct UnitIndex {
+    /// First char (as u32, or `EMPTY`) → its slot; open addressing with
+    /// linear probing, at most a quarter full.
+    table: Box<[(u32, u32)]>,
+    table_bits: u32,
+    /// Per first char: the entry of the one-char surface (`NONE` when it
+    /// is not one), and the range in `tails` of the longer surfaces.
+    slots: Vec<(u32, u32, u32)>,
+    /// The surfaces of two chars or more: their second char, their chars
+    /// after the first, and their entry; per slot the ones with more
+    /// chars first, so the first that matches is the longest.
+    tails: Vec<(char, Box<str>, u32)>,
     entries: Vec<UnitEntry>,
 }
 
-impl UnitTrie {
-    const ROOT: u32 = CharTrie::ROOT;
+impl UnitIndex {
+    const NONE: u32 = u32::MAX;
+    const EMPTY: u32 = u32::MAX;
 
     fn new(units: &HashMap<String, UnitEntry>) -> Self {
         let mut keys: Vec<&String> = units.keys().collect();
         keys.sort();
         let entries: Vec<UnitEntry> = keys.iter().filter_map(|k| units.get(*k).cloned()).collect();
-        let trie = CharTrie::new(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)));
-        UnitTrie { trie, entries }
+        // A longer surface: (its chars, second char, chars after the first,
+        // entry).
+        type Longer<'k> = (usize, char, &'k str, u32);
+        // First char → (one-char entry, longer surfaces).
+        let mut firsts: Vec<(char, u32, Vec<Longer>)> = Vec::new();
+        for (e, k) in keys.iter().enumerate() {
+            let mut cs = k.chars();
+            let Some(c) = cs.next() else { continue };
+            let i = match firsts.iter().position(|f| f.0 == c) {
+                Some(i) => i,
+                None => {
+                    firsts.push((c, Self::NONE, Vec::new()));
+                    firsts.len() - 1
+                }
+            };
+            let tail = cs.as_str();
+            match tail.chars().next() {
+                None => firsts[i].1 = e as u32,
+                Some(second) => firsts[i]
+                    .2
+                    .push((tail.chars().count(), second, tail, e as u32)),
+            }
+        }
+        let mut slots = Vec::with_capacity(firsts.len());
+        let mut tails = Vec::new();
+        for (_, single, mut longer) in firsts.iter().cloned() {
+            longer.sort_by_key(|t| std::cmp::Reverse(t.0));
+            let lo = tails.len() as u32;
+            tails.extend(longer.into_iter().map(|(_, c, t, e)| (c, Box::from(t), e)));
+            slots.push((single, lo, tails.len() as u32));
+        }
+        let mut table_bits = 4;
+        while (1usize << table_bits) < firsts.len() * 4 {
+            table_bits += 1;
+        }
+        let mut table = vec![(Self::EMPTY, 0u32); 1 << table_bits].into_boxed_slice();
+        let mask = table.len() - 1;
+        for (n, f) in firsts.iter().enumerate() {
+            let mut h = CharTrie::hash(f.0 as u32, table_bits);
+            while table[h].0 != Self::EMPTY {
+                h = (h + 1) & mask;
+            }
+            table[h] = (f.0 as u32, n as u32);
+        }
+        UnitIndex {
+            table,
+            table_bits,
+            slots,
+            tails,
+            entries,
+        }
     }
 
-    fn child(&self, node: u32, c: char) -> Option<u32> {
-        self.trie.child(node, c)
+    /// The slot of the (folded) first char `c`.
+    #[inline]
+    fn slot(&self, c: char) -> Option<(u32, u32, u32)> {
+        let mask = self.table.len() - 1;
+        let mut h = CharTrie::hash(c as u32, self.table_bits);
+        loop {
+            let &(k, n) = self.table.get(h)?;
+            if k == c as u32 {
+                return self.slots.get(n as usize).copied();
+            }
+            if k == Self::EMPTY {
+                return None;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
-    /// The longest surface that goes on from `node` along a folded prefix
-    /// of `s`: its entry and the byte length of that prefix of `s`.
-    fn longest_from(&self, node: u32, s: &str) -> Option<(&UnitEntry, usize)> {
-        let (v, len) = self.trie.longest_from(node, s, fold)?;
-        self.entries.get(v as usize).map(|e| (e, len))
+    /// The longest surface of two chars or more of `slot`, its chars after
+    /// the first read along a folded prefix of `s`: its entry and the byte
+    /// length of that prefix of `s`.
+    #[inline]
+    fn longest_tail(&self, slot: (u32, u32, u32), s: &str) -> Option<(&UnitEntry, usize)> {
+        let tails = self.tails.get(slot.1 as usize..slot.2 as usize)?;
+        if tails.is_empty() {
+            return None;
+        }
+        let second = fold(next_char(s, 0)?);
+        for (c, tail, e) in tails {
+            if *c != second {
+                continue;
+            }
+            if let Some(len) = folded_prefix_len(s, tail) {
+                return self.entries.get(*e as usize).map(|x| (x, len));
+            }
+        }
+        None
+    }
+
+    /// The longest surface at the start of folded `s`: its entry and the
+    /// byte length of that prefix of `s`.
+    #[inline]
+    fn longest(&self, s: &str) -> Option<(&UnitEntry, usize)> {
+        let c = next_char(s, 0)?;
+        let slot = self.slot(fold(c))?;
+        let n = c.len_utf8();
+        // Most first chars start no longer surface.
+        if slot.1 < slot.2 {
+            if let Some((e, len)) = self.longest_tail(slot, s.get(n..)?) {
+                return Some((e, n + len));
+            }
+        }
+        // `NONE` is no index.
+        self.entries.get(slot.0 as usize).map(|e| (e, n))
+    }
+
+    /// The longest surface of two chars or more that starts with `first`,
+    /// its chars after the first read along `s` (`个多月`: 月 after 个多).
+    fn longest_after(&self, first: char, s: &str) -> Option<(&UnitEntry, usize)> {
+        self.longest_tail(self.slot(first)?, s)
     }
 
     /// The entry of exactly the folded surface `s`.
     fn get(&self, s: &str) -> Option<&UnitEntry> {
-        self.longest_from(Self::ROOT, s)
+        self.longest(s)
             .filter(|(_, len)| *len == s.len())
             .map(|(e, _)| e)
     }
 }
 
+/// The byte length of the prefix of `s` that reads `folded` once folded
+/// (see [`fold`]), if `s` starts so.
+#[inline]
+fn folded_prefix_len(s: &str, folded: &str) -> Option<usize> {
+    let mut i = 0;
+    for f in folded.chars() {
+        let c = next_char(s, i)?;
+        if fold(c) != f {
+            return None;
+        }
+        i += c.len_utf8();
+    }
+    Some(i)
+}
+
 pub struct CountExtractor {
-    units: UnitTrie,
+    units: UnitIndex,
     /// One bit per BMP char: may a numeral start here, or is it a line
     /// end. The scan jumps from one such char to the next.
     start_bits: Box<[u64; 1024]>,
@@ -298,6 +427,9 @@ pub struct CountExtractor {
     survey_bits: Box<[u64; 1024]>,
     /// Bit `d`: some phrase starts with the ASCII digit `d`.
     digit_phrase: u16,
+    /// A phrase may start with two ASCII digits (or `phrase_pairs` is
+    /// `None`): else a digit followed by a digit starts no phrase.
+    digit_digit_phrase: bool,
     /// One bit per BMP char: `is_quote_mark` (all in the BMP).
     quote_bits: Box<[u64; 1024]>,
     /// One bit per BMP char: a char after which no numeral starts (the
@@ -310,12 +442,18 @@ pub struct CountExtractor {
     /// phrase-first chars (一 above all) start no phrase, and this tells
     /// so without walking the trie. `None` when a phrase has one char.
     phrase_pairs: Option<Box<[u64; 64]>>,
+    /// With `phrase_pairs`: the first two chars of the two-char phrases,
+    /// and the first three of the longer ones, hashed the same way. A
+    /// common pair may begin only long phrases (科普 of 科普进万家): the
+    /// third char then rules most of its places out.
+    phrase_pair_ends: Box<[u64; 64]>,
+    phrase_triples: Box<[u64; 64]>,
     /// (before, after) contexts that veto the numeral between them,
     /// indexed by the last char of `before` (or, when it is empty, by the
     /// first char of `after`) so a numeral is checked against a few only;
     /// sorted by that char for a binary search.
-    contexts_by_pre: Vec<(char, Vec<(String, String)>)>,
-    contexts_by_post: Vec<(char, Vec<String>)>,
+    contexts_by_pre: Vec<(char, Vec<Context>)>,
+    contexts_by_post: Vec<(char, Vec<Context>)>,
     /// Line prefixes that mark debris lines.
     line_prefixes: Vec<String>,
     /// The bytes a debris line can start with: the first bytes of the
@@ -327,6 +465,19 @@ pub struct CountExtractor {
     /// indexed by (see `CharFilter`).
     context_pre_chars: CharFilter,
     context_post_chars: CharFilter,
+}
+
+/// A (before, after) context of the exclusion list (`PRE{N}POST`), with
+/// the chars nearest to the one its list is indexed by: a numeral's
+/// neighbours rule out most contexts of a list without comparing strings.
+struct Context {
+    pre: String,
+    post: String,
+    /// In `contexts_by_pre`: the char of `pre` before its last one, if any.
+    pre_near: Option<char>,
+    /// The first char of `post` (in `contexts_by_pre`) or its second one
+    /// (in `contexts_by_post`), if any.
+    post_near: Option<char>,
 }
 
 /// A set of chars as one bit per BMP char (exact there; a char beyond
@@ -369,6 +520,30 @@ fn pair_hash(a: char, b: char) -> usize {
 
 fn pair_hash_u(a: u32, b: u32) -> usize {
     (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B)) as usize >> 20 & 4095
+}
+
+/// A hash of three chars into 12 bits (for `phrase_triples`).
+fn triple_hash(a: u32, b: u32, c: u32) -> usize {
+    (a.wrapping_mul(0x9E37_79B1) ^ b.wrapping_mul(0x85EB_CA6B) ^ c.wrapping_mul(0xC2B2_AE35))
+        as usize
+        >> 20
+        & 4095
+}
+
+/// The char at byte `at` of `b` (a char boundary) put together from its
+/// bytes, as a u32, and its byte length.
+#[inline(always)]
+fn code_at(b: &[u8], at: usize) -> Option<(u32, usize)> {
+    let cont = |k: usize| b.get(at + k).map_or(0, |&y| y as u32 & 0x3F);
+    Some(match *b.get(at)? {
+        x if x < 0x80 => (x as u32, 1),
+        x if x < 0xE0 => (((x as u32 & 0x1F) << 6) | cont(1), 2),
+        x if x < 0xF0 => (((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
+        x => (
+            ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        ),
+    })
 }
 
 /// A char after which no numeral starts: a numeral goes on there, or it
@@ -439,18 +614,30 @@ impl CountExtractor {
         phrases.sort();
         phrases.dedup();
         let phrase_trie = CharTrie::new(phrases.iter().map(|p| (p.as_str(), 0)));
-        let mut contexts_by_pre: Vec<(char, Vec<(String, String)>)> = Vec::new();
-        let mut contexts_by_post: Vec<(char, Vec<String>)> = Vec::new();
+        let mut contexts_by_pre: Vec<(char, Vec<Context>)> = Vec::new();
+        let mut contexts_by_post: Vec<(char, Vec<Context>)> = Vec::new();
         for (pre, post) in contexts {
             if let Some(c) = pre.chars().next_back() {
+                let x = Context {
+                    pre_near: pre.chars().rev().nth(1),
+                    post_near: post.chars().next(),
+                    pre,
+                    post,
+                };
                 match contexts_by_pre.iter_mut().find(|e| e.0 == c) {
-                    Some(e) => e.1.push((pre, post)),
-                    None => contexts_by_pre.push((c, vec![(pre, post)])),
+                    Some(e) => e.1.push(x),
+                    None => contexts_by_pre.push((c, vec![x])),
                 }
             } else if let Some(c) = post.chars().next() {
+                let x = Context {
+                    pre_near: None,
+                    post_near: post.chars().nth(1),
+                    pre,
+                    post,
+                };
                 match contexts_by_post.iter_mut().find(|e| e.0 == c) {
-                    Some(e) => e.1.push(post),
-                    None => contexts_by_post.push((c, vec![post])),
+                    Some(e) => e.1.push(x),
+                    None => contexts_by_post.push((c, vec![x])),
                 }
             }
         }
@@ -480,6 +667,8 @@ impl CountExtractor {
             }
         }
         let mut phrase_pairs = Some(Box::new([0u64; 64]));
+        let mut phrase_pair_ends = Box::new([0u64; 64]);
+        let mut phrase_triples = Box::new([0u64; 64]);
         for p in &phrases {
             let mut cs = p.chars();
             match (cs.next(), cs.next()) {
@@ -487,6 +676,16 @@ impl CountExtractor {
                     if let Some(bits) = phrase_pairs.as_mut() {
                         let h = pair_hash(a, b);
                         bits[h >> 6] |= 1 << (h & 63);
+                    }
+                    match cs.next() {
+                        Some(c) => {
+                            let h = triple_hash(a as u32, b as u32, c as u32);
+                            phrase_triples[h >> 6] |= 1 << (h & 63);
+                        }
+                        None => {
+                            let h = pair_hash(a, b);
+                            phrase_pair_ends[h >> 6] |= 1 << (h & 63);
+                        }
                     }
                 }
                 _ => phrase_pairs = None,
@@ -499,6 +698,12 @@ impl CountExtractor {
                 digit_phrase |= 1 << k;
             }
         }
+        let digit_digit_phrase = phrase_pairs.is_none()
+            || phrases.iter().any(|p| {
+                let mut cs = p.chars();
+                cs.next().is_some_and(|c| c.is_ascii_digit())
+                    && cs.next().is_some_and(|c| c.is_ascii_digit())
+            });
         let mut survey_bits = start_bits.clone();
         for (i, w) in survey_bits.iter_mut().enumerate() {
             *w |= phrase_bits[i];
@@ -537,15 +742,18 @@ impl CountExtractor {
             line_prefix_first,
             context_pre_chars,
             context_post_chars,
-            units: UnitTrie::new(&units),
+            units: UnitIndex::new(&units),
             start_bits,
             phrases: phrase_trie,
             phrase_bits,
             survey_bits,
             digit_phrase,
+            digit_digit_phrase,
             quote_bits,
             blocks_start,
             phrase_pairs,
+            phrase_pair_ends,
+            phrase_triples,
             astral_phrase,
             contexts_by_pre,
             contexts_by_post,
@@ -555,7 +763,7 @@ impl CountExtractor {
 
     /// The longest listed unit at the start of `s`: its entry and byte length.
     fn longest(&self, s: &str) -> Option<(&UnitEntry, usize)> {
-        self.units.longest_from(UnitTrie::ROOT, s)
+        self.units.longest(s)
     }
 
     /// The longest unit starting at byte `at`.
@@ -583,10 +791,7 @@ impl CountExtractor {
             {
                 let tail = &after[q.len_utf8()..];
                 // The surfaces that go on from `个`, read along the tail.
-                let inner = self
-                    .units
-                    .child(UnitTrie::ROOT, '个')
-                    .and_then(|n| self.units.longest_from(n, tail));
+                let inner = self.units.longest_after('个', tail);
                 if let Some((inner, tlen)) = inner {
                     hit.entry = inner;
                     hit.end = at + end + q.len_utf8() + tlen;
@@ -597,8 +802,14 @@ impl CountExtractor {
             }
         }
         // `份(册)`, `盒（件）`: an alternative unit in parentheses.
-        if let Some(open) = next_char(text, hit.end).filter(|c| matches!(c, '(' | '（')) {
-            let inner_at = hit.end + open.len_utf8();
+        // `(` or `（` (EF BC 88), told by the bytes.
+        let open = match text.as_bytes().get(hit.end..) {
+            Some([b'(', ..]) => 1,
+            Some([0xEF, 0xBC, 0x88, ..]) => 3,
+            _ => 0,
+        };
+        if open > 0 {
+            let inner_at = hit.end + open;
             if let Some(inner) = self.unit_at(text, inner_at) {
                 if let Some(close) = next_char(text, inner.end).filter(|c| matches!(c, ')' | '）'))
                 {
@@ -620,7 +831,7 @@ impl CountExtractor {
                     .contexts_by_pre
                     .binary_search_by_key(&c, |e| e.0)
                     .ok()?;
-                self.contexts_by_pre.get(i).map(|e| &e.1)
+                self.contexts_by_pre.get(i).map(|e| (c, &e.1))
             });
         let by_post = next_char(text, end)
             .filter(|&c| self.context_post_chars.may_contain(c))
@@ -629,7 +840,7 @@ impl CountExtractor {
                     .contexts_by_post
                     .binary_search_by_key(&c, |e| e.0)
                     .ok()?;
-                self.contexts_by_post.get(i).map(|e| &e.1)
+                self.contexts_by_post.get(i).map(|e| (c, &e.1))
             });
         // Nearly every numeral has neither: the text around it is sliced
         // only for the few that do.
@@ -638,11 +849,27 @@ impl CountExtractor {
         }
         let before = &text[..start];
         let after = &text[end..];
-        by_pre.is_some_and(|v| {
-            v.iter().any(|(pre, post)| {
-                before.ends_with(pre.as_str()) && after.starts_with(post.as_str())
+        // The chars next to the one a list was found by rule out most of
+        // its contexts before any string comparison (`2024年` against
+        // `{N}年级`, `{N}年规划`, …).
+        if let Some((c, v)) = by_pre {
+            let before_c = prev_char(text, start - c.len_utf8());
+            let after_n = next_char(text, end);
+            if v.iter().any(|x| {
+                x.pre_near.is_none_or(|k| before_c == Some(k))
+                    && x.post_near.is_none_or(|k| after_n == Some(k))
+                    && before.ends_with(x.pre.as_str())
+                    && after.starts_with(x.post.as_str())
+            }) {
+                return true;
+            }
+        }
+        by_post.is_some_and(|(c, v)| {
+            let second = next_char(text, end + c.len_utf8());
+            v.iter().any(|x| {
+                x.post_near.is_none_or(|k| second == Some(k)) && after.starts_with(x.post.as_str())
             })
-        }) || by_post.is_some_and(|v| v.iter().any(|post| after.starts_with(post.as_str())))
+        })
     }
 
     /// Whether the line starting at the start of `rest` is debris. Only the
@@ -657,7 +884,7 @@ impl CountExtractor {
         {
             return false;
         }
-        let t = rest.trim_start_matches([' ', '\t', '　', '>', '\u{feff}']);
+        let t = trim_blanks(rest);
         // Most lines start with a char no prefix starts with: skip the
         // per-prefix comparisons for them (this runs once per line, and
         // the indented lines pass the byte test above).
@@ -669,6 +896,22 @@ impl CountExtractor {
             .iter()
             .any(|p| p.as_bytes().first() == Some(&first) && t.starts_with(p.as_str()))
     }
+}
+
+/// `s.trim_start_matches([' ', '\t', '　', '>', '\u{feff}'])`, on the
+/// bytes (this runs at every indented line).
+fn trim_blanks(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        match b.get(i..) {
+            Some([b' ' | b'\t' | b'>', ..]) => i += 1,
+            // `　` is E3 80 80, U+FEFF is EF BB BF.
+            Some([0xE3, 0x80, 0x80, ..] | [0xEF, 0xBB, 0xBF, ..]) => i += 3,
+            _ => break,
+        }
+    }
+    s.get(i..).unwrap_or("")
 }
 
 /// Qualifiers written before a number, longest first.
@@ -746,7 +989,14 @@ fn run_has_placeholder(rest: &str) -> bool {
             _ => break,
         }
     }
-    next_char(rest, i).is_some_and(is_placeholder_char)
+    // `is_placeholder_char` on the bytes: `x`, `X`, `ｘ` (EF BD 98),
+    // `Ｘ` (EF BC B8), `×` (C3 97).
+    matches!(
+        b.get(i..),
+        Some(
+            [b'x' | b'X', ..] | [0xEF, 0xBD, 0x98, ..] | [0xEF, 0xBC, 0xB8, ..] | [0xC3, 0x97, ..]
+        )
+    )
 }
 
 /// Characters that join two numbers of one range (`2—3名`).
@@ -824,6 +1074,17 @@ fn prev_char(text: &str, at: usize) -> Option<char> {
         }
     }
     text[..at].chars().next_back()
+}
+
+/// The byte length of the char whose UTF-8 lead byte is `lead`.
+#[inline]
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0..=0x7F => 1,
+        0x80..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
 }
 
 /// The char starting at byte `at`, decoded as [`prev_char`] does.
@@ -909,11 +1170,13 @@ impl CountExtractor {
             let Some(&at) = next.find(|&&s| s >= pos) else {
                 break;
             };
-            let Some(c) = next_char(text, at) else {
+            // The lead byte tells a line end and the char's length: no
+            // need to decode the char (`try_at` does).
+            let Some(&lead) = text.as_bytes().get(at) else {
                 break;
             };
             pos = at;
-            if c == '\n' {
+            if lead == b'\n' {
                 line_start = true;
                 pos += 1;
                 continue;
@@ -945,7 +1208,7 @@ impl CountExtractor {
                     }
                 }
             }
-            pos += c.len_utf8();
+            pos += utf8_len(lead);
         }
     }
 
@@ -973,7 +1236,8 @@ impl CountExtractor {
             // tight loop (one bounds test, one table load per char).
             // Two chars a step while both are three-byte ones.
             while let Some(&[x, b1, b2, y, c1, c2]) = b.get(i..i + 6) {
-                if x & 0xF0 != 0xE0 || y & 0xF0 != 0xE0 {
+                // Both lead bytes in E0..=EF (three-byte chars), one test.
+                if (x ^ 0xE0) | (y ^ 0xE0) >= 0x10 {
                     break;
                 }
                 let w = self.survey_bits[(((x & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize];
@@ -1009,6 +1273,8 @@ impl CountExtractor {
                 loop {
                     if (self.digit_phrase >> (d - b'0')) & 1 != 0
                         && i >= phrase_from
+                        && (self.digit_digit_phrase
+                            || !b.get(i + 1).is_some_and(u8::is_ascii_digit))
                         && self.pair_may_start(b, i + 1, u32::from(d))
                     {
                         self.phrase_at(text, i, char::from(d), &mut sv.literal, &mut phrase_from);
@@ -1085,24 +1351,32 @@ impl CountExtractor {
         }
     }
 
-    /// Whether `phrase_pairs` lets a phrase start with the char `u` and the
-    /// char at byte `next` of `b` (a char boundary). The next char is put
-    /// together from its bytes here: this runs at every phrase-first char.
+    /// Whether `phrase_pairs` (and `phrase_pair_ends`, `phrase_triples`)
+    /// let a phrase start with the char `u` and the chars from byte `next`
+    /// of `b` (a char boundary). The next chars are put together from
+    /// their bytes here: this runs at every phrase-first char.
     #[inline(always)]
     fn pair_may_start(&self, b: &[u8], next: usize, u: u32) -> bool {
         let Some(bits) = &self.phrase_pairs else {
             return true;
         };
-        let cont = |k: usize| b.get(next + k).map_or(0, |&y| y as u32 & 0x3F);
-        let u2 = match b.get(next) {
-            None => return false,
-            Some(&x) if x < 0x80 => x as u32,
-            Some(&x) if x < 0xE0 => ((x as u32 & 0x1F) << 6) | cont(1),
-            Some(&x) if x < 0xF0 => ((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2),
-            Some(&x) => ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+        let Some((u2, len2)) = code_at(b, next) else {
+            return false;
         };
         let h = pair_hash_u(u, u2);
-        (bits[h >> 6] >> (h & 63)) & 1 != 0
+        if (bits[h >> 6] >> (h & 63)) & 1 == 0 {
+            return false;
+        }
+        // A two-char phrase may end here; else a longer one needs its
+        // third char.
+        if (self.phrase_pair_ends[h >> 6] >> (h & 63)) & 1 != 0 {
+            return true;
+        }
+        let Some((u3, _)) = code_at(b, next + len2) else {
+            return false;
+        };
+        let h = triple_hash(u, u2, u3);
+        (self.phrase_triples[h >> 6] >> (h & 63)) & 1 != 0
     }
 
     /// The longest veto phrase at byte `at`, where the text has `c`, if
@@ -1368,7 +1642,13 @@ impl CountExtractor {
         } else {
             &[]
         };
+        // The last byte of the text before `start`: most qualifiers end
+        // with another one and are passed over without a comparison.
+        let last = start.checked_sub(1).and_then(|i| text.as_bytes().get(i));
         for (q, a) in quals {
+            if q.as_bytes().last() != last {
+                continue;
+            }
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
                 // 附近, 最近: not "nearly".
@@ -1389,7 +1669,13 @@ impl CountExtractor {
         }
         let mut post = Approx::Exact;
         if unit.is_some() && next_char(text, end).is_some_and(starts_post_qualifier) {
+            // The third byte tells most of them apart (all start with a
+            // three-byte char).
+            let third = text.as_bytes().get(end + 2);
             for (q, a) in POST_QUALIFIERS {
+                if q.as_bytes().get(2) != third {
+                    continue;
+                }
                 if text[end..].starts_with(q) {
                     post = *a;
                     end += q.len();
@@ -1549,8 +1835,8 @@ impl CountExtractor {
             return false;
         }
         // Ratios (`2.9∶1`) and fractions written with a slash.
-        if matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
-            && unit.start == unit.end
+        if unit.start == unit.end
+            && matches!(next_char(text, cand.num.end), Some('∶' | ':' | '：' | '/'))
         {
             return false;
         }

@@ -138,7 +138,31 @@ fn magnitude_starts_unit(rest: &str) -> bool {
 /// (`十四五` reads `十四`), so callers can test what follows.
 pub fn scan_number(text: &str, at: usize) -> Option<NumberMatch> {
     // Most numerals of a report are ASCII figures: no char to decode.
-    if text.as_bytes().get(at).is_some_and(u8::is_ascii_digit) {
+    let b = text.as_bytes();
+    if b.get(at).is_some_and(u8::is_ascii_digit) {
+        // A run of at most 15 ASCII digits that ends in none of what
+        // `scan_arabic` reads on (`,` `.` a line end, or a full-width digit
+        // or dot, all EF …): its value is the run as an integer, exact
+        // below 2^53, as `scan_arabic` finds it.
+        let mut i = at;
+        let mut mantissa = 0u64;
+        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            if i - at == 15 {
+                break;
+            }
+            mantissa = mantissa * 10 + u64::from(d - b'0');
+            i += 1;
+        }
+        if !matches!(
+            b.get(i),
+            Some(b'0'..=b'9' | b',' | b'.' | b'\n' | b'\r' | 0xEF)
+        ) {
+            let mut m = new_match(NumeralKind::Arabic);
+            m.start = at;
+            m.value = Some(mantissa as f64);
+            m.end = read_tail(text, i, &mut m, true);
+            return Some(m);
+        }
         let mut m = scan_arabic(text.get(at..)?)?;
         m.start += at;
         m.end += at;
