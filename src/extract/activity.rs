@@ -239,6 +239,25 @@ impl Trie {
         }
     }
 
+    /// The root entry of any char, as `root` holds it for chars below
+    /// U+10000: the child (0: none), with `ROOT_ENDS` when a pattern ends
+    /// there.
+    fn root_entry(&self, c: u32) -> u32 {
+        if c < 0x10000 {
+            return self.root.get(c as usize).copied().unwrap_or(0);
+        }
+        match self.child(0, c) {
+            Some(n) => {
+                let ends = self
+                    .nodes
+                    .get(n as usize)
+                    .is_some_and(|t| t.ids_from != t.ids_to);
+                n | if ends { ROOT_ENDS } else { 0 }
+            }
+            None => 0,
+        }
+    }
+
     /// Append `(start, end, id)` for every match in `text`, spans offset by
     /// `base`, sorted by start, then end, then id.
     #[cfg(test)]
@@ -265,61 +284,96 @@ impl Trie {
             return;
         };
         let b = text.as_bytes();
-        let len = b.len();
         let mut i = 0;
-        // The previous char, where it starts, and its root child (0: none).
-        let (mut prev_c, mut prev_start, mut prev_node) = (0u32, 0usize, 0u32);
-        while let Some(&x) = b.get(i) {
-            let start = i;
-            let c;
-            if (0xE0..0xF0).contains(&x) && i + 2 < len {
-                c = (u32::from(x & 0x0F) << 12)
-                    | (u32::from(b[i + 1] & 0x3F) << 6)
-                    | u32::from(b[i + 2] & 0x3F);
-                i += 3;
-            } else if x < 0x80 {
-                c = u32::from(x);
-                i += 1;
-            } else {
-                let Some((cc, n)) = char_at(b, i) else { break };
-                c = cc;
+        // Nothing happens at a char that starts no pattern (root entry 0)
+        // after a char that starts none either, and most chars are such:
+        // `next_root` skips them with a loop that only decodes and looks
+        // up. The inner loop then steps char by char while the previous
+        // char starts some pattern.
+        'text: while let Some((mut start, end, mut c, mut r)) = self.next_root(root, b, i) {
+            i = end;
+            loop {
+                // The char `c` at `start..i` has root entry `r` (not 0, so
+                // its node is not 0 either: the root is nobody's child).
+                let node = r & !ROOT_ENDS;
+                if r & ROOT_ENDS != 0 {
+                    if let Some(t) = self.nodes.get(node as usize) {
+                        for &id in self
+                            .flat
+                            .get(t.ids_from as usize..t.ids_to as usize)
+                            .unwrap_or_default()
+                        {
+                            emit(base + start, base + i, id);
+                        }
+                    }
+                }
+                let (prev_c, prev_start) = (c, start);
+                start = i;
+                let Some((next, n)) = char_at(b, i) else {
+                    break 'text;
+                };
+                c = next;
                 i += n;
-            }
-            if prev_node != 0 {
+                // A walk from the previous char, when the pair passes the
+                // bigram bitmap and is an edge of the trie.
                 let bit = bigram_bit(prev_c, c);
                 if bigrams[(bit / 64) % bigrams.len()] & (1 << (bit % 64)) != 0 {
-                    if let Some(n2) = self.child(prev_node, c) {
+                    if let Some(n2) = self.child(node, c) {
                         self.walk(b, prev_start, i, n2, base, &mut emit);
                     }
                 }
-            }
-            let r = if c < 0x10000 {
-                root[c as usize & 0xFFFF]
-            } else {
-                match self.child(0, c) {
-                    Some(n) => {
-                        let ends = self
-                            .nodes
-                            .get(n as usize)
-                            .is_some_and(|t| t.ids_from != t.ids_to);
-                        n | if ends { ROOT_ENDS } else { 0 }
-                    }
-                    None => 0,
-                }
-            };
-            let node = r & !ROOT_ENDS;
-            if r & ROOT_ENDS != 0 {
-                if let Some(t) = self.nodes.get(node as usize) {
-                    for &id in self
-                        .flat
-                        .get(t.ids_from as usize..t.ids_to as usize)
-                        .unwrap_or_default()
-                    {
-                        emit(base + start, base + i, id);
-                    }
+                r = if c < 0x10000 {
+                    root[c as usize & 0xFFFF]
+                } else {
+                    self.root_entry(c)
+                };
+                if r == 0 {
+                    continue 'text;
                 }
             }
-            (prev_c, prev_start, prev_node) = (c, start, node);
+        }
+    }
+
+    /// From byte `j`, the first char that starts some pattern: where it
+    /// starts and ends, the char and its root entry (not 0). `None` at the
+    /// end of the text. Three-byte (CJK) and ASCII chars, nearly all of the
+    /// text, are decoded inline with one bounds check.
+    #[inline(always)]
+    fn next_root(
+        &self,
+        root: &[u32; 0x10000],
+        b: &[u8],
+        mut j: usize,
+    ) -> Option<(usize, usize, u32, u32)> {
+        loop {
+            let &x = b.get(j)?;
+            if x & 0xF0 == 0xE0 {
+                if let Some(&[_, y, z]) = b.get(j..j + 3) {
+                    let c = (u32::from(x & 0x0F) << 12)
+                        | (u32::from(y & 0x3F) << 6)
+                        | u32::from(z & 0x3F);
+                    let r = root[c as usize & 0xFFFF];
+                    j += 3;
+                    if r != 0 {
+                        return Some((j - 3, j, c, r));
+                    }
+                    continue;
+                }
+            }
+            if x < 0x80 {
+                let r = root[usize::from(x)];
+                j += 1;
+                if r != 0 {
+                    return Some((j - 1, j, u32::from(x), r));
+                }
+                continue;
+            }
+            let (c, n) = char_at(b, j)?;
+            let r = self.root_entry(c);
+            j += n;
+            if r != 0 {
+                return Some((j - n, j, c, r));
+            }
         }
     }
 
@@ -381,6 +435,29 @@ fn at_most_chars(s: &str, n: usize) -> bool {
     s.bytes().filter(|&b| (b & 0xC0) != 0x80).count() <= n
 }
 
+/// The number of chars in `s`: its bytes less the continuation bytes
+/// (`10xxxxxx`), counted eight at a time. A line is mostly three-byte
+/// chars, where `chars().count()` took several instructions a byte.
+fn char_count(s: &str) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    let mut chunks = b.chunks_exact(8);
+    let mut cont = 0u64;
+    for chunk in &mut chunks {
+        let w = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        // Bit 7 of each byte set where bit 7 is set and bit 6 is clear,
+        // moved to bit 0 and summed over the bytes by one multiply.
+        let marks = (w & !(w << 1) & HIGH) >> 7;
+        cont += marks.wrapping_mul(0x0101_0101_0101_0101) >> 56;
+    }
+    let rest = chunks
+        .remainder()
+        .iter()
+        .filter(|&&x| x & 0xC0 == 0x80)
+        .count();
+    b.len() - cont as usize - rest
+}
+
 /// The code point starting at byte `i` of valid UTF-8, and its length.
 /// Three-byte chars (all CJK) take the first branch with no bounds check
 /// beyond `i + 2 < len`; std's decoder handles every width on every char.
@@ -405,12 +482,15 @@ fn char_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
 }
 
 /// Which of the substring cue lists (plan title cues, review cues, …) a
-/// text holds a cue of, as a bit mask, from one Aho-Corasick pass instead
-/// of a `contains` per cue.
+/// text holds a cue of, as a bit mask, from one pass of a [`Trie`] over
+/// the cues instead of a `contains` per cue. The trie is the same matcher
+/// the paragraphs are scanned with: on short titles its setup is a few
+/// loads, where an Aho-Corasick search paid hundreds of instructions per
+/// call before and around its byte loop.
 struct ListMatcher {
-    /// Bits of the lists each distinct cue belongs to.
+    /// Bits of the lists each distinct cue belongs to, by trie id.
     bits: Vec<u8>,
-    ac: Option<aho_corasick::AhoCorasick>,
+    trie: Trie,
 }
 
 const L_TITLE: u8 = 1;
@@ -422,39 +502,31 @@ const L_SECTION_NONE: u8 = 32;
 
 impl ListMatcher {
     fn new(lists: &[(&[String], u8)]) -> Self {
-        let mut patterns: Vec<&str> = Vec::new();
+        let mut trie = Trie::new();
         let mut bits: Vec<u8> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for &(list, bit) in lists {
             for cue in list.iter().filter(|c| !c.is_empty()) {
                 let k = *index.entry(cue.as_str()).or_insert_with(|| {
-                    patterns.push(cue.as_str());
+                    trie.insert(cue, bits.len() as u32);
                     bits.push(0);
-                    patterns.len() - 1
+                    bits.len() - 1
                 });
                 if let Some(b) = bits.get_mut(k) {
                     *b |= bit;
                 }
             }
         }
-        let ac = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(&patterns)
-            .ok();
-        ListMatcher { bits, ac }
+        trie.build();
+        ListMatcher { bits, trie }
     }
 
     /// The lists that have a cue occurring in `s`.
     fn mask(&self, s: &str) -> u8 {
-        let Some(ac) = &self.ac else { return 0 };
         let mut m = 0;
-        for hit in ac.find_overlapping_iter(s) {
-            m |= self
-                .bits
-                .get(hit.pattern().as_usize())
-                .copied()
-                .unwrap_or(0);
-        }
+        self.trie.scan_with(s, 0, |_, _, id| {
+            m |= self.bits.get(id as usize).copied().unwrap_or(0);
+        });
         m
     }
 }
@@ -492,6 +564,27 @@ enum Pat {
     /// A handed-out material noun (`资料`): cues right before it in its
     /// clause name the material's topic.
     Material,
+}
+
+impl Pat {
+    /// One bit per kind of pattern: a paragraph's matches OR'ed together
+    /// tell which of the rule passes below have anything to look at.
+    fn bit(self) -> u16 {
+        match self {
+            Pat::Cue(_) => 1,
+            Pat::Neg(_) => 1 << 1,
+            Pat::Action => 1 << 2,
+            Pat::Purpose => 1 << 3,
+            Pat::Frame => 1 << 4,
+            Pat::Ideology => 1 << 5,
+            Pat::SloganAfter => 1 << 6,
+            Pat::SloganBefore => 1 << 7,
+            Pat::Tail => 1 << 8,
+            Pat::SpanHead(_) => 1 << 9,
+            Pat::Thanks => 1 << 10,
+            Pat::Material => 1 << 11,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -868,6 +961,7 @@ fn ends_terminal(s: &str) -> bool {
 /// U+4000..=U+9FFF (UTF-8 lead bytes E4..E9). The punctuation scans below
 /// care only about ASCII and full-width punctuation, and ideographs are most
 /// of the text: skipping them by their lead byte saves decoding them.
+#[inline(always)]
 fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
     let b = s.as_bytes();
     let mut i = 0;
@@ -876,13 +970,14 @@ fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
             i += 3;
             continue;
         }
-        if x < 0x80 {
-            f(i, char::from(x));
-            i += 1;
-            continue;
-        }
-        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
-            break;
+        // One call site for `f`, so that it is inlined into the loop.
+        let c = if x < 0x80 {
+            char::from(x)
+        } else {
+            let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+                break;
+            };
+            c
         };
         f(i, c);
         i += c.len_utf8();
@@ -992,17 +1087,18 @@ struct Logical {
 /// line runs on even when it happens to end on `。`, and a numbered heading
 /// that fills the line (`（六）企业改革取得新进展。1998年，…`) runs on into
 /// its body.
+///
+/// `lines` gets the trimmed span and char count of every physical line,
+/// for the caller to reuse.
 #[inline(never)]
-fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
+fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) -> Vec<Logical> {
     // Trimmed span and char count of every line, computed once.
-    let lines: Vec<(Span, usize)> = ctx
-        .paragraphs
-        .iter()
-        .map(|p| {
-            let t = trim_span(ctx.text, p.span);
-            (t, t.slice(ctx.text).chars().count())
-        })
-        .collect();
+    lines.clear();
+    lines.extend(ctx.paragraphs.iter().map(|p| {
+        let t = trim_span(ctx.text, p.span);
+        (t, char_count(t.slice(ctx.text)))
+    }));
+    let lines: &[(Span, usize)] = lines;
     // The wrap width: a hard-wrapped text has many lines of (nearly) the
     // same, longest length; take the 90th percentile of line lengths.
     let mut lens: Vec<usize> = lines.iter().map(|l| l.1).filter(|&n| n > 0).collect();
@@ -1203,7 +1299,8 @@ impl ActivityExtractor {
             return;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
-        if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
+        let trimmed = ptext.trim_end();
+        if trimmed.ends_with("如下：") || trimmed.ends_with("如下:") {
             return;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
@@ -1227,23 +1324,38 @@ impl ActivityExtractor {
             sents,
         } = sc;
         matches.clear();
-        let mut any_cue = false;
+        // The kinds of pattern found (`Pat::bit`).
+        let mut kinds = 0u16;
         self.trie.scan_with(ptext, span.start, |s, e, id| {
             if let Some(&p) = self.pats.get(id as usize) {
-                any_cue |= matches!(p, Pat::Cue(_));
+                kinds |= p.bit();
                 matches.push((s, e, p));
             }
         });
         // Types come from cues alone: a paragraph without one (a good share
         // of them) needs no clauses, sentences or discounts.
-        if !any_cue {
+        if kinds & Pat::Cue(0).bit() == 0 {
             return;
         }
         let matches: &[(usize, usize, Pat)] = matches;
         clauses.clear();
         sents.clear();
+        // Stretches whose cues add nothing.
+        discount.clear();
+        // Book and document titles (`《花椒的种植…》`) name texts, not work:
+        // found in the same pass as the clause and sentence ends.
+        let mut book_open: Option<usize> = None;
         for_each_non_han(ptext, |i, c| {
             let end = span.start + i + c.len_utf8();
+            match c {
+                '《' => book_open = Some(i),
+                '》' => {
+                    if let Some(o) = book_open.take() {
+                        discount.push(Span::new(span.start + o, end));
+                    }
+                }
+                _ => {}
+            }
             if is_clause_end(c) {
                 let from = clauses.last().map_or(span.start, |x| x.end);
                 clauses.push(Span::new(from, end));
@@ -1281,15 +1393,25 @@ impl ActivityExtractor {
             sents.get(k).map(|x| x.span).filter(|x| x.start <= pos)
         };
 
-        // Stretches whose cues add nothing.
-        discount.clear();
         // A clause is discounted when it holds an ideology phrase, or a
         // purpose word that is its first real word. Only clauses that hold a
         // purpose or ideology match at all need their words looked at; a
         // match lies in the one clause holding its start (clauses tile the
         // paragraph and matches are never empty).
+        // Each pass over the matches below runs only when a match of its
+        // kind was found (`kinds`): most paragraphs have few kinds.
+        let has = |kind: u16| kinds & kind != 0;
+        // The matches when one of `kind` is among them, else none.
+        let of_kind = |kind: u16| -> &[(usize, usize, Pat)] {
+            if has(kind) {
+                matches
+            } else {
+                &[]
+            }
+        };
         marked.clear();
-        for &(s, e, p) in matches {
+        let purpose_or_ideology = Pat::Purpose.bit() | Pat::Ideology.bit();
+        for &(s, e, p) in of_kind(purpose_or_ideology) {
             if p != Pat::Purpose && p != Pat::Ideology {
                 continue;
             }
@@ -1322,7 +1444,7 @@ impl ActivityExtractor {
                 discount.push(c);
             }
         }
-        for &(s, e, p) in matches {
+        for &(s, e, p) in of_kind(Pat::Frame.bit()) {
             if p != Pat::Frame || !is_word_start(ctx, s) {
                 continue;
             }
@@ -1337,13 +1459,11 @@ impl ActivityExtractor {
             }
         }
         // A slogan needs a slogan word next to its quotes.
-        if matches
-            .iter()
-            .any(|m| matches!(m.2, Pat::SloganAfter | Pat::SloganBefore))
-        {
+        if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        for &(s, _, p) in matches {
+        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit();
+        for &(s, _, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -1366,7 +1486,7 @@ impl ActivityExtractor {
             }
         }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
-        for &(s, e, p) in matches {
+        for &(s, e, p) in of_kind(Pat::SpanHead(0).bit()) {
             let Pat::SpanHead(k) = p else { continue };
             let Some(tail) = self.span_tails.get(k) else {
                 continue;
@@ -1382,21 +1502,10 @@ impl ActivityExtractor {
                 discount.push(Span::new(s, te));
             }
         }
-        // Book and document titles (`《花椒的种植…》`) name texts, not work.
-        let mut open: Option<usize> = None;
-        let books = if ptext.contains('《') { ptext } else { "" };
-        for_each_non_han(books, |i, c| match c {
-            '《' => open = Some(i),
-            '》' => {
-                if let Some(o) = open.take() {
-                    discount.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
-                }
-            }
-            _ => {}
-        });
 
         negs.clear();
-        negs.extend(matches.iter().filter_map(|&(s, e, p)| match p {
+        let neg_kind = Pat::Neg(0).bit();
+        negs.extend(of_kind(neg_kind).iter().filter_map(|&(s, e, p)| match p {
             Pat::Neg(t) => Some((Span::new(s, e), t)),
             _ => None,
         }));
@@ -1728,7 +1837,8 @@ impl Extractor for ActivityExtractor {
             stack.push(i);
         }
 
-        let lps = logical_paragraphs(ctx);
+        let mut lines: Vec<(Span, usize)> = Vec::new();
+        let lps = logical_paragraphs(ctx, &mut lines);
         let mut sc = Scratch::default();
         // A plan-sounding document has the status of its sentences worked
         // out for the plan test: they are kept for the paragraphs below.
@@ -1771,16 +1881,24 @@ impl Extractor for ActivityExtractor {
             if types.is_empty() {
                 continue;
             }
+            // A paragraph planned by its document, section or an intro line
+            // is planned whatever its sentences say (the line rule below only
+            // turns done lines planned): it needs no sentence status.
+            let context_plan = doc_plan || section_plan || intro_plan;
             // Only a paragraph with types needs its sentences' status.
-            match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
-                // The same spans as `classify` cut, with their status.
-                Some(c) => {
-                    sc.sents.clear();
-                    sc.sents.extend_from_slice(c);
+            let ss: &[SentStatus] = if context_plan {
+                &[]
+            } else {
+                match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
+                    // The same spans as `classify` cut, with their status.
+                    Some(c) => {
+                        sc.sents.clear();
+                        sc.sents.extend_from_slice(c);
+                    }
+                    None => self.fill_status(ctx, words, &mut sc.sents),
                 }
-                None => self.fill_status(ctx, words, &mut sc.sents),
-            }
-            let ss: &[SentStatus] = &sc.sents;
+                &sc.sents
+            };
             // The paragraph's own status from its sentences.
             let mut own = false;
             let mut score = 0i32;
@@ -1792,16 +1910,16 @@ impl Extractor for ActivityExtractor {
                 score += i32::from(p && !d) - i32::from(d && !p);
             }
             let own = own || score > 0;
-            let status = if doc_plan || section_plan || intro_plan || own {
+            let status = if context_plan || own {
                 Status::Planned
             } else {
                 Status::Done
             };
             for pi in lp.first..=lp.last {
-                let Some(line) = ctx.paragraphs.get(pi) else {
+                // The line's span trimmed, as `logical_paragraphs` found it.
+                let Some(&(sp, _)) = lines.get(pi) else {
                     continue;
                 };
-                let sp = trim_span(text, line.span);
                 if sp.is_empty() {
                     continue;
                 }
@@ -2180,6 +2298,13 @@ mod tests {
             let mut got = Vec::new();
             t.scan_into(&text, 7, &mut got);
             prop_assert_eq!(got, naive_matches(&pats, &text, 7));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn char_count_counts_chars(s in any::<String>()) {
+            prop_assert_eq!(char_count(&s), s.chars().count());
         }
     }
 
