@@ -876,7 +876,8 @@ impl ActivityExtractor {
         if mask & L_TITLE != 0 {
             return true;
         }
-        if level == 1 && title.contains('年') && mask & L_TITLE_WEAK != 0 {
+        // The mask first: it is a bit test, the char search is not.
+        if level == 1 && mask & L_TITLE_WEAK != 0 && title.contains('年') {
             if review_before {
                 return true;
             }
@@ -990,8 +991,8 @@ fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
     pieces.get(k).copied().filter(|c| c.start <= pos)
 }
 
-/// Words of the document that lie inside a span, for spans visited in
-/// increasing order of start: a cursor that only moves forward replaces two
+/// Words of the document that lie inside a span, for disjoint spans
+/// visited in increasing order: a cursor that only moves forward replaces two
 /// binary searches per span.
 struct WordCursor {
     at: usize,
@@ -1005,11 +1006,14 @@ impl WordCursor {
         while words.get(a).is_some_and(|w| w.start < span.start) {
             a += 1;
         }
-        self.at = a;
         let mut b = a;
         while words.get(b).is_some_and(|w| w.start < span.end) {
             b += 1;
         }
+        // The next span starts at or after this one's end, so the words
+        // starting before that end are behind it too: the next call need
+        // not step over them again.
+        self.at = b;
         let slice = words.get(a..b).unwrap_or_default();
         // A word may run past the span end only when segmentation was odd;
         // drop it rather than read outside.
@@ -1113,7 +1117,7 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) 
         .count();
     let hard_wrapped = width >= 20 && near >= 4 && near * 3 >= lens.len();
     let full_min = width.saturating_sub(2).max(20);
-    let mut out: Vec<Logical> = Vec::new();
+    let mut out: Vec<Logical> = Vec::with_capacity(ctx.paragraphs.len());
     let mut prev_open = false;
     let mut prev_full = false;
     for (pi, p) in ctx.paragraphs.iter().enumerate() {
@@ -1216,17 +1220,26 @@ impl ActivityExtractor {
         if self.plan.has_lead(head) {
             plan = true;
         }
+        let first = &self.plan.status_first;
         for (k, w) in words.iter().enumerate() {
+            // Most words start with no char of any status word: one bit
+            // test on the first char skips them (a CJK char decoded inline).
+            let candidate = match bytes.get(w.start..w.start + 3) {
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
+                    let c = (usize::from(x & 0x0F) << 12)
+                        | (usize::from(y & 0x3F) << 6)
+                        | usize::from(z & 0x3F);
+                    first.get(c / 64).is_some_and(|b| b & (1 << (c % 64)) != 0)
+                }
+                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(first, c)),
+            };
+            if !candidate {
+                continue;
+            }
             // Both flags only ever turn on: once both are on, nothing left
-            // can change the answer.
+            // can change the answer (the words skipped above change nothing).
             if plan && done {
                 break;
-            }
-            // Most words start with no char of any status word: one bit
-            // test on the first char skips them.
-            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c))
-            {
-                continue;
             }
             let ws = w.slice(text);
             let cue_like = self.plan.may_start(ws);
