@@ -432,7 +432,7 @@ fn at_most_chars(s: &str, n: usize) -> bool {
     if s.len() > n * 4 {
         return false;
     }
-    s.bytes().filter(|&b| (b & 0xC0) != 0x80).count() <= n
+    char_count(s) <= n
 }
 
 /// The number of chars in `s`: its bytes less the continuation bytes
@@ -635,10 +635,22 @@ impl PlanCues {
 
     /// Does `head` hold a lead cue anywhere (same as `contains` per cue)?
     fn has_lead(&self, head: &str) -> bool {
-        head.char_indices().any(|(i, c)| {
-            bit_set(&self.lead_first, c)
-                && self.lead.iter().any(|l| head[i..].starts_with(l.as_str()))
-        })
+        // Stepped with the inline decoder: `char_indices` decodes every
+        // width through the general path.
+        let b = head.as_bytes();
+        let mut i = 0;
+        while let Some((c, n)) = char_at(b, i) {
+            if bit_set_cp(&self.lead_first, c)
+                && self
+                    .lead
+                    .iter()
+                    .any(|l| b.get(i..).is_some_and(|t| t.starts_with(l.as_bytes())))
+            {
+                return true;
+            }
+            i += n;
+        }
+        false
     }
 }
 
@@ -1842,7 +1854,7 @@ impl Extractor for ActivityExtractor {
             own_plan[i] = self.plan_title(&s.title, mask, s.level, review_before, ctx.year);
             sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
             // `一、指导思想`: goals and guidelines, no work of their own.
-            let own_none = s.title.chars().count() <= 20 && mask & L_SECTION_NONE != 0;
+            let own_none = at_most_chars(&s.title, 20) && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
             if s.level == 1 && mask & L_REVIEW != 0 {
                 review_before = true;
