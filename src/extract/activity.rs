@@ -970,17 +970,24 @@ fn ends_terminal(s: &str) -> bool {
     it.next().is_some_and(is_terminal)
 }
 
-/// Call `f(i, c)` for every char of `s` except the CJK ideographs of
-/// U+4000..=U+9FFF (UTF-8 lead bytes E4..E9). The punctuation scans below
-/// care only about ASCII and full-width punctuation, and ideographs are most
-/// of the text: skipping them by their lead byte saves decoding them.
+/// Call `f(i, c)` for every char of `s` that may be a mark the scans below
+/// look for: every char except the CJK ideographs of U+4000..=U+9FFF (UTF-8
+/// lead bytes E4..E9) and the ASCII chars other than `,;:!?`. The scans
+/// care only about those ASCII marks and full-width punctuation, quotes and
+/// brackets; ideographs are most of the text and ASCII digits, letters and
+/// spaces most of the rest: skipping both by their first byte saves
+/// decoding them and a call per char.
 #[inline(always)]
-fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
+fn for_each_mark(s: &str, mut f: impl FnMut(usize, char)) {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&x) = b.get(i) {
         if (0xE4..=0xE9).contains(&x) {
             i += 3;
+            continue;
+        }
+        if x < 0x80 && !matches!(x, b',' | b';' | b':' | b'!' | b'?') {
+            i += 1;
             continue;
         }
         // One call site for `f`, so that it is inlined into the loop.
@@ -1370,7 +1377,7 @@ impl ActivityExtractor {
         // Book and document titles (`《花椒的种植…》`) name texts, not work:
         // found in the same pass as the clause and sentence ends.
         let mut book_open: Option<usize> = None;
-        for_each_non_han(ptext, |i, c| {
+        for_each_mark(ptext, |i, c| {
             let end = span.start + i + c.len_utf8();
             match c {
                 '《' => book_open = Some(i),
@@ -1686,7 +1693,7 @@ impl ActivityExtractor {
         let s = span.slice(text);
         quotes.clear();
         let mut open: Option<usize> = None;
-        for_each_non_han(s, |i, c| match c {
+        for_each_mark(s, |i, c| match c {
             '“' | '「' => open = Some(i),
             '”' | '」' => {
                 if let Some(o) = open.take() {
@@ -1794,7 +1801,7 @@ impl ActivityExtractor {
     ) {
         let from = out.len();
         let mut start = span.start;
-        for_each_non_han(span.slice(ctx.text), |i, c| {
+        for_each_mark(span.slice(ctx.text), |i, c| {
             if is_sentence_end(c) {
                 let end = span.start + i + c.len_utf8();
                 out.push(SentStatus {
