@@ -239,6 +239,25 @@ impl Trie {
         }
     }
 
+    /// The root entry of any char, as `root` holds it for chars below
+    /// U+10000: the child (0: none), with `ROOT_ENDS` when a pattern ends
+    /// there.
+    fn root_entry(&self, c: u32) -> u32 {
+        if c < 0x10000 {
+            return self.root.get(c as usize).copied().unwrap_or(0);
+        }
+        match self.child(0, c) {
+            Some(n) => {
+                let ends = self
+                    .nodes
+                    .get(n as usize)
+                    .is_some_and(|t| t.ids_from != t.ids_to);
+                n | if ends { ROOT_ENDS } else { 0 }
+            }
+            None => 0,
+        }
+    }
+
     /// Append `(start, end, id)` for every match in `text`, spans offset by
     /// `base`, sorted by start, then end, then id.
     #[cfg(test)]
@@ -265,61 +284,96 @@ impl Trie {
             return;
         };
         let b = text.as_bytes();
-        let len = b.len();
         let mut i = 0;
-        // The previous char, where it starts, and its root child (0: none).
-        let (mut prev_c, mut prev_start, mut prev_node) = (0u32, 0usize, 0u32);
-        while let Some(&x) = b.get(i) {
-            let start = i;
-            let c;
-            if (0xE0..0xF0).contains(&x) && i + 2 < len {
-                c = (u32::from(x & 0x0F) << 12)
-                    | (u32::from(b[i + 1] & 0x3F) << 6)
-                    | u32::from(b[i + 2] & 0x3F);
-                i += 3;
-            } else if x < 0x80 {
-                c = u32::from(x);
-                i += 1;
-            } else {
-                let Some((cc, n)) = char_at(b, i) else { break };
-                c = cc;
+        // Nothing happens at a char that starts no pattern (root entry 0)
+        // after a char that starts none either, and most chars are such:
+        // `next_root` skips them with a loop that only decodes and looks
+        // up. The inner loop then steps char by char while the previous
+        // char starts some pattern.
+        'text: while let Some((mut start, end, mut c, mut r)) = self.next_root(root, b, i) {
+            i = end;
+            loop {
+                // The char `c` at `start..i` has root entry `r` (not 0, so
+                // its node is not 0 either: the root is nobody's child).
+                let node = r & !ROOT_ENDS;
+                if r & ROOT_ENDS != 0 {
+                    if let Some(t) = self.nodes.get(node as usize) {
+                        for &id in self
+                            .flat
+                            .get(t.ids_from as usize..t.ids_to as usize)
+                            .unwrap_or_default()
+                        {
+                            emit(base + start, base + i, id);
+                        }
+                    }
+                }
+                let (prev_c, prev_start) = (c, start);
+                start = i;
+                let Some((next, n)) = char_at(b, i) else {
+                    break 'text;
+                };
+                c = next;
                 i += n;
-            }
-            if prev_node != 0 {
+                // A walk from the previous char, when the pair passes the
+                // bigram bitmap and is an edge of the trie.
                 let bit = bigram_bit(prev_c, c);
                 if bigrams[(bit / 64) % bigrams.len()] & (1 << (bit % 64)) != 0 {
-                    if let Some(n2) = self.child(prev_node, c) {
+                    if let Some(n2) = self.child(node, c) {
                         self.walk(b, prev_start, i, n2, base, &mut emit);
                     }
                 }
-            }
-            let r = if c < 0x10000 {
-                root[c as usize & 0xFFFF]
-            } else {
-                match self.child(0, c) {
-                    Some(n) => {
-                        let ends = self
-                            .nodes
-                            .get(n as usize)
-                            .is_some_and(|t| t.ids_from != t.ids_to);
-                        n | if ends { ROOT_ENDS } else { 0 }
-                    }
-                    None => 0,
-                }
-            };
-            let node = r & !ROOT_ENDS;
-            if r & ROOT_ENDS != 0 {
-                if let Some(t) = self.nodes.get(node as usize) {
-                    for &id in self
-                        .flat
-                        .get(t.ids_from as usize..t.ids_to as usize)
-                        .unwrap_or_default()
-                    {
-                        emit(base + start, base + i, id);
-                    }
+                r = if c < 0x10000 {
+                    root[c as usize & 0xFFFF]
+                } else {
+                    self.root_entry(c)
+                };
+                if r == 0 {
+                    continue 'text;
                 }
             }
-            (prev_c, prev_start, prev_node) = (c, start, node);
+        }
+    }
+
+    /// From byte `j`, the first char that starts some pattern: where it
+    /// starts and ends, the char and its root entry (not 0). `None` at the
+    /// end of the text. Three-byte (CJK) and ASCII chars, nearly all of the
+    /// text, are decoded inline with one bounds check.
+    #[inline(always)]
+    fn next_root(
+        &self,
+        root: &[u32; 0x10000],
+        b: &[u8],
+        mut j: usize,
+    ) -> Option<(usize, usize, u32, u32)> {
+        loop {
+            let &x = b.get(j)?;
+            if x & 0xF0 == 0xE0 {
+                if let Some(&[_, y, z]) = b.get(j..j + 3) {
+                    let c = (u32::from(x & 0x0F) << 12)
+                        | (u32::from(y & 0x3F) << 6)
+                        | u32::from(z & 0x3F);
+                    let r = root[c as usize & 0xFFFF];
+                    j += 3;
+                    if r != 0 {
+                        return Some((j - 3, j, c, r));
+                    }
+                    continue;
+                }
+            }
+            if x < 0x80 {
+                let r = root[usize::from(x)];
+                j += 1;
+                if r != 0 {
+                    return Some((j - 1, j, u32::from(x), r));
+                }
+                continue;
+            }
+            let (c, n) = char_at(b, j)?;
+            let r = self.root_entry(c);
+            j += n;
+            if r != 0 {
+                return Some((j - n, j, c, r));
+            }
         }
     }
 
@@ -378,7 +432,30 @@ fn at_most_chars(s: &str, n: usize) -> bool {
     if s.len() > n * 4 {
         return false;
     }
-    s.bytes().filter(|&b| (b & 0xC0) != 0x80).count() <= n
+    char_count(s) <= n
+}
+
+/// The number of chars in `s`: its bytes less the continuation bytes
+/// (`10xxxxxx`), counted eight at a time. A line is mostly three-byte
+/// chars, where `chars().count()` took several instructions a byte.
+fn char_count(s: &str) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    let mut chunks = b.chunks_exact(8);
+    let mut cont = 0u64;
+    for chunk in &mut chunks {
+        let w = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        // Bit 7 of each byte set where bit 7 is set and bit 6 is clear,
+        // moved to bit 0 and summed over the bytes by one multiply.
+        let marks = (w & !(w << 1) & HIGH) >> 7;
+        cont += marks.wrapping_mul(0x0101_0101_0101_0101) >> 56;
+    }
+    let rest = chunks
+        .remainder()
+        .iter()
+        .filter(|&&x| x & 0xC0 == 0x80)
+        .count();
+    b.len() - cont as usize - rest
 }
 
 /// The code point starting at byte `i` of valid UTF-8, and its length.
@@ -405,12 +482,15 @@ fn char_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
 }
 
 /// Which of the substring cue lists (plan title cues, review cues, …) a
-/// text holds a cue of, as a bit mask, from one Aho-Corasick pass instead
-/// of a `contains` per cue.
+/// text holds a cue of, as a bit mask, from one pass of a [`Trie`] over
+/// the cues instead of a `contains` per cue. The trie is the same matcher
+/// the paragraphs are scanned with: on short titles its setup is a few
+/// loads, where an Aho-Corasick search paid hundreds of instructions per
+/// call before and around its byte loop.
 struct ListMatcher {
-    /// Bits of the lists each distinct cue belongs to.
+    /// Bits of the lists each distinct cue belongs to, by trie id.
     bits: Vec<u8>,
-    ac: Option<aho_corasick::AhoCorasick>,
+    trie: Trie,
 }
 
 const L_TITLE: u8 = 1;
@@ -422,39 +502,31 @@ const L_SECTION_NONE: u8 = 32;
 
 impl ListMatcher {
     fn new(lists: &[(&[String], u8)]) -> Self {
-        let mut patterns: Vec<&str> = Vec::new();
+        let mut trie = Trie::new();
         let mut bits: Vec<u8> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for &(list, bit) in lists {
             for cue in list.iter().filter(|c| !c.is_empty()) {
                 let k = *index.entry(cue.as_str()).or_insert_with(|| {
-                    patterns.push(cue.as_str());
+                    trie.insert(cue, bits.len() as u32);
                     bits.push(0);
-                    patterns.len() - 1
+                    bits.len() - 1
                 });
                 if let Some(b) = bits.get_mut(k) {
                     *b |= bit;
                 }
             }
         }
-        let ac = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(&patterns)
-            .ok();
-        ListMatcher { bits, ac }
+        trie.build();
+        ListMatcher { bits, trie }
     }
 
     /// The lists that have a cue occurring in `s`.
     fn mask(&self, s: &str) -> u8 {
-        let Some(ac) = &self.ac else { return 0 };
         let mut m = 0;
-        for hit in ac.find_overlapping_iter(s) {
-            m |= self
-                .bits
-                .get(hit.pattern().as_usize())
-                .copied()
-                .unwrap_or(0);
-        }
+        self.trie.scan_with(s, 0, |_, _, id| {
+            m |= self.bits.get(id as usize).copied().unwrap_or(0);
+        });
         m
     }
 }
@@ -492,6 +564,27 @@ enum Pat {
     /// A handed-out material noun (`资料`): cues right before it in its
     /// clause name the material's topic.
     Material,
+}
+
+impl Pat {
+    /// One bit per kind of pattern: a paragraph's matches OR'ed together
+    /// tell which of the rule passes below have anything to look at.
+    fn bit(self) -> u16 {
+        match self {
+            Pat::Cue(_) => 1,
+            Pat::Neg(_) => 1 << 1,
+            Pat::Action => 1 << 2,
+            Pat::Purpose => 1 << 3,
+            Pat::Frame => 1 << 4,
+            Pat::Ideology => 1 << 5,
+            Pat::SloganAfter => 1 << 6,
+            Pat::SloganBefore => 1 << 7,
+            Pat::Tail => 1 << 8,
+            Pat::SpanHead(_) => 1 << 9,
+            Pat::Thanks => 1 << 10,
+            Pat::Material => 1 << 11,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -542,10 +635,22 @@ impl PlanCues {
 
     /// Does `head` hold a lead cue anywhere (same as `contains` per cue)?
     fn has_lead(&self, head: &str) -> bool {
-        head.char_indices().any(|(i, c)| {
-            bit_set(&self.lead_first, c)
-                && self.lead.iter().any(|l| head[i..].starts_with(l.as_str()))
-        })
+        // Stepped with the inline decoder: `char_indices` decodes every
+        // width through the general path.
+        let b = head.as_bytes();
+        let mut i = 0;
+        while let Some((c, n)) = char_at(b, i) {
+            if bit_set_cp(&self.lead_first, c)
+                && self
+                    .lead
+                    .iter()
+                    .any(|l| b.get(i..).is_some_and(|t| t.starts_with(l.as_bytes())))
+            {
+                return true;
+            }
+            i += n;
+        }
+        false
     }
 }
 
@@ -783,7 +888,8 @@ impl ActivityExtractor {
         if mask & L_TITLE != 0 {
             return true;
         }
-        if level == 1 && title.contains('年') && mask & L_TITLE_WEAK != 0 {
+        // The mask first: it is a bit test, the char search is not.
+        if level == 1 && mask & L_TITLE_WEAK != 0 && title.contains('年') {
             if review_before {
                 return true;
             }
@@ -864,11 +970,15 @@ fn ends_terminal(s: &str) -> bool {
     it.next().is_some_and(is_terminal)
 }
 
-/// Call `f(i, c)` for every char of `s` except the CJK ideographs of
-/// U+4000..=U+9FFF (UTF-8 lead bytes E4..E9). The punctuation scans below
-/// care only about ASCII and full-width punctuation, and ideographs are most
-/// of the text: skipping them by their lead byte saves decoding them.
-fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
+/// Call `f(i, c)` for every char of `s` that may be a mark the scans below
+/// look for: every char except the CJK ideographs of U+4000..=U+9FFF (UTF-8
+/// lead bytes E4..E9) and the ASCII chars other than `,;:!?`. The scans
+/// care only about those ASCII marks and full-width punctuation, quotes and
+/// brackets; ideographs are most of the text and ASCII digits, letters and
+/// spaces most of the rest: skipping both by their first byte saves
+/// decoding them and a call per char.
+#[inline(always)]
+fn for_each_mark(s: &str, mut f: impl FnMut(usize, char)) {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&x) = b.get(i) {
@@ -876,13 +986,18 @@ fn for_each_non_han(s: &str, mut f: impl FnMut(usize, char)) {
             i += 3;
             continue;
         }
-        if x < 0x80 {
-            f(i, char::from(x));
+        if x < 0x80 && !matches!(x, b',' | b';' | b':' | b'!' | b'?') {
             i += 1;
             continue;
         }
-        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
-            break;
+        // One call site for `f`, so that it is inlined into the loop.
+        let c = if x < 0x80 {
+            char::from(x)
+        } else {
+            let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+                break;
+            };
+            c
         };
         f(i, c);
         i += c.len_utf8();
@@ -895,8 +1010,8 @@ fn piece_at(pieces: &[Span], pos: usize) -> Option<Span> {
     pieces.get(k).copied().filter(|c| c.start <= pos)
 }
 
-/// Words of the document that lie inside a span, for spans visited in
-/// increasing order of start: a cursor that only moves forward replaces two
+/// Words of the document that lie inside a span, for disjoint spans
+/// visited in increasing order: a cursor that only moves forward replaces two
 /// binary searches per span.
 struct WordCursor {
     at: usize,
@@ -910,11 +1025,14 @@ impl WordCursor {
         while words.get(a).is_some_and(|w| w.start < span.start) {
             a += 1;
         }
-        self.at = a;
         let mut b = a;
         while words.get(b).is_some_and(|w| w.start < span.end) {
             b += 1;
         }
+        // The next span starts at or after this one's end, so the words
+        // starting before that end are behind it too: the next call need
+        // not step over them again.
+        self.at = b;
         let slice = words.get(a..b).unwrap_or_default();
         // A word may run past the span end only when segmentation was odd;
         // drop it rather than read outside.
@@ -992,17 +1110,18 @@ struct Logical {
 /// line runs on even when it happens to end on `。`, and a numbered heading
 /// that fills the line (`（六）企业改革取得新进展。1998年，…`) runs on into
 /// its body.
+///
+/// `lines` gets the trimmed span and char count of every physical line,
+/// for the caller to reuse.
 #[inline(never)]
-fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
+fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) -> Vec<Logical> {
     // Trimmed span and char count of every line, computed once.
-    let lines: Vec<(Span, usize)> = ctx
-        .paragraphs
-        .iter()
-        .map(|p| {
-            let t = trim_span(ctx.text, p.span);
-            (t, t.slice(ctx.text).chars().count())
-        })
-        .collect();
+    lines.clear();
+    lines.extend(ctx.paragraphs.iter().map(|p| {
+        let t = trim_span(ctx.text, p.span);
+        (t, char_count(t.slice(ctx.text)))
+    }));
+    let lines: &[(Span, usize)] = lines;
     // The wrap width: a hard-wrapped text has many lines of (nearly) the
     // same, longest length; take the 90th percentile of line lengths.
     let mut lens: Vec<usize> = lines.iter().map(|l| l.1).filter(|&n| n > 0).collect();
@@ -1017,7 +1136,7 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>) -> Vec<Logical> {
         .count();
     let hard_wrapped = width >= 20 && near >= 4 && near * 3 >= lens.len();
     let full_min = width.saturating_sub(2).max(20);
-    let mut out: Vec<Logical> = Vec::new();
+    let mut out: Vec<Logical> = Vec::with_capacity(ctx.paragraphs.len());
     let mut prev_open = false;
     let mut prev_full = false;
     for (pi, p) in ctx.paragraphs.iter().enumerate() {
@@ -1120,17 +1239,26 @@ impl ActivityExtractor {
         if self.plan.has_lead(head) {
             plan = true;
         }
+        let first = &self.plan.status_first;
         for (k, w) in words.iter().enumerate() {
+            // Most words start with no char of any status word: one bit
+            // test on the first char skips them (a CJK char decoded inline).
+            let candidate = match bytes.get(w.start..w.start + 3) {
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
+                    let c = (usize::from(x & 0x0F) << 12)
+                        | (usize::from(y & 0x3F) << 6)
+                        | usize::from(z & 0x3F);
+                    first.get(c / 64).is_some_and(|b| b & (1 << (c % 64)) != 0)
+                }
+                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(first, c)),
+            };
+            if !candidate {
+                continue;
+            }
             // Both flags only ever turn on: once both are on, nothing left
-            // can change the answer.
+            // can change the answer (the words skipped above change nothing).
             if plan && done {
                 break;
-            }
-            // Most words start with no char of any status word: one bit
-            // test on the first char skips them.
-            if !char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&self.plan.status_first, c))
-            {
-                continue;
             }
             let ws = w.slice(text);
             let cue_like = self.plan.may_start(ws);
@@ -1203,7 +1331,8 @@ impl ActivityExtractor {
             return;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
-        if ptext.trim_end().ends_with("如下：") || ptext.trim_end().ends_with("如下:") {
+        let trimmed = ptext.trim_end();
+        if trimmed.ends_with("如下：") || trimmed.ends_with("如下:") {
             return;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
@@ -1227,23 +1356,38 @@ impl ActivityExtractor {
             sents,
         } = sc;
         matches.clear();
-        let mut any_cue = false;
+        // The kinds of pattern found (`Pat::bit`).
+        let mut kinds = 0u16;
         self.trie.scan_with(ptext, span.start, |s, e, id| {
             if let Some(&p) = self.pats.get(id as usize) {
-                any_cue |= matches!(p, Pat::Cue(_));
+                kinds |= p.bit();
                 matches.push((s, e, p));
             }
         });
         // Types come from cues alone: a paragraph without one (a good share
         // of them) needs no clauses, sentences or discounts.
-        if !any_cue {
+        if kinds & Pat::Cue(0).bit() == 0 {
             return;
         }
         let matches: &[(usize, usize, Pat)] = matches;
         clauses.clear();
         sents.clear();
-        for_each_non_han(ptext, |i, c| {
+        // Stretches whose cues add nothing.
+        discount.clear();
+        // Book and document titles (`《花椒的种植…》`) name texts, not work:
+        // found in the same pass as the clause and sentence ends.
+        let mut book_open: Option<usize> = None;
+        for_each_mark(ptext, |i, c| {
             let end = span.start + i + c.len_utf8();
+            match c {
+                '《' => book_open = Some(i),
+                '》' => {
+                    if let Some(o) = book_open.take() {
+                        discount.push(Span::new(span.start + o, end));
+                    }
+                }
+                _ => {}
+            }
             if is_clause_end(c) {
                 let from = clauses.last().map_or(span.start, |x| x.end);
                 clauses.push(Span::new(from, end));
@@ -1281,15 +1425,25 @@ impl ActivityExtractor {
             sents.get(k).map(|x| x.span).filter(|x| x.start <= pos)
         };
 
-        // Stretches whose cues add nothing.
-        discount.clear();
         // A clause is discounted when it holds an ideology phrase, or a
         // purpose word that is its first real word. Only clauses that hold a
         // purpose or ideology match at all need their words looked at; a
         // match lies in the one clause holding its start (clauses tile the
         // paragraph and matches are never empty).
+        // Each pass over the matches below runs only when a match of its
+        // kind was found (`kinds`): most paragraphs have few kinds.
+        let has = |kind: u16| kinds & kind != 0;
+        // The matches when one of `kind` is among them, else none.
+        let of_kind = |kind: u16| -> &[(usize, usize, Pat)] {
+            if has(kind) {
+                matches
+            } else {
+                &[]
+            }
+        };
         marked.clear();
-        for &(s, e, p) in matches {
+        let purpose_or_ideology = Pat::Purpose.bit() | Pat::Ideology.bit();
+        for &(s, e, p) in of_kind(purpose_or_ideology) {
             if p != Pat::Purpose && p != Pat::Ideology {
                 continue;
             }
@@ -1322,7 +1476,7 @@ impl ActivityExtractor {
                 discount.push(c);
             }
         }
-        for &(s, e, p) in matches {
+        for &(s, e, p) in of_kind(Pat::Frame.bit()) {
             if p != Pat::Frame || !is_word_start(ctx, s) {
                 continue;
             }
@@ -1337,13 +1491,11 @@ impl ActivityExtractor {
             }
         }
         // A slogan needs a slogan word next to its quotes.
-        if matches
-            .iter()
-            .any(|m| matches!(m.2, Pat::SloganAfter | Pat::SloganBefore))
-        {
+        if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        for &(s, _, p) in matches {
+        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit();
+        for &(s, _, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -1366,7 +1518,7 @@ impl ActivityExtractor {
             }
         }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
-        for &(s, e, p) in matches {
+        for &(s, e, p) in of_kind(Pat::SpanHead(0).bit()) {
             let Pat::SpanHead(k) = p else { continue };
             let Some(tail) = self.span_tails.get(k) else {
                 continue;
@@ -1382,21 +1534,10 @@ impl ActivityExtractor {
                 discount.push(Span::new(s, te));
             }
         }
-        // Book and document titles (`《花椒的种植…》`) name texts, not work.
-        let mut open: Option<usize> = None;
-        let books = if ptext.contains('《') { ptext } else { "" };
-        for_each_non_han(books, |i, c| match c {
-            '《' => open = Some(i),
-            '》' => {
-                if let Some(o) = open.take() {
-                    discount.push(Span::new(span.start + o, span.start + i + c.len_utf8()));
-                }
-            }
-            _ => {}
-        });
 
         negs.clear();
-        negs.extend(matches.iter().filter_map(|&(s, e, p)| match p {
+        let neg_kind = Pat::Neg(0).bit();
+        negs.extend(of_kind(neg_kind).iter().filter_map(|&(s, e, p)| match p {
             Pat::Neg(t) => Some((Span::new(s, e), t)),
             _ => None,
         }));
@@ -1552,7 +1693,7 @@ impl ActivityExtractor {
         let s = span.slice(text);
         quotes.clear();
         let mut open: Option<usize> = None;
-        for_each_non_han(s, |i, c| match c {
+        for_each_mark(s, |i, c| match c {
             '“' | '「' => open = Some(i),
             '”' | '」' => {
                 if let Some(o) = open.take() {
@@ -1660,7 +1801,7 @@ impl ActivityExtractor {
     ) {
         let from = out.len();
         let mut start = span.start;
-        for_each_non_han(span.slice(ctx.text), |i, c| {
+        for_each_mark(span.slice(ctx.text), |i, c| {
             if is_sentence_end(c) {
                 let end = span.start + i + c.len_utf8();
                 out.push(SentStatus {
@@ -1720,7 +1861,7 @@ impl Extractor for ActivityExtractor {
             own_plan[i] = self.plan_title(&s.title, mask, s.level, review_before, ctx.year);
             sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
             // `一、指导思想`: goals and guidelines, no work of their own.
-            let own_none = s.title.chars().count() <= 20 && mask & L_SECTION_NONE != 0;
+            let own_none = at_most_chars(&s.title, 20) && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
             if s.level == 1 && mask & L_REVIEW != 0 {
                 review_before = true;
@@ -1728,7 +1869,8 @@ impl Extractor for ActivityExtractor {
             stack.push(i);
         }
 
-        let lps = logical_paragraphs(ctx);
+        let mut lines: Vec<(Span, usize)> = Vec::new();
+        let lps = logical_paragraphs(ctx, &mut lines);
         let mut sc = Scratch::default();
         // A plan-sounding document has the status of its sentences worked
         // out for the plan test: they are kept for the paragraphs below.
@@ -1771,16 +1913,24 @@ impl Extractor for ActivityExtractor {
             if types.is_empty() {
                 continue;
             }
+            // A paragraph planned by its document, section or an intro line
+            // is planned whatever its sentences say (the line rule below only
+            // turns done lines planned): it needs no sentence status.
+            let context_plan = doc_plan || section_plan || intro_plan;
             // Only a paragraph with types needs its sentences' status.
-            match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
-                // The same spans as `classify` cut, with their status.
-                Some(c) => {
-                    sc.sents.clear();
-                    sc.sents.extend_from_slice(c);
+            let ss: &[SentStatus] = if context_plan {
+                &[]
+            } else {
+                match cached.get(k).and_then(|r| cache.get(r.0..r.1)) {
+                    // The same spans as `classify` cut, with their status.
+                    Some(c) => {
+                        sc.sents.clear();
+                        sc.sents.extend_from_slice(c);
+                    }
+                    None => self.fill_status(ctx, words, &mut sc.sents),
                 }
-                None => self.fill_status(ctx, words, &mut sc.sents),
-            }
-            let ss: &[SentStatus] = &sc.sents;
+                &sc.sents
+            };
             // The paragraph's own status from its sentences.
             let mut own = false;
             let mut score = 0i32;
@@ -1792,16 +1942,16 @@ impl Extractor for ActivityExtractor {
                 score += i32::from(p && !d) - i32::from(d && !p);
             }
             let own = own || score > 0;
-            let status = if doc_plan || section_plan || intro_plan || own {
+            let status = if context_plan || own {
                 Status::Planned
             } else {
                 Status::Done
             };
             for pi in lp.first..=lp.last {
-                let Some(line) = ctx.paragraphs.get(pi) else {
+                // The line's span trimmed, as `logical_paragraphs` found it.
+                let Some(&(sp, _)) = lines.get(pi) else {
                     continue;
                 };
-                let sp = trim_span(text, line.span);
                 if sp.is_empty() {
                     continue;
                 }
@@ -2180,6 +2330,13 @@ mod tests {
             let mut got = Vec::new();
             t.scan_into(&text, 7, &mut got);
             prop_assert_eq!(got, naive_matches(&pats, &text, 7));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn char_count_counts_chars(s in any::<String>()) {
+            prop_assert_eq!(char_count(&s), s.chars().count());
         }
     }
 
