@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use zongjie::batch::{self, RunOptions};
 use zongjie::data::DataDir;
-use zongjie::emit::{fact_record, CharIndex};
+use zongjie::emit::{CharIndex, FactRecord};
 use zongjie::ingest::IngestOptions;
 use zongjie::pipeline::{document_from_text, AnalyzeOptions, Pipeline};
 
@@ -295,7 +295,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             for f in &doc.facts {
-                serde_json::to_writer(&mut out, &fact_record(&doc.doc_id, &doc.text, &idx, f))?;
+                serde_json::to_writer(&mut out, &FactRecord::new(&doc.doc_id, &doc.text, &idx, f))?;
                 out.write_all(b"\n")?;
             }
             out.flush()?;

@@ -123,6 +123,17 @@ pub enum Approx {
 }
 
 impl Approx {
+    /// Every approximation, in declaration order (the order of their codes
+    /// in the digests' spill file).
+    pub const ALL: [Approx; 6] = [
+        Approx::Exact,
+        Approx::MoreThan,
+        Approx::About,
+        Approx::AtLeast,
+        Approx::AtMost,
+        Approx::LessThan,
+    ];
+
     /// The name records give it (its serde name).
     pub fn as_str(self) -> &'static str {
         match self {

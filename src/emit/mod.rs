@@ -380,7 +380,7 @@ impl DocRecords {
 }
 
 /// The typed fields of a `facts.jsonl` record (absent fields are `None`),
-/// taken from its JSON value so the value itself need not be kept.
+/// taken from its [`FactRecord`] so no JSON value need be kept.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FactFields {
     pub fact_id: Option<String>,
@@ -404,6 +404,9 @@ pub struct FactFields {
 }
 
 impl FactFields {
+    /// The fields read back from a record's JSON: the reference that
+    /// [`FactRecord::fields`] is tested against.
+    #[cfg(test)]
     pub fn of(v: &Value) -> FactFields {
         let string = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let boolean = |k: &str| v.get(k).and_then(Value::as_bool);
@@ -511,14 +514,7 @@ mod tests {
     fn approx_status_and_level_names_are_their_serde_names() {
         use crate::model::*;
         let name = |v: Value| v.as_str().unwrap().to_string();
-        for a in [
-            Approx::Exact,
-            Approx::MoreThan,
-            Approx::About,
-            Approx::AtLeast,
-            Approx::AtMost,
-            Approx::LessThan,
-        ] {
+        for a in Approx::ALL {
             assert_eq!(a.as_str(), name(json!(a)));
         }
         for s in [Status::Done, Status::Planned] {

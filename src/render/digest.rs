@@ -113,16 +113,6 @@ const DETAIL_BLOCK: usize = 64;
 // the severity, the rule), exactly as `model::build_report` derives them,
 // so reading needs no interning and no lock.
 
-/// The approximations, by their code in the spill file.
-const APPROX: [Approx; 6] = [
-    Approx::Exact,
-    Approx::MoreThan,
-    Approx::About,
-    Approx::AtLeast,
-    Approx::AtMost,
-    Approx::LessThan,
-];
-
 /// A [`Figure`] in the spill file; `S` is `&str` when written and
 /// `String` when read (postcard does not tell the two apart).
 #[derive(Serialize, Deserialize)]
@@ -130,7 +120,7 @@ struct SpillFigure<S> {
     n: usize,
     display: S,
     value: Option<f64>,
-    /// Index into [`APPROX`].
+    /// Index into [`Approx::ALL`].
     approx: u8,
     unit: Option<S>,
     class: Option<KeyClass>,
@@ -170,7 +160,7 @@ pub fn encode_detail(d: &DocDetail) -> std::io::Result<Vec<u8>> {
     use crate::model::Severity;
     let approx_code = |id: &str| {
         let a = approx_of(id);
-        APPROX.iter().position(|x| *x == a).unwrap_or(0) as u8
+        Approx::ALL.iter().position(|x| *x == a).unwrap_or(0) as u8
     };
     let s = SpillDetail::<&str, &TimelineEvent> {
         activities: d
@@ -222,7 +212,7 @@ pub fn encode_detail(d: &DocDetail) -> std::io::Result<Vec<u8>> {
 
 /// Read back a [`DocDetail`] written by [`encode_detail`].
 pub fn decode_detail(bytes: &[u8]) -> std::io::Result<DocDetail> {
-    use super::model::{approx_id, approx_zh, severity_zh};
+    use super::model::{approx_zh, severity_zh};
     use crate::model::Severity;
     let s: SpillDetail<String, TimelineEvent> = postcard::from_bytes(bytes)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
@@ -232,12 +222,15 @@ pub fn decode_detail(bytes: &[u8]) -> std::io::Result<DocDetail> {
             .figures
             .into_iter()
             .map(|f| {
-                let a = APPROX.get(f.approx as usize).copied().unwrap_or_default();
+                let a = Approx::ALL
+                    .get(f.approx as usize)
+                    .copied()
+                    .unwrap_or_default();
                 Figure {
                     n: f.n,
                     display: f.display,
                     value: f.value,
-                    approx: approx_id(a),
+                    approx: a.as_str(),
                     approx_zh: approx_zh(a),
                     unit: f.unit,
                     class: f.class,

@@ -228,19 +228,9 @@ impl Renderer {
         model::build_report(doc, self.placement(doc), &ctx)
     }
 
-    /// Write `<doc_id>.md` and `<doc_id>.docx` into `dir`.
-    pub fn write_report<S: serde::Serialize>(
-        &self,
-        dir: &Path,
-        doc_id: &str,
-        r: &S,
-    ) -> Result<(), RenderError> {
-        // One conversion of the model serves both templates.
-        self.write_report_value(dir, doc_id, &minijinja::Value::from_serialize(r))
-    }
-
-    /// [`Renderer::write_report`] from a model already made a template value.
-    pub fn write_report_value(
+    /// Write `<doc_id>.md` and `<doc_id>.docx` into `dir` from a report
+    /// model as a template value (one value serves both templates).
+    pub fn write_report(
         &self,
         dir: &Path,
         doc_id: &str,
@@ -695,7 +685,7 @@ impl RenderSink {
                 with_more_findings(&model, &found)
                     .map_err(|e| spill_err("report models")(e.into()))?
             };
-            self.renderer.write_report_value(dir, &doc_id, &model)
+            self.renderer.write_report(dir, &doc_id, &model)
         };
         let mut batch: Vec<(u32, Vec<u8>)> = Vec::with_capacity(BATCH);
         let flush = |batch: &mut Vec<(u32, Vec<u8>)>| {
@@ -912,7 +902,7 @@ mod tests {
             n,
             display: format!("{n}余人次"),
             value: Some(n as f64 + 0.5),
-            approx: model::approx_id(approx),
+            approx: approx.as_str(),
             approx_zh: model::approx_zh(approx),
             unit: Some("人次".into()),
             class,

@@ -199,17 +199,6 @@ pub fn approx_zh(a: Approx) -> &'static str {
     }
 }
 
-pub fn approx_id(a: Approx) -> &'static str {
-    match a {
-        Approx::Exact => "exact",
-        Approx::MoreThan => "more_than",
-        Approx::About => "about",
-        Approx::AtLeast => "at_least",
-        Approx::AtMost => "at_most",
-        Approx::LessThan => "less_than",
-    }
-}
-
 pub fn severity_zh(s: Severity) -> &'static str {
     match s {
         Severity::Error => "错误",
@@ -465,7 +454,7 @@ pub fn total_rows(totals: &HashMap<(KeyClass, String), Total>) -> Vec<TotalRow> 
                 class_name: k.0.name_zh(),
                 unit: k.1.clone(),
                 value: t.value,
-                approx: approx_id(t.approx()),
+                approx: t.approx().as_str(),
                 display: fmt_amount(t.value, t.approx(), &k.1),
                 parts: t.parts,
             }
@@ -624,7 +613,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             n: figures.len() + 1,
             display,
             value: c.value,
-            approx: approx_id(c.approx),
+            approx: c.approx.as_str(),
             approx_zh: approx_zh(c.approx),
             unit,
             class: class.map(|x| x.0),
