@@ -48,6 +48,8 @@ struct Importer {
     /// ([`super::schema::DEFERRED_INDEXES`]) were dropped and are built
     /// before anything is deleted, or at the end.
     deferred: bool,
+    /// The deferred index built ahead of the others, if one was.
+    early_index: Option<&'static str>,
     /// `INSERT INTO facts` of 1, 2, … [`ROWS_PER_INSERT`] rows.
     facts_sql: Vec<String>,
     /// `INSERT INTO sections` of 1, 2, … [`ROWS_PER_INSERT`] rows.
@@ -294,6 +296,7 @@ impl Importer {
             counts: ImportCounts::default(),
             busy: Duration::ZERO,
             deferred,
+            early_index: None,
             facts_sql: multi_row_sql("facts", FACT_COLUMNS, FACT_PARAMS),
             sections_sql: multi_row_sql("sections", SECTION_COLUMNS, SECTION_PARAMS),
         })
@@ -309,31 +312,35 @@ impl Importer {
             return Ok(());
         }
         for (_, sql) in super::schema::DEFERRED_INDEXES {
-            if self.in_tx {
-                self.conn.execute_batch(sql)?;
-            } else {
-                self.begin()?;
-                self.conn.execute_batch(sql)?;
-                self.commit()?;
-            }
+            self.create_index(sql)?;
         }
         self.deferred = false;
         Ok(())
     }
 
-    /// Build one of the deferred indexes now (in a transaction of its own;
-    /// none may be open), ahead of the others.
-    fn build_index(&mut self, name: &str) -> rusqlite::Result<()> {
-        if !self.deferred {
+    /// Build one of the deferred indexes now, ahead of the others (once:
+    /// `early_index` remembers it).
+    fn build_index(&mut self, name: &'static str) -> rusqlite::Result<()> {
+        if !self.deferred || self.early_index == Some(name) {
             return Ok(());
         }
         let sqls = super::schema::DEFERRED_INDEXES.iter();
         for (_, sql) in sqls.filter(|(n, _)| *n == name) {
-            self.begin()?;
-            self.conn.execute_batch(sql)?;
-            self.commit()?;
+            self.create_index(sql)?;
         }
+        self.early_index = Some(name);
         Ok(())
+    }
+
+    /// Run one `CREATE INDEX`: in the open transaction if there is one, else
+    /// in a transaction of its own.
+    fn create_index(&mut self, sql: &str) -> rusqlite::Result<()> {
+        if self.in_tx {
+            return self.conn.execute_batch(sql);
+        }
+        self.begin()?;
+        self.conn.execute_batch(sql)?;
+        self.commit()
     }
 
     fn begin(&mut self) -> rusqlite::Result<()> {
