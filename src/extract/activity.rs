@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::entity::FxSet;
-use super::{ExtractContext, Extractor};
+use super::{char_at, char_count, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
@@ -433,52 +433,6 @@ fn at_most_chars(s: &str, n: usize) -> bool {
         return false;
     }
     char_count(s) <= n
-}
-
-/// The number of chars in `s`: its bytes less the continuation bytes
-/// (`10xxxxxx`), counted eight at a time. A line is mostly three-byte
-/// chars, where `chars().count()` took several instructions a byte.
-fn char_count(s: &str) -> usize {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let b = s.as_bytes();
-    let mut chunks = b.chunks_exact(8);
-    let mut cont = 0u64;
-    for chunk in &mut chunks {
-        let w = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-        // Bit 7 of each byte set where bit 7 is set and bit 6 is clear,
-        // moved to bit 0 and summed over the bytes by one multiply.
-        let marks = (w & !(w << 1) & HIGH) >> 7;
-        cont += marks.wrapping_mul(0x0101_0101_0101_0101) >> 56;
-    }
-    let rest = chunks
-        .remainder()
-        .iter()
-        .filter(|&&x| x & 0xC0 == 0x80)
-        .count();
-    b.len() - cont as usize - rest
-}
-
-/// The code point starting at byte `i` of valid UTF-8, and its length.
-/// Three-byte chars (all CJK) take the first branch with no bounds check
-/// beyond `i + 2 < len`; std's decoder handles every width on every char.
-#[inline(always)]
-fn char_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
-    let x = *b.get(i)?;
-    if (0xE0..0xF0).contains(&x) && i + 2 < b.len() {
-        let c = (u32::from(x & 0x0F) << 12)
-            | (u32::from(b[i + 1] & 0x3F) << 6)
-            | u32::from(b[i + 2] & 0x3F);
-        return Some((c, 3));
-    }
-    if x < 0x80 {
-        return Some((u32::from(x), 1));
-    }
-    // Two- and four-byte chars, rare here: std decodes them.
-    let n = if x >= 0xF0 { 4 } else { 2 };
-    let c = std::str::from_utf8(b.get(i..i + n)?)
-        .ok()
-        .and_then(|s| s.chars().next())?;
-    Some((c as u32, c.len_utf8()))
 }
 
 /// Which of the substring cue lists (plan title cues, review cues, …) a
@@ -2330,13 +2284,6 @@ mod tests {
             let mut got = Vec::new();
             t.scan_into(&text, 7, &mut got);
             prop_assert_eq!(got, naive_matches(&pats, &text, 7));
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn char_count_counts_chars(s in any::<String>()) {
-            prop_assert_eq!(char_count(&s), s.chars().count());
         }
     }
 

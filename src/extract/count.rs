@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
-use super::{ExtractContext, Extractor};
+use super::{char_at, char_count, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Approx, CountFact, Fact, FactData, Span};
 
@@ -528,22 +528,6 @@ fn triple_hash(a: u32, b: u32, c: u32) -> usize {
         as usize
         >> 20
         & 4095
-}
-
-/// The char at byte `at` of `b` (a char boundary) put together from its
-/// bytes, as a u32, and its byte length.
-#[inline(always)]
-fn code_at(b: &[u8], at: usize) -> Option<(u32, usize)> {
-    let cont = |k: usize| b.get(at + k).map_or(0, |&y| y as u32 & 0x3F);
-    Some(match *b.get(at)? {
-        x if x < 0x80 => (x as u32, 1),
-        x if x < 0xE0 => (((x as u32 & 0x1F) << 6) | cont(1), 2),
-        x if x < 0xF0 => (((x as u32 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
-        x => (
-            ((x as u32 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
-            4,
-        ),
-    })
 }
 
 /// A char after which no numeral starts: a numeral goes on there, or it
@@ -1360,7 +1344,7 @@ impl CountExtractor {
         let Some(bits) = &self.phrase_pairs else {
             return true;
         };
-        let Some((u2, len2)) = code_at(b, next) else {
+        let Some((u2, len2)) = char_at(b, next) else {
             return false;
         };
         let h = pair_hash_u(u, u2);
@@ -1372,7 +1356,7 @@ impl CountExtractor {
         if (self.phrase_pair_ends[h >> 6] >> (h & 63)) & 1 != 0 {
             return true;
         }
-        let Some((u3, _)) = code_at(b, next + len2) else {
+        let Some((u3, _)) = char_at(b, next + len2) else {
             return false;
         };
         let h = triple_hash(u, u2, u3);
@@ -2071,11 +2055,6 @@ fn is_quote_mark(c: char) -> bool {
         c,
         '“' | '「' | '《' | '"' | '‘' | '”' | '」' | '》' | '’' | '\n' | '。'
     )
-}
-
-/// Chars in `s` (its lead bytes).
-fn char_count(s: &str) -> usize {
-    s.bytes().filter(|&b| (b as i8) >= -0x40).count()
 }
 
 /// True when `[start, end)` sits inside a short quotation or title
