@@ -370,14 +370,38 @@ impl Renderer {
                 groups: Vec::new(),
             });
         }
-        // One task per digest, the overall one (every document's every
-        // figure, the longest task of the run's end) first: one thread
-        // starts it while the others take everything else. Each task reads
-        // its documents' details back a block at a time (parsed on the
-        // pool), so parallel tasks hold little.
-        jobs.par_iter()
-            .map(|job| self.write_digest(job, details))
-            .collect::<Result<Vec<()>, RenderError>>()?;
+        // One task per digest, longest first (the overall one, every
+        // document's every figure, then counties by their number of
+        // documents), each pool thread taking the next task when it is
+        // free: the run ends when the last task does, and with one task
+        // handed out at a time no thread is left holding a queue of tasks
+        // while another idles (rayon's halving of the list left one thread
+        // 0.2 s of CPU behind on 2,000 documents, 30 tasks against 91).
+        // Each task reads its documents' details back a block at a time
+        // (parsed on the pool), so parallel tasks hold little.
+        jobs[1..].sort_by_key(|j| std::cmp::Reverse(j.heads.len()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::Mutex::new(None);
+        rayon::scope(|scope| {
+            for _ in 0..rayon::current_num_threads() {
+                scope.spawn(|_| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    if let Err(e) = self.write_digest(job, details) {
+                        failed
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                        // The others stop after their current task.
+                        next.store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+                        break;
+                    }
+                });
+            }
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
         Ok(())
     }
 }
