@@ -1807,7 +1807,17 @@ fn short_key_mix(x: u64) -> usize {
 
 /// Byte offset ending the "first lines" of a text: about 240 characters.
 fn early_end(text: &str) -> usize {
-    text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
+    // Stepped over by the chars' lead bytes, width by comparisons rather
+    // than branches (Han and ASCII alternate): no char is decoded.
+    let b = text.as_bytes();
+    let mut i = 0;
+    for _ in 0..240 {
+        let Some(&x) = b.get(i) else {
+            return text.len();
+        };
+        i += 1 + usize::from(x >= 0xC0) + usize::from(x >= 0xE0) + usize::from(x >= 0xF0);
+    }
+    i.min(text.len())
 }
 
 /// The sentence (between 。！？；\n) holding a span, given the text's
@@ -2255,6 +2265,24 @@ mod tests {
                 let want = Span::new(start.min(span.start), end.max(span.end));
                 assert_eq!(sentence_bounds(text, &sc.sent, span), want, "{text} {k}");
             }
+        }
+    }
+
+    /// The end of the first lines is the start of the 241st char.
+    #[test]
+    fn early_end_matches_char_indices() {
+        let long = "山西a省ü长治𠀀市".repeat(40);
+        for text in [
+            "",
+            "abc",
+            "一二三",
+            &long,
+            &long[..650],
+            &long[..665],
+            &long[..675],
+        ] {
+            let want = text.char_indices().nth(240).map_or(text.len(), |(i, _)| i);
+            assert_eq!(early_end(text), want, "{}", text.len());
         }
     }
 
