@@ -171,6 +171,13 @@ pub struct EntityExtractor {
     /// village or a sentence may end. Chars above it (rare) are tested
     /// against the tries directly.
     char_flags: Box<[u8; FLAG_CHARS]>,
+    /// Which chars below U+10000 have a bit of `SCAN_MASK` in
+    /// `char_flags`, one bit each (8 KB where `char_flags` has 64 KB): the
+    /// scan tests every char here and reads `char_flags` only for the few
+    /// that pass, so its look-ups stay in a table that stays in cache.
+    /// Row `cp >> 6`, bit `cp & 63`: for a three-byte char, the low bits
+    /// of its first two bytes and of its third.
+    scan_bits: Box<[u64; FLAG_CHARS / 64]>,
     /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
     /// every word left of a suffix and every village candidate.
     org_stop_words: FxSet<&'static str>,
@@ -196,6 +203,9 @@ const F_VISIT: u8 = 32;
 const F_OWN: u8 = 64;
 /// A char of `VILLAGE_STOP_CHARS`.
 const F_VILLAGE_STOP: u8 = 128;
+/// The flags [`EntityExtractor::scan`] acts on: stop chars matter only to
+/// the organization and village finders.
+const SCAN_MASK: u8 = !(F_ORG_STOP | F_VILLAGE_STOP);
 /// Size of `char_flags`: the Basic Multilingual Plane.
 const FLAG_CHARS: usize = 0x1_0000;
 
@@ -411,6 +421,7 @@ impl EntityExtractor {
             orgs: FxMap::default(),
             org_trie: Vec::new(),
             char_flags: zero_flags(),
+            scan_bits: Box::new([0; FLAG_CHARS / 64]),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
             visit_last: VISIT_WORDS
                 .iter()
@@ -705,6 +716,13 @@ impl EntityExtractor {
                 n.pat = pat as u32;
             }
         }
+        let mut bits: Box<[u64; FLAG_CHARS / 64]> = Box::new([0; FLAG_CHARS / 64]);
+        for (cp, &f) in flags.iter().enumerate() {
+            if f & SCAN_MASK != 0 {
+                bits[cp >> 6] |= 1 << (cp & 63);
+            }
+        }
+        self.scan_bits = bits;
         self.char_flags = flags;
         self.org_trie = trie;
         self.org_list = orgs
@@ -905,18 +923,18 @@ impl EntityExtractor {
         // nearly every char is a three-byte Han char or ASCII, and only
         // flagged chars need a `char` at all. The index is 16 bits, so the
         // table needs no bounds check. The last bytes go char by char.
-        const MASK: u8 = !(F_ORG_STOP | F_VILLAGE_STOP);
+        const MASK: u8 = SCAN_MASK;
+        let bits: &[u64; FLAG_CHARS / 64] = &self.scan_bits;
         while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
             if b0 & 0xF0 == 0xE0 {
                 // A three-byte char: 4 bits of the lead byte, 6 of each of
-                // the others.
+                // the others. Its bit in `scan_bits` first.
                 let w = u32::from_le_bytes([b0, b1, b2, b3]);
-                let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
-                let f = flags[cp as usize & (FLAG_CHARS - 1)];
+                let row = bits[(((w & 0x0F) << 6) | ((w >> 8) & 0x3F)) as usize];
                 i += 3;
-                // Stop chars matter only to the organization and village
-                // finders.
-                if f & MASK != 0 {
+                if (row >> ((w >> 16) & 0x3F)) & 1 != 0 {
+                    let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
+                    let f = flags[cp as usize & (FLAG_CHARS - 1)];
                     self.note(text, i - 3, i, f, &mut sc, &mut at_end);
                 }
             } else if b0 < 0x80 {
@@ -1789,7 +1807,17 @@ fn short_key_mix(x: u64) -> usize {
 
 /// Byte offset ending the "first lines" of a text: about 240 characters.
 fn early_end(text: &str) -> usize {
-    text.char_indices().nth(240).map_or(text.len(), |(i, _)| i)
+    // Stepped over by the chars' lead bytes, width by comparisons rather
+    // than branches (Han and ASCII alternate): no char is decoded.
+    let b = text.as_bytes();
+    let mut i = 0;
+    for _ in 0..240 {
+        let Some(&x) = b.get(i) else {
+            return text.len();
+        };
+        i += 1 + usize::from(x >= 0xC0) + usize::from(x >= 0xE0) + usize::from(x >= 0xF0);
+    }
+    i.min(text.len())
 }
 
 /// The sentence (between 。！？；\n) holding a span, given the text's
@@ -2237,6 +2265,24 @@ mod tests {
                 let want = Span::new(start.min(span.start), end.max(span.end));
                 assert_eq!(sentence_bounds(text, &sc.sent, span), want, "{text} {k}");
             }
+        }
+    }
+
+    /// The end of the first lines is the start of the 241st char.
+    #[test]
+    fn early_end_matches_char_indices() {
+        let long = "山西a省ü长治𠀀市".repeat(40);
+        for text in [
+            "",
+            "abc",
+            "一二三",
+            &long,
+            &long[..650],
+            &long[..665],
+            &long[..675],
+        ] {
+            let want = text.char_indices().nth(240).map_or(text.len(), |(i, _)| i);
+            assert_eq!(early_end(text), want, "{}", text.len());
         }
     }
 
