@@ -157,7 +157,7 @@ fn is_jieba_han(c: char) -> bool {
 /// Decoded from the bytes around `at` only, the char before first: at a
 /// sentence edge it is nearly always a mark or a line end, which ends the
 /// test.
-#[inline]
+#[inline(always)]
 fn han_run_crosses(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
     if at == 0 || at >= b.len() || !text.is_char_boundary(at) {
