@@ -60,12 +60,15 @@ impl Extractors {
 }
 
 /// Sort facts by position then kind (the kind's name, alphabetically), as
-/// a stable sort by `(start, end, kind())` would, without moving the large
-/// facts around while sorting: small keys are sorted and the facts placed
-/// once. Extractors mostly emit in order, so an ordered list is left as is.
-pub fn sort_facts(out: &mut Vec<Fact>) {
+/// a stable sort by `(start, end, kind())` would.
+///
+/// Each extractor emits its facts mostly in text order, so the list is a
+/// few ascending runs: small keys are merged run by run (a list in order
+/// costs one pass), and the large facts are then put in place by swaps
+/// along the permutation's cycles, with no second list of facts.
+pub fn sort_facts(out: &mut [Fact]) {
     // The rank of each kind's name in alphabetical order.
-    fn rank(d: &FactData) -> u8 {
+    fn rank(d: &FactData) -> u128 {
         match d {
             FactData::Activity(_) => 0,
             FactData::Count(_) => 1,
@@ -74,22 +77,76 @@ pub fn sort_facts(out: &mut Vec<Fact>) {
             FactData::Place(_) => 4,
         }
     }
-    // The index breaks ties, which keeps the order stable.
-    let keys: Vec<(usize, usize, u8, usize)> = out
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.span.start, f.span.end, rank(&f.data), i))
-        .collect();
-    if keys.windows(2).all(|w| w[0] <= w[1]) {
+    let n = out.len();
+    // (key, index) of each fact, and room for a second half the merges
+    // write to.
+    let mut buf: Vec<(u128, usize)> = Vec::with_capacity(2 * n);
+    // Where each ascending run starts, then the end.
+    let mut runs = vec![0];
+    for (i, f) in out.iter().enumerate() {
+        // (start, end, rank) as one integer: start in the high 64 bits,
+        // then end and the rank in 3 bits. Exact while end < 2^61, that is
+        // for any text that fits in memory.
+        debug_assert!((f.span.end as u128) < 1 << 61);
+        let key = (f.span.start as u128) << 64 | (f.span.end as u128) << 3 | rank(&f.data);
+        if buf.last().is_some_and(|&(prev, _)| key < prev) {
+            runs.push(i);
+        }
+        buf.push((key, i));
+    }
+    if runs.len() == 1 {
         return;
     }
-    let mut keys = keys;
-    keys.sort_unstable();
-    let mut slots: Vec<Option<Fact>> = out.drain(..).map(Some).collect();
-    out.extend(
-        keys.iter()
-            .filter_map(|k| slots.get_mut(k.3).and_then(Option::take)),
-    );
+    runs.push(n);
+    buf.extend_from_within(..);
+    let (mut from, mut to) = buf.split_at_mut(n);
+    while runs.len() > 2 {
+        // Merge runs pairwise (an odd last run is copied), keeping the
+        // merged runs' starts at the front of `runs`.
+        let (mut k, mut kept) = (0, 0);
+        while k + 1 < runs.len() {
+            let (a, m) = (runs[k], runs[k + 1]);
+            let b = runs.get(k + 2).copied().unwrap_or(m);
+            merge_runs(&from[a..m], &from[m..b], &mut to[a..b]);
+            runs[kept] = a;
+            kept += 1;
+            k += 2;
+        }
+        runs[kept] = n;
+        runs.truncate(kept + 1);
+        std::mem::swap(&mut from, &mut to);
+    }
+    // Position i takes the fact first at from[i].1. Each swap puts one
+    // fact in its final place; a fact whose index is below i was swapped
+    // away to where from[that index] says, which the inner loop follows.
+    let order = from;
+    for i in 0..n {
+        let mut at = order[i].1;
+        while at < i {
+            at = order[at].1;
+        }
+        order[i].1 = at;
+        out.swap(i, at);
+    }
+}
+
+/// Merges two runs ascending by key into `to` (`a.len() + b.len()` long),
+/// taking from `a` on equal keys (which keeps the merge stable).
+fn merge_runs(mut a: &[(u128, usize)], mut b: &[(u128, usize)], to: &mut [(u128, usize)]) {
+    let mut slots = to.iter_mut();
+    while let (Some(x), Some(y)) = (a.first(), b.first()) {
+        let Some(slot) = slots.next() else { return };
+        if y.0 < x.0 {
+            *slot = *y;
+            b = &b[1..];
+        } else {
+            *slot = *x;
+            a = &a[1..];
+        }
+    }
+    for (slot, x) in slots.zip(a.iter().chain(b)) {
+        *slot = *x;
+    }
 }
 
 // Char helpers for the extractors' byte-level scans (activity, count).
@@ -180,6 +237,49 @@ mod tests {
                 proptest::prop_assert_eq!(char_at(b, i), Some((c as u32, c.len_utf8())));
             }
             proptest::prop_assert_eq!(char_at(b, b.len()), None);
+        }
+    }
+
+    proptest::proptest! {
+        /// Random lists (sorted runs, repeats, every kind) come out in the
+        /// stable sort's order.
+        #[test]
+        fn sort_facts_matches_stable_sort(
+            items in proptest::collection::vec((0usize..30, 0usize..4, 0usize..5), 0..200),
+        ) {
+            let facts: Vec<Fact> = items
+                .iter()
+                .enumerate()
+                .map(|(i, &(s, len, kind))| {
+                    let (s, e) = (s, s + len);
+                    match kind {
+                        0 => date(s, e, &i.to_string()),
+                        1 => org(s, e),
+                        2 => Fact::new(Span::new(s, e), FactData::Count(crate::model::CountFact {
+                            value: Some(i as f64),
+                            approx: crate::model::Approx::Exact,
+                            unit: None,
+                            placeholder: false,
+                        })),
+                        3 => Fact::new(Span::new(s, e), FactData::Activity(crate::model::ActivityFact {
+                            type_id: i.to_string(),
+                            status: crate::model::Status::Done,
+                        })),
+                        _ => Fact::new(Span::new(s, e), FactData::Place(crate::model::PlaceFact {
+                            name: i.to_string(),
+                            level: crate::model::PlaceLevel::County,
+                            code: None,
+                        })),
+                    }
+                })
+                .collect();
+            let mut want = facts.clone();
+            want.sort_by(|a, b| {
+                (a.span.start, a.span.end, a.kind()).cmp(&(b.span.start, b.span.end, b.kind()))
+            });
+            let mut got = facts;
+            sort_facts(&mut got);
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

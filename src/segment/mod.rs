@@ -153,10 +153,47 @@ fn is_jieba_han(c: char) -> bool {
 /// Does a run of han chars go on across byte offset `at` (a han char on
 /// both sides)? Then a cut of the whole text and a cut starting or ending
 /// at `at` segment that run differently.
+///
+/// Decoded from the bytes around `at` only, the char before first: at a
+/// sentence edge it is nearly always a mark or a line end, which ends the
+/// test.
+#[inline(always)]
 fn han_run_crosses(text: &str, at: usize) -> bool {
-    let before = text.get(..at).and_then(|t| t.chars().next_back());
-    let after = text.get(at..).and_then(|t| t.chars().next());
-    before.is_some_and(is_jieba_han) && after.is_some_and(is_jieba_han)
+    let b = text.as_bytes();
+    if at == 0 || at >= b.len() || !text.is_char_boundary(at) {
+        return false;
+    }
+    // The lead byte of the char ending at `at`: back over continuation bytes.
+    let mut lead = at - 1;
+    while lead > 0 && b[lead] & 0xC0 == 0x80 {
+        lead -= 1;
+    }
+    is_jieba_han_at(b, lead) && is_jieba_han_at(b, at)
+}
+
+/// [`is_jieba_han`] of the char starting at byte `i` of valid UTF-8, from
+/// its lead byte where that decides (a sentence mark or line end, the usual
+/// char at a sentence edge, never needs decoding).
+#[inline(always)]
+fn is_jieba_han_at(b: &[u8], i: usize) -> bool {
+    let Some(&x) = b.get(i) else {
+        return false;
+    };
+    match x {
+        0..=0x7F => matches!(x,
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'+' | b'#' | b'&' | b'.' | b'_' | b'%' | b'-'),
+        // U+5000..=U+9FFF: all in U+4E00..=U+9FFF.
+        0xE5..=0xE9 => true,
+        // U+3000..=U+33FF (。、“ and the like): no han there.
+        0xE3 if b.get(i + 1).is_some_and(|&y| y < 0x90) => false,
+        // U+3400..=U+4FFF, U+F000..=U+FFFF and plane 2 hold han ranges
+        // among other chars: decoded. (Two-byte chars and the other leads
+        // hold none.)
+        0xE3 | 0xE4 | 0xEF | 0xF0 => crate::extract::char_at(b, i)
+            .and_then(|(c, _)| char::from_u32(c))
+            .is_some_and(is_jieba_han),
+        _ => false,
+    }
 }
 
 impl WordSegmenter for ChineseWordSegmenter {
@@ -173,8 +210,14 @@ impl WordSegmenter for ChineseWordSegmenter {
 /// One pass over lines and sections together: sections come in document
 /// order and their extents nest, so the sections holding a line form a
 /// stack (a text of a million numbered lines must not cost lines × sections).
+/// Line ends are found with memchr, not by decoding chars.
+// Kept out of line: once per document, and profiles then show its cost.
+#[inline(never)]
 pub fn paragraphs(text: &str, sections: &[Section]) -> Vec<Paragraph> {
-    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    // One paragraph a line (more for a line over MAX_PARAGRAPH_BYTES): the
+    // vectorized count sizes the Vec once instead of growing it by doubling.
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     // Section indices by extent start (stable: equal starts keep index order).
     let mut order: Vec<usize> = (0..sections.len()).collect();
     order.sort_by_key(|&i| sections[i].extent.start);
@@ -186,42 +229,54 @@ pub fn paragraphs(text: &str, sections: &[Section]) -> Vec<Paragraph> {
     };
     let mut next = 0;
     let mut open: Vec<usize> = Vec::new();
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let end = start + line.len();
-        let mut content_end = end;
-        if text[start..content_end].ends_with('\n') {
-            content_end -= 1;
+    // Paragraph starts only grow, so the headings at or after the current
+    // one start at `heading`: a moving index instead of a search per line.
+    let mut heading = 0;
+    let mut place = |span: Span| {
+        while next < order.len() && sections[order[next]].extent.start <= span.start {
+            open.push(order[next]);
+            next += 1;
         }
-        if text[start..content_end].ends_with('\r') {
+        // A section that no longer holds this line holds no later one.
+        while open.last().is_some_and(|&i| !holds(i, span.start)) {
+            open.pop();
+        }
+        // Innermost = the last section (in document order) whose extent
+        // holds it; with nested extents that is the top of the stack, and
+        // the fallback search keeps the answer exact if they ever do not.
+        let section = match open.last() {
+            Some(&top) if open.iter().all(|&i| i <= top) => Some(top),
+            Some(_) => open.iter().copied().filter(|&i| holds(i, span.start)).max(),
+            None => None,
+        };
+        while heading_starts.get(heading).is_some_and(|&h| h < span.start) {
+            heading += 1;
+        }
+        let is_heading = heading_starts.get(heading) == Some(&span.start);
+        out.push(Paragraph {
+            span,
+            section,
+            is_heading,
+        });
+    };
+    // Like `split_inclusive('\n')`: no line after a final `\n`, none at all
+    // in an empty text.
+    let mut start = 0;
+    while start < bytes.len() {
+        let (mut content_end, next_start) = match memchr::memchr(b'\n', &bytes[start..]) {
+            Some(i) => (start + i, start + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        if content_end > start && bytes[content_end - 1] == b'\r' {
             content_end -= 1;
         }
         let line = Span::new(start, content_end);
-        for span in cut_long_line(text, line) {
-            while next < order.len() && sections[order[next]].extent.start <= span.start {
-                open.push(order[next]);
-                next += 1;
-            }
-            // A section that no longer holds this line holds no later one.
-            while open.last().is_some_and(|&i| !holds(i, span.start)) {
-                open.pop();
-            }
-            // Innermost = the last section (in document order) whose extent
-            // holds it; with nested extents that is the top of the stack, and
-            // the fallback search keeps the answer exact if they ever do not.
-            let section = match open.last() {
-                Some(&top) if open.iter().all(|&i| i <= top) => Some(top),
-                Some(_) => open.iter().copied().filter(|&i| holds(i, span.start)).max(),
-                None => None,
-            };
-            let is_heading = heading_starts.binary_search(&span.start).is_ok();
-            out.push(Paragraph {
-                span,
-                section,
-                is_heading,
-            });
+        if line.len() <= MAX_PARAGRAPH_BYTES {
+            place(line);
+        } else {
+            cut_long_line(text, line).for_each(&mut place);
         }
-        start = end;
+        start = next_start;
     }
     out
 }
@@ -282,52 +337,88 @@ pub fn sentences(text: &str, paragraphs: &[Paragraph]) -> Vec<Sentence> {
         let ptext = p.span.slice(text);
         let bytes = ptext.as_bytes();
         let mut s_start = 0;
-        let mut k = 0;
-        // Byte scan: every mark starts with a byte in MARK_LEAD (ASCII, or
-        // the lead byte 0xE3/0xEF of 。/！？；), and lead bytes are char
-        // boundaries, so most of a paragraph is passed over without decoding.
-        while k < bytes.len() {
-            if !MARK_LEAD[bytes[k] as usize] {
-                k += 1;
-                continue;
-            }
-            let Some(c) = ptext.get(k..).and_then(|r| r.chars().next()) else {
-                k += 1;
-                continue;
-            };
-            if !is_sentence_end(c) {
-                k += c.len_utf8();
-                continue;
-            }
-            let mut end = k + c.len_utf8();
-            while let Some(d) = ptext.get(end..).and_then(|r| r.chars().next()) {
-                if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
-                {
-                    end += d.len_utf8();
-                } else {
-                    break;
-                }
+        while let Some(k) = next_mark(bytes, s_start) {
+            // The mark (3 bytes when wide), then closers and further marks.
+            let mut end = k + if bytes[k] < 0x80 { 1 } else { 3 };
+            while let Some(n) = closer_len(bytes, end) {
+                end += n;
             }
             push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
             s_start = end;
-            k = end;
         }
         push_trimmed(&mut out, ptext, p.span.start, s_start, ptext.len(), pi);
     }
     out
 }
 
-/// Bytes that may start a sentence mark: `!`, `?`, `;`, and 0xE3 (`。`)
-/// and 0xEF (`！？；`) as UTF-8 lead bytes.
-static MARK_LEAD: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'!' as usize] = true;
-    t[b'?' as usize] = true;
-    t[b';' as usize] = true;
-    t[0xE3] = true;
-    t[0xEF] = true;
+/// Byte offset of the first sentence mark at or after `k` (a char
+/// boundary) in valid UTF-8.
+///
+/// Steps a char at a time by the lead byte's [`MARK_STEP`] (a CJK char is
+/// one step of three bytes, not three byte tests). The wide marks 。！？；
+/// are `E3 80 82`, `EF BC 81`, `EF BC 9F` and `EF BC 9B`, so only chars led
+/// by 0xE3/0xEF (，、： among them) need a three-byte compare.
+fn next_mark(bytes: &[u8], mut k: usize) -> Option<usize> {
+    while let Some(&x) = bytes.get(k) {
+        match MARK_STEP[x as usize] {
+            0 => {
+                if x < 0x80
+                    || matches!(
+                        bytes.get(k..k + 3),
+                        Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81 | 0x9F | 0x9B])
+                    )
+                {
+                    return Some(k);
+                }
+                k += 3;
+            }
+            step => k += step as usize,
+        }
+    }
+    None
+}
+
+/// For each lead byte, the length of its char in UTF-8, or 0 for a byte
+/// that may start a sentence mark: `!`, `?`, `;`, 0xE3 and 0xEF.
+/// (Continuation bytes never start a char; 1 keeps the table total.)
+static MARK_STEP: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut b = 0xC0;
+    while b < 256 {
+        t[b] = if b < 0xE0 {
+            2
+        } else if b < 0xF0 {
+            3
+        } else {
+            4
+        };
+        b += 1;
+    }
+    t[b'!' as usize] = 0;
+    t[b'?' as usize] = 0;
+    t[b';' as usize] = 0;
+    t[0xE3] = 0;
+    t[0xEF] = 0;
     t
 };
+
+/// The length of the char at byte `i` if it stays with the sentence ending
+/// before it: a closing quote or bracket (”’」』）)") or another mark.
+fn closer_len(bytes: &[u8], i: usize) -> Option<usize> {
+    match *bytes.get(i)? {
+        b')' | b'"' | b'!' | b'?' | b';' => Some(1),
+        0xE2 | 0xE3 | 0xEF => match bytes.get(i..i + 3)? {
+            // ” ’
+            [0xE2, 0x80, 0x9D | 0x99]
+            // 」 』 。
+            | [0xE3, 0x80, 0x8D | 0x8F | 0x82]
+            // ） ！ ？ ；
+            | [0xEF, 0xBC, 0x89 | 0x81 | 0x9F | 0x9B] => Some(3),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 fn push_trimmed(
     out: &mut Vec<Sentence>,
@@ -617,6 +708,90 @@ mod tests {
             let text = format!("科协{c}科协");
             let toks = jieba().jieba.cut(&text, true);
             assert!(toks.iter().any(|t| t.word == c.to_string()), "{c:?}");
+        }
+    }
+
+    /// The char-by-char splitters the byte scans replaced, as references.
+    fn sentences_by_chars(text: &str, paragraphs: &[Paragraph]) -> Vec<Sentence> {
+        let mut out = Vec::new();
+        for (pi, p) in paragraphs.iter().enumerate() {
+            let ptext = p.span.slice(text);
+            let mut s_start = 0;
+            let mut k = 0;
+            while let Some(c) = ptext.get(k..).and_then(|r| r.chars().next()) {
+                if !is_sentence_end(c) {
+                    k += c.len_utf8();
+                    continue;
+                }
+                let mut end = k + c.len_utf8();
+                while let Some(d) = ptext.get(end..).and_then(|r| r.chars().next()) {
+                    if matches!(d, '”' | '’' | '」' | '』' | '）' | ')' | '"') || is_sentence_end(d)
+                    {
+                        end += d.len_utf8();
+                    } else {
+                        break;
+                    }
+                }
+                push_trimmed(&mut out, ptext, p.span.start, s_start, end, pi);
+                s_start = end;
+                k = end;
+            }
+            push_trimmed(&mut out, ptext, p.span.start, s_start, ptext.len(), pi);
+        }
+        out
+    }
+
+    fn line_spans_by_split(text: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.len();
+            let mut content_end = end;
+            if text[start..content_end].ends_with('\n') {
+                content_end -= 1;
+            }
+            if text[start..content_end].ends_with('\r') {
+                content_end -= 1;
+            }
+            out.extend(cut_long_line(text, Span::new(start, content_end)));
+            start = end;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Texts drawn from the chars the scans look at (marks, closers,
+        /// other chars sharing their lead bytes, line ends, spaces) and
+        /// some others: the byte scans split exactly as the char scans.
+        #[test]
+        fn byte_scans_split_as_char_scans(
+            picks in proptest::collection::vec(0usize..40, 0..300),
+            long in proptest::prelude::any::<bool>(),
+        ) {
+            const CHARS: [&str; 40] = [
+                "。", "！", "？", "；", "!", "?", ";", "”", "’", "」", "』", "）", ")", "\"",
+                "，", "、", "：", "（", "「", "《", "“", "\n", "\r", "\r\n", " ", "\u{3000}",
+                "科", "协", "a", "1", "-", "é", "😀", "\u{FF01}", "\u{3002}\u{3002}", "\u{E000}",
+                "\t", "活动", "\u{2028}", "\u{FEFF}",
+            ];
+            let mut text: String = picks.iter().map(|&i| CHARS[i]).collect();
+            if long {
+                // Longer than MAX_PARAGRAPH_BYTES: cut into pieces.
+                text = text.repeat(MAX_PARAGRAPH_BYTES / text.len().max(1) + 2);
+            }
+            let paras = paragraphs(&text, &[]);
+            let spans: Vec<Span> = paras.iter().map(|p| p.span).collect();
+            proptest::prop_assert_eq!(spans, line_spans_by_split(&text));
+            proptest::prop_assert_eq!(sentences(&text, &paras), sentences_by_chars(&text, &paras));
+        }
+    }
+
+    #[test]
+    fn jieba_han_at_matches_the_char_test() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut buf);
+            assert_eq!(is_jieba_han_at(s.as_bytes(), 0), is_jieba_han(c), "{c:?}");
         }
     }
 
