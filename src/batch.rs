@@ -86,7 +86,13 @@ pub struct InputFile {
 /// Walk inputs (files and folders, recursively), sorted; folders' symlinks
 /// to directories are not followed (no loops).
 pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
-    let mut files = Vec::new();
+    let (files, skipped) = walk_list(inputs);
+    ((0..files.len()).map(|i| files.get(i)).collect(), skipped)
+}
+
+/// [`walk`] into a [`FileList`], as a run keeps it.
+pub fn walk_list(inputs: &[PathBuf]) -> (FileList, Vec<Rejected>) {
+    let mut files = FileList::default();
     let mut skipped = Vec::new();
     for input in inputs {
         match std::fs::metadata(input) {
@@ -108,10 +114,117 @@ pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
             )),
         }
     }
-    files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-    files.dedup_by(|a, b| a.path == b.path);
+    files.sort_dedup();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (files, skipped)
+}
+
+/// The files a run reads, in walk order, in little memory: on Unix every
+/// path's bytes in one buffer and where each ends, the path as written to
+/// records made again when it is needed. A run keeps this list from the
+/// walk to the end; as a [`PathBuf`] and a display [`String`] per file
+/// (two allocations and 48 bytes of handles) it grew the run's memory by
+/// ~170 bytes a file, as much again as its path.
+#[derive(Debug, Default, Clone)]
+pub struct FileList {
+    /// The paths' bytes, one after another.
+    #[cfg(unix)]
+    bytes: Vec<u8>,
+    /// Where each path ends in `bytes`.
+    #[cfg(unix)]
+    ends: Vec<u64>,
+    /// Elsewhere a path cannot be rebuilt from its bytes without unsafe
+    /// code: the paths themselves.
+    #[cfg(not(unix))]
+    paths: Vec<PathBuf>,
+}
+
+impl FileList {
+    pub fn len(&self) -> usize {
+        #[cfg(unix)]
+        return self.ends.len();
+        #[cfg(not(unix))]
+        return self.paths.len();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push(&mut self, path: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            self.bytes.extend_from_slice(path.as_os_str().as_bytes());
+            self.ends.push(self.bytes.len() as u64);
+        }
+        #[cfg(not(unix))]
+        self.paths.push(path.to_path_buf());
+    }
+
+    /// Path `i`.
+    pub fn path(&self, i: usize) -> &Path {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let start = match i {
+                0 => 0,
+                _ => self.ends[i - 1] as usize,
+            };
+            Path::new(std::ffi::OsStr::from_bytes(
+                &self.bytes[start..self.ends[i] as usize],
+            ))
+        }
+        #[cfg(not(unix))]
+        {
+            &self.paths[i]
+        }
+    }
+
+    /// Path `i` as written to records ([`display_path`]).
+    pub fn display(&self, i: usize) -> String {
+        display_path(self.path(i))
+    }
+
+    /// File `i` with its path and display path.
+    pub fn get(&self, i: usize) -> InputFile {
+        let path = self.path(i);
+        InputFile {
+            path: path.to_path_buf(),
+            display: display_path(path),
+        }
+    }
+
+    /// The files for which `keep` (given a file's display path) holds.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let order: Vec<usize> = (0..self.len())
+            .filter(|&i| keep(&self.display(i)))
+            .collect();
+        *self = self.reordered(&order);
+    }
+
+    /// Sorted by the paths' bytes, each path once.
+    fn sort_dedup(&mut self) {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| self.path(a).as_os_str().cmp(self.path(b).as_os_str()));
+        order.dedup_by(|a, b| self.path(*a) == self.path(*b));
+        *self = self.reordered(&order);
+    }
+
+    /// The files at `order`, in that order.
+    fn reordered(&self, order: &[usize]) -> FileList {
+        let mut out = FileList::default();
+        #[cfg(unix)]
+        {
+            let bytes = order.iter().map(|&i| self.path(i).as_os_str().len()).sum();
+            out.bytes.reserve_exact(bytes);
+            out.ends.reserve_exact(order.len());
+        }
+        for &i in order {
+            out.push(self.path(i));
+        }
+        out
+    }
 }
 
 /// A path as written to records and run.json. UTF-8 paths are written as
@@ -151,16 +264,13 @@ fn rejected(path: &Path, stage: &'static str, code: &str, reason: String) -> Rej
     }
 }
 
-fn consider_file(path: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Rejected>) {
+fn consider_file(path: &Path, files: &mut FileList, skipped: &mut Vec<Rejected>) {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
     match ext {
-        Some(e) if ACCEPTED_EXTENSIONS.contains(&e.as_str()) => files.push(InputFile {
-            path: path.to_path_buf(),
-            display: display_path(path),
-        }),
+        Some(e) if ACCEPTED_EXTENSIONS.contains(&e.as_str()) => files.push(path),
         _ => skipped.push(rejected(
             path,
             "walk",
@@ -170,7 +280,7 @@ fn consider_file(path: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Reje
     }
 }
 
-fn walk_dir(dir: &Path, files: &mut Vec<InputFile>, skipped: &mut Vec<Rejected>, depth: usize) {
+fn walk_dir(dir: &Path, files: &mut FileList, skipped: &mut Vec<Rejected>, depth: usize) {
     if depth > 64 {
         skipped.push(rejected(
             dir,
@@ -482,7 +592,7 @@ pub struct RunTotals {
 pub fn run_files(
     pipeline: &Pipeline,
     opts: &RunOptions,
-    files: &[InputFile],
+    files: &FileList,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<(RunTotals, Vec<Rejected>, Duration)> {
     let bar = if opts.progress && std::io::stderr().is_terminal() {
@@ -525,7 +635,12 @@ pub fn run_files(
     let want_records = sink.wants_records();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let producer = scope.spawn(move || {
-            for (ci, group) in files.chunks(chunk).enumerate() {
+            for (ci, start) in (0..files.len()).step_by(chunk).enumerate() {
+                // The chunk's files with their paths made again (the list
+                // keeps only their bytes).
+                let group: Vec<InputFile> = (start..files.len().min(start + chunk))
+                    .map(|i| files.get(i))
+                    .collect();
                 let results: Vec<FileResult> = group
                     .par_chunks(FILES_PER_TASK)
                     .enumerate()
@@ -576,9 +691,19 @@ pub fn run_files(
 
 /// The writing half of `run_files`: takes finished chunks in input order,
 /// rejects duplicate files and hands documents to the sink.
-/// The files read so far: the SHA-256 of their bytes → their index in the
-/// run's file list (40 bytes a file, not two strings).
-type SeenFiles = std::collections::HashMap<[u8; 32], usize>;
+/// The files read so far: the first 16 bytes of the SHA-256 of their bytes
+/// → their index in the run's file list (20 bytes a file, not two strings;
+/// two different files share 128 bits of SHA-256 with odds of ~2^-64 even
+/// among 2^32 files; the render spill's `DocKey` keeps 16 bytes of a
+/// SHA-256 too).
+type SeenFiles = std::collections::HashMap<[u8; 16], u32>;
+
+/// A file's [`SeenFiles`] key from the hex SHA-256 of its bytes.
+fn seen_key(hex: &str) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&sha_key(hex)[..16]);
+    key
+}
 
 /// The 32 bytes of a hex SHA-256 (anything else is hashed, so distinct
 /// strings still give distinct keys).
@@ -610,7 +735,7 @@ fn sha_key(hex: &str) -> [u8; 32] {
 #[allow(clippy::too_many_arguments)]
 fn write_chunks(
     rx: &std::sync::mpsc::Receiver<Vec<FileResult>>,
-    files: &[InputFile],
+    files: &FileList,
     sink: &mut dyn Sink,
     bar: &indicatif::ProgressBar,
     seen: &mut SeenFiles,
@@ -622,11 +747,12 @@ fn write_chunks(
         let t = Instant::now();
         for mut r in results {
             if let Some(first) = r.documents.first() {
-                match seen.get(&sha_key(&first.source.sha256)) {
+                let key = seen_key(&first.source.sha256);
+                match seen.get(&key) {
                     Some(&original) => {
-                        let original = &files[original].display;
+                        let original = files.display(original as usize);
                         r.rejected = Some(Rejected {
-                            path: files[r.index].display.clone(),
+                            path: files.display(r.index),
                             stage: "ingest",
                             code: "duplicate".into(),
                             reason: format!(
@@ -637,7 +763,9 @@ fn write_chunks(
                         r.records.clear();
                     }
                     None => {
-                        seen.insert(sha_key(&first.source.sha256), r.index);
+                        // Indexes fit: a run of over 4 × 10^9 files would
+                        // not fit in memory anyway.
+                        seen.insert(key, r.index as u32);
                     }
                 }
             }
@@ -868,12 +996,12 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
     let pipeline = Pipeline::new(data)?;
     let startup = t0.elapsed();
     let t_walk = Instant::now();
-    let (mut files, skipped) = walk(&opts.inputs);
+    let (mut files, skipped) = walk_list(&opts.inputs);
     // A shard that draws no file is not an error (few files, many
     // shards): a scheduler would fail the whole array job for it.
     let found = files.len();
     if let Some((k, n)) = opts.shard {
-        files.retain(|f| shard_of(&f.display, n) == k - 1);
+        files.retain(|display| shard_of(display, n) == k - 1);
     }
     let walk_time = t_walk.elapsed();
     let t_proc = Instant::now();

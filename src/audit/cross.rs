@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::spill::{put_str, put_u32, Merged, Reader, Sorter, Store};
+use super::spill::{put_str, put_u32, put_u64, Merged, Reader, Sorter, Store};
 use super::{rule_name, scan};
 use crate::emit::CharIndex;
 use crate::model::{Document, Severity};
@@ -37,16 +37,41 @@ const MIN_SHARE_OF_ALL: f64 = 0.2;
 /// Excerpt kept per paragraph for the report, in chars.
 const EXCERPT: usize = 60;
 
-/// What the findings need of each document, kept in memory (32 bytes a
-/// document); its id and title wait in a [`Store`].
+/// What the findings need of each document: in a [`Store`] while
+/// documents come in (fixed size, so document `d` is at
+/// `d * DocInfo::SIZE`), in memory once the findings are computed; its id
+/// and title wait in another store. No text hash: a text seen before is
+/// not observed at all (`seen_texts`), so two documents of the index never
+/// share one.
 #[derive(Debug, Clone, Copy)]
 struct DocInfo {
     year: Option<i32>,
     /// Hash of the region name or title (who reports): only compared.
     unit: u64,
-    text_hash: u64,
     /// Where the id and title start in the document store.
     info_at: u64,
+}
+
+impl DocInfo {
+    /// Whether there is a year, the year, the unit and where the names are.
+    const SIZE: usize = 4 + 4 + 8 + 8;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.year.is_some() as u32);
+        put_u32(out, self.year.unwrap_or(0) as u32);
+        put_u64(out, self.unit);
+        put_u64(out, self.info_at);
+    }
+
+    fn decode(r: &mut Reader) -> DocInfo {
+        let has_year = r.u32() != 0;
+        let year = r.u32() as i32;
+        DocInfo {
+            year: has_year.then_some(year),
+            unit: r.u64(),
+            info_at: r.u64(),
+        }
+    }
 }
 
 /// A document's id and title, read back from the store.
@@ -214,14 +239,20 @@ pub const CHUNK: usize = 1024;
 
 /// The index behind the cross-document rules.
 ///
-/// Memory holds 32 bytes per document and a fixed-size count-min sketch;
-/// the sketches, postings and figures, which grow with the corpus, go
+/// Memory holds 24 bytes per document (and a text hash while documents
+/// come in) and a fixed-size count-min sketch; the sketches, postings and figures, which grow with the corpus, go
 /// through [`spill`] buffers to temporary files in the output folder (none
 /// for a small run). The findings are computed by merging sorted runs: the
 /// postings by shingle give the candidate pairs of blocks, the figures by
 /// key the repeated figures, and the records are sorted by document before
 /// they are handed on, a chunk at a time.
 pub struct CrossIndex {
+    /// Each document's [`DocInfo`], fixed size, while documents come in:
+    /// 24 bytes a document held all run long (with a vector's slack, up
+    /// to 48) where memory peaks, while documents are processed.
+    infos: Store,
+    n_docs: u32,
+    /// The infos read back, while the findings are computed.
     docs: Vec<DocInfo>,
     /// Each document's id and title (`DocInfo::info_at`).
     names: Store,
@@ -284,6 +315,8 @@ impl CrossIndex {
     /// disk paths with a tiny one).
     fn with_budget(dir: &std::path::Path, budget: usize) -> Self {
         CrossIndex {
+            infos: Store::new(dir, ".audit-docs.tmp", budget / 8),
+            n_docs: 0,
             docs: Vec::new(),
             names: Store::new(dir, ".audit-names.tmp", budget / 2),
             paras: Store::new(dir, ".audit-blocks.tmp", budget / 2),
@@ -314,7 +347,7 @@ impl CrossIndex {
         if !self.seen_texts.insert(text_hash) {
             return Ok(());
         }
-        let di = self.docs.len() as u32;
+        let di = self.n_docs;
         let idx = CharIndex::new(&doc.text);
         let unit = doc
             .region
@@ -336,12 +369,15 @@ impl CrossIndex {
             doc.title.as_deref().unwrap_or(doc.source.path.as_str()),
         );
         let info_at = self.names.push(&b)?;
-        self.docs.push(DocInfo {
+        b.clear();
+        DocInfo {
             year: doc.year,
             unit: hash_str(unit),
-            text_hash,
             info_at,
-        });
+        }
+        .encode(&mut b);
+        self.infos.push(&b)?;
+        self.n_docs += 1;
         let mut doc_shingles: HashSet<u32> = HashSet::new();
         // Only a figure's first occurrence in a document is kept.
         let mut doc_figures: HashSet<u64> = HashSet::new();
@@ -457,6 +493,23 @@ impl CrossIndex {
             .then(|| both as f64 / specific.max(1) as f64)
     }
 
+    /// Every document's [`DocInfo`], read back from their store.
+    fn read_infos(&mut self) -> std::io::Result<Vec<DocInfo>> {
+        let n = self.n_docs as usize;
+        let mut docs = Vec::with_capacity(n);
+        // A chunk of documents at a time: no second copy of them all.
+        let mut b = vec![0u8; 4096 * DocInfo::SIZE];
+        while docs.len() < n {
+            let k = (n - docs.len()).min(4096);
+            let chunk = &mut b[..k * DocInfo::SIZE];
+            self.infos
+                .read_at((docs.len() * DocInfo::SIZE) as u64, chunk)?;
+            let mut r = Reader::new(chunk);
+            docs.extend((0..k).map(|_| DocInfo::decode(&mut r)));
+        }
+        Ok(docs)
+    }
+
     fn para(&mut self, p: u32) -> std::io::Result<ParaSig> {
         let mut b = vec![0u8; ParaSig::SIZE];
         self.paras
@@ -500,10 +553,7 @@ impl CrossIndex {
                     for (i, &(p, dp)) in list.iter().enumerate() {
                         for &(q, dq) in &list[i + 1..] {
                             // Sorted by block within a shingle: p < q.
-                            if dq == dp
-                                || self.docs[dq as usize].text_hash
-                                    == self.docs[dp as usize].text_hash
-                            {
+                            if dq == dp {
                                 continue;
                             }
                             pairs.push([p, q], &[])?;
@@ -561,6 +611,7 @@ impl CrossIndex {
         let postings = std::mem::replace(&mut self.postings, Sorter::new(&dir, "", 0));
         let figures = std::mem::replace(&mut self.figures, Sorter::new(&dir, "", 0));
         self.seen_texts = HashSet::new();
+        self.docs = self.read_infos()?;
         // Records in any order, by (document, position): stable, so a
         // paragraph's record comes before a figure's at the same place.
         let mut records: Sorter<2> = Sorter::new(&dir, ".audit-records.tmp", self.budget);
@@ -738,9 +789,7 @@ impl CrossIndex {
                 .iter()
                 .filter(|x| {
                     let od = &self.docs[x.doc as usize];
-                    x.doc != o.doc
-                        && od.text_hash != d.text_hash
-                        && (od.year != d.year || od.unit != d.unit)
+                    x.doc != o.doc && (od.year != d.year || od.unit != d.unit)
                 })
                 .collect();
             if others.is_empty() {
