@@ -1,7 +1,5 @@
 //! The stages over one document, and the resources they share.
 
-use std::cell::RefCell;
-
 use crate::audit::Auditor;
 use crate::data::{DataDir, DataError};
 use crate::extract::date::DateScan;
@@ -92,120 +90,74 @@ impl Pipeline {
             doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
             doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
         }
-        // Words and facts go into this thread's buffers of earlier calls
-        // (taken out, so a panic mid-way only loses them), one per document.
-        let mut scratch = SCRATCH.with(RefCell::take);
-        scratch.ready(docs.len());
-        let Scratch { words, facts } = &mut scratch;
-        let (words, facts) = (&mut words[..docs.len()], &mut facts[..docs.len()]);
-        for (doc, words) in docs.iter().zip(words.iter_mut()) {
-            words.reserve(doc.text.len() / 4);
-            self.segmenter.words_of(&doc.text, &doc.sentences, words);
-        }
-        let scans: Vec<DateScan<'_>> = docs.iter().map(|d| DateScan::new(&d.text)).collect();
-        let years: Vec<(Option<i32>, bool)> = scans
+        let words: Vec<Vec<segment::Word>> = docs
             .iter()
-            .map(|scan| match opts.year {
-                Some(y) => (Some(y), false),
-                None => (crate::extract::date::infer_year_scanned(scan), true),
+            .map(|doc| {
+                let mut words = Vec::with_capacity(doc.text.len() / 4);
+                self.segmenter
+                    .words_of(&doc.text, &doc.sentences, &mut words);
+                words
             })
             .collect();
-        let ctx = |i: usize| ExtractContext {
-            text: &docs[i].text,
-            paragraphs: &docs[i].paragraphs,
-            sentences: &docs[i].sentences,
-            sections: &docs[i].sections,
-            words: &words[i],
-            year: years[i].0,
-            year_inferred: years[i].1,
-        };
-        let ex = &self.extractors;
-        for ((scan, &(year, _)), out) in scans.iter().zip(&years).zip(facts.iter_mut()) {
-            ex.date.extract_scanned(scan, year, out);
-        }
-        for stage in [&ex.count as &dyn Extractor, &ex.activity] {
-            for (i, out) in facts.iter_mut().enumerate() {
-                stage.extract(&ctx(i), out);
+        let results = {
+            let scans: Vec<DateScan<'_>> = docs.iter().map(|d| DateScan::new(&d.text)).collect();
+            let years: Vec<(Option<i32>, bool)> = scans
+                .iter()
+                .map(|scan| match opts.year {
+                    Some(y) => (Some(y), false),
+                    None => (crate::extract::date::infer_year_scanned(scan), true),
+                })
+                .collect();
+            let ctx = |i: usize| ExtractContext {
+                text: &docs[i].text,
+                paragraphs: &docs[i].paragraphs,
+                sentences: &docs[i].sentences,
+                sections: &docs[i].sections,
+                words: &words[i],
+                year: years[i].0,
+                year_inferred: years[i].1,
+            };
+            let ex = &self.extractors;
+            let mut facts: Vec<Vec<Fact>> = scans
+                .iter()
+                .zip(&years)
+                .map(|(scan, &(year, _))| {
+                    let mut out = Vec::new();
+                    ex.date.extract_scanned(scan, year, &mut out);
+                    out
+                })
+                .collect();
+            for stage in [&ex.count as &dyn Extractor, &ex.activity] {
+                for (i, out) in facts.iter_mut().enumerate() {
+                    stage.extract(&ctx(i), out);
+                }
             }
-        }
-        let regions: Vec<_> = facts
-            .iter_mut()
-            .enumerate()
-            .map(|(i, out)| {
-                ex.entity
-                    .extract_with_region(&ctx(i), docs[i].title.as_deref(), out)
-            })
-            .collect();
-        drop(scans);
-        for (doc, ((&(year, inferred), out), region)) in docs
-            .iter_mut()
-            .zip(years.iter().zip(facts.iter_mut()).zip(regions))
-        {
+            let regions: Vec<_> = facts
+                .iter_mut()
+                .enumerate()
+                .map(|(i, out)| {
+                    ex.entity
+                        .extract_with_region(&ctx(i), docs[i].title.as_deref(), out)
+                })
+                .collect();
+            for out in facts.iter_mut() {
+                crate::extract::sort_facts(out);
+            }
+            years
+                .into_iter()
+                .zip(facts)
+                .zip(regions)
+                .collect::<Vec<_>>()
+        };
+        for (doc, (((year, inferred), facts), region)) in docs.iter_mut().zip(results) {
             doc.year = year;
             doc.year_source = year.map(|_| if inferred { "text" } else { "given" });
-            crate::extract::sort_facts(out);
-            // The document takes the filled buffer and leaves one as large
-            // for the next call (no copy, and no growing it again).
-            let n = out.len();
-            doc.facts = std::mem::replace(out, Vec::with_capacity(n));
+            doc.facts = facts;
             doc.region = region;
         }
-        scratch.release();
-        SCRATCH.with(|s| s.replace(scratch));
         for doc in docs.iter_mut() {
             doc.findings = self.auditor.audit(doc);
         }
-    }
-}
-
-thread_local! {
-    /// Per-document buffers [`Pipeline::analyze_many`] reuses from one call
-    /// to the next on a thread (runs analyze a few documents a call, and
-    /// allocating and growing these for each was a measurable share).
-    static SCRATCH: RefCell<Scratch> = RefCell::default();
-}
-
-/// Words and facts of each document of one `analyze_many` call.
-#[derive(Default)]
-struct Scratch {
-    words: Vec<Vec<segment::Word>>,
-    facts: Vec<Vec<Fact>>,
-}
-
-impl Scratch {
-    /// Most bytes of buffers of each kind kept for the next call: a batch
-    /// of ~128 KB of text needs about a quarter of that. Whatever a larger
-    /// batch or document needed is given back.
-    const KEEP_BYTES: usize = 4 << 20;
-
-    /// Empty buffers for `n` documents.
-    fn ready(&mut self, n: usize) {
-        fn ready<T>(lists: &mut Vec<Vec<T>>, n: usize) {
-            if lists.len() < n {
-                lists.resize_with(n, Vec::new);
-            }
-            lists.iter_mut().for_each(Vec::clear);
-        }
-        ready(&mut self.words, n);
-        ready(&mut self.facts, n);
-    }
-
-    /// Empties the buffers and frees those beyond [`Self::KEEP_BYTES`].
-    fn release(&mut self) {
-        fn release<T>(lists: &mut [Vec<T>]) {
-            let mut kept = 0;
-            for v in lists.iter_mut() {
-                v.clear();
-                let bytes = v.capacity() * std::mem::size_of::<T>();
-                if kept + bytes > Scratch::KEEP_BYTES {
-                    *v = Vec::new();
-                } else {
-                    kept += bytes;
-                }
-            }
-        }
-        release(&mut self.words);
-        release(&mut self.facts);
     }
 }
 
