@@ -893,7 +893,9 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// Wall-clock milliseconds per phase.
 #[derive(Debug, Default, Serialize)]
 pub struct Timings {
+    /// Building the pipeline's tables (dictionaries, gazetteer).
     pub startup: u128,
+    /// Walking the inputs, at the same time as the start-up.
     pub walk: u128,
     pub process_and_write: u128,
     pub write: u128,
@@ -993,17 +995,29 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
         source: e,
     };
     std::fs::create_dir_all(&opts.out_dir).map_err(out_err)?;
-    let pipeline = Pipeline::new(data)?;
-    let startup = t0.elapsed();
-    let t_walk = Instant::now();
-    let (mut files, skipped) = walk_list(&opts.inputs);
+    // The walk only reads folders: it runs while the dictionaries and the
+    // gazetteer are built (jieba's alone is 120-160 ms on one thread, and
+    // walking 10^5 files took 170-190 ms after it).
+    let ((mut files, skipped), walk_time, pipeline, startup) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| {
+            let t = Instant::now();
+            let walked = walk_list(&opts.inputs);
+            (walked, t.elapsed())
+        });
+        let pipeline = Pipeline::new(data);
+        let startup = t0.elapsed();
+        let (walked, walk_time) = walker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (walked, walk_time, pipeline, startup)
+    });
+    let pipeline = pipeline?;
     // A shard that draws no file is not an error (few files, many
     // shards): a scheduler would fail the whole array job for it.
     let found = files.len();
     if let Some((k, n)) = opts.shard {
         files.retain(|display| shard_of(display, n) == k - 1);
     }
-    let walk_time = t_walk.elapsed();
     let t_proc = Instant::now();
     let (mut sink, outputs) = open_sinks(opts, data)?;
     let (mut totals, rejected, write_time) = run_files(&pipeline, opts, &files, &mut sink)?;
