@@ -239,8 +239,10 @@ pub const CHUNK: usize = 1024;
 
 /// The index behind the cross-document rules.
 ///
-/// Memory holds 24 bytes per document (and a text hash while documents
-/// come in) and a fixed-size count-min sketch; the sketches, postings and figures, which grow with the corpus, go
+/// While documents come in, memory holds a text hash per document (to skip
+/// repeated texts) and a fixed-size count-min sketch; each document's
+/// [`DocInfo`] (24 bytes, in memory only while the findings are computed),
+/// the sketches, postings and figures, which grow with the corpus, go
 /// through [`spill`] buffers to temporary files in the output folder (none
 /// for a small run). The findings are computed by merging sorted runs: the
 /// postings by shingle give the candidate pairs of blocks, the figures by
