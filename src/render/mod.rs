@@ -575,17 +575,14 @@ pub struct RenderSink {
 
 struct Spill {
     file: BufferedTempFile,
-    /// Each model's line length, in input order (its document key is
-    /// found again in the line: 4 bytes a document, not 20).
+    /// Each model's line length, in input order (4 bytes a document).
     lines: Vec<u32>,
     /// Each model's document key, in input order, on disk: a later
     /// document with the same id replaces the report of an earlier one,
     /// which is found once, when the reports are written. A map of the
     /// keys held while documents came in grew memory where it peaks
     /// (~2.7 MB at 10^5 documents).
-    keys: TempFile,
-    /// Keys not yet appended to `keys`.
-    keys_pending: Vec<u8>,
+    keys: BufferedTempFile,
 }
 
 /// A document id in 16 bytes (the start of its SHA-256): the spill keeps
@@ -605,8 +602,7 @@ impl Spill {
         Ok(Spill {
             file: BufferedTempFile::create(dir, ".models.jsonl.tmp").map_err(io_err(dir))?,
             lines: Vec::new(),
-            keys: TempFile::create(dir, ".model-keys.tmp").map_err(io_err(dir))?,
-            keys_pending: Vec::new(),
+            keys: BufferedTempFile::create(dir, ".model-keys.tmp").map_err(io_err(dir))?,
         })
     }
 
@@ -618,24 +614,20 @@ impl Spill {
         self.file
             .append(&line)
             .map_err(spill_err("report models"))?;
-        self.keys_pending.extend_from_slice(&doc_key(&r.doc_id));
-        if self.keys_pending.len() >= KEYS_CHUNK {
-            self.keys
-                .append(&self.keys_pending)
-                .map_err(spill_err("report models"))?;
-            self.keys_pending.clear();
-        }
+        self.keys
+            .append(&doc_key(&r.doc_id))
+            .map_err(spill_err("report models"))?;
         self.lines.push(len);
         Ok(())
     }
 
     /// The models replaced by a later one with the same document key, by
-    /// position in `lines`, sorted (usually none).
+    /// position in `lines`, sorted (usually none). The keys must have been
+    /// flushed.
     fn superseded(&self) -> std::io::Result<Vec<u32>> {
         const K: usize = std::mem::size_of::<DocKey>();
         let mut bytes = vec![0u8; self.keys.len() as usize];
         self.keys.read_at(0, &mut bytes)?;
-        bytes.extend_from_slice(&self.keys_pending);
         let mut keyed: Vec<(DocKey, u32)> = bytes
             .chunks_exact(K)
             .enumerate()
@@ -657,9 +649,6 @@ impl Spill {
         Ok(out)
     }
 }
-
-/// Bytes of document keys the report spill gathers before appending them.
-const KEYS_CHUNK: usize = 64 * 1024;
 
 /// `model` (a report model as a template value) with `more` after its own
 /// findings; every other field as it is.
@@ -842,6 +831,7 @@ impl Sink for RenderSink {
         self.cross.close_run()?;
         if let Some(spill) = &mut self.spill {
             spill.file.flush().map_err(spill_err("report models"))?;
+            spill.keys.flush().map_err(spill_err("report models"))?;
         }
         if let Some(spill) = &mut self.details {
             self.groups = spill.finish(&self.cross)?;
