@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::entity::FxSet;
-use super::{char_at, char_count, ExtractContext, Extractor};
+use super::{char_at, char_count, utf8_len, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
@@ -409,17 +409,6 @@ impl Trie {
                 self.child(k, c2)
             });
         }
-    }
-}
-
-/// The length of the UTF-8 char whose lead byte is `x`.
-#[inline(always)]
-fn utf8_len(x: u8) -> usize {
-    match x {
-        0..0x80 => 1,
-        0x80..0xE0 => 2,
-        0xE0..0xF0 => 3,
-        _ => 4,
     }
 }
 

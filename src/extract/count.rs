@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
-use super::{char_at, char_count, ExtractContext, Extractor};
+use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Approx, CountFact, Fact, FactData, Span};
 
@@ -459,12 +459,15 @@ pub struct CountExtractor {
     /// The bytes a debris line can start with: the first bytes of the
     /// prefixes and of the blanks `debris_line` skips.
     debris_first: [bool; 256],
-    /// The first chars of `line_prefixes`.
-    line_prefix_first: CharFilter,
-    /// A filter on the chars `contexts_by_pre` and `contexts_by_post` are
-    /// indexed by (see `CharFilter`).
-    context_pre_chars: CharFilter,
-    context_post_chars: CharFilter,
+    /// The first chars of `line_prefixes`, as a filter (`may_contain`: a
+    /// shift and a load) for the many lines that start with no debris
+    /// prefix.
+    line_prefix_first: Box<CharBits>,
+    /// Filters on the chars `contexts_by_pre` and `contexts_by_post` are
+    /// indexed by, for the many numerals with no context of the exclusion
+    /// list.
+    context_pre_chars: Box<CharBits>,
+    context_post_chars: Box<CharBits>,
 }
 
 /// A (before, after) context of the exclusion list (`PRE{N}POST`), with
@@ -478,32 +481,6 @@ struct Context {
     /// The first char of `post` (in `contexts_by_pre`) or its second one
     /// (in `contexts_by_post`), if any.
     post_near: Option<char>,
-}
-
-/// A set of chars as one bit per BMP char (exact there; a char beyond
-/// the BMP always may be in it): a test is a shift and a load, for the
-/// many numerals with no context of the exclusion list and the many lines
-/// that start with no debris prefix.
-struct CharFilter(Box<[u64; 1024]>);
-
-impl Default for CharFilter {
-    fn default() -> Self {
-        CharFilter(Box::new([0; 1024]))
-    }
-}
-
-impl CharFilter {
-    fn insert(&mut self, c: char) {
-        let u = c as usize;
-        if let Some(w) = self.0.get_mut(u >> 6) {
-            *w |= 1 << (u & 63);
-        }
-    }
-    #[inline]
-    fn may_contain(&self, c: char) -> bool {
-        let u = c as usize;
-        self.0.get(u >> 6).is_none_or(|w| (w >> (u & 63)) & 1 != 0)
-    }
 }
 
 /// A char at which a numeral may start.
@@ -709,15 +686,15 @@ impl CountExtractor {
                 debris_first[b as usize] = true;
             }
         }
-        let mut line_prefix_first = CharFilter::default();
+        let mut line_prefix_first = Box::new(CharBits::of(&[]));
         for c in line_prefixes.iter().filter_map(|p| p.chars().next()) {
             line_prefix_first.insert(c);
         }
-        let mut context_pre_chars = CharFilter::default();
+        let mut context_pre_chars = Box::new(CharBits::of(&[]));
         for (c, _) in &contexts_by_pre {
             context_pre_chars.insert(*c);
         }
-        let mut context_post_chars = CharFilter::default();
+        let mut context_post_chars = Box::new(CharBits::of(&[]));
         for (c, _) in &contexts_by_post {
             context_post_chars.insert(*c);
         }
@@ -1058,17 +1035,6 @@ fn prev_char(text: &str, at: usize) -> Option<char> {
         }
     }
     text[..at].chars().next_back()
-}
-
-/// The byte length of the char whose UTF-8 lead byte is `lead`.
-#[inline]
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0..=0x7F => 1,
-        0x80..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        _ => 4,
-    }
 }
 
 /// The char starting at byte `at`, decoded as [`prev_char`] does.

@@ -14,7 +14,7 @@
 //! year the text was written in, which a dateline found by the same scan
 //! may give.
 
-use super::{ExtractContext, Extractor};
+use super::{CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{DateFact, Fact, FactData, Span};
 use std::fmt::Write;
@@ -84,8 +84,7 @@ pub fn extract_dates(text: &str, year: Option<i32>) -> Vec<Fact> {
 /// mispredicted about twice per call.)
 #[inline]
 fn is_numeral(c: char) -> bool {
-    let cp = c as usize;
-    cp < 0x1_0000 && (NUMERAL[(cp >> 6) & 0x3FF] >> (cp & 63)) & 1 != 0
+    NUMERAL.contains(c)
 }
 
 /// What may follow a date's first number (after at most two blanks).
@@ -765,42 +764,19 @@ const CN_DIGITS_2_9: [char; 8] = ['二', '三', '四', '五', '六', '七', '八
 /// The first chars of relative year words (`今年`, `去年` …).
 const RELATIVE_FIRST: [char; 6] = ['今', '本', '去', '上', '明', '前'];
 
-/// A bitmap over the Basic Multilingual Plane, one `u64` per 64 code
-/// points: for a three-byte char `b0 b1 b2` the row is the low bits of
-/// `b0` and `b1` and the bit the low 6 of `b2`, so no code point needs to
-/// be put together (8 KB).
-type BmpBits = [u64; 0x400];
-
-const fn bmp_bits(lists: &[&[char]]) -> BmpBits {
-    let mut t = [0u64; 0x400];
-    let mut l = 0;
-    while l < lists.len() {
-        let mut k = 0;
-        while k < lists[l].len() {
-            let cp = lists[l][k] as u32;
-            t[(cp >> 6) as usize] |= 1 << (cp & 63);
-            k += 1;
-        }
-        l += 1;
-    }
-    t
-}
-
 /// The chars [`is_numeral`] accepts (all in the BMP).
-static NUMERAL: BmpBits = bmp_bits(&[&NUMERAL_CHARS, &CN_DIGITS_2_9]);
+static NUMERAL: CharBits = CharBits::of(&[&NUMERAL_CHARS, &CN_DIGITS_2_9]);
 
 /// The three-byte chars that may start a number or a relative year word
 /// (the table holds a few one- and two-byte ones too, which
 /// [`may_start_at`] tests by itself).
-static BMP_START: BmpBits = bmp_bits(&[&NUMERAL_CHARS, &CN_DIGITS_2_9, &RELATIVE_FIRST]);
+static BMP_START: CharBits = CharBits::of(&[&NUMERAL_CHARS, &CN_DIGITS_2_9, &RELATIVE_FIRST]);
 
 /// The [`BMP_START`] bit of the three-byte char encoded `b0 b1 b2` (`b0`
-/// in 0xE0..=0xEF). It runs for nearly every char of the text: the row
-/// index has 10 bits, so the look-up needs no bounds check.
+/// in 0xE0..=0xEF). It runs for nearly every char of the text.
 #[inline(always)]
 fn bmp_bit(b0: u8, b1: u8, b2: u8) -> bool {
-    let row = BMP_START[(usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F)];
-    (row >> (b2 & 0x3F)) & 1 != 0
+    BMP_START.has_three_byte(b0, b1, b2)
 }
 
 /// The end of the run of ASCII digits at `i`, if one starts there.

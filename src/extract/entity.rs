@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use super::{ExtractContext, Extractor};
+use super::{utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Fact, FactData, OrgFact, PlaceFact, PlaceLevel, Region, Span};
 
@@ -175,9 +175,7 @@ pub struct EntityExtractor {
     /// `char_flags`, one bit each (8 KB where `char_flags` has 64 KB): the
     /// scan tests every char here and reads `char_flags` only for the few
     /// that pass, so its look-ups stay in a table that stays in cache.
-    /// Row `cp >> 6`, bit `cp & 63`: for a three-byte char, the low bits
-    /// of its first two bytes and of its third.
-    scan_bits: Box<[u64; FLAG_CHARS / 64]>,
+    scan_bits: Box<CharBits>,
     /// `ORG_STOP_WORDS` and `NOT_VILLAGE` as sets: they are tested for
     /// every word left of a suffix and every village candidate.
     org_stop_words: FxSet<&'static str>,
@@ -421,7 +419,7 @@ impl EntityExtractor {
             orgs: FxMap::default(),
             org_trie: Vec::new(),
             char_flags: zero_flags(),
-            scan_bits: Box::new([0; FLAG_CHARS / 64]),
+            scan_bits: Box::new(CharBits::of(&[])),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
             visit_last: VISIT_WORDS
                 .iter()
@@ -716,10 +714,11 @@ impl EntityExtractor {
                 n.pat = pat as u32;
             }
         }
-        let mut bits: Box<[u64; FLAG_CHARS / 64]> = Box::new([0; FLAG_CHARS / 64]);
+        let mut bits = Box::new(CharBits::of(&[]));
         for (cp, &f) in flags.iter().enumerate() {
-            if f & SCAN_MASK != 0 {
-                bits[cp >> 6] |= 1 << (cp & 63);
+            match char::from_u32(cp as u32) {
+                Some(c) if f & SCAN_MASK != 0 => bits.insert(c),
+                _ => {}
             }
         }
         self.scan_bits = bits;
@@ -924,15 +923,14 @@ impl EntityExtractor {
         // flagged chars need a `char` at all. The index is 16 bits, so the
         // table needs no bounds check. The last bytes go char by char.
         const MASK: u8 = SCAN_MASK;
-        let bits: &[u64; FLAG_CHARS / 64] = &self.scan_bits;
+        let bits = &self.scan_bits;
         while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
             if b0 & 0xF0 == 0xE0 {
                 // A three-byte char: 4 bits of the lead byte, 6 of each of
                 // the others. Its bit in `scan_bits` first.
-                let w = u32::from_le_bytes([b0, b1, b2, b3]);
-                let row = bits[(((w & 0x0F) << 6) | ((w >> 8) & 0x3F)) as usize];
                 i += 3;
-                if (row >> ((w >> 16) & 0x3F)) & 1 != 0 {
+                if bits.has_three_byte(b0, b1, b2) {
+                    let w = u32::from_le_bytes([b0, b1, b2, b3]);
                     let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
                     let f = flags[cp as usize & (FLAG_CHARS - 1)];
                     self.note(text, i - 3, i, f, &mut sc, &mut at_end);
@@ -1807,15 +1805,14 @@ fn short_key_mix(x: u64) -> usize {
 
 /// Byte offset ending the "first lines" of a text: about 240 characters.
 fn early_end(text: &str) -> usize {
-    // Stepped over by the chars' lead bytes, width by comparisons rather
-    // than branches (Han and ASCII alternate): no char is decoded.
+    // Stepped over by the chars' lead bytes: no char is decoded.
     let b = text.as_bytes();
     let mut i = 0;
     for _ in 0..240 {
         let Some(&x) = b.get(i) else {
             return text.len();
         };
-        i += 1 + usize::from(x >= 0xC0) + usize::from(x >= 0xE0) + usize::from(x >= 0xF0);
+        i += utf8_len(x);
     }
     i.min(text.len())
 }

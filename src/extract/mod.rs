@@ -149,7 +149,77 @@ fn merge_runs(mut a: &[(u128, usize)], mut b: &[(u128, usize)], to: &mut [(u128,
     }
 }
 
-// Char helpers for the extractors' byte-level scans (activity, count).
+// Char helpers for the extractors' byte-level scans.
+
+/// The length of the UTF-8 char whose lead byte is `x`.
+#[inline(always)]
+pub(crate) fn utf8_len(x: u8) -> usize {
+    match x {
+        0..0x80 => 1,
+        0x80..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    }
+}
+
+/// A set of chars of the Basic Multilingual Plane, one bit each (8 KB):
+/// row `c >> 6`, bit `c & 63`. For a three-byte char `b0 b1 b2` the row is
+/// the low bits of `b0` and `b1` and the bit the low 6 of `b2`, so a byte
+/// scan tests it with no code point put together
+/// ([`CharBits::has_three_byte`]), and the row index has 10 bits, so no
+/// look-up needs a bounds check.
+pub(crate) struct CharBits([u64; 0x400]);
+
+impl CharBits {
+    /// The BMP chars of `lists` (chars beyond it are left out).
+    pub(crate) const fn of(lists: &[&[char]]) -> CharBits {
+        let mut t = [0u64; 0x400];
+        let mut l = 0;
+        while l < lists.len() {
+            let mut k = 0;
+            while k < lists[l].len() {
+                let cp = lists[l][k] as u32;
+                if cp < 0x1_0000 {
+                    t[(cp >> 6) as usize] |= 1 << (cp & 63);
+                }
+                k += 1;
+            }
+            l += 1;
+        }
+        CharBits(t)
+    }
+
+    /// Adds `c` if it is in the BMP.
+    pub(crate) fn insert(&mut self, c: char) {
+        let u = c as usize;
+        if let Some(w) = self.0.get_mut(u >> 6) {
+            *w |= 1 << (u & 63);
+        }
+    }
+
+    /// Whether `c` is in the set (never for a char beyond the BMP).
+    #[inline]
+    pub(crate) fn contains(&self, c: char) -> bool {
+        let u = c as usize;
+        self.0.get(u >> 6).is_some_and(|w| (w >> (u & 63)) & 1 != 0)
+    }
+
+    /// Whether `c` may be in the set: exact in the BMP, always beyond it
+    /// (for a filter in front of an exact test).
+    #[inline]
+    pub(crate) fn may_contain(&self, c: char) -> bool {
+        let u = c as usize;
+        self.0.get(u >> 6).is_none_or(|w| (w >> (u & 63)) & 1 != 0)
+    }
+
+    /// [`CharBits::contains`] for the three-byte char encoded `b0 b1 b2`
+    /// (`b0` in 0xE0..=0xEF).
+    #[inline(always)]
+    pub(crate) fn has_three_byte(&self, b0: u8, b1: u8, b2: u8) -> bool {
+        let row = self.0[(usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F)];
+        (row >> (b2 & 0x3F)) & 1 != 0
+    }
+}
 
 /// The number of chars in `s`: its bytes less the continuation bytes
 /// (`10xxxxxx`), counted eight at a time. A line is mostly three-byte
@@ -222,6 +292,37 @@ mod tests {
                 category: "y".into(),
             }),
         )
+    }
+
+    /// Every char's bit: inserted, given to `of`, and read back by char and
+    /// by its bytes; chars beyond the BMP are never in the set and always
+    /// may be.
+    #[test]
+    fn char_bits_hold_what_was_put_in() {
+        let picked = ['一', 'a', '。', '\u{FFFF}', 'é', '𠀀'];
+        let of = CharBits::of(&[&picked[..3], &picked[3..]]);
+        let mut inserted = CharBits::of(&[]);
+        picked.iter().for_each(|&c| inserted.insert(c));
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let want = picked.contains(&c) && (c as u32) < 0x1_0000;
+            for set in [&of, &inserted] {
+                assert_eq!(set.contains(c), want, "{c:?}");
+                assert_eq!(set.may_contain(c), want || c as u32 >= 0x1_0000, "{c:?}");
+                if let [b0, b1, b2] = c.encode_utf8(&mut buf).as_bytes() {
+                    assert_eq!(set.has_three_byte(*b0, *b1, *b2), want, "{c:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_len_is_the_char_length() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut buf);
+            assert_eq!(utf8_len(s.as_bytes()[0]), c.len_utf8(), "{c:?}");
+        }
     }
 
     proptest::proptest! {
