@@ -355,9 +355,9 @@ pub struct FileResult {
     pub documents: Vec<Document>,
     pub rejected: Option<Rejected>,
     pub bytes: u64,
-    /// Each document's JSON Lines records, built on the worker thread when
-    /// the sinks want them (`None`: built by the writer instead).
-    pub records: Vec<Option<Arc<DocRecords>>>,
+    /// What the sinks' plan prepared for each document on the worker
+    /// thread (empty: the writer does that work instead).
+    pub prepared: Vec<Prepared>,
 }
 
 /// Read and ingest one file (its documents are analyzed after, with the
@@ -369,7 +369,7 @@ fn ingest_file(opts: &RunOptions, index: usize, file: &InputFile) -> FileResult 
         documents: Vec::new(),
         rejected: None,
         bytes: 0,
-        records: Vec::new(),
+        prepared: Vec::new(),
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ingest_inner(opts, file))) {
         Ok(Ok((docs, bytes))) => {
@@ -490,24 +490,71 @@ fn ingest_inner(opts: &RunOptions, file: &InputFile) -> Result<(Vec<Document>, u
     Ok((docs, bytes.len() as u64))
 }
 
+/// Per-document work the sinks want done on the analysis workers instead
+/// of on the writer thread, which is serial (documents go out in input
+/// order): [`run_files`] asks the sinks once ([`Sink::plan`]), then each
+/// worker prepares its own documents.
+#[derive(Default)]
+pub struct PreparePlan {
+    /// JSON Lines records ([`DocRecords`]).
+    pub records: bool,
+    /// What the cross-document index takes from a document.
+    pub cross: bool,
+    /// The render sink's per-document lines.
+    pub render: Option<crate::render::Preparer>,
+}
+
+impl PreparePlan {
+    /// Everything the plan asks for, for one document. A part that fails
+    /// is left out: the sink then does it itself and reports the error.
+    pub fn prepare(&self, doc: &Document) -> Prepared {
+        Prepared {
+            records: self
+                .records
+                .then(|| DocRecords::build(doc).ok().map(Arc::new))
+                .flatten(),
+            cross: self
+                .cross
+                .then(|| crate::audit::cross::Observation::of(doc)),
+            render: self.render.as_ref().and_then(|r| r.prepare(doc)),
+        }
+    }
+}
+
+/// What was prepared for one document (see [`PreparePlan`]); each sink
+/// takes its part, or does the work itself when the part is missing
+/// (documents handed over one at a time, outside [`run_files`]).
+#[derive(Default)]
+pub struct Prepared {
+    pub records: Option<Arc<DocRecords>>,
+    pub cross: Option<crate::audit::cross::Observation>,
+    pub render: Option<crate::render::PreparedDoc>,
+}
+
+impl Prepared {
+    /// The document's records, built now if they were not (once for all
+    /// the sinks that write them).
+    pub fn records(&mut self, doc: &Document) -> anyhow::Result<Arc<DocRecords>> {
+        if let Some(r) = &self.records {
+            return Ok(Arc::clone(r));
+        }
+        let r = Arc::new(DocRecords::build(doc)?);
+        self.records = Some(Arc::clone(&r));
+        Ok(r)
+    }
+}
+
 /// Consumers of finished documents, called in input order on one thread.
 pub trait Sink {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()>;
-    /// A document with its records already built ([`Sinks`] builds them
-    /// once for every sink that writes records, instead of each sink
-    /// serializing the same JSON again). Sinks that want them override this
-    /// and [`Sink::wants_records`].
-    fn document_with_records(
-        &mut self,
-        doc: &Document,
-        _records: &Arc<DocRecords>,
-    ) -> anyhow::Result<()> {
-        self.document(doc)
+    /// A document with nothing prepared.
+    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+        self.document_prepared(doc, &mut Prepared::default())
     }
-    /// Whether [`Sink::document_with_records`] uses the records.
-    fn wants_records(&self) -> bool {
-        false
-    }
+    /// A document with what the workers prepared for it by this sink's
+    /// [`Sink::plan`] (the sink takes its parts out).
+    fn document_prepared(&mut self, doc: &Document, prepared: &mut Prepared) -> anyhow::Result<()>;
+    /// Ask for per-document work to be done on the workers.
+    fn plan(&self, _plan: &mut PreparePlan) {}
     /// Findings that involve several documents (found once all documents are
     /// seen), as `findings.jsonl` records; called once, before `finish`.
     fn cross_findings(&mut self, _records: &[serde_json::Value]) -> anyhow::Result<()> {
@@ -528,24 +575,15 @@ pub trait Sink {
 pub struct Sinks(pub Vec<Box<dyn Sink>>);
 
 impl Sink for Sinks {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        if !self.wants_records() {
-            return self.0.iter_mut().try_for_each(|s| s.document(doc));
-        }
-        let records = Arc::new(DocRecords::build(doc)?);
-        self.document_with_records(doc, &records)
-    }
-    fn document_with_records(
-        &mut self,
-        doc: &Document,
-        records: &Arc<DocRecords>,
-    ) -> anyhow::Result<()> {
+    fn document_prepared(&mut self, doc: &Document, prepared: &mut Prepared) -> anyhow::Result<()> {
         self.0
             .iter_mut()
-            .try_for_each(|s| s.document_with_records(doc, records))
+            .try_for_each(|s| s.document_prepared(doc, prepared))
     }
-    fn wants_records(&self) -> bool {
-        self.0.iter().any(|s| s.wants_records())
+    fn plan(&self, plan: &mut PreparePlan) {
+        for s in &self.0 {
+            s.plan(plan);
+        }
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         self.0
@@ -631,8 +669,12 @@ pub fn run_files(
     // The channel holds one finished chunk, so at most three chunks of
     // documents are alive at once, however many files there are.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileResult>>(1);
-    // Records are serialized on the workers too, for the same reason.
-    let want_records = sink.wants_records();
+    // The sinks' per-document work (records, report models, what the
+    // cross-document index keeps) is done on the workers too, for the same
+    // reason.
+    let mut plan = PreparePlan::default();
+    sink.plan(&mut plan);
+    let plan = &plan;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let producer = scope.spawn(move || {
             for (ci, start) in (0..files.len()).step_by(chunk).enumerate() {
@@ -647,14 +689,8 @@ pub fn run_files(
                     .flat_map_iter(|(t, task)| {
                         let first = ci * chunk + t * FILES_PER_TASK;
                         let mut results = process_files(pipeline, opts, first, task);
-                        if want_records {
-                            for r in &mut results {
-                                r.records = r
-                                    .documents
-                                    .iter()
-                                    .map(|d| DocRecords::build(d).ok().map(Arc::new))
-                                    .collect();
-                            }
+                        for r in &mut results {
+                            r.prepared = r.documents.iter().map(|d| plan.prepare(d)).collect();
                         }
                         results
                     })
@@ -760,7 +796,7 @@ fn write_chunks(
                             ),
                         });
                         r.documents.clear();
-                        r.records.clear();
+                        r.prepared.clear();
                     }
                     None => {
                         // Indexes fit: a run of over 4 × 10^9 files would
@@ -782,9 +818,9 @@ fn write_chunks(
                         totals.facts += doc.facts.len();
                         totals.findings += doc.findings.len();
                         totals.text_bytes += doc.text.len() as u64;
-                        match r.records.get(i) {
-                            Some(Some(records)) => sink.document_with_records(doc, records)?,
-                            _ => sink.document(doc)?,
+                        match r.prepared.get_mut(i) {
+                            Some(prepared) => sink.document_prepared(doc, prepared)?,
+                            None => sink.document(doc)?,
                         }
                     }
                 }
@@ -817,15 +853,9 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        self.document_with_records(doc, &Arc::new(DocRecords::build(doc)?))
-    }
-    fn document_with_records(
-        &mut self,
-        _doc: &Document,
-        records: &Arc<DocRecords>,
-    ) -> anyhow::Result<()> {
+    fn document_prepared(&mut self, doc: &Document, prepared: &mut Prepared) -> anyhow::Result<()> {
         use anyhow::Context;
+        let records = prepared.records(doc)?;
         self.documents
             .write_line(&records.document.line)
             .with_context(|| self.documents.describe("writing"))?;
@@ -841,8 +871,8 @@ impl Sink for JsonlSink {
         }
         Ok(())
     }
-    fn wants_records(&self) -> bool {
-        true
+    fn plan(&self, plan: &mut PreparePlan) {
+        plan.records = true;
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         use anyhow::Context;

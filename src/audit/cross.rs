@@ -301,6 +301,142 @@ fn hash_str(s: &str) -> u64 {
     mix64(fnv(s.bytes().map(u32::from)))
 }
 
+/// What the cross-document rules take from one document, computed on its
+/// own (on the analysis workers, so the run's single writer thread only
+/// files it: [`CrossIndex::add`]).
+pub struct Observation {
+    /// Hash of the whole text: a repeated text is not a second report.
+    text_hash: u64,
+    /// The document's id and title, as [`DocNames`] are stored.
+    names: Vec<u8>,
+    year: Option<i32>,
+    /// Hash of the unit that wrote it (township, county, …, or title).
+    unit: u64,
+    /// Distinctive figures, each key's first occurrence only.
+    figures: Vec<FigureSeen>,
+    /// Blocks long enough to be copied, `doc` left for [`CrossIndex::add`].
+    blocks: Vec<ParaSig>,
+    /// Distinct shingles of all its blocks, for the document frequencies.
+    shingles: Vec<u32>,
+}
+
+/// A distinctive figure of a document (see [`Observation`]).
+struct FigureSeen {
+    key: u64,
+    para: u32,
+    /// Code point offsets.
+    start: u32,
+    end: u32,
+    text: String,
+}
+
+impl Observation {
+    pub fn of(doc: &Document) -> Observation {
+        let text_hash = fnv(doc.text.bytes().map(u32::from));
+        let idx = CharIndex::new(&doc.text);
+        let unit = doc
+            .region
+            .as_ref()
+            .and_then(|r| {
+                r.township
+                    .as_ref()
+                    .or(r.county.as_ref())
+                    .or(r.prefecture.as_ref())
+                    .or(r.province.as_ref())
+            })
+            .or(doc.title.as_ref())
+            .map_or("", |s| s.as_str());
+        let mut names = Vec::new();
+        put_str(&mut names, &doc.doc_id);
+        put_str(
+            &mut names,
+            doc.title.as_deref().unwrap_or(doc.source.path.as_str()),
+        );
+        let mut figures = Vec::new();
+        // Only a figure's first occurrence in a document is kept.
+        let mut doc_figures: HashSet<u64> = HashSet::new();
+        for (pi, p) in doc.paragraphs.iter().enumerate() {
+            let pt = p.span.slice(&doc.text);
+            // Figures: what is counted (the clause before), value and unit.
+            for f in scan::figures(pt, p.span.start) {
+                if !distinctive(f.value) || f.unit == "%" {
+                    continue;
+                }
+                let lead_text = doc.text.get(p.span.start..f.span.start).unwrap_or("");
+                let lead_text = lead_text.rsplit(super::is_clause_mark).next().unwrap_or("");
+                let topic: Vec<char> = lead_text
+                    .chars()
+                    .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                    .collect();
+                let topic = &topic[topic.len().saturating_sub(4)..];
+                if topic.len() < 2 {
+                    continue;
+                }
+                let key = fnv(topic
+                    .iter()
+                    .map(|&c| c as u32)
+                    .chain(f.unit.chars().map(|c| c as u32))
+                    .chain((f.value as u64).to_le_bytes().map(u32::from)));
+                if !doc_figures.insert(key) {
+                    continue;
+                }
+                let (a, c) = idx.span(f.span);
+                figures.push(FigureSeen {
+                    key,
+                    para: pi as u32,
+                    start: a as u32,
+                    end: c as u32,
+                    text: doc.slice(f.span).to_string(),
+                });
+            }
+        }
+        let mut blocks_seen = Vec::new();
+        let mut doc_shingles: Vec<u32> = Vec::new();
+        for (first, last) in blocks(doc) {
+            let span = crate::model::Span::new(
+                doc.paragraphs[first].span.start,
+                doc.paragraphs[last].span.end,
+            );
+            let pt = span.slice(&doc.text);
+            let masked = mask(pt);
+            if masked.len() < MIN_CHARS {
+                continue;
+            }
+            let sh = shingles(&masked);
+            doc_shingles.extend_from_slice(&sh);
+            let mut sig = sh;
+            sig.sort_unstable();
+            sig.truncate(K);
+            let (a, c) = idx.span(span);
+            blocks_seen.push(ParaSig {
+                doc: 0,
+                index: first as u32,
+                last: last as u32,
+                start: a as u32,
+                end: c as u32,
+                sig,
+                excerpt: pt
+                    .trim()
+                    .chars()
+                    .filter(|c| *c != '\n' && *c != '\r')
+                    .take(EXCERPT)
+                    .collect(),
+            });
+        }
+        doc_shingles.sort_unstable();
+        doc_shingles.dedup();
+        Observation {
+            text_hash,
+            names,
+            year: doc.year,
+            unit: hash_str(unit),
+            figures,
+            blocks: blocks_seen,
+            shingles: doc_shingles,
+        }
+    }
+}
+
 impl CrossIndex {
     /// An index whose temporary files, if it needs any, go to the system's
     /// temporary folder.
@@ -336,132 +472,61 @@ impl CrossIndex {
 
     /// Take what the cross rules need from one document.
     pub fn observe(&mut self, doc: &Document) {
+        self.add(Observation::of(doc));
+    }
+
+    /// Add a document's [`Observation`] (made on any thread); documents
+    /// must come in input order, as their index is their place here.
+    pub fn add(&mut self, obs: Observation) {
         if self.err.is_some() {
             return;
         }
-        if let Err(e) = self.try_observe(doc) {
+        if let Err(e) = self.try_add(obs) {
             self.err = Some(e);
         }
     }
 
-    fn try_observe(&mut self, doc: &Document) -> std::io::Result<()> {
-        let text_hash = fnv(doc.text.bytes().map(u32::from));
-        if !self.seen_texts.insert(text_hash) {
+    fn try_add(&mut self, obs: Observation) -> std::io::Result<()> {
+        if !self.seen_texts.insert(obs.text_hash) {
             return Ok(());
         }
         let di = self.n_docs;
-        let idx = CharIndex::new(&doc.text);
-        let unit = doc
-            .region
-            .as_ref()
-            .and_then(|r| {
-                r.township
-                    .as_ref()
-                    .or(r.county.as_ref())
-                    .or(r.prefecture.as_ref())
-                    .or(r.province.as_ref())
-            })
-            .or(doc.title.as_ref())
-            .map_or("", |s| s.as_str());
+        let info_at = self.names.push(&obs.names)?;
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
-        put_str(&mut b, &doc.doc_id);
-        put_str(
-            &mut b,
-            doc.title.as_deref().unwrap_or(doc.source.path.as_str()),
-        );
-        let info_at = self.names.push(&b)?;
-        b.clear();
         DocInfo {
-            year: doc.year,
-            unit: hash_str(unit),
+            year: obs.year,
+            unit: obs.unit,
             info_at,
         }
         .encode(&mut b);
         self.infos.push(&b)?;
         self.n_docs += 1;
-        let mut doc_shingles: HashSet<u32> = HashSet::new();
-        // Only a figure's first occurrence in a document is kept.
-        let mut doc_figures: HashSet<u64> = HashSet::new();
-        for (pi, p) in doc.paragraphs.iter().enumerate() {
-            let pt = p.span.slice(&doc.text);
-            // Figures: what is counted (the clause before), value and unit.
-            for f in scan::figures(pt, p.span.start) {
-                if !distinctive(f.value) || f.unit == "%" {
-                    continue;
-                }
-                let lead_text = doc.text.get(p.span.start..f.span.start).unwrap_or("");
-                let lead_text = lead_text.rsplit(super::is_clause_mark).next().unwrap_or("");
-                let topic: Vec<char> = lead_text
-                    .chars()
-                    .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-                    .collect();
-                let topic = &topic[topic.len().saturating_sub(4)..];
-                if topic.len() < 2 {
-                    continue;
-                }
-                let key = fnv(topic
-                    .iter()
-                    .map(|&c| c as u32)
-                    .chain(f.unit.chars().map(|c| c as u32))
-                    .chain((f.value as u64).to_le_bytes().map(u32::from)));
-                if !doc_figures.insert(key) {
-                    continue;
-                }
-                let (a, c) = idx.span(f.span);
-                self.figures.push(
-                    [
-                        (key >> 32) as u32,
-                        key as u32,
-                        di,
-                        pi as u32,
-                        a as u32,
-                        c as u32,
-                    ],
-                    doc.slice(f.span).as_bytes(),
-                )?;
-            }
+        for f in &obs.figures {
+            self.figures.push(
+                [
+                    (f.key >> 32) as u32,
+                    f.key as u32,
+                    di,
+                    f.para,
+                    f.start,
+                    f.end,
+                ],
+                f.text.as_bytes(),
+            )?;
         }
-        for (first, last) in blocks(doc) {
-            let span = crate::model::Span::new(
-                doc.paragraphs[first].span.start,
-                doc.paragraphs[last].span.end,
-            );
-            let pt = span.slice(&doc.text);
-            let masked = mask(pt);
-            if masked.len() < MIN_CHARS {
-                continue;
-            }
-            let sh = shingles(&masked);
-            doc_shingles.extend(sh.iter().copied());
-            let mut sig = sh;
-            sig.sort_unstable();
-            sig.truncate(K);
+        for mut ps in obs.blocks {
             let pid = self.n_paras;
             self.n_paras += 1;
-            for &h in &sig {
+            for &h in &ps.sig {
                 self.postings.push([h, pid, di], &[])?;
             }
-            let (a, c) = idx.span(span);
-            let ps = ParaSig {
-                doc: di,
-                index: first as u32,
-                last: last as u32,
-                start: a as u32,
-                end: c as u32,
-                sig,
-                excerpt: pt
-                    .trim()
-                    .chars()
-                    .filter(|c| *c != '\n' && *c != '\r')
-                    .take(EXCERPT)
-                    .collect(),
-            };
+            ps.doc = di;
             ps.encode(&mut b);
             self.paras.push(&b)?;
         }
         self.buf = b;
-        for h in doc_shingles {
+        for h in obs.shingles {
             self.df.add(h);
         }
         Ok(())

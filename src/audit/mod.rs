@@ -308,22 +308,21 @@ impl<S: Sink> AuditSink<S> {
 }
 
 impl<S: Sink> Sink for AuditSink<S> {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        self.index.observe(doc);
-        self.report.observe(doc);
-        self.inner.document(doc)
-    }
-    fn document_with_records(
+    fn document_prepared(
         &mut self,
         doc: &Document,
-        records: &std::sync::Arc<crate::emit::DocRecords>,
+        prepared: &mut crate::batch::Prepared,
     ) -> anyhow::Result<()> {
-        self.index.observe(doc);
+        match prepared.cross.take() {
+            Some(obs) => self.index.add(obs),
+            None => self.index.observe(doc),
+        }
         self.report.observe(doc);
-        self.inner.document_with_records(doc, records)
+        self.inner.document_prepared(doc, prepared)
     }
-    fn wants_records(&self) -> bool {
-        self.inner.wants_records()
+    fn plan(&self, plan: &mut crate::batch::PreparePlan) {
+        plan.cross = true;
+        self.inner.plan(plan);
     }
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
         self.inner.cross_findings(records)

@@ -24,6 +24,7 @@ pub mod templates;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -436,12 +437,12 @@ impl DetailSpill {
         })
     }
 
-    /// Write `d`, and `head` with where `d` starts and its length.
-    fn push(&mut self, mut head: DocHead, d: &digest::DocDetail) -> Result<(), RenderError> {
-        let bytes = digest::encode_detail(d).map_err(spill_err("digest details"))?;
+    /// Write a detail (`bytes`, from [`digest::encode_detail`]), and
+    /// `head` with where it starts and its length.
+    fn push(&mut self, mut head: DocHead, bytes: &[u8]) -> Result<(), RenderError> {
         head.at = self
             .file
-            .append(&bytes)
+            .append(bytes)
             .map_err(spill_err("digest details"))?;
         head.len = bytes.len();
         self.heads.push(&head).map_err(spill_err("digest heads"))
@@ -559,7 +560,7 @@ impl CrossSpill {
 /// year's report, …) that are only known then, and writing every report
 /// early and again then cost twice the work.
 pub struct RenderSink {
-    renderer: Renderer,
+    renderer: Arc<Renderer>,
     reports_dir: Option<PathBuf>,
     digest_dir: Option<PathBuf>,
     /// The (county, year) groups of the digests, once the last document
@@ -606,17 +607,18 @@ impl Spill {
         })
     }
 
-    fn push(&mut self, r: &ReportModel) -> Result<(), RenderError> {
+    /// A model's line and document key, as [`Spill::push`] takes them.
+    fn line(r: &ReportModel) -> Result<(Vec<u8>, DocKey), RenderError> {
         let line = serde_json::to_vec(r).map_err(|e| spill_err("report models")(e.into()))?;
+        Ok((line, doc_key(&r.doc_id)))
+    }
+
+    fn push(&mut self, line: &[u8], key: &DocKey) -> Result<(), RenderError> {
         let len = u32::try_from(line.len()).map_err(|_| {
             spill_err("report models")(std::io::Error::other("report model over 4 GiB"))
         })?;
-        self.file
-            .append(&line)
-            .map_err(spill_err("report models"))?;
-        self.keys
-            .append(&doc_key(&r.doc_id))
-            .map_err(spill_err("report models"))?;
+        self.file.append(line).map_err(spill_err("report models"))?;
+        self.keys.append(key).map_err(spill_err("report models"))?;
         self.lines.push(len);
         Ok(())
     }
@@ -678,6 +680,48 @@ fn with_more_findings(
         .collect())
 }
 
+/// The render sink's per-document work, done on the analysis workers (see
+/// [`crate::batch::PreparePlan`]): the report model, its spill line and
+/// the digest's part of it.
+pub struct Preparer {
+    renderer: Arc<Renderer>,
+    /// Reports are wanted: the model's line.
+    model: bool,
+    /// Digests are wanted: the head and detail.
+    detail: bool,
+}
+
+/// What [`Preparer`] made of a document, ready to append to the spills.
+pub struct PreparedDoc {
+    model: Option<(Vec<u8>, DocKey)>,
+    detail: Option<(DocHead, Vec<u8>)>,
+}
+
+impl Preparer {
+    /// `None` on an error: the sink then prepares the document itself and
+    /// reports it.
+    pub fn prepare(&self, doc: &Document) -> Option<PreparedDoc> {
+        self.prepare_or_fail(doc).ok()
+    }
+
+    fn prepare_or_fail(&self, doc: &Document) -> Result<PreparedDoc, RenderError> {
+        let r = self.renderer.report(doc);
+        let detail = match self.detail {
+            true => {
+                let (head, detail) = digest::split(&r, Renderer::county_key(&r.placement));
+                let bytes = digest::encode_detail(&detail).map_err(spill_err("digest details"))?;
+                Some((head, bytes))
+            }
+            false => None,
+        };
+        let model = match self.model {
+            true => Some(Spill::line(&r)?),
+            false => None,
+        };
+        Ok(PreparedDoc { model, detail })
+    }
+}
+
 /// Reports formatted at once, at most; bounds the models held.
 const BATCH: usize = 256;
 
@@ -699,7 +743,7 @@ impl RenderSink {
         Ok(RenderSink {
             spill,
             cross,
-            renderer,
+            renderer: Arc::new(renderer),
             reports_dir,
             details: match opts.digests {
                 true => Some(DetailSpill::create(&out_dir.join("digest"))?),
@@ -708,6 +752,14 @@ impl RenderSink {
             digest_dir: opts.digests.then(|| out_dir.join("digest")),
             groups: Vec::new(),
         })
+    }
+
+    fn preparer(&self) -> Preparer {
+        Preparer {
+            renderer: Arc::clone(&self.renderer),
+            model: self.spill.is_some(),
+            detail: self.details.is_some(),
+        }
     }
 
     /// Read the models back in input order, add their cross-document
@@ -785,17 +837,26 @@ impl RenderSink {
 }
 
 impl Sink for RenderSink {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
-        let r = self.renderer.report(doc);
-        if let Some(spill) = &mut self.details {
-            let key = Renderer::county_key(&r.placement);
-            let (head, detail) = digest::split(&r, key);
-            spill.push(head, &detail)?;
+    fn document_prepared(
+        &mut self,
+        doc: &Document,
+        prepared: &mut crate::batch::Prepared,
+    ) -> anyhow::Result<()> {
+        let p = match prepared.render.take() {
+            Some(p) => p,
+            None => self.preparer().prepare_or_fail(doc)?,
+        };
+        if let (Some(spill), Some((head, bytes))) = (&mut self.details, p.detail) {
+            spill.push(head, &bytes)?;
         }
-        if let Some(spill) = &mut self.spill {
-            spill.push(&r)?;
+        if let (Some(spill), Some((line, key))) = (&mut self.spill, p.model) {
+            spill.push(&line, &key)?;
         }
         Ok(())
+    }
+
+    fn plan(&self, plan: &mut crate::batch::PreparePlan) {
+        plan.render = Some(self.preparer());
     }
 
     fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
@@ -1026,7 +1087,9 @@ mod tests {
             cross: false,
         };
         for (id, d) in ["a", "b"].iter().zip(&details) {
-            spill.push(head(id), d).unwrap();
+            spill
+                .push(head(id), &digest::encode_detail(d).unwrap())
+                .unwrap();
         }
         // A cross-document finding arrives for b after its detail.
         cross.push("b".into(), view("跨文档")).unwrap();

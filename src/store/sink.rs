@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::batch::Sink;
+use crate::batch::{PreparePlan, Prepared, Sink};
 use crate::emit::{DocRecords, RecordLine};
 use crate::model::Document;
 
@@ -894,20 +894,10 @@ impl StoreSink {
 }
 
 impl Sink for StoreSink {
-    fn document(&mut self, doc: &Document) -> anyhow::Result<()> {
+    fn document_prepared(&mut self, doc: &Document, prepared: &mut Prepared) -> anyhow::Result<()> {
         let t = Instant::now();
-        let records = Arc::new(DocRecords::build(doc)?);
-        self.build += t.elapsed();
-        self.document_with_records(doc, &records)
-    }
-
-    fn document_with_records(
-        &mut self,
-        doc: &Document,
-        records: &Arc<DocRecords>,
-    ) -> anyhow::Result<()> {
-        let t = Instant::now();
-        self.pending.push((DocRow::new(doc), Arc::clone(records)));
+        let records = prepared.records(doc)?;
+        self.pending.push((DocRow::new(doc), records));
         self.build += t.elapsed();
         if self.pending.len() >= BATCH {
             self.flush()?;
@@ -915,8 +905,8 @@ impl Sink for StoreSink {
         Ok(())
     }
 
-    fn wants_records(&self) -> bool {
-        true
+    fn plan(&self, plan: &mut PreparePlan) {
+        plan.records = true;
     }
 
     fn cross_findings(&mut self, records: &[Value]) -> anyhow::Result<()> {
