@@ -330,8 +330,12 @@ fn main() {
     let mut run_no = 0;
     for (label, flags) in [
         ("records + store + reports (default)", &[][..]),
-        ("records + store", &["--no-reports"][..]),
-        ("records only", &["--no-db", "--no-reports"][..]),
+        ("records + store + digests", &["--no-reports"][..]),
+        ("records + digests", &["--no-db", "--no-reports"][..]),
+        (
+            "records only",
+            &["--no-db", "--no-reports", "--no-digests"][..],
+        ),
     ] {
         let mut runs: Vec<(String, RunFigures)> = Vec::new();
         for (jobs, one_core) in [(1, true), (1, false), (2, false)] {
@@ -341,7 +345,7 @@ fn main() {
             run_no += 1;
             let out = e2e_dir.join(format!("out-{run_no}"));
             let f = zongjie_run(&corpus, &out, jobs, one_core, flags);
-            if jobs == 1 && !one_core && flags.len() == 2 {
+            if jobs == 1 && !one_core && flags.len() == 3 {
                 cpu_no_outputs = f.cpu;
             }
             let name = if one_core {

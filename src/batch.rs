@@ -1008,7 +1008,9 @@ pub fn open_sinks(
         if opts.render.reports {
             outputs.push("reports/".into());
         }
-        outputs.push("digest/".into());
+        if opts.render.digests {
+            outputs.push("digest/".into());
+        }
     }
     // The audit wrapper keeps a small cross-document index as documents are
     // written, and at the end passes its findings to the sinks and writes

@@ -83,6 +83,10 @@ enum Command {
         /// Write no per-document reports (DIR/reports); digests are still written.
         #[arg(long)]
         no_reports: bool,
+        /// Write no digests (DIR/digest): for a bulk import that wants only the
+        /// records and the store; the digests are most of a run's output work.
+        #[arg(long)]
+        no_digests: bool,
     },
     /// Merge the output folders of `zongjie run --shard K/N` into one, as a single run over all the inputs writes it.
     ///
@@ -120,6 +124,9 @@ enum Command {
         /// Write no per-document reports (DIR/reports); digests are still written.
         #[arg(long)]
         no_reports: bool,
+        /// Write no digests (DIR/digest).
+        #[arg(long)]
+        no_digests: bool,
     },
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
@@ -200,6 +207,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             templates,
             manifest,
             no_reports,
+            no_digests,
         } => {
             let encoding = match encoding {
                 Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
@@ -229,7 +237,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     templates,
                     manifest,
                     reports: !no_reports,
-                    digests: true,
+                    digests: !no_digests,
                 },
             };
             let summary = batch::run(&opts, &data)?;
@@ -256,6 +264,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             templates,
             manifest,
             no_reports,
+            no_digests,
         } => {
             let opts = zongjie::merge::MergeOptions {
                 shards,
@@ -266,7 +275,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     templates,
                     manifest,
                     reports: !no_reports,
-                    digests: true,
+                    digests: !no_digests,
                 },
             };
             let summary = zongjie::merge::merge(&opts, &data)?;

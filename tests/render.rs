@@ -732,6 +732,45 @@ fn templates_override_and_errors_and_no_reports() {
     assert!(o.status.success());
     assert!(!out2.join("reports").exists());
     assert!(out2.join("digest/overall/digest.xlsx").exists());
+
+    // --no-digests: reports but no digest folder, and run.json lists what
+    // was written; with --no-reports too, records and the audit only.
+    for (name, extra, reports) in [
+        ("out3", &["--no-digests"][..], true),
+        ("out4", &["--no-digests", "--no-reports"][..], false),
+    ] {
+        let out = dir.path().join(name);
+        let o = bin()
+            .current_dir(dir.path())
+            .args(["run", "a.txt", "-q", "--no-db", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(!out.join("digest").exists(), "{name}: no digest folder");
+        assert_eq!(out.join("reports").exists(), reports, "{name}");
+        assert_eq!(
+            jsonl(&out.join("records/facts.jsonl")),
+            jsonl(&out2.join("records/facts.jsonl")),
+            "{name}: the same records"
+        );
+        assert!(out.join("audit/index.html").exists(), "{name}");
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+        let outputs: Vec<&str> = run["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(!outputs.contains(&"digest/"), "{name}: {outputs:?}");
+        assert_eq!(
+            outputs.contains(&"reports/"),
+            reports,
+            "{name}: {outputs:?}"
+        );
+    }
 }
 
 #[test]
