@@ -54,8 +54,13 @@ const SPILL_BUDGET: usize = 2 << 20;
 /// counts the report opens with are kept as items arrive.
 pub struct Report {
     /// Payloads: a heading ([`TAG_DOC`]) when an id is first seen, then
-    /// that document's items ([`TAG_ITEM`]), cross-document ones last.
+    /// that document's items, rendered ([`TAG_RENDERED`]) or not
+    /// ([`TAG_ITEM`]), cross-document ones last.
     items: Sorter<1>,
+    /// The items rendered for the by-rule sections, keyed (format, rule):
+    /// a document's own items are pushed as it is observed, the
+    /// cross-document ones when the report is written.
+    by_rule: Sorter<2>,
     /// Hash of a document id → its place.
     ids: HashMap<u64, u32>,
     entries: u32,
@@ -65,14 +70,16 @@ pub struct Report {
     sev: [usize; 3],
     pub documents_seen: usize,
     dir: PathBuf,
-    budget: usize,
     /// The first error writing temporary files, reported by `write`.
     err: Option<std::io::Error>,
     buf: Vec<u8>,
+    snippet: String,
 }
 
 const TAG_DOC: u8 = 0;
 const TAG_ITEM: u8 = 1;
+/// An item already rendered for the by-document sections (HTML, Markdown).
+const TAG_RENDERED: u8 = 2;
 
 impl Default for Report {
     fn default() -> Self {
@@ -143,14 +150,28 @@ fn encode_item(b: &mut Vec<u8>, it: &Item) {
     }
 }
 
+fn encode_rendered(b: &mut Vec<u8>, html: &str, md: &str) {
+    b.clear();
+    b.push(TAG_RENDERED);
+    put_str(b, html);
+    put_str(b, md);
+}
+
 enum Decoded {
     Doc(DocEntry),
     Item(Item),
+    Rendered(String, String),
 }
 
 fn decode(b: &[u8]) -> Decoded {
     let mut r = Reader::new(b);
-    if r.u8() == TAG_DOC {
+    let tag = r.u8();
+    if tag == TAG_RENDERED {
+        let html = r.str().to_string();
+        let md = r.str().to_string();
+        return Decoded::Rendered(html, md);
+    }
+    if tag == TAG_DOC {
         let doc_id = r.str().to_string();
         let path = r.str().to_string();
         let title = r.str().to_string();
@@ -205,8 +226,8 @@ impl Report {
     /// `budget`: memory of each sorter before it spills.
     fn with_budget(dir: &Path, budget: usize) -> Self {
         Report {
-            budget,
             items: Sorter::new(dir, ".audit-items.tmp", budget),
+            by_rule: Sorter::new(dir, ".audit-by-rule.tmp", budget),
             ids: HashMap::new(),
             entries: 0,
             with_items: Vec::new(),
@@ -216,6 +237,7 @@ impl Report {
             dir: dir.to_path_buf(),
             err: None,
             buf: Vec::new(),
+            snippet: String::new(),
         }
     }
 
@@ -227,9 +249,15 @@ impl Report {
 
     /// The place of a document id, its heading stored when first seen.
     fn entry(&mut self, doc_id: &str, head: impl FnOnce() -> DocEntry) -> u32 {
+        self.entry_new(doc_id, head).0
+    }
+
+    /// [`Report::entry`], and whether the id was new (so `head()` is the
+    /// heading the report shows).
+    fn entry_new(&mut self, doc_id: &str, head: impl FnOnce() -> DocEntry) -> (u32, bool) {
         let h = id_hash(doc_id);
         if let Some(&i) = self.ids.get(&h) {
-            return i;
+            return (i, false);
         }
         let i = self.entries;
         self.entries += 1;
@@ -239,10 +267,11 @@ impl Report {
         let r = self.items.push([i], &b);
         self.buf = b;
         self.keep(r);
-        i
+        (i, true)
     }
 
-    fn push_item(&mut self, i: u32, it: &Item) {
+    /// Count an item in the totals the report opens with.
+    fn count_item(&mut self, i: u32, it: &Item) {
         let key = RULES
             .iter()
             .find(|r| r.0 == it.rule)
@@ -254,6 +283,10 @@ impl Report {
             self.with_items.resize(w + 1, 0);
         }
         self.with_items[w] |= 1 << (i % 64);
+    }
+
+    fn push_item(&mut self, i: u32, it: &Item) {
+        self.count_item(i, it);
         let mut b = std::mem::take(&mut self.buf);
         encode_item(&mut b, it);
         let r = self.items.push([i], &b);
@@ -261,17 +294,48 @@ impl Report {
         self.keep(r);
     }
 
+    /// Push an item of the document with heading `head`, rendered now as
+    /// [`Report::write_to`] would render it: the by-document entry to the
+    /// items, the by-rule ones to their sorter. Rendering is most of the
+    /// report's work, and done here it runs while the run goes on, not in
+    /// the serial tail after the last document.
+    fn push_rendered(&mut self, i: u32, it: &Item, head: &DocEntry) {
+        self.count_item(i, it);
+        let mut snippet = std::mem::take(&mut self.snippet);
+        if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
+            snippet.clear();
+            item_html(&mut snippet, it, Some(head));
+            let r = self.by_rule.push([0, ri as u32], snippet.as_bytes());
+            self.keep(r);
+            snippet.clear();
+            item_md(&mut snippet, it, Some(head));
+            let r = self.by_rule.push([1, ri as u32], snippet.as_bytes());
+            self.keep(r);
+        }
+        snippet.clear();
+        item_html(&mut snippet, it, None);
+        let html_end = snippet.len();
+        item_md(&mut snippet, it, None);
+        let mut b = std::mem::take(&mut self.buf);
+        encode_rendered(&mut b, &snippet[..html_end], &snippet[html_end..]);
+        let r = self.items.push([i], &b);
+        self.buf = b;
+        self.keep(r);
+        self.snippet = snippet;
+    }
+
     /// Record a document's own findings with their sentences.
     pub fn observe(&mut self, doc: &Document) {
         self.documents_seen += 1;
         // Every document gets a small entry so that cross-document findings
         // found later can name its path and title.
-        let i = self.entry(&doc.doc_id, || DocEntry {
+        let head = DocEntry {
             doc_id: doc.doc_id.clone(),
             path: doc.source.path.clone(),
             title: doc.title.clone().unwrap_or_else(|| doc.source.path.clone()),
             year: doc.year,
-        });
+        };
+        let (i, fresh) = self.entry_new(&doc.doc_id, || head.clone());
         if doc.findings.is_empty() {
             return;
         }
@@ -306,7 +370,13 @@ impl Report {
                 ),
                 others: Vec::new(),
             };
-            self.push_item(i, &it);
+            // An id seen before (not in a run, whose ids are unique) keeps
+            // the heading it was first given: rendered when written.
+            if fresh {
+                self.push_rendered(i, &it, &head);
+            } else {
+                self.push_item(i, &it);
+            }
         }
     }
 
@@ -420,12 +490,12 @@ impl Report {
 
         // By document, as the items come; each item's by-rule rendering
         // goes to a second sorter keyed (format, rule).
-        let mut by_rule: Sorter<2> = Sorter::new(&self.dir, ".audit-by-rule.tmp", self.budget);
+        let mut by_rule = std::mem::replace(&mut self.by_rule, Sorter::new(&self.dir, "", 0));
         let mut merged = items.into_merged()?;
         let mut payload = Vec::new();
         let mut cur: Option<u32> = None;
         let mut head = DocEntry::default();
-        let mut list: Vec<Item> = Vec::new();
+        let mut list: Vec<Decoded> = Vec::new();
         let mut snippet = String::new();
         loop {
             let next = merged.next_into(&mut payload)?;
@@ -449,7 +519,16 @@ impl Report {
                         head.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
                         list.len()
                     );
-                    for it in &list {
+                    for listed in &list {
+                        let it = match listed {
+                            Decoded::Rendered(html, md) => {
+                                let _ = h.write_str(html);
+                                let _ = m.write_str(md);
+                                continue;
+                            }
+                            Decoded::Item(it) => it,
+                            Decoded::Doc(_) => continue,
+                        };
                         item_html(h, it, None);
                         item_md(m, it, None);
                         if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
@@ -473,7 +552,7 @@ impl Report {
             }
             match decode(&payload) {
                 Decoded::Doc(d) => head = d,
-                Decoded::Item(it) => list.push(it),
+                listed => list.push(listed),
             }
         }
         drop(merged);
