@@ -1848,7 +1848,7 @@ impl CountExtractor {
             if let (Some(a), Some(b)) = (after.next(), after.next()) {
                 if is_cjk_ideograph(a)
                     && "村庄屯寨铺镇乡".contains(b)
-                    && !"贫困行政全各该农山新本".contains(a)
+                    && !"贫困行政全各该农山新本的之".contains(a)
                 {
                     return false;
                 }
@@ -2824,6 +2824,18 @@ mod tests {
     }
 
     #[test]
+    fn a_particle_is_no_place_name_char() {
+        // `一年的乡…` is no place name like 十里河镇: 的 names nothing.
+        check(
+            "举办为期一年的乡镇干部轮训，历时三天的村级培训",
+            &[
+                ("一年", Some(1.0), Some("年"), Exact),
+                ("三天", Some(3.0), Some("天"), Exact),
+            ],
+        );
+    }
+
+    #[test]
     fn grades_sessions_and_names_are_not_counts() {
         let none = [
             "全市干线公路达到二级及以上标准，县县通三级以上公路",
@@ -2840,6 +2852,7 @@ mod tests {
             "打造超5亿元重大项目",
             "落户三门峡，传承二十四节气，组织三人篮球赛，整治三四轮车",
             "形成三分天下的格局",
+            "坚持干一件成一件，说一件、干一件、成一件",
         ];
         for t in none {
             check(t, &[]);
