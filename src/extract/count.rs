@@ -1821,6 +1821,14 @@ impl CountExtractor {
         {
             return false;
         }
+        // `30万吨级泊位`, `25兆瓦级风电`: a size class, not an amount
+        // (`3个级别` still counts levels).
+        if unit.entry.tag != UnitTag::Ji
+            && text[unit.end..].starts_with('级')
+            && !text[unit.end..].starts_with("级别")
+        {
+            return false;
+        }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
         if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char)
@@ -2831,6 +2839,17 @@ mod tests {
             &[
                 ("一年", Some(1.0), Some("年"), Exact),
                 ("三天", Some(3.0), Some("天"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn size_classes_before_ji_are_not_counts() {
+        check(
+            "建成5万吨级泊位2个，推进百万千瓦级电站和800米级深井，考核分为4个级别",
+            &[
+                ("2个", Some(2.0), Some("个"), Exact),
+                ("4个", Some(4.0), Some("个"), Exact),
             ],
         );
     }
