@@ -2049,6 +2049,9 @@ mod tests {
             ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
             // The topic of handed-out materials is no type of its own.
             ("编印下发种养殖加工等技术资料五千份。", &["science_popularization"], Some(D)),
+            // Robots as an industry are no youth science; a robot contest is.
+            ("全市工业机器人、人形机器人产量分别增长20%和35%。", &[], None),
+            ("县科协举办机器人竞赛。", &["competition_award", "youth_science"], Some(D)),
             // School words alone (a principal's management) are no youth science.
             ("常乐寺中学一名老校长面对打架成风的局面，边干边学习。", &[], None),
             // Web header fields.

@@ -24,6 +24,10 @@ struct UnitEntry {
     /// asked for nearly every candidate.
     time: bool,
     noun: bool,
+    /// Flag `figure` of `units.tsv`: a unit only after a magnitude
+    /// (`10亿方`, `2万方`); elsewhere the surface starts a word (三方会谈,
+    /// 3.0方案).
+    figure_only: bool,
     /// `unit.is_ascii()`.
     ascii: bool,
     /// The normalized units the rules ask about, decided once (a string
@@ -74,6 +78,7 @@ impl UnitEntry {
         UnitEntry {
             time: class == "time",
             noun: class == "noun",
+            figure_only: false,
             ascii: unit.is_ascii(),
             tag: UnitTag::of(&unit),
             unit,
@@ -538,9 +543,14 @@ impl CountExtractor {
                 return Err(DataError::new(
                     f,
                     n,
-                    "expected SURFACE<TAB>UNIT[<TAB>CLASS]",
+                    "expected SURFACE<TAB>UNIT[<TAB>CLASS[<TAB>figure]]",
                 ));
             }
+            let figure_only = match cols.get(3).copied() {
+                None | Some("") => false,
+                Some("figure") => true,
+                Some(_) => return Err(DataError::new(f, n, "the only flag is `figure`")),
+            };
             let surface: String = cols[0].chars().map(fold).collect();
             let unit = if cols[1] == "=" {
                 cols[0].to_string()
@@ -549,7 +559,9 @@ impl CountExtractor {
             };
             let class = cols.get(2).copied().unwrap_or("other").to_string();
             // Later lines (the user's) override earlier ones.
-            units.insert(surface, UnitEntry::new(unit, class));
+            let mut entry = UnitEntry::new(unit, class);
+            entry.figure_only = figure_only;
+            units.insert(surface, entry);
         }
 
         let mut phrases = Vec::new();
@@ -1016,6 +1028,16 @@ fn is_word_prefix_ok(c: char) -> bool {
 /// The char ending at byte `at` (a char boundary). Nearly every char
 /// asked for is ASCII or a three-byte CJK one: put together from its bytes.
 #[inline]
+/// Whether the text before byte `at` ends with a numeral char, or with one
+/// and its 余/多 (`90余` before `万亩`).
+fn ends_in_numeral(text: &str, at: usize) -> bool {
+    match prev_char(text, at) {
+        Some('余' | '多') => prev_char(text, at - '余'.len_utf8()).is_some_and(is_numeral_char),
+        Some(p) => is_numeral_char(p),
+        None => false,
+    }
+}
+
 fn prev_char(text: &str, at: usize) -> Option<char> {
     let b = text.as_bytes();
     if at <= b.len() {
@@ -1353,8 +1375,8 @@ impl CountExtractor {
             None => return,
         };
         // A phrase right after a numeral is part of a larger number
-        // (十分 in 三十分钟) and vetoes nothing.
-        if !prev_char(text, at).is_some_and(is_numeral_char) {
+        // (十分 in 三十分钟, 万亩 in 90余万亩) and vetoes nothing.
+        if !ends_in_numeral(text, at) {
             literal.push(Span::new(at, at + len));
         }
         *phrase_from = at + len;
@@ -1508,6 +1530,9 @@ impl CountExtractor {
             u
         };
         if u.entry.is_noun() && !(num.kind == NumeralKind::Arabic || num.multiplier > 1.0) {
+            return None;
+        }
+        if u.entry.figure_only && num.multiplier == 1.0 {
             return None;
         }
         Some(self.finish(text, num, Some(u), value, approx_inner, num_start))
@@ -1796,6 +1821,14 @@ impl CountExtractor {
         {
             return false;
         }
+        // `30万吨级泊位`, `25兆瓦级风电`: a size class, not an amount
+        // (`3个级别` still counts levels).
+        if unit.entry.tag != UnitTag::Ji
+            && text[unit.end..].starts_with('级')
+            && !text[unit.end..].starts_with("级别")
+        {
+            return false;
+        }
         let chinese = cand.num.kind == NumeralKind::Chinese;
         // 八届四次会议, 十四届三中全会: a session number.
         if unit.entry.tag == UnitTag::Jie && next_char(text, unit.end).is_some_and(is_numeral_char)
@@ -1823,7 +1856,7 @@ impl CountExtractor {
             if let (Some(a), Some(b)) = (after.next(), after.next()) {
                 if is_cjk_ideograph(a)
                     && "村庄屯寨铺镇乡".contains(b)
-                    && !"贫困行政全各该农山新本".contains(a)
+                    && !"贫困行政全各该农山新本的之".contains(a)
                 {
                     return false;
                 }
@@ -2744,6 +2777,112 @@ mod tests {
             &[("10件", Some(10.0), Some("件"), Exact)],
         );
         check("三十分钟", &[("三十分钟", Some(30.0), Some("分钟"), Exact)]);
+    }
+
+    #[test]
+    fn space_before_magnitude_or_more_than() {
+        // Old typeset texts put a space between a figure and 万/亿/多.
+        check(
+            "全县培训了360 多名农技员，覆盖近4 万户农户。",
+            &[
+                ("360 多名", Some(360.0), Some("名"), MoreThan),
+                ("近4 万户", Some(40000.0), Some("户"), About),
+            ],
+        );
+        check(
+            "全年贷款余额82 亿元。",
+            &[("82 亿元", Some(8.2e9), Some("元"), Exact)],
+        );
+    }
+
+    #[test]
+    fn phrase_after_more_than_belongs_to_the_figure() {
+        // 万亩 vetoes a descriptive 万亩 (万亩果园), not the 万 of `60余万亩`.
+        check(
+            "新建高标准农田60余万亩，建成万亩果园一处。",
+            &[
+                ("60余万亩", Some(600000.0), Some("亩"), MoreThan),
+                ("一处", Some(1.0), Some("处"), Exact),
+            ],
+        );
+        check(
+            "治理水土流失30多万亩。",
+            &[("30多万亩", Some(300000.0), Some("亩"), MoreThan)],
+        );
+    }
+
+    #[test]
+    fn units_only_after_a_magnitude() {
+        // 方 (cubic metres) after 万/亿; elsewhere it starts a word.
+        check(
+            "年输气能力25亿方，清淤8万方以上。",
+            &[
+                ("25亿方", Some(2.5e9), Some("方"), Exact),
+                ("8万方以上", Some(80000.0), Some("方"), MoreThan),
+            ],
+        );
+        check("召开三方联席会议，推出2.0方案和四方协议。", &[]);
+        check(
+            "集装箱吞吐量超500万标准箱，存储容量达到12吉字节。",
+            &[
+                ("超500万标准箱", Some(5e6), Some("标准箱"), MoreThan),
+                ("12吉字节", Some(12.0), Some("吉字节"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_particle_is_no_place_name_char() {
+        // `一年的乡…` is no place name like 十里河镇: 的 names nothing.
+        check(
+            "举办为期一年的乡镇干部轮训，历时三天的村级培训",
+            &[
+                ("一年", Some(1.0), Some("年"), Exact),
+                ("三天", Some(3.0), Some("天"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn size_classes_before_ji_are_not_counts() {
+        check(
+            "建成5万吨级泊位2个，推进百万千瓦级电站和800米级深井，考核分为4个级别",
+            &[
+                ("2个", Some(2.0), Some("个"), Exact),
+                ("4个", Some(4.0), Some("个"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn grades_sessions_and_names_are_not_counts() {
+        let none = [
+            "全市干线公路达到二级及以上标准，县县通三级以上公路",
+            "整治四级航道，",
+            "县人民医院创成三级综合医院",
+            "引进央企三级子公司",
+            "治理二三级支流",
+            "贯彻市委九届五次、六次全会精神",
+            "按照县委十次全会部署",
+            "贯彻区委七届历次全会精神",
+            "承办第二届全省运动会和十三届全运会",
+            "新建机场二期、电厂三期和水电站四期",
+            "三次产业比例持续优化",
+            "打造超5亿元重大项目",
+            "落户三门峡，传承二十四节气，组织三人篮球赛，整治三四轮车",
+            "形成三分天下的格局",
+            "坚持干一件成一件，说一件、干一件、成一件",
+        ];
+        for t in none {
+            check(t, &[]);
+        }
+        check(
+            "形成县乡村三级服务网络，整治三级以上公路5条",
+            &[
+                ("三级", Some(3.0), Some("级"), Exact),
+                ("5条", Some(5.0), Some("条"), Exact),
+            ],
+        );
     }
 
     #[test]

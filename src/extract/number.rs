@@ -207,6 +207,14 @@ fn new_match(kind: NumeralKind) -> NumberMatch {
 /// `s`. Returns the new end and updates the match.
 fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> usize {
     let mut seen_suffix = false;
+    // `120 多名`, `739 亿元`, `近3 万名`: old typeset texts leave a space
+    // between an Arabic figure and its magnitude or 多/余. Only these four
+    // are read across it: they never start a word of their own there.
+    if allow_small && s.as_bytes().get(i) == Some(&b' ') {
+        if let Some('万' | '亿' | '多' | '余') = s.get(i + 1..).and_then(|r| r.chars().next()) {
+            i += 1;
+        }
+    }
     // Multipliers only grow (百万, 千万, 万亿); 亿万 is no magnitude.
     let mut last_big = 0.0;
     loop {
@@ -882,6 +890,19 @@ mod tests {
         assert_eq!(m.end, 1);
         let m = scan_number("6\n.7％", 0).unwrap();
         assert_eq!(m.value, Some(6.7));
+        // A space between a figure and its magnitude or 多 (old typesetting).
+        let m = scan_number("近5 万户", "近".len()).unwrap();
+        assert_eq!((m.value, m.end), (Some(50000.0), "近5 万".len()));
+        let m = scan_number("860 多家", 0).unwrap();
+        assert_eq!(
+            (m.value, m.more_than, m.end),
+            (Some(860.0), true, "860 多".len())
+        );
+        let m = scan_number("27 亿\n元", 0).unwrap();
+        assert_eq!(m.value, Some(2.7e9));
+        // Other words after a space stay out of the figure.
+        let m = scan_number("12 名", 0).unwrap();
+        assert_eq!(m.end, 2);
         let m = scan_number("十分", 0).unwrap();
         assert_eq!(m.end, "十".len());
         assert!(scan_number("万家", 0).is_none());
