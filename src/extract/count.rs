@@ -1025,9 +1025,6 @@ fn is_word_prefix_ok(c: char) -> bool {
         .contains(c)
 }
 
-/// The char ending at byte `at` (a char boundary). Nearly every char
-/// asked for is ASCII or a three-byte CJK one: put together from its bytes.
-#[inline]
 /// Whether the text before byte `at` ends with a numeral char, or with one
 /// and its 余/多 (`90余` before `万亩`).
 fn ends_in_numeral(text: &str, at: usize) -> bool {
@@ -1038,6 +1035,9 @@ fn ends_in_numeral(text: &str, at: usize) -> bool {
     }
 }
 
+/// The char ending at byte `at` (a char boundary). Nearly every char
+/// asked for is ASCII or a three-byte CJK one: put together from its bytes.
+#[inline]
 fn prev_char(text: &str, at: usize) -> Option<char> {
     let b = text.as_bytes();
     if at <= b.len() {
