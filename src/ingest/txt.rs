@@ -56,6 +56,18 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
         (Some(f), _) => (f, 0),
         (None, Some(b)) => (b, bom_len),
         (None, None) => {
+            // Valid UTF-8 (most files) is validated once here, not again by
+            // the mixed-encoding test, the detection and the decoding.
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                if let Some(offset) = memchr::memchr(0, bytes) {
+                    return Err(DecodeError::Binary { offset });
+                }
+                return Ok(Decoded {
+                    text: text.to_string(),
+                    encoding: UTF_8.name(),
+                    bom: false,
+                });
+            }
             if let Some(e) = mixed_utf8(bytes) {
                 return Err(e);
             }
