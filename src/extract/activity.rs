@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::entity::FxSet;
-use super::{char_at, char_count, utf8_len, ExtractContext, Extractor};
+use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
@@ -553,10 +553,10 @@ struct PlanCues {
     first: Vec<u64>,
     /// `first` plus the first chars of 将, 计划 and 要: words starting with
     /// none of them cannot change a sentence's status.
-    status_first: Vec<u64>,
+    status_first: CharBits,
     /// First characters of the `lead` cues, likewise: a sentence head is
     /// searched for lead cues only at the chars that may start one.
-    lead_first: Vec<u64>,
+    lead_first: CharBits,
 }
 
 /// Is `c` marked in a first-character bitmap? Chars past U+FFFF always are.
@@ -582,8 +582,18 @@ impl PlanCues {
         // width through the general path.
         let b = head.as_bytes();
         let mut i = 0;
-        while let Some((c, n)) = char_at(b, i) {
-            if bit_set_cp(&self.lead_first, c)
+        while let Some(&x) = b.get(i) {
+            // A three-byte char is tested by its bytes, others decoded.
+            let (may, n) = match b.get(i..i + 3) {
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
+                    (self.lead_first.has_three_byte(x, y, z), 3)
+                }
+                _ => match char_at(b, i) {
+                    Some((c, n)) => (bit_set_cp(&self.lead_first.0, c), n),
+                    None => (false, utf8_len(x)),
+                },
+            };
+            if may
                 && self
                     .lead
                     .iter()
@@ -779,14 +789,17 @@ impl ActivityExtractor {
                 plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
-        plan.status_first = plan.first.clone();
-        for c in ['将', '计', '要'] {
-            plan.status_first[c as usize / 64] |= 1 << (c as u32 % 64);
+        for w in plan.word.iter().chain(plan.done.iter()) {
+            if let Some(c) = w.chars().next() {
+                plan.status_first.insert(c);
+            }
         }
-        plan.lead_first = vec![0; 0x10000 / 64];
+        for c in ['将', '计', '要'] {
+            plan.status_first.insert(c);
+        }
         for w in &plan.lead {
-            if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
-                plan.lead_first[c as usize / 64] |= 1 << (c as u32 % 64);
+            if let Some(c) = w.chars().next() {
+                plan.lead_first.insert(c);
             }
         }
         let lists = ListMatcher::new(&[
@@ -873,7 +886,13 @@ fn first_year(s: &str) -> Option<i32> {
 }
 
 fn is_space(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}' | '\u{feff}')
+    // No char above U+3000 is white space but U+FEFF (listed): the CJK
+    // text, nearly all of it, is settled by one compare instead of a
+    // Unicode table search.
+    if c > '\u{3000}' {
+        return c == '\u{feff}';
+    }
+    c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}')
 }
 
 fn is_clause_end(c: char) -> bool {
@@ -1187,13 +1206,8 @@ impl ActivityExtractor {
             // Most words start with no char of any status word: one bit
             // test on the first char skips them (a CJK char decoded inline).
             let candidate = match bytes.get(w.start..w.start + 3) {
-                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
-                    let c = (usize::from(x & 0x0F) << 12)
-                        | (usize::from(y & 0x3F) << 6)
-                        | usize::from(z & 0x3F);
-                    first.get(c / 64).is_some_and(|b| b & (1 << (c % 64)) != 0)
-                }
-                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(first, c)),
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => first.has_three_byte(x, y, z),
+                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&first.0, c)),
             };
             if !candidate {
                 continue;
@@ -2208,6 +2222,15 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("{file}: {body:?} accepted"));
             assert_eq!(err.line, 1, "{err}");
+        }
+    }
+
+    /// The fast path for chars above U+3000 answers as the plain rule.
+    #[test]
+    fn is_space_is_white_space_or_a_listed_char() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let want = c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}' | '\u{feff}');
+            assert_eq!(is_space(c), want, "{c:?}");
         }
     }
 
