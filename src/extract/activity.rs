@@ -343,36 +343,42 @@ impl Trie {
         &self,
         root: &[u32; 0x10000],
         b: &[u8],
-        mut j: usize,
+        j: usize,
     ) -> Option<(usize, usize, u32, u32)> {
+        // The rest of the text as a shrinking slice: a slice pattern takes
+        // a char's bytes with no bounds check.
+        let mut rest = b.get(j..)?;
         loop {
-            let &x = b.get(j)?;
-            if x & 0xF0 == 0xE0 {
-                if let Some(&[_, y, z]) = b.get(j..j + 3) {
+            match *rest {
+                [x, y, z, ..] if x & 0xF0 == 0xE0 => {
                     let c = (u32::from(x & 0x0F) << 12)
                         | (u32::from(y & 0x3F) << 6)
                         | u32::from(z & 0x3F);
                     let r = root[c as usize & 0xFFFF];
-                    j += 3;
+                    rest = rest.get(3..).unwrap_or_default();
                     if r != 0 {
-                        return Some((j - 3, j, c, r));
+                        let end = b.len() - rest.len();
+                        return Some((end - 3, end, c, r));
                     }
-                    continue;
                 }
-            }
-            if x < 0x80 {
-                let r = root[usize::from(x)];
-                j += 1;
-                if r != 0 {
-                    return Some((j - 1, j, u32::from(x), r));
+                [x, ..] if x < 0x80 => {
+                    let r = root[usize::from(x)];
+                    rest = rest.get(1..).unwrap_or_default();
+                    if r != 0 {
+                        let end = b.len() - rest.len();
+                        return Some((end - 1, end, u32::from(x), r));
+                    }
                 }
-                continue;
-            }
-            let (c, n) = char_at(b, j)?;
-            let r = self.root_entry(c);
-            j += n;
-            if r != 0 {
-                return Some((j - n, j, c, r));
+                [] => return None,
+                _ => {
+                    let at = b.len() - rest.len();
+                    let (c, n) = char_at(b, at)?;
+                    let r = self.root_entry(c);
+                    rest = rest.get(n..)?;
+                    if r != 0 {
+                        return Some((at, at + n, c, r));
+                    }
+                }
             }
         }
     }
