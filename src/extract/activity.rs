@@ -1092,7 +1092,8 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) 
     let lines: &[(Span, usize)] = lines;
     // The wrap width: a hard-wrapped text has many lines of (nearly) the
     // same, longest length; take the 90th percentile of line lengths.
-    let mut lens: Vec<usize> = lines.iter().map(|l| l.1).filter(|&n| n > 0).collect();
+    let mut lens: Vec<usize> = Vec::with_capacity(lines.len());
+    lens.extend(lines.iter().map(|l| l.1).filter(|&n| n > 0));
     lens.sort_unstable();
     let width = lens.get(lens.len() * 9 / 10).copied().unwrap_or(0);
     let wrapped_min = (width * 85 / 100).max(20);
@@ -1294,16 +1295,17 @@ impl ActivityExtractor {
             return;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
-        let trimmed = ptext.trim_end();
+        // (A paragraph's span is trimmed already: `trim_end` is needed only
+        // when it ends on white space, which `is_space` tells cheaply.)
+        let trimmed = if ptext.ends_with(is_space) {
+            ptext.trim_end()
+        } else {
+            ptext
+        };
         if trimmed.ends_with("如下：") || trimmed.ends_with("如下:") {
             return;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
-        let heading_end = if is_heading {
-            ptext.find('。').map(|i| span.start + i).unwrap_or(span.end)
-        } else {
-            span.start
-        };
 
         let Scratch {
             matches,
@@ -1332,6 +1334,12 @@ impl ActivityExtractor {
         if kinds & Pat::Cue(0).bit() == 0 {
             return;
         }
+        // Where a heading's title ends: looked for only now that a cue needs it.
+        let heading_end = if is_heading {
+            ptext.find('。').map(|i| span.start + i).unwrap_or(span.end)
+        } else {
+            span.start
+        };
         let matches: &[(usize, usize, Pat)] = matches;
         clauses.clear();
         sents.clear();
