@@ -166,6 +166,11 @@ pub struct EntityExtractor {
     /// 0 is the root; a few dozen nodes, so small sorted child lists beat
     /// hashing.
     org_trie: Vec<OrgNode>,
+    /// The root's child in `org_trie` for each char below U+10000 (0: none;
+    /// the root is nobody's child): the walk's first step, taken at every
+    /// char that may end a suffix, is one load instead of a search among
+    /// the root's children.
+    org_root: Vec<u32>,
     /// `F_*` bits of every char below U+10000: one pass over the text
     /// decodes each char once and stops only where a name, a suffix, a
     /// village or a sentence may end. Chars above it (rare) are tested
@@ -420,6 +425,7 @@ impl EntityExtractor {
             org_trie: Vec::new(),
             char_flags: zero_flags(),
             scan_bits: Box::new(CharBits::of(&[])),
+            org_root: Vec::new(),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
             visit_last: VISIT_WORDS
                 .iter()
@@ -723,6 +729,12 @@ impl EntityExtractor {
         }
         self.scan_bits = bits;
         self.char_flags = flags;
+        self.org_root = vec![0; FLAG_CHARS];
+        for &(c, n) in trie.first().map_or(&[][..], |r| &r.next[..]) {
+            if let Some(slot) = self.org_root.get_mut(c as usize) {
+                *slot = n;
+            }
+        }
         self.org_trie = trie;
         self.org_list = orgs
             .iter()
@@ -1020,18 +1032,32 @@ impl EntityExtractor {
                 // Suffixes ending here, shortest first as the walk finds
                 // them; pushed longest first.
                 at_end.clear();
-                let mut node = 0u32;
-                let mut start = end;
-                for pc in text.get(..end).unwrap_or("").chars().rev() {
-                    let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
-                    else {
-                        break;
-                    };
-                    node = next;
-                    start -= pc.len_utf8();
+                // The first step, from this char, by `org_root`.
+                let first = text
+                    .get(start..end)
+                    .and_then(|t| t.chars().next())
+                    .and_then(|c| match self.org_root.get(c as usize) {
+                        Some(&n) => (n != 0).then_some(n),
+                        None => self.org_trie.first().and_then(|r| r.child(c)),
+                    });
+                if let Some(first) = first {
+                    let mut node = first;
+                    let mut from = start;
                     let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
                     if pat != NONE {
-                        at_end.push((start, pat));
+                        at_end.push((from, pat));
+                    }
+                    for pc in text.get(..start).unwrap_or("").chars().rev() {
+                        let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
+                        else {
+                            break;
+                        };
+                        node = next;
+                        from -= pc.len_utf8();
+                        let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
+                        if pat != NONE {
+                            at_end.push((from, pat));
+                        }
                     }
                 }
                 sc.org_hits
