@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::entity::FxSet;
-use super::{char_at, char_count, utf8_len, ExtractContext, Extractor};
+use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{ActivityFact, Fact, FactData, Span, Status};
 
@@ -343,36 +343,42 @@ impl Trie {
         &self,
         root: &[u32; 0x10000],
         b: &[u8],
-        mut j: usize,
+        j: usize,
     ) -> Option<(usize, usize, u32, u32)> {
+        // The rest of the text as a shrinking slice: a slice pattern takes
+        // a char's bytes with no bounds check.
+        let mut rest = b.get(j..)?;
         loop {
-            let &x = b.get(j)?;
-            if x & 0xF0 == 0xE0 {
-                if let Some(&[_, y, z]) = b.get(j..j + 3) {
+            match *rest {
+                [x, y, z, ..] if x & 0xF0 == 0xE0 => {
                     let c = (u32::from(x & 0x0F) << 12)
                         | (u32::from(y & 0x3F) << 6)
                         | u32::from(z & 0x3F);
                     let r = root[c as usize & 0xFFFF];
-                    j += 3;
+                    rest = rest.get(3..).unwrap_or_default();
                     if r != 0 {
-                        return Some((j - 3, j, c, r));
+                        let end = b.len() - rest.len();
+                        return Some((end - 3, end, c, r));
                     }
-                    continue;
                 }
-            }
-            if x < 0x80 {
-                let r = root[usize::from(x)];
-                j += 1;
-                if r != 0 {
-                    return Some((j - 1, j, u32::from(x), r));
+                [x, ..] if x < 0x80 => {
+                    let r = root[usize::from(x)];
+                    rest = rest.get(1..).unwrap_or_default();
+                    if r != 0 {
+                        let end = b.len() - rest.len();
+                        return Some((end - 1, end, u32::from(x), r));
+                    }
                 }
-                continue;
-            }
-            let (c, n) = char_at(b, j)?;
-            let r = self.root_entry(c);
-            j += n;
-            if r != 0 {
-                return Some((j - n, j, c, r));
+                [] => return None,
+                _ => {
+                    let at = b.len() - rest.len();
+                    let (c, n) = char_at(b, at)?;
+                    let r = self.root_entry(c);
+                    rest = rest.get(n..)?;
+                    if r != 0 {
+                        return Some((at, at + n, c, r));
+                    }
+                }
             }
         }
     }
@@ -553,10 +559,10 @@ struct PlanCues {
     first: Vec<u64>,
     /// `first` plus the first chars of 将, 计划 and 要: words starting with
     /// none of them cannot change a sentence's status.
-    status_first: Vec<u64>,
+    status_first: CharBits,
     /// First characters of the `lead` cues, likewise: a sentence head is
     /// searched for lead cues only at the chars that may start one.
-    lead_first: Vec<u64>,
+    lead_first: CharBits,
 }
 
 /// Is `c` marked in a first-character bitmap? Chars past U+FFFF always are.
@@ -582,8 +588,18 @@ impl PlanCues {
         // width through the general path.
         let b = head.as_bytes();
         let mut i = 0;
-        while let Some((c, n)) = char_at(b, i) {
-            if bit_set_cp(&self.lead_first, c)
+        while let Some(&x) = b.get(i) {
+            // A three-byte char is tested by its bytes, others decoded.
+            let (may, n) = match b.get(i..i + 3) {
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
+                    (self.lead_first.has_three_byte(x, y, z), 3)
+                }
+                _ => match char_at(b, i) {
+                    Some((c, n)) => (bit_set_cp(&self.lead_first.0, c), n),
+                    None => (false, utf8_len(x)),
+                },
+            };
+            if may
                 && self
                     .lead
                     .iter()
@@ -779,14 +795,17 @@ impl ActivityExtractor {
                 plan.first[c as usize / 64] |= 1 << (c as u32 % 64);
             }
         }
-        plan.status_first = plan.first.clone();
-        for c in ['将', '计', '要'] {
-            plan.status_first[c as usize / 64] |= 1 << (c as u32 % 64);
+        for w in plan.word.iter().chain(plan.done.iter()) {
+            if let Some(c) = w.chars().next() {
+                plan.status_first.insert(c);
+            }
         }
-        plan.lead_first = vec![0; 0x10000 / 64];
+        for c in ['将', '计', '要'] {
+            plan.status_first.insert(c);
+        }
         for w in &plan.lead {
-            if let Some(c) = w.chars().next().filter(|&c| (c as u32) < 0x10000) {
-                plan.lead_first[c as usize / 64] |= 1 << (c as u32 % 64);
+            if let Some(c) = w.chars().next() {
+                plan.lead_first.insert(c);
             }
         }
         let lists = ListMatcher::new(&[
@@ -873,7 +892,13 @@ fn first_year(s: &str) -> Option<i32> {
 }
 
 fn is_space(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}' | '\u{feff}')
+    // No char above U+3000 is white space but U+FEFF (listed): the CJK
+    // text, nearly all of it, is settled by one compare instead of a
+    // Unicode table search.
+    if c > '\u{3000}' {
+        return c == '\u{feff}';
+    }
+    c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}')
 }
 
 fn is_clause_end(c: char) -> bool {
@@ -1067,7 +1092,8 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) 
     let lines: &[(Span, usize)] = lines;
     // The wrap width: a hard-wrapped text has many lines of (nearly) the
     // same, longest length; take the 90th percentile of line lengths.
-    let mut lens: Vec<usize> = lines.iter().map(|l| l.1).filter(|&n| n > 0).collect();
+    let mut lens: Vec<usize> = Vec::with_capacity(lines.len());
+    lens.extend(lines.iter().map(|l| l.1).filter(|&n| n > 0));
     lens.sort_unstable();
     let width = lens.get(lens.len() * 9 / 10).copied().unwrap_or(0);
     let wrapped_min = (width * 85 / 100).max(20);
@@ -1187,13 +1213,8 @@ impl ActivityExtractor {
             // Most words start with no char of any status word: one bit
             // test on the first char skips them (a CJK char decoded inline).
             let candidate = match bytes.get(w.start..w.start + 3) {
-                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => {
-                    let c = (usize::from(x & 0x0F) << 12)
-                        | (usize::from(y & 0x3F) << 6)
-                        | usize::from(z & 0x3F);
-                    first.get(c / 64).is_some_and(|b| b & (1 << (c % 64)) != 0)
-                }
-                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(first, c)),
+                Some(&[x, y, z]) if x & 0xF0 == 0xE0 => first.has_three_byte(x, y, z),
+                _ => char_at(bytes, w.start).is_some_and(|(c, _)| bit_set_cp(&first.0, c)),
             };
             if !candidate {
                 continue;
@@ -1274,16 +1295,17 @@ impl ActivityExtractor {
             return;
         }
         // A line announcing a list (`…具体工作计划如下：`) reports nothing itself.
-        let trimmed = ptext.trim_end();
+        // (A paragraph's span is trimmed already: `trim_end` is needed only
+        // when it ends on white space, which `is_space` tells cheaply.)
+        let trimmed = if ptext.ends_with(is_space) {
+            ptext.trim_end()
+        } else {
+            ptext
+        };
         if trimmed.ends_with("如下：") || trimmed.ends_with("如下:") {
             return;
         }
         let is_heading = ctx.paragraphs.get(lp.first).is_some_and(|p| p.is_heading);
-        let heading_end = if is_heading {
-            ptext.find('。').map(|i| span.start + i).unwrap_or(span.end)
-        } else {
-            span.start
-        };
 
         let Scratch {
             matches,
@@ -1312,6 +1334,12 @@ impl ActivityExtractor {
         if kinds & Pat::Cue(0).bit() == 0 {
             return;
         }
+        // Where a heading's title ends: looked for only now that a cue needs it.
+        let heading_end = if is_heading {
+            ptext.find('。').map(|i| span.start + i).unwrap_or(span.end)
+        } else {
+            span.start
+        };
         let matches: &[(usize, usize, Pat)] = matches;
         clauses.clear();
         sents.clear();
@@ -2211,6 +2239,15 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("{file}: {body:?} accepted"));
             assert_eq!(err.line, 1, "{err}");
+        }
+    }
+
+    /// The fast path for chars above U+3000 answers as the plain rule.
+    #[test]
+    fn is_space_is_white_space_or_a_listed_char() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let want = c.is_whitespace() || matches!(c, '\u{3000}' | '\u{a0}' | '\u{feff}');
+            assert_eq!(is_space(c), want, "{c:?}");
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use super::{utf8_len, CharBits, ExtractContext, Extractor};
+use super::{CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Fact, FactData, OrgFact, PlaceFact, PlaceLevel, Region, Span};
 
@@ -166,6 +166,11 @@ pub struct EntityExtractor {
     /// 0 is the root; a few dozen nodes, so small sorted child lists beat
     /// hashing.
     org_trie: Vec<OrgNode>,
+    /// The root's child in `org_trie` for each char below U+10000 (0: none;
+    /// the root is nobody's child): the walk's first step, taken at every
+    /// char that may end a suffix, is one load instead of a search among
+    /// the root's children.
+    org_root: Vec<u32>,
     /// `F_*` bits of every char below U+10000: one pass over the text
     /// decodes each char once and stops only where a name, a suffix, a
     /// village or a sentence may end. Chars above it (rare) are tested
@@ -420,6 +425,7 @@ impl EntityExtractor {
             org_trie: Vec::new(),
             char_flags: zero_flags(),
             scan_bits: Box::new(CharBits::of(&[])),
+            org_root: Vec::new(),
             org_stop_words: ORG_STOP_WORDS.iter().copied().collect(),
             visit_last: VISIT_WORDS
                 .iter()
@@ -723,6 +729,12 @@ impl EntityExtractor {
         }
         self.scan_bits = bits;
         self.char_flags = flags;
+        self.org_root = vec![0; FLAG_CHARS];
+        for &(c, n) in trie.first().map_or(&[][..], |r| &r.next[..]) {
+            if let Some(slot) = self.org_root.get_mut(c as usize) {
+                *slot = n;
+            }
+        }
         self.org_trie = trie;
         self.org_list = orgs
             .iter()
@@ -917,42 +929,47 @@ impl EntityExtractor {
         let mut at_end: Vec<(usize, u32)> = Vec::new();
         let flags: &[u8; FLAG_CHARS] = &self.char_flags;
         let b = text.as_bytes();
-        let mut i = 0;
-        // Decode by hand, four bytes (a char and the next byte) per load:
-        // nearly every char is a three-byte Han char or ASCII, and only
-        // flagged chars need a `char` at all. The index is 16 bits, so the
-        // table needs no bounds check. The last bytes go char by char.
+        // Decode by hand: nearly every char is a three-byte Han char or
+        // ASCII, and only flagged chars need a `char` at all. The index is
+        // 16 bits, so the table needs no bounds check. The last two bytes
+        // go char by char.
         const MASK: u8 = SCAN_MASK;
         let bits = &self.scan_bits;
-        while let Some(&[b0, b1, b2, b3]) = b.get(i..i + 4) {
+        // The text as a shrinking slice: a slice pattern takes a char's
+        // bytes with no bounds check, where indexing checked each step.
+        let mut rest = b;
+        while let &[b0, b1, b2, ..] = rest {
+            let at = b.len() - rest.len();
             if b0 & 0xF0 == 0xE0 {
                 // A three-byte char: 4 bits of the lead byte, 6 of each of
                 // the others. Its bit in `scan_bits` first.
-                i += 3;
+                rest = rest.get(3..).unwrap_or_default();
                 if bits.has_three_byte(b0, b1, b2) {
-                    let w = u32::from_le_bytes([b0, b1, b2, b3]);
-                    let cp = ((w & 0x0F) << 12) | ((w >> 2) & 0x0FC0) | ((w >> 16) & 0x3F);
-                    let f = flags[cp as usize & (FLAG_CHARS - 1)];
-                    self.note(text, i - 3, i, f, &mut sc, &mut at_end);
+                    let cp = (usize::from(b0 & 0x0F) << 12)
+                        | (usize::from(b1 & 0x3F) << 6)
+                        | usize::from(b2 & 0x3F);
+                    let f = flags[cp & (FLAG_CHARS - 1)];
+                    self.note(text, at, at + 3, f, &mut sc, &mut at_end);
                 }
             } else if b0 < 0x80 {
                 let f = flags[usize::from(b0)];
-                i += 1;
+                rest = rest.get(1..).unwrap_or_default();
                 if f & MASK != 0 {
-                    self.note(text, i - 1, i, f, &mut sc, &mut at_end);
+                    self.note(text, at, at + 1, f, &mut sc, &mut at_end);
                 }
             } else {
-                let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
+                let Some(c) = text.get(at..).and_then(|r| r.chars().next()) else {
                     break;
                 };
                 let f = self.flags(c);
-                let start = i;
-                i += c.len_utf8();
+                let n = c.len_utf8();
+                rest = rest.get(n..).unwrap_or_default();
                 if f & MASK != 0 {
-                    self.note(text, start, i, f, &mut sc, &mut at_end);
+                    self.note(text, at, at + n, f, &mut sc, &mut at_end);
                 }
             }
         }
+        let i = b.len() - rest.len();
         for (k, c) in text.get(i..).unwrap_or("").char_indices() {
             let f = self.flags(c);
             if f & MASK != 0 {
@@ -1015,18 +1032,32 @@ impl EntityExtractor {
                 // Suffixes ending here, shortest first as the walk finds
                 // them; pushed longest first.
                 at_end.clear();
-                let mut node = 0u32;
-                let mut start = end;
-                for pc in text.get(..end).unwrap_or("").chars().rev() {
-                    let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
-                    else {
-                        break;
-                    };
-                    node = next;
-                    start -= pc.len_utf8();
+                // The first step, from this char, by `org_root`.
+                let first = text
+                    .get(start..end)
+                    .and_then(|t| t.chars().next())
+                    .and_then(|c| match self.org_root.get(c as usize) {
+                        Some(&n) => (n != 0).then_some(n),
+                        None => self.org_trie.first().and_then(|r| r.child(c)),
+                    });
+                if let Some(first) = first {
+                    let mut node = first;
+                    let mut from = start;
                     let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
                     if pat != NONE {
-                        at_end.push((start, pat));
+                        at_end.push((from, pat));
+                    }
+                    for pc in text.get(..start).unwrap_or("").chars().rev() {
+                        let Some(next) = self.org_trie.get(node as usize).and_then(|n| n.child(pc))
+                        else {
+                            break;
+                        };
+                        node = next;
+                        from -= pc.len_utf8();
+                        let pat = self.org_trie.get(node as usize).map_or(NONE, |n| n.pat);
+                        if pat != NONE {
+                            at_end.push((from, pat));
+                        }
                     }
                 }
                 sc.org_hits
@@ -1803,18 +1834,38 @@ fn short_key_mix(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 19)) as usize
 }
 
-/// Byte offset ending the "first lines" of a text: about 240 characters.
+/// Byte offset ending the "first lines" of a text: about 240 characters
+/// (where the 241st char starts, or the text's end).
 fn early_end(text: &str) -> usize {
-    // Stepped over by the chars' lead bytes: no char is decoded.
+    const CHARS: usize = 240;
+    // Chars are counted by their lead bytes (those not `10xxxxxx`), eight
+    // bytes at a time while the chunk cannot hold the 241st char's lead.
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let b = text.as_bytes();
     let mut i = 0;
-    for _ in 0..240 {
-        let Some(&x) = b.get(i) else {
-            return text.len();
-        };
-        i += utf8_len(x);
+    let mut left = CHARS;
+    while let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let w = u64::from_le_bytes(chunk);
+        // Bit 7 of each continuation byte, summed by one multiply.
+        let cont =
+            (((w & !(w << 1) & HIGH) >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize;
+        let leads = 8 - cont;
+        if leads > left {
+            break;
+        }
+        left -= leads;
+        i += 8;
     }
-    i.min(text.len())
+    while let Some(&x) = b.get(i) {
+        if x & 0xC0 != 0x80 {
+            if left == 0 {
+                return i;
+            }
+            left -= 1;
+        }
+        i += 1;
+    }
+    text.len()
 }
 
 /// The sentence (between 。！？；\n) holding a span, given the text's
@@ -2299,6 +2350,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Texts around the 240-char mark, chars of every width.
+        #[test]
+        fn early_end_is_the_241st_char(s in "[a-zé山𠀀]{200,300}") {
+            let want = s.char_indices().nth(240).map_or(s.len(), |(i, _)| i);
+            proptest::prop_assert_eq!(early_end(&s), want);
+        }
+
         #[test]
         fn never_panics_and_spans_are_surfaces(s in "\\PC{0,80}", t in "[县市区镇乡村科协委局办省长治沁黎城武乡西井北坡，。\\n ]{0,40}") {
             for text in [s.as_str(), t.as_str(), &format!("{t}{s}")] {

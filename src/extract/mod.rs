@@ -170,6 +170,19 @@ pub(crate) fn utf8_len(x: u8) -> usize {
 /// look-up needs a bounds check.
 pub(crate) struct CharBits([u64; 0x400]);
 
+impl Default for CharBits {
+    fn default() -> Self {
+        CharBits::of(&[])
+    }
+}
+
+impl std::fmt::Debug for CharBits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n: u32 = self.0.iter().map(|w| w.count_ones()).sum();
+        write!(f, "CharBits({n} chars)")
+    }
+}
+
 impl CharBits {
     /// The BMP chars of `lists` (chars beyond it are left out).
     pub(crate) const fn of(lists: &[&[char]]) -> CharBits {
