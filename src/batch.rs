@@ -1120,12 +1120,18 @@ const INGEST_AHEAD_TEXT_BYTES: usize = 32 << 20;
 /// The first files of the run read and ingested, in order, until `ready`
 /// is set (the pipeline is built) or [`INGEST_AHEAD_TEXT_BYTES`] of text
 /// are held; [`run_files`] analyzes them as it would have ingested them.
+/// None when the process has one core to run on.
 fn ingest_ahead(
     opts: &RunOptions,
     files: &FileList,
     ready: &std::sync::atomic::AtomicBool,
 ) -> Vec<FileResult> {
     let mut out = Vec::new();
+    // On one core (a machine's, or a run pinned to one) reading ahead
+    // only takes time from the build it waits for.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return out;
+    }
     let mut held = 0;
     for i in 0..files.len() {
         if held >= INGEST_AHEAD_TEXT_BYTES || ready.load(std::sync::atomic::Ordering::Acquire) {
