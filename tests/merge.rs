@@ -399,4 +399,24 @@ fn a_shard_that_draws_no_file_succeeds_and_merges() {
         );
         assert!(a == b, "records/{name}");
     }
+    // --no-digests --no-reports: the same records, no digest or report
+    // folder, and run.json lists neither.
+    let bare = t.join("bare");
+    ok(bin()
+        .args(["merge", "--no-db", "--no-digests", "--no-reports", "--out"])
+        .arg(&bare)
+        .arg(&full)
+        .output()
+        .unwrap());
+    assert_eq!(
+        read(&bare.join("records/facts.jsonl")),
+        read(&full.join("records/facts.jsonl"))
+    );
+    assert!(!bare.join("digest").exists() && !bare.join("reports").exists());
+    let outputs = json(&bare.join("run.json"))["outputs"].to_string();
+    assert!(
+        !outputs.contains("digest") && !outputs.contains("reports"),
+        "{outputs}"
+    );
+    assert!(merged.join("digest/overall/digest.md").exists());
 }
