@@ -1171,6 +1171,58 @@ mod tests {
         assert_ne!(sha_key("abc"), sha_key("abd"));
     }
 
+    /// Files ingested ahead (while the pipeline is built) are analyzed as if
+    /// they had been ingested in their task: the same records whether none,
+    /// a prefix ending inside a task, or all of them were read ahead.
+    #[test]
+    fn records_are_the_same_whatever_was_ingested_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        crate::gen::write_corpus(
+            &crate::gen::CorpusSpec {
+                documents: 60,
+                seed: 5,
+                ..Default::default()
+            },
+            &corpus,
+        )
+        .unwrap();
+        let (files, _) = walk_list(&[corpus]);
+        assert!(files.len() > FILES_PER_TASK * 2, "several tasks");
+        let pipeline = Pipeline::new(&crate::data::DataDir::embedded_only()).unwrap();
+        let data = crate::data::DataDir::embedded_only();
+        let mut outputs = Vec::new();
+        for ahead in [0, 1, FILES_PER_TASK + 3, files.len()] {
+            let opts = RunOptions {
+                out_dir: dir.path().join(format!("out-{ahead}")),
+                progress: false,
+                no_db: true,
+                render: crate::render::RenderOptions {
+                    reports: false,
+                    digests: false,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            std::fs::create_dir_all(&opts.out_dir).unwrap();
+            let pre: Vec<FileResult> = (0..ahead)
+                .map(|i| ingest_file(&opts, i, &files.get(i)))
+                .collect();
+            let (mut sink, _) = open_sinks(&opts, &data).unwrap();
+            let (totals, rejected, _) =
+                run_files(&pipeline, &opts, &files, pre, &mut sink).unwrap();
+            assert!(rejected.is_empty());
+            assert_eq!(totals.files_seen, files.len());
+            let read = |name: &str| std::fs::read(opts.out_dir.join("records").join(name)).unwrap();
+            outputs.push((ahead, read("documents.jsonl"), read("facts.jsonl")));
+        }
+        let (_, docs, facts) = &outputs[0];
+        assert!(docs.len() > 1000 && facts.len() > 1000);
+        for (ahead, d, f) in &outputs[1..] {
+            assert!(d == docs && f == facts, "{ahead} files read ahead");
+        }
+    }
+
     /// A panic while a task's documents are analyzed together rejects only
     /// the file that caused it, as `internal_error`; the other files of the
     /// task are analyzed alone and keep their documents and facts.
