@@ -302,16 +302,8 @@ impl Report {
     fn push_rendered(&mut self, i: u32, it: &Item, head: &DocEntry) {
         self.count_item(i, it);
         let mut snippet = std::mem::take(&mut self.snippet);
-        if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
-            snippet.clear();
-            item_html(&mut snippet, it, Some(head));
-            let r = self.by_rule.push([0, ri as u32], snippet.as_bytes());
-            self.keep(r);
-            snippet.clear();
-            item_md(&mut snippet, it, Some(head));
-            let r = self.by_rule.push([1, ri as u32], snippet.as_bytes());
-            self.keep(r);
-        }
+        let r = push_by_rule(&mut self.by_rule, &mut snippet, it, head);
+        self.keep(r);
         snippet.clear();
         item_html(&mut snippet, it, None);
         let html_end = snippet.len();
@@ -531,14 +523,7 @@ impl Report {
                         };
                         item_html(h, it, None);
                         item_md(m, it, None);
-                        if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
-                            snippet.clear();
-                            item_html(&mut snippet, it, Some(&head));
-                            by_rule.push([0, ri as u32], snippet.as_bytes())?;
-                            snippet.clear();
-                            item_md(&mut snippet, it, Some(&head));
-                            by_rule.push([1, ri as u32], snippet.as_bytes())?;
-                        }
+                        push_by_rule(&mut by_rule, &mut snippet, it, &head)?;
                     }
                     let _ = h.write_str("</ul></details>\n");
                     let _ = m.write_char('\n');
@@ -671,6 +656,26 @@ impl std::fmt::Write for IoFmt {
             std::fmt::Error
         })
     }
+}
+
+/// An item's entries in the by-rule sections (HTML, then Markdown, each
+/// naming its document), pushed keyed (format, rule); an item of a rule
+/// that is not listed has none.
+fn push_by_rule(
+    by_rule: &mut Sorter<2>,
+    snippet: &mut String,
+    it: &Item,
+    head: &DocEntry,
+) -> std::io::Result<()> {
+    if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
+        snippet.clear();
+        item_html(snippet, it, Some(head));
+        by_rule.push([0, ri as u32], snippet.as_bytes())?;
+        snippet.clear();
+        item_md(snippet, it, Some(head));
+        by_rule.push([1, ri as u32], snippet.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn item_html<W: std::fmt::Write>(h: &mut W, it: &Item, doc: Option<&DocEntry>) {
