@@ -218,43 +218,16 @@ pub fn mask(text: &str) -> Vec<char> {
 }
 
 /// The chars [`mask`] folds into `#`: digits, Chinese numerals and
-/// placeholder marks. A `match`, not a search in a string of them: that
+/// placeholder marks. Tests of chars, not a search in a string of them: that
 /// search (encode the char, then a substring search) ran for every char of
 /// every paragraph and was half of the mask's cost.
 fn is_mask_numeral(c: char) -> bool {
-    matches!(
-        c,
-        '0'..='9'
-            | '０'..='９'
-            | '零'
-            | '〇'
-            | '一'
-            | '二'
-            | '两'
-            | '三'
-            | '四'
-            | '五'
-            | '六'
-            | '七'
-            | '八'
-            | '九'
-            | '十'
-            | '百'
-            | '千'
-            | '万'
-            | '亿'
-            | 'x'
-            | 'X'
-            | 'ｘ'
-            | 'Ｘ'
-            | '_'
-            | '＿'
-            | '×'
-            | '.'
-            | '．'
-            | '%'
-            | '％'
-    )
+    scan::digit_value(c).is_some()
+        || scan::is_cn_numeral(c)
+        || matches!(
+            c,
+            '万' | '亿' | 'x' | 'X' | 'ｘ' | 'Ｘ' | '_' | '＿' | '×' | '.' | '．' | '%' | '％'
+        )
 }
 
 /// The chars [`mask`] keeps: letters and digits, with the common cases

@@ -753,18 +753,23 @@ pub fn esc(s: &str) -> String {
         s,
         &mut o,
         |b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''),
-        |c, o| match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\n' | '\r' => o.push(' '),
-            c if c.is_control() => {}
-            c => o.push(c),
-        },
+        esc_char,
     );
     o
+}
+
+/// One char of [`esc`], escaped onto `o`.
+fn esc_char(c: char, o: &mut String) {
+    match c {
+        '&' => o.push_str("&amp;"),
+        '<' => o.push_str("&lt;"),
+        '>' => o.push_str("&gt;"),
+        '"' => o.push_str("&quot;"),
+        '\'' => o.push_str("&#39;"),
+        '\n' | '\r' => o.push(' '),
+        c if c.is_control() => {}
+        c => o.push(c),
+    }
 }
 
 /// `s` onto `o`, runs of ordinary chars copied as they are and each other
@@ -825,7 +830,13 @@ pub fn md(s: &str) -> String {
                 | b'&'
         )
     };
-    escape_runs(s, &mut o, marks, |c, o| match c {
+    escape_runs(s, &mut o, marks, md_char);
+    o
+}
+
+/// One char of [`md`], escaped onto `o`.
+fn md_char(c: char, o: &mut String) {
+    match c {
         '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
         | '~' | '>' | '-' => {
             o.push('\\');
@@ -836,8 +847,7 @@ pub fn md(s: &str) -> String {
         '\n' | '\r' => o.push(' '),
         c if c.is_control() => {}
         c => o.push(c),
-    });
-    o
+    }
 }
 
 /// Text inside a code span: backticks cannot be escaped there, and angle
@@ -892,41 +902,17 @@ const JS: &str = r#"(function(){
 mod tests {
     use super::*;
 
-    /// The escapers as they were written first, a char at a time: the
-    /// reference for the run-copying ones.
+    /// The escapers a char at a time (each char through [`esc_char`] or
+    /// [`md_char`]): the reference for the run-copying ones.
     fn esc_by_char(s: &str) -> String {
         let mut o = String::new();
-        for c in s.chars() {
-            match c {
-                '&' => o.push_str("&amp;"),
-                '<' => o.push_str("&lt;"),
-                '>' => o.push_str("&gt;"),
-                '"' => o.push_str("&quot;"),
-                '\'' => o.push_str("&#39;"),
-                '\n' | '\r' => o.push(' '),
-                c if c.is_control() => {}
-                c => o.push(c),
-            }
-        }
+        s.chars().for_each(|c| esc_char(c, &mut o));
         o
     }
 
     fn md_by_char(s: &str) -> String {
         let mut o = String::new();
-        for c in s.chars() {
-            match c {
-                '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!'
-                | '|' | '~' | '>' | '-' => {
-                    o.push('\\');
-                    o.push(c);
-                }
-                '<' => o.push_str("&lt;"),
-                '&' => o.push_str("&amp;"),
-                '\n' | '\r' => o.push(' '),
-                c if c.is_control() => {}
-                c => o.push(c),
-            }
-        }
+        s.chars().for_each(|c| md_char(c, &mut o));
         o
     }
 

@@ -424,7 +424,8 @@ struct FigureParts {
     end: usize,
 }
 
-fn is_cn_numeral(c: char) -> bool {
+/// 零〇 一 to 九, 两, 十 百 千: the numeral chars of a Chinese figure below 万.
+pub fn is_cn_numeral(c: char) -> bool {
     matches!(
         c,
         '零' | '〇'
