@@ -1,17 +1,16 @@
 //! The batch job behind `zongjie run`: walk the inputs, process files in
 //! parallel, write records in a deterministic order.
 //!
-//! Files are processed in chunks: each chunk runs on the rayon pool and its
-//! results are written in input order before the next chunk starts, so
-//! output is byte-identical whatever the thread count, and memory holds one
-//! chunk of documents at a time however many files there are.
+//! Files are processed in small tasks on the rayon pool, a bounded number
+//! in flight at once, and their results are written in input order, so
+//! output is byte-identical whatever the thread count, and memory holds a
+//! few tasks' documents at a time however many files there are.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::emit::DocRecords;
@@ -404,6 +403,15 @@ fn internal_error(path: &Path, panic: Box<dyn std::any::Any + Send>) -> Rejected
 /// chunk still splits into enough tasks to keep every thread busy.
 const FILES_PER_TASK: usize = 8;
 
+/// Analysis tasks a run keeps in flight or waiting to be written, per
+/// thread: enough that a thread finding its task done always finds another
+/// queued while the writer catches up; each holds its documents alive.
+const TASKS_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// A finished task: its number (in input order) and its files' results, or
+/// the panic that stopped it.
+type TaskDone = (usize, std::thread::Result<Vec<FileResult>>);
+
 /// Read, ingest and analyze a run of files, their documents analyzed
 /// together. Never panics outward: if the joint analysis panics, each
 /// file's documents are analyzed again alone, so the panic rejects only the
@@ -666,63 +674,70 @@ pub fn run_files(
     let mut seen: SeenFiles = std::collections::HashMap::new();
     let mut write_time = Duration::ZERO;
     let threads = rayon::current_num_threads();
-    // Two analysis tasks per thread per chunk (see FILES_PER_TASK): larger
-    // chunks keep more finished documents alive at once (four tasks per
-    // thread took peak RSS from 339 to 487 MB on 10,000 documents).
-    let chunk = threads * 2 * FILES_PER_TASK;
-    // Chunk i+1 is analyzed on the rayon pool while this thread writes
-    // chunk i: writing is serial (records go out in input order), so
-    // without the overlap every thread but one would idle while it runs.
-    // The channel holds one finished chunk, so at most three chunks of
-    // documents are alive at once, however many files there are.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileResult>>(1);
+    // Tasks of FILES_PER_TASK files go to the rayon pool one at a time, in
+    // input order, and this thread writes their results in input order as
+    // they come back. Writing is serial (records go out in input order), so
+    // it runs beside the analysis rather than between rounds of it; and no
+    // worker waits for another (chunks of tasks analyzed round by round left
+    // a thread idle at the end of every round: 1.7–1.8 cores busy of 2).
+    // At most `window` tasks are in flight or waiting to be written, so
+    // memory holds that many tasks' documents however many files there are.
+    let window = threads * TASKS_IN_FLIGHT_PER_THREAD;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<TaskDone>();
+    // A counting semaphore: a token goes in before a task starts and comes
+    // out once its results are written.
+    let (permit_tx, permit_rx) = std::sync::mpsc::sync_channel::<()>(window);
     // The sinks' per-document work (records, report models, what the
     // cross-document index keeps) is done on the workers too, for the same
     // reason.
     let mut plan = PreparePlan::default();
     sink.plan(&mut plan);
     let plan = &plan;
+    let mut task_panic = None;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let producer = scope.spawn(move || {
             let mut pre = pre.into_iter().peekable();
-            for (ci, start) in (0..files.len()).step_by(chunk).enumerate() {
-                // The chunk's files with their paths made again (the list
-                // keeps only their bytes).
-                let group: Vec<InputFile> = (start..files.len().min(start + chunk))
-                    .map(|i| files.get(i))
-                    .collect();
-                // Each task with the files of it that were ingested while
-                // the pipeline was built.
-                let tasks: Vec<(usize, &[InputFile], Vec<FileResult>)> = group
-                    .chunks(FILES_PER_TASK)
-                    .enumerate()
-                    .map(|(t, task)| {
-                        let first = ci * chunk + t * FILES_PER_TASK;
-                        let mut ready = Vec::new();
-                        while let Some(r) = pre.next_if(|r| r.index < first + task.len()) {
-                            ready.push(r);
-                        }
-                        (first, task, ready)
-                    })
-                    .collect();
-                let results: Vec<FileResult> = tasks
-                    .into_par_iter()
-                    .flat_map_iter(|(first, task, ready)| {
-                        let mut results = process_files(pipeline, opts, first, task, ready);
-                        for r in &mut results {
-                            r.prepared = r.documents.iter().map(|d| plan.prepare(d)).collect();
-                        }
-                        results
-                    })
-                    .collect();
-                // The writer stopped (an output error): stop analyzing.
-                if tx.send(results).is_err() {
-                    break;
+            rayon::in_place_scope(|s| {
+                for (t, first) in (0..files.len()).step_by(FILES_PER_TASK).enumerate() {
+                    // The writer stopped (an output error): start no more.
+                    if permit_tx.send(()).is_err() {
+                        break;
+                    }
+                    // The task's files with their paths made again (the
+                    // list keeps only their bytes), and those of them that
+                    // were ingested while the pipeline was built.
+                    let task: Vec<InputFile> = (first..files.len().min(first + FILES_PER_TASK))
+                        .map(|i| files.get(i))
+                        .collect();
+                    let mut ready = Vec::new();
+                    while let Some(r) = pre.next_if(|r| r.index < first + task.len()) {
+                        ready.push(r);
+                    }
+                    let done_tx = done_tx.clone();
+                    s.spawn(move |_| {
+                        // A panic is sent on as a result: the writer waits
+                        // for every task in turn and would wait forever.
+                        let results =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                let mut results =
+                                    process_files(pipeline, opts, first, &task, ready);
+                                for r in &mut results {
+                                    r.prepared =
+                                        r.documents.iter().map(|d| plan.prepare(d)).collect();
+                                }
+                                results
+                            }));
+                        // The writer stopped: nobody wants the results.
+                        let _ = done_tx.send((t, results));
+                    });
                 }
-            }
+            });
         });
+        // The receivers go to the writer, so they are dropped when it
+        // returns, however it returns: that unblocks the producer.
         let written = write_chunks(
-            &rx,
+            done_rx,
+            permit_rx,
             files,
             sink,
             &bar,
@@ -730,14 +745,16 @@ pub fn run_files(
             &mut totals,
             &mut rejected,
             &mut write_time,
+            &mut task_panic,
         );
-        // Unblock the producer if the writer gave up early, then wait for it.
-        drop(rx);
         if let Err(panic) = producer.join() {
             std::panic::resume_unwind(panic);
         }
         written
     })?;
+    if let Some(panic) = task_panic {
+        std::panic::resume_unwind(panic);
+    }
     bar.finish_and_clear();
     let t = Instant::now();
     sink.finish()?;
@@ -745,8 +762,8 @@ pub fn run_files(
     Ok((totals, rejected, write_time))
 }
 
-/// The writing half of `run_files`: takes finished chunks in input order,
-/// rejects duplicate files and hands documents to the sink.
+/// The writing half of `run_files`: takes finished tasks, writes them in
+/// input order, rejects duplicate files and hands documents to the sink.
 /// The files read so far: the first 16 bytes of the SHA-256 of their bytes
 /// → their index in the run's file list (20 bytes a file, not two strings;
 /// two different files share 128 bits of SHA-256 with odds of ~2^-64 even
@@ -790,7 +807,44 @@ fn sha_key(hex: &str) -> [u8; 32] {
 
 #[allow(clippy::too_many_arguments)]
 fn write_chunks(
-    rx: &std::sync::mpsc::Receiver<Vec<FileResult>>,
+    done: std::sync::mpsc::Receiver<TaskDone>,
+    permits: std::sync::mpsc::Receiver<()>,
+    files: &FileList,
+    sink: &mut dyn Sink,
+    bar: &indicatif::ProgressBar,
+    seen: &mut SeenFiles,
+    totals: &mut RunTotals,
+    rejected: &mut Vec<Rejected>,
+    write_time: &mut Duration,
+    task_panic: &mut Option<Box<dyn std::any::Any + Send>>,
+) -> anyhow::Result<()> {
+    // Tasks finished ahead of the next one to write, by task number.
+    let mut ahead: std::collections::BTreeMap<usize, Vec<FileResult>> = Default::default();
+    let mut next = 0;
+    for (t, results) in done.iter() {
+        match results {
+            Ok(results) => ahead.insert(t, results),
+            Err(panic) => {
+                *task_panic = Some(panic);
+                return Ok(());
+            }
+        };
+        while let Some(results) = ahead.remove(&next) {
+            next += 1;
+            write_task(
+                results, files, sink, bar, seen, totals, rejected, write_time,
+            )?;
+            // Its token went in before it started, so this never waits.
+            let _ = permits.recv();
+        }
+    }
+    Ok(())
+}
+
+/// Hands one task's documents to the sink (see [`write_chunks`]).
+#[allow(clippy::too_many_arguments)]
+fn write_task(
+    results: Vec<FileResult>,
     files: &FileList,
     sink: &mut dyn Sink,
     bar: &indicatif::ProgressBar,
@@ -799,7 +853,7 @@ fn write_chunks(
     rejected: &mut Vec<Rejected>,
     write_time: &mut Duration,
 ) -> anyhow::Result<()> {
-    for results in rx.iter() {
+    {
         let t = Instant::now();
         for mut r in results {
             if let Some(first) = r.documents.first() {
