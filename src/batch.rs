@@ -724,6 +724,11 @@ pub fn run_files(
                                 for r in &mut results {
                                     r.prepared =
                                         r.documents.iter().map(|d| plan.prepare(d)).collect();
+                                    // Read by the preparation; the sinks
+                                    // need them no more.
+                                    for d in &mut r.documents {
+                                        d.scanned_figures = None;
+                                    }
                                 }
                                 results
                             }));

@@ -615,6 +615,7 @@ pub fn document_from_records(doc: &Value, facts: &[Value], findings: &[Value]) -
         sentences,
         facts: fact_list,
         findings: finding_list,
+        scanned_figures: None,
     })
 }
 

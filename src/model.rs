@@ -340,6 +340,10 @@ pub struct Document {
     pub sentences: Vec<Sentence>,
     pub facts: Vec<Fact>,
     pub findings: Vec<Finding>,
+    /// Every figure of each paragraph as the audit scanned them, kept for
+    /// the cross-document index so that the text is scanned once; `None`
+    /// before the audit and once the run has taken what it needs.
+    pub scanned_figures: Option<Vec<Vec<crate::audit::scan::Figure>>>,
 }
 
 impl Document {

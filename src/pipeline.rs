@@ -156,7 +156,9 @@ impl Pipeline {
             doc.region = region;
         }
         for doc in docs.iter_mut() {
-            doc.findings = self.auditor.audit(doc);
+            let (findings, figures) = self.auditor.audit_scanned(doc);
+            doc.findings = findings;
+            doc.scanned_figures = Some(figures);
         }
     }
 }
@@ -190,5 +192,6 @@ pub fn document_from_text(text: String, path: &str) -> Document {
         sentences: Vec::new(),
         facts: Vec::new(),
         findings: Vec::new(),
+        scanned_figures: None,
     }
 }

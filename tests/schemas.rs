@@ -321,6 +321,7 @@ fn emitted_records_of_every_kind_validate() {
         }],
         text: text.clone(),
         facts,
+        scanned_figures: None,
     };
     let idx = CharIndex::new(&doc.text);
     let facts_v = validator("facts");

@@ -377,10 +377,23 @@ impl Observation {
         let mut figures = Vec::new();
         // Only a figure's first occurrence in a document is kept.
         let mut doc_figures: HashSet<u64> = HashSet::new();
-        for (pi, p) in doc.paragraphs.iter().enumerate() {
-            let pt = p.span.slice(&doc.text);
+        // The audit's scan of the figures when it ran (it always has in a
+        // run); the same scan done here otherwise.
+        let scanned_here: Vec<Vec<scan::Figure>>;
+        let scanned = match &doc.scanned_figures {
+            Some(s) if s.len() == doc.paragraphs.len() => s,
+            _ => {
+                scanned_here = doc
+                    .paragraphs
+                    .iter()
+                    .map(|p| scan::figures(p.span.slice(&doc.text), p.span.start))
+                    .collect();
+                &scanned_here
+            }
+        };
+        for (pi, (p, figures_of_p)) in doc.paragraphs.iter().zip(scanned).enumerate() {
             // Figures: what is counted (the clause before), value and unit.
-            for f in scan::figures(pt, p.span.start) {
+            for f in figures_of_p {
                 if !distinctive(f.value) || f.unit == "%" {
                     continue;
                 }
@@ -1022,6 +1035,31 @@ impl PairStream {
 mod tests {
     use super::*;
     use crate::audit::doc_from_text;
+
+    #[test]
+    fn the_audits_scan_of_figures_observes_as_a_scan_of_its_own() {
+        // The second line continues a number broken by a hard wrap: the
+        // audit's rules leave its `０件` out, the cross index keeps it.
+        let text =
+            "全年共受理群众来信２３８\n０件，办结来信１２０５件。\n去年同期共办理来信2356件。";
+        let mut doc = doc_from_text("a", text, Some(2024));
+        let (_, scanned) = crate::audit::Auditor::new().audit_scanned(&doc);
+        let ctx = crate::audit::Ctx::new(&doc);
+        let first = |fs: &[scan::Figure]| fs.first().map(|f| doc.slice(f.span).to_string());
+        assert_eq!(first(&ctx.scanned[1]).as_deref(), Some("０件"));
+        assert_eq!(first(ctx.figures_of(1)).as_deref(), Some("１２０５件"));
+        assert_eq!(first(ctx.figures_of(2)).as_deref(), Some("2356件"));
+        let seen = |o: &Observation| {
+            o.figures
+                .iter()
+                .map(|f| (f.key, f.para, f.start, f.end, f.text.clone()))
+                .collect::<Vec<_>>()
+        };
+        let alone = seen(&Observation::of(&doc));
+        doc.scanned_figures = Some(scanned);
+        assert_eq!(seen(&Observation::of(&doc)), alone);
+        assert!(alone.iter().any(|f| f.4 == "１２０５件"), "{alone:?}");
+    }
 
     #[test]
     fn mask_char_classes_match_their_definitions_for_every_char() {

@@ -334,7 +334,8 @@ impl Report {
         let ctx = Ctx {
             doc,
             text: &doc.text,
-            figures: Vec::new(),
+            scanned: Vec::new(),
+            wrapped: Vec::new(),
             dates: Vec::new(),
         };
         let idx = CharIndex::new(&doc.text);

@@ -254,7 +254,7 @@ const MAX_SECTION_PARAS: usize = 8;
 
 fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut figs: Vec<Fig> = Vec::new();
-    for (pi, fs) in ctx.figures.iter().enumerate() {
+    for (pi, fs) in ctx.figures().enumerate() {
         if ctx.doc.paragraphs[pi].is_heading {
             continue;
         }
@@ -384,7 +384,7 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     }
                 }
             }
-            let figs = &ctx.figures[pi];
+            let figs = ctx.figures_of(pi);
             let totals: Vec<&Figure> = figs
                 .iter()
                 .filter(|f| f.span.start >= from && f.span.end <= at)

@@ -89,7 +89,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn percents(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for figs in &ctx.figures {
+    for figs in ctx.figures() {
         for f in figs {
             if f.unit != "岁" && f.unit != "%" {
                 continue;
@@ -317,7 +317,7 @@ fn key_of(lead: &str, f: &Figure) -> Option<String> {
 
 fn inconsistent(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut seen: HashMap<String, &Figure> = HashMap::new();
-    for (pi, figs) in ctx.figures.iter().enumerate() {
+    for (pi, figs) in ctx.figures().enumerate() {
         if ctx.doc.paragraphs[pi].is_heading {
             continue;
         }

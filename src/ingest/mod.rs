@@ -150,6 +150,7 @@ fn new_document(
         sentences: Vec::new(),
         facts: Vec::new(),
         findings: Vec::new(),
+        scanned_figures: None,
     }
 }
 

@@ -205,6 +205,7 @@ mod tests {
             text,
             facts,
             findings,
+            scanned_figures: None,
         }
     }
 
