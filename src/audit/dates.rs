@@ -82,9 +82,10 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     outside_year(ctx, out);
     // Impossible dates the extractor emitted as written (`2024-02-30`) in a
     // form the scan did not catch.
+    let mut covered = super::SpanIndex::new(out.iter().map(|o| o.span));
     for f in &ctx.doc.facts {
         let Some(d) = f.as_date() else { continue };
-        if out.iter().any(|o| o.span.overlaps(&f.span)) || d.placeholder {
+        if d.placeholder || covered.overlaps(&f.span) {
             continue;
         }
         for part in d.value.split('/') {
@@ -100,6 +101,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 _ => false,
             };
             if bad {
+                covered.insert(f.span);
                 out.push(finding(
                     "impossible_date",
                     Severity::Error,

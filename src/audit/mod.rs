@@ -92,9 +92,7 @@ impl Auditor {
         dates::check(&ctx, &mut out);
         totals::check(&ctx, &mut out);
         values::check(&ctx, &mut out);
-        for f in &mut out {
-            link_facts(doc, f);
-        }
+        link_facts(doc, &mut out);
         out.sort_by(|a, b| {
             (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
         });
@@ -103,17 +101,103 @@ impl Auditor {
     }
 }
 
-/// Attach the indices of facts that overlap any span of the finding.
-fn link_facts(doc: &Document, f: &mut Finding) {
-    let spans: Vec<Span> = std::iter::once(f.span)
-        .chain(f.related_spans.iter().copied())
+/// Attach to each finding the indices of the facts that overlap any of its
+/// spans. One sweep over spans and facts in text order: comparing every
+/// finding with every fact took minutes on a hostile text with tens of
+/// thousands of each.
+fn link_facts(doc: &Document, findings: &mut [Finding]) {
+    use std::cmp::Reverse;
+    let mut queries: Vec<(Span, usize)> = findings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| {
+            std::iter::once(f.span)
+                .chain(f.related_spans.iter().copied())
+                .map(move |s| (s, i))
+        })
         .collect();
-    for (i, fact) in doc.facts.iter().enumerate() {
-        if spans.iter().any(|s| s.overlaps(&fact.span)) && !f.facts.contains(&i) {
-            f.facts.push(i);
+    queries.sort_by_key(|(s, _)| s.start);
+    let facts = &doc.facts;
+    let mut by_start: Vec<usize> = (0..facts.len()).collect();
+    by_start.sort_by_key(|&i| facts[i].span.start);
+    // Facts that start before the current span and may still reach into
+    // it, soonest end on top.
+    let mut open: std::collections::BinaryHeap<Reverse<(usize, usize)>> = Default::default();
+    let mut next = 0;
+    for (q, fi) in queries {
+        while let Some(&i) = by_start
+            .get(next)
+            .filter(|&&i| facts[i].span.start < q.start)
+        {
+            open.push(Reverse((facts[i].span.end, i)));
+            next += 1;
+        }
+        while open.peek().is_some_and(|Reverse((end, _))| *end <= q.start) {
+            open.pop();
+        }
+        let found = &mut findings[fi].facts;
+        found.extend(
+            open.iter()
+                .map(|Reverse((_, i))| *i)
+                .filter(|&i| facts[i].span.overlaps(&q)),
+        );
+        found.extend(
+            by_start[next..]
+                .iter()
+                .take_while(|&&i| facts[i].span.start < q.end)
+                .filter(|&&i| facts[i].span.overlaps(&q)),
+        );
+    }
+    for f in findings {
+        f.facts.sort_unstable();
+        f.facts.dedup();
+    }
+}
+
+/// Spans kept sorted by start with the running maximum of their ends, so
+/// that whether a span overlaps any of them is a binary search: the rules
+/// that skip what an earlier finding covers asked every finding in turn.
+#[derive(Default)]
+pub struct SpanIndex {
+    spans: Vec<Span>,
+    max_end: Vec<usize>,
+}
+
+impl SpanIndex {
+    pub fn new(spans: impl IntoIterator<Item = Span>) -> Self {
+        let mut spans: Vec<Span> = spans.into_iter().collect();
+        spans.sort_by_key(|s| s.start);
+        let mut index = SpanIndex {
+            max_end: Vec::with_capacity(spans.len()),
+            spans,
+        };
+        index.refresh_from(0);
+        index
+    }
+
+    fn refresh_from(&mut self, k: usize) {
+        self.max_end.truncate(k);
+        let mut m = k.checked_sub(1).map_or(0, |p| self.max_end[p]);
+        for s in &self.spans[k..] {
+            m = m.max(s.end);
+            self.max_end.push(m);
         }
     }
-    f.facts.sort_unstable();
+
+    /// Adds a span (cheap when spans come in text order, as they do).
+    pub fn insert(&mut self, s: Span) {
+        let k = self.spans.partition_point(|x| x.start <= s.start);
+        self.spans.insert(k, s);
+        self.refresh_from(k);
+    }
+
+    /// Whether `q` overlaps a span of the index ([`Span::overlaps`]).
+    pub fn overlaps(&self, q: &Span) -> bool {
+        // Among the spans starting before q ends, one overlaps q exactly
+        // when the furthest end among them is past q's start.
+        let n = self.spans.partition_point(|x| x.start < q.end);
+        n > 0 && self.max_end[n - 1] > q.start
+    }
 }
 
 /// What the rules share about one document: figures and dates per
@@ -384,5 +468,75 @@ impl<S: Sink> Sink for AuditSink<S> {
             written?;
             finished
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Fact, FactData, OrgFact};
+    use proptest::prelude::*;
+
+    fn spans(raw: &[(usize, usize)]) -> Vec<Span> {
+        raw.iter().map(|&(s, len)| Span::new(s, s + len)).collect()
+    }
+
+    proptest! {
+        /// The index answers as asking every span would, whatever order the
+        /// spans are inserted in.
+        #[test]
+        fn span_index_overlaps_as_every_span_would(
+            first in prop::collection::vec((0usize..60, 0usize..12), 0..20),
+            later in prop::collection::vec((0usize..60, 0usize..12), 0..20),
+            queries in prop::collection::vec((0usize..70, 0usize..12), 1..20),
+        ) {
+            let (first, later, queries) = (spans(&first), spans(&later), spans(&queries));
+            let mut index = SpanIndex::new(first.iter().copied());
+            let mut all = first.clone();
+            for s in later {
+                index.insert(s);
+                all.push(s);
+                for q in &queries {
+                    prop_assert_eq!(index.overlaps(q), all.iter().any(|a| a.overlaps(q)), "{:?}", q);
+                }
+            }
+            for q in &queries {
+                prop_assert_eq!(index.overlaps(q), all.iter().any(|a| a.overlaps(q)));
+            }
+        }
+
+        /// The sweep links to each finding the facts that overlap any of
+        /// its spans, as comparing every finding with every fact does.
+        #[test]
+        fn linked_facts_are_the_facts_overlapping_any_span(
+            facts in prop::collection::vec((0usize..80, 0usize..30), 0..30),
+            findings in prop::collection::vec(
+                ((0usize..90, 0usize..6), prop::collection::vec((0usize..90, 0usize..6), 0..3)),
+                0..12,
+            ),
+        ) {
+            let mut doc = doc_from_text("d", "正文", Some(2024));
+            doc.facts = spans(&facts)
+                .into_iter()
+                .map(|s| Fact::new(s, FactData::Org(OrgFact { name: String::new(), category: String::new() })))
+                .collect();
+            let mut found: Vec<Finding> = findings
+                .iter()
+                .map(|(main, related)| {
+                    finding("sum_mismatch", Severity::Error, String::new(), spans(&[*main])[0], spans(related))
+                })
+                .collect();
+            link_facts(&doc, &mut found);
+            for f in &found {
+                let want: Vec<usize> = (0..doc.facts.len())
+                    .filter(|&i| {
+                        std::iter::once(&f.span)
+                            .chain(&f.related_spans)
+                            .any(|s| s.overlaps(&doc.facts[i].span))
+                    })
+                    .collect();
+                prop_assert_eq!(&f.facts, &want);
+            }
+        }
     }
 }

@@ -181,15 +181,17 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     // Placeholder facts from the extractors in forms the scan above missed.
+    let mut covered = super::SpanIndex::new(out.iter().map(|o| o.span));
     for f in &ctx.doc.facts {
         let (rule, what) = match (f.as_date(), f.as_count()) {
             (Some(d), _) if d.placeholder => ("placeholder_date", "日期"),
             (_, Some(c)) if c.placeholder => ("placeholder_figure", "数字"),
             _ => continue,
         };
-        if out.iter().any(|o| o.span.overlaps(&f.span)) {
+        if covered.overlaps(&f.span) {
             continue;
         }
+        covered.insert(f.span);
         out.push(finding(
             rule,
             Severity::Error,

@@ -1356,15 +1356,20 @@ impl EntityExtractor {
         }
         // Longest first, no overlaps.
         found.sort_by_key(|(s, _)| (std::cmp::Reverse(s.len()), s.start));
-        let mut taken: Vec<(Span, &OrgSuffix)> = Vec::new();
+        // Taken spans by start: they do not overlap, so the one starting
+        // last before a span's end is the only one that can overlap it.
+        let mut taken: std::collections::BTreeMap<usize, (Span, &OrgSuffix)> = Default::default();
         for (span, org) in found {
-            if taken.iter().any(|t| t.0.overlaps(&span)) {
+            if taken
+                .range(..span.end)
+                .next_back()
+                .is_some_and(|(_, t)| t.0.overlaps(&span))
+            {
                 continue;
             }
-            taken.push((span, org));
+            taken.insert(span.start, (span, org));
         }
-        taken.sort_by_key(|t| t.0.start);
-        for (span, org) in taken {
+        for (span, org) in taken.into_values() {
             out.push(Fact::new(
                 span,
                 FactData::Org(OrgFact {
