@@ -10,7 +10,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
+use super::number::{is_numeral_char, scan_bare_magnitude, scan_number, NumberMatch, NumeralKind};
 use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Approx, CountFact, Fact, FactData, Span};
@@ -1035,6 +1035,41 @@ fn ends_in_numeral(text: &str, at: usize) -> bool {
     }
 }
 
+/// Qualifiers after which a bare magnitude is a figure (`超千亿元`,
+/// `近百场`, `突破万亿元`); without one, `百场` or `千亿` is a word or a
+/// size class. `约` is left out: it ends words (节约, 条约) too often.
+const MAGNITUDE_LEAD_INS: &[&str] = &["超过", "突破", "接近", "将近", "超", "近", "逾"];
+
+/// Whether the text before byte `at` ends with one of
+/// [`MAGNITUDE_LEAD_INS`] used as a qualifier (not 最近, 附近, 赶超).
+fn magnitude_lead_in(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else {
+        return false;
+    };
+    MAGNITUDE_LEAD_INS.iter().any(|q| {
+        if !before.ends_with(q) {
+            return false;
+        }
+        let p = prev_char(text, at - q.len());
+        match *q {
+            "近" => !p.is_some_and(|p| {
+                matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
+            }),
+            "超" => !p.is_some_and(|p| matches!(p, '赶' | '高')),
+            _ => true,
+        }
+    })
+}
+
+/// Whether a veto phrase at byte `at` that starts with `c` is the end of a
+/// figure led by a vague prefix or a qualifier (`数万亩`, `上百万`,
+/// `近百万`): the phrase (万亩, 百万) then vetoes nothing.
+fn magnitude_after_lead_in(text: &str, at: usize, c: char) -> bool {
+    matches!(c, '百' | '千' | '万' | '亿')
+        && (prev_char(text, at).is_some_and(|p| matches!(p, '数' | '上'))
+            || magnitude_lead_in(text, at))
+}
+
 /// The char ending at byte `at` (a char boundary). Nearly every char
 /// asked for is ASCII or a three-byte CJK one: put together from its bytes.
 #[inline]
@@ -1376,7 +1411,7 @@ impl CountExtractor {
         };
         // A phrase right after a numeral is part of a larger number
         // (十分 in 三十分钟, 万亩 in 90余万亩) and vetoes nothing.
-        if !ends_in_numeral(text, at) {
+        if !ends_in_numeral(text, at) && !magnitude_after_lead_in(text, at, c) {
             literal.push(Span::new(at, at + len));
         }
         *phrase_from = at + len;
@@ -1399,7 +1434,12 @@ impl CountExtractor {
         if c == '_' || c == '＿' {
             return None;
         }
-        let num = scan_number(text, pos)?;
+        let num = match scan_number(text, pos) {
+            Some(num) => num,
+            // `超千亿元`, `近百场`: a bare magnitude after a qualifier.
+            None if magnitude_lead_in(text, pos) => scan_bare_magnitude(text, pos)?,
+            None => return None,
+        };
         if num.kind == NumeralKind::DigitByDigit {
             // A year (二〇二四年) or a code: never a count, and its digits
             // must not start one either.
@@ -2839,6 +2879,37 @@ mod tests {
             &[
                 ("一年", Some(1.0), Some("年"), Exact),
                 ("三天", Some(3.0), Some("天"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn bare_magnitudes_after_a_qualifier_are_figures() {
+        check(
+            "全年接待观众超万人次，组织近百场讲座，旅游收入突破千亿元，出口逾百万吨。",
+            &[
+                ("超万人次", Some(1e4), Some("人次"), MoreThan),
+                ("近百场", Some(100.0), Some("场"), About),
+                ("突破千亿元", Some(1e11), Some("元"), MoreThan),
+                ("逾百万吨", Some(1e6), Some("吨"), MoreThan),
+            ],
+        );
+        // Without a qualifier a bare magnitude is a word (百场讲座 names a
+        // programme, 千亿 a size class), and 最近/附近 are no qualifiers.
+        check("开展百场讲座进社区，培育千亿产业。", &[]);
+        check("最近千万注意安全，附近百米内禁烟。", &[]);
+    }
+
+    #[test]
+    fn vague_prefix_before_a_vetoed_magnitude_phrase() {
+        // 万亩 and 百万 veto descriptive uses (万亩果园), not the end of a
+        // vague figure.
+        check(
+            "山区数万亩坡地退耕，投入上百万元，建成万亩果园一处。",
+            &[
+                ("数万亩", None, Some("亩"), About),
+                ("上百万元", None, Some("元"), About),
+                ("一处", Some(1.0), Some("处"), Exact),
             ],
         );
     }
