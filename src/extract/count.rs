@@ -1650,6 +1650,18 @@ impl CountExtractor {
         let mut start = start;
         let mut end = unit.as_ref().map_or(num.end, |u| u.end);
         let mut pre = Approx::Exact;
+        // `由负3.2%`, `为负0.4%`: 负 is a minus sign where it opens a word,
+        // not the end of one (减负237亿元, 胜负).
+        let mut value = value;
+        if prev_char(text, start) == Some('负') {
+            let sign = start - '负'.len_utf8();
+            if prev_char(text, sign)
+                .is_none_or(|p| !is_cjk_ideograph(p) || "由为到至从是长达和及与或".contains(p))
+            {
+                value = value.map(|v| -v);
+                start = sign;
+            }
+        }
         // Most figures have no qualifier before them: look at the list only
         // when the char before ends one.
         let quals = if prev_char(text, start).is_some_and(ends_pre_qualifier) {
@@ -2910,6 +2922,26 @@ mod tests {
                 ("数万亩", None, Some("亩"), About),
                 ("上百万元", None, Some("元"), About),
                 ("一处", Some(1.0), Some("处"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn fu_before_a_figure_is_a_minus_sign() {
+        check(
+            "出口增速由负1.5%回升到2%，利润为负12.3%。",
+            &[
+                ("负1.5%", Some(-1.5), Some("%"), Exact),
+                ("2%", Some(2.0), Some("%"), Exact),
+                ("负12.3%", Some(-12.3), Some("%"), Exact),
+            ],
+        );
+        // 负 ending a word (减负, 胜负) is no sign.
+        check(
+            "为企业减负18亿元，三局两胜负2场。",
+            &[
+                ("18亿元", Some(1.8e9), Some("元"), Exact),
+                ("2场", Some(2.0), Some("场"), Exact),
             ],
         );
     }
