@@ -1575,7 +1575,32 @@ impl CountExtractor {
         if u.entry.figure_only && num.multiplier == 1.0 {
             return None;
         }
-        Some(self.finish(text, num, Some(u), value, approx_inner, num_start))
+        let mut cand = self.finish(text, num, Some(u), value, approx_inner, num_start);
+        if let Some(end) = self.range_repeating_unit(text, &cand) {
+            cand.end = end;
+            cand.approx = Approx::AtLeast;
+        }
+        Some(cand)
+    }
+
+    /// `5.5%—6%`, `3天~5天`: a range that writes the unit after both bounds
+    /// is one count, its lower bound. Returns where the upper bound's unit
+    /// ends. Only dashes and tildes join here: `由4.5%到12.3%` is a change.
+    fn range_repeating_unit(&self, text: &str, cand: &Candidate<'_>) -> Option<usize> {
+        let u = cand.unit.as_ref()?;
+        if cand.end != u.end {
+            return None; // a qualifier after the unit (`5%左右—6%`)
+        }
+        let j = next_char(text, cand.end)?;
+        if !matches!(j, '-' | '—' | '–' | '－' | '~' | '～' | '〜') {
+            return None;
+        }
+        let n2 = scan_number(text, cand.end + j.len_utf8())?;
+        if (n2.kind == NumeralKind::Arabic) != (cand.num.kind == NumeralKind::Arabic) {
+            return None;
+        }
+        let u2 = self.unit_after(text, &n2)?;
+        (u2.entry.unit == u.entry.unit && !self.date_like(text, &n2, &u2)).then_some(u2.end)
     }
 
     /// The unit right after a numeral.
@@ -2922,6 +2947,27 @@ mod tests {
                 ("数万亩", None, Some("亩"), About),
                 ("上百万元", None, Some("元"), About),
                 ("一处", Some(1.0), Some("处"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_range_repeating_its_unit_is_one_count() {
+        check(
+            "目标增长6.5%—7%，培训3天~5天，利润由2.5%到3%。",
+            &[
+                ("6.5%—7%", Some(6.5), Some("%"), AtLeast),
+                ("3天~5天", Some(3.0), Some("天"), AtLeast),
+                ("2.5%", Some(2.5), Some("%"), Exact),
+                ("3%", Some(3.0), Some("%"), Exact),
+            ],
+        );
+        // Different units after the two numbers: two counts.
+        check(
+            "建成12个—15家",
+            &[
+                ("12个", Some(12.0), Some("个"), Exact),
+                ("15家", Some(15.0), Some("家"), Exact),
             ],
         );
     }
