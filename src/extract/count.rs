@@ -2952,6 +2952,19 @@ mod tests {
     }
 
     #[test]
+    fn provinces_and_cities_counted_together() {
+        // 省市 and 省区市 name one set of places: the unit is the whole word.
+        check(
+            "首批六省市试点，覆盖20省区市，其中3省为新增。",
+            &[
+                ("六省市", Some(6.0), Some("省市"), Exact),
+                ("20省区市", Some(20.0), Some("省区市"), Exact),
+                ("3省", Some(3.0), Some("省"), Exact),
+            ],
+        );
+    }
+
+    #[test]
     fn a_range_repeating_its_unit_is_one_count() {
         check(
             "目标增长6.5%—7%，培训3天~5天，利润由2.5%到3%。",
