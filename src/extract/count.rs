@@ -10,7 +10,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::number::{is_numeral_char, scan_number, NumberMatch, NumeralKind};
+use super::number::{is_numeral_char, scan_bare_magnitude, scan_number, NumberMatch, NumeralKind};
 use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Approx, CountFact, Fact, FactData, Span};
@@ -1035,6 +1035,41 @@ fn ends_in_numeral(text: &str, at: usize) -> bool {
     }
 }
 
+/// Qualifiers after which a bare magnitude is a figure (`超千亿元`,
+/// `近百场`, `突破万亿元`); without one, `百场` or `千亿` is a word or a
+/// size class. `约` is left out: it ends words (节约, 条约) too often.
+const MAGNITUDE_LEAD_INS: &[&str] = &["超过", "突破", "接近", "将近", "超", "近", "逾"];
+
+/// Whether the text before byte `at` ends with one of
+/// [`MAGNITUDE_LEAD_INS`] used as a qualifier (not 最近, 附近, 赶超).
+fn magnitude_lead_in(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else {
+        return false;
+    };
+    MAGNITUDE_LEAD_INS.iter().any(|q| {
+        if !before.ends_with(q) {
+            return false;
+        }
+        let p = prev_char(text, at - q.len());
+        match *q {
+            "近" => !p.is_some_and(|p| {
+                matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
+            }),
+            "超" => !p.is_some_and(|p| matches!(p, '赶' | '高')),
+            _ => true,
+        }
+    })
+}
+
+/// Whether a veto phrase at byte `at` that starts with `c` is the end of a
+/// figure led by a vague prefix or a qualifier (`数万亩`, `上百万`,
+/// `近百万`): the phrase (万亩, 百万) then vetoes nothing.
+fn magnitude_after_lead_in(text: &str, at: usize, c: char) -> bool {
+    matches!(c, '百' | '千' | '万' | '亿')
+        && (prev_char(text, at).is_some_and(|p| matches!(p, '数' | '上'))
+            || magnitude_lead_in(text, at))
+}
+
 /// The char ending at byte `at` (a char boundary). Nearly every char
 /// asked for is ASCII or a three-byte CJK one: put together from its bytes.
 #[inline]
@@ -1376,7 +1411,7 @@ impl CountExtractor {
         };
         // A phrase right after a numeral is part of a larger number
         // (十分 in 三十分钟, 万亩 in 90余万亩) and vetoes nothing.
-        if !ends_in_numeral(text, at) {
+        if !ends_in_numeral(text, at) && !magnitude_after_lead_in(text, at, c) {
             literal.push(Span::new(at, at + len));
         }
         *phrase_from = at + len;
@@ -1399,7 +1434,12 @@ impl CountExtractor {
         if c == '_' || c == '＿' {
             return None;
         }
-        let num = scan_number(text, pos)?;
+        let num = match scan_number(text, pos) {
+            Some(num) => num,
+            // `超千亿元`, `近百场`: a bare magnitude after a qualifier.
+            None if magnitude_lead_in(text, pos) => scan_bare_magnitude(text, pos)?,
+            None => return None,
+        };
         if num.kind == NumeralKind::DigitByDigit {
             // A year (二〇二四年) or a code: never a count, and its digits
             // must not start one either.
@@ -1535,7 +1575,32 @@ impl CountExtractor {
         if u.entry.figure_only && num.multiplier == 1.0 {
             return None;
         }
-        Some(self.finish(text, num, Some(u), value, approx_inner, num_start))
+        let mut cand = self.finish(text, num, Some(u), value, approx_inner, num_start);
+        if let Some(end) = self.range_repeating_unit(text, &cand) {
+            cand.end = end;
+            cand.approx = Approx::AtLeast;
+        }
+        Some(cand)
+    }
+
+    /// `5.5%—6%`, `3天~5天`: a range that writes the unit after both bounds
+    /// is one count, its lower bound. Returns where the upper bound's unit
+    /// ends. Only dashes and tildes join here: `由4.5%到12.3%` is a change.
+    fn range_repeating_unit(&self, text: &str, cand: &Candidate<'_>) -> Option<usize> {
+        let u = cand.unit.as_ref()?;
+        if cand.end != u.end {
+            return None; // a qualifier after the unit (`5%左右—6%`)
+        }
+        let j = next_char(text, cand.end)?;
+        if !matches!(j, '-' | '—' | '–' | '－' | '~' | '～' | '〜') {
+            return None;
+        }
+        let n2 = scan_number(text, cand.end + j.len_utf8())?;
+        if (n2.kind == NumeralKind::Arabic) != (cand.num.kind == NumeralKind::Arabic) {
+            return None;
+        }
+        let u2 = self.unit_after(text, &n2)?;
+        (u2.entry.unit == u.entry.unit && !self.date_like(text, &n2, &u2)).then_some(u2.end)
     }
 
     /// The unit right after a numeral.
@@ -1610,6 +1675,18 @@ impl CountExtractor {
         let mut start = start;
         let mut end = unit.as_ref().map_or(num.end, |u| u.end);
         let mut pre = Approx::Exact;
+        // `由负3.2%`, `为负0.4%`: 负 is a minus sign where it opens a word,
+        // not the end of one (减负237亿元, 胜负).
+        let mut value = value;
+        if prev_char(text, start) == Some('负') {
+            let sign = start - '负'.len_utf8();
+            if prev_char(text, sign)
+                .is_none_or(|p| !is_cjk_ideograph(p) || "由为到至从是长达和及与或".contains(p))
+            {
+                value = value.map(|v| -v);
+                start = sign;
+            }
+        }
         // Most figures have no qualifier before them: look at the list only
         // when the char before ends one.
         let quals = if prev_char(text, start).is_some_and(ends_pre_qualifier) {
@@ -2839,6 +2916,91 @@ mod tests {
             &[
                 ("一年", Some(1.0), Some("年"), Exact),
                 ("三天", Some(3.0), Some("天"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn bare_magnitudes_after_a_qualifier_are_figures() {
+        check(
+            "全年接待观众超万人次，组织近百场讲座，旅游收入突破千亿元，出口逾百万吨。",
+            &[
+                ("超万人次", Some(1e4), Some("人次"), MoreThan),
+                ("近百场", Some(100.0), Some("场"), About),
+                ("突破千亿元", Some(1e11), Some("元"), MoreThan),
+                ("逾百万吨", Some(1e6), Some("吨"), MoreThan),
+            ],
+        );
+        // Without a qualifier a bare magnitude is a word (百场讲座 names a
+        // programme, 千亿 a size class), and 最近/附近 are no qualifiers.
+        check("开展百场讲座进社区，培育千亿产业。", &[]);
+        check("最近千万注意安全，附近百米内禁烟。", &[]);
+    }
+
+    #[test]
+    fn vague_prefix_before_a_vetoed_magnitude_phrase() {
+        // 万亩 and 百万 veto descriptive uses (万亩果园), not the end of a
+        // vague figure.
+        check(
+            "山区数万亩坡地退耕，投入上百万元，建成万亩果园一处。",
+            &[
+                ("数万亩", None, Some("亩"), About),
+                ("上百万元", None, Some("元"), About),
+                ("一处", Some(1.0), Some("处"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn provinces_and_cities_counted_together() {
+        // 省市 and 省区市 name one set of places: the unit is the whole word.
+        check(
+            "首批六省市试点，覆盖20省区市，其中3省为新增。",
+            &[
+                ("六省市", Some(6.0), Some("省市"), Exact),
+                ("20省区市", Some(20.0), Some("省区市"), Exact),
+                ("3省", Some(3.0), Some("省"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_range_repeating_its_unit_is_one_count() {
+        check(
+            "目标增长6.5%—7%，培训3天~5天，利润由2.5%到3%。",
+            &[
+                ("6.5%—7%", Some(6.5), Some("%"), AtLeast),
+                ("3天~5天", Some(3.0), Some("天"), AtLeast),
+                ("2.5%", Some(2.5), Some("%"), Exact),
+                ("3%", Some(3.0), Some("%"), Exact),
+            ],
+        );
+        // Different units after the two numbers: two counts.
+        check(
+            "建成12个—15家",
+            &[
+                ("12个", Some(12.0), Some("个"), Exact),
+                ("15家", Some(15.0), Some("家"), Exact),
+            ],
+        );
+    }
+
+    #[test]
+    fn fu_before_a_figure_is_a_minus_sign() {
+        check(
+            "出口增速由负1.5%回升到2%，利润为负12.3%。",
+            &[
+                ("负1.5%", Some(-1.5), Some("%"), Exact),
+                ("2%", Some(2.0), Some("%"), Exact),
+                ("负12.3%", Some(-12.3), Some("%"), Exact),
+            ],
+        );
+        // 负 ending a word (减负, 胜负) is no sign.
+        check(
+            "为企业减负18亿元，三局两胜负2场。",
+            &[
+                ("18亿元", Some(1.8e9), Some("元"), Exact),
+                ("2场", Some(2.0), Some("场"), Exact),
             ],
         );
     }

@@ -687,6 +687,11 @@ fn scan(c: &Chars) -> Vec<Raw> {
                 out.push(Raw::Date(e));
                 continue;
             }
+            if let Some(e) = run_end.and_then(|j| labelled_compact_date(c, i, j)) {
+                i = e.end;
+                out.push(Raw::Date(e));
+                continue;
+            }
             // Skip the whole run: no date starts inside it.
             i = run_end.unwrap_or_else(|| num_end(c, i)).max(next);
             continue;
@@ -1192,6 +1197,52 @@ fn iso_at(c: &Chars, i: usize) -> Option<Expr> {
     })
 }
 
+/// `【 日  期 】19960711`: eight ASCII digits from byte `i` to `end`
+/// without separators are a date only after a 日期 label (the header of a
+/// newspaper archive); elsewhere such a run is an issue number or a code
+/// (`【原刊期号】19970314`, `20240315001`).
+fn labelled_compact_date(c: &Chars, i: usize, end: usize) -> Option<Expr> {
+    let run = c.text.get(i..end)?;
+    if run.len() != 8 {
+        return None;
+    }
+    let field = |r: std::ops::Range<usize>| run.get(r)?.parse::<u32>().ok();
+    let (y, m, d) = (field(0..4)?, field(4..6)?, field(6..8)?);
+    if !(1900..=2199).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // The label, blanks skipped (`日  期 】`), read backwards.
+    let mut label = c
+        .text
+        .get(..i)?
+        .chars()
+        .rev()
+        .take(12)
+        .filter(|ch| !ch.is_whitespace());
+    let closing = label.next()?;
+    if !(matches!(closing, '】' | '：' | ':') && label.next()? == '期' && label.next()? == '日')
+    {
+        return None;
+    }
+    let point = Point {
+        y: Some([
+            ascii_digit(y / 1000),
+            ascii_digit(y / 100),
+            ascii_digit(y / 10),
+            ascii_digit(y),
+        ]),
+        m: Some(two_digits(m)),
+        d: Some(two_digits(d)),
+        ph: false,
+    };
+    Some(Expr {
+        start: i,
+        end,
+        left: point,
+        right: None,
+    })
+}
+
 fn iso_point(c: &Chars, i: usize) -> Option<(Point, usize)> {
     let y = read_num(c, i)?;
     if y.class != Class::Arabic || y.has_placeholder || y.len() != 4 {
@@ -1643,6 +1694,14 @@ mod tests {
             ("2024-03-15 会议", &[("2024-03-15", "2024-03-15")]),
             ("2024/3/15", &[("2024/3/15", "2024-03-15")]),
             ("时间：2026-02-02", &[("2026-02-02", "2026-02-02")]),
+            // A compact date only after a 日期 label; an issue number or a
+            // code is none, nor is an impossible month.
+            ("【 日  期 】20230415\n", &[("20230415", "2023-04-15")]),
+            ("出版日期：20011130", &[("20011130", "2001-11-30")]),
+            ("【原刊期号】20230415\n", &[]),
+            ("编号20230415", &[]),
+            ("【 日  期 】20231315\n", &[]),
+            ("【 日  期 】202304151\n", &[]),
             ("2026-02-03 09:02:33", &[("2026-02-03", "2026-02-03")]),
             ("3月5号上午", &[("3月5号", "2024-03-05")]),
             ("截至今年2月20 日已经办理", &[("2月20 日", "2024-02-20")]),

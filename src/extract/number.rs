@@ -187,6 +187,32 @@ pub fn scan_number(text: &str, at: usize) -> Option<NumberMatch> {
     Some(m)
 }
 
+/// Read a bare magnitude at byte `at` of `text` as a figure of its own:
+/// `百` = 100, `千` = 1000, `万`, `亿`, and the larger ones they start
+/// (`百亿` = 10^10, `千万` = 10^7, `万亿` = 10^12).
+///
+/// [`scan_number`] does not read these: a bare magnitude is mostly a word
+/// (`百强`, `千家万户`, `万亩果园`). The count extractor calls this only
+/// after a qualifier that makes it a figure (`超千亿元`, `近百场`).
+pub fn scan_bare_magnitude(text: &str, at: usize) -> Option<NumberMatch> {
+    let s = text.get(at..)?;
+    let mut chars = s.chars();
+    let c = chars.next()?;
+    let mag = big_unit(c).or_else(|| small_unit(c).filter(|&u| u >= 100).map(|u| u as f64))?;
+    // 千米, 百分点: a unit; 亿万: no magnitude (read_tail would take 万
+    // after 亿 as a larger one).
+    if magnitude_starts_unit(s) || (mag == 1e8 && chars.next().and_then(big_unit).is_some()) {
+        return None;
+    }
+    let mut m = new_match(NumeralKind::Chinese);
+    m.value = Some(mag);
+    m.multiplier = mag;
+    m.bare_magnitude = true;
+    m.start = at;
+    m.end = at + read_tail(s, c.len_utf8(), &mut m, false);
+    Some(m)
+}
+
 fn new_match(kind: NumeralKind) -> NumberMatch {
     NumberMatch {
         start: 0,
@@ -910,6 +936,28 @@ mod tests {
         let m = scan_number("x一百", 1).unwrap();
         assert_eq!(m.value, Some(100.0));
         assert!(scan_number("x一百", 2).is_none());
+    }
+
+    #[test]
+    fn bare_magnitudes() {
+        let at = "超".len();
+        let read =
+            |s: &str| scan_bare_magnitude(s, at).map(|m| (m.value, s[at..m.end].to_string()));
+        assert_eq!(read("超千亿元"), Some((Some(1e11), "千亿".to_string())));
+        assert_eq!(read("近百名"), Some((Some(100.0), "百".to_string())));
+        assert_eq!(read("逾万人"), Some((Some(1e4), "万".to_string())));
+        assert_eq!(read("超万亿元"), Some((Some(1e12), "万亿".to_string())));
+        assert_eq!(read("近千万吨"), Some((Some(1e7), "千万".to_string())));
+        assert_eq!(read("超亿元"), Some((Some(1e8), "亿".to_string())));
+        // Units and non-magnitudes.
+        assert_eq!(read("近千米"), None);
+        assert_eq!(read("近百分点"), None);
+        assert_eq!(read("超亿万"), None);
+        assert_eq!(read("超十人"), None);
+        assert_eq!(read("超三人"), None);
+        // Never a panic off a char boundary or past the end.
+        assert_eq!(scan_bare_magnitude("超", 1), None);
+        assert_eq!(scan_bare_magnitude("超", 9), None);
     }
 
     const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
