@@ -1048,6 +1048,22 @@ fn is_word_end(ctx: &ExtractContext<'_>, pos: usize) -> bool {
     ctx.words.binary_search_by_key(&pos, |w| w.end).is_ok()
 }
 
+/// Does `start..end` end a word that begins two or more characters before
+/// it (`局` of `环保局`, not `办` of `举办`)?
+fn ends_long_word(ctx: &ExtractContext<'_>, start: usize, end: usize) -> bool {
+    if !is_word_end(ctx, end) {
+        return false;
+    }
+    let k = ctx.words.partition_point(|w| w.end <= start);
+    ctx.words.get(k).is_some_and(|w| {
+        w.start < start
+            && ctx
+                .text
+                .get(w.start..start)
+                .is_some_and(|head| !at_most_chars(head, 1))
+    })
+}
+
 /// True for a token with no letters (punctuation, digits, numbering).
 fn is_marker_token(s: &str) -> bool {
     s.chars().all(|c| {
@@ -1495,7 +1511,7 @@ impl ActivityExtractor {
             self.slogans(text, span, matches, discount, quotes);
         }
         let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit();
-        for &(s, _, p) in of_kind(thanks_or_material) {
+        for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -1514,16 +1530,40 @@ impl ActivityExtractor {
                         .map_or(c.start, |(i, _)| c.start + i);
                     discount.push(Span::new(back, s));
                 }
-                // `聘请畜牧养殖、水产养殖专家`: the field of a person, up to
-                // ten characters back (a short list) in the same clause.
-                Pat::Participant => {
+                // `聘请畜牧养殖、水产养殖专家`, `环保、卫生等机关`: a cue right
+                // before the noun, or ending a list that the noun closes
+                // (up to ten characters back in the same clause), names the
+                // field of a person or a body. A cue followed by other words
+                // governs the noun instead (`培训基层干部`). The noun starts a
+                // word, or ends one of three or more characters (`环保局`):
+                // `办` of `举办` is no office.
+                Pat::Participant if is_word_start(ctx, s) || ends_long_word(ctx, s, e) => {
+                    // Cues chain back from the noun: `畜牧养殖、水产养殖专家`
+                    // links 养殖 to 专家, 水产 to 养殖, and so on.
                     let c = clause_of(s);
-                    let back = text[c.start..s]
-                        .char_indices()
-                        .rev()
-                        .nth(9)
-                        .map_or(c.start, |(i, _)| c.start + i);
-                    discount.push(Span::new(back, s));
+                    let mut reach = s;
+                    loop {
+                        let mut next = reach;
+                        for &(cs, ce, cp) in matches {
+                            if !matches!(cp, Pat::Cue(_))
+                                || cs < c.start
+                                || cs >= reach
+                                || ce > reach
+                                || s - ce > 10 * 3
+                            {
+                                continue;
+                            }
+                            let gap = &text[ce..reach];
+                            if gap.is_empty() || gap.starts_with(['、', '等', '和', '及']) {
+                                discount.push(Span::new(cs, s));
+                                next = next.min(cs);
+                            }
+                        }
+                        if next == reach {
+                            break;
+                        }
+                        reach = next;
+                    }
                 }
                 _ => {}
             }
@@ -2133,8 +2173,18 @@ mod tests {
             // The field of an expert or a household names people, not work;
             // the same cue as work done counts.
             ("聘请果树种植、生猪养殖专家为农民授课三次。", &["training"], Some(D)),
+            ("3、聘请畜牧养殖、水产养殖专家等进行授课，每月一次，全年不少于十二次。", &["training"], Some(D)),
             ("邀请养殖大户上台讲课。", &["training"], Some(D)),
             ("帮助农户发展生猪养殖。", &["industry_development"], Some(D)),
+            // Likewise the field of a body (`…等部门`, `…局`), but `办` inside
+            // `举办` is no office.
+            ("组织农业、环保等部门干部开展科普宣传。", &["science_popularization"], Some(D)),
+            ("县环保局工作人员到场讲解。", &[], None),
+            ("科普讲座在县城举办三场。", &["training"], Some(D)),
+            // A cue that governs the person is work done.
+            ("县科协培训基层干部五百人次。", &["training"], Some(D)),
+            // A school's safety work is safety.
+            ("检查校舍隐患，抓好学校安全工作。", &["safety_stability"], Some(D)),
             // A place where work is done (`在…内`) is no work of its own;
             // going there is.
             ("我们在幸福社区内全面举办了科普讲座。", &["training"], Some(D)),
