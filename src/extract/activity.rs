@@ -1585,9 +1585,11 @@ impl ActivityExtractor {
                 tp == Pat::Tail && ts >= e && te <= limit && Span::new(ts, te).slice(text) == tail
             });
             if let Some(&(ts, te, _)) = close {
-                let acted = matches
-                    .iter()
-                    .any(|&(a, b, ap)| ap == Pat::Action && a >= e && b <= ts);
+                // An action verb before `的` only describes the setting
+                // (`在…举办的科普活动中获奖`): the work reported comes after.
+                let acted = matches.iter().any(|&(a, b, ap)| {
+                    ap == Pat::Action && a >= e && b <= ts && !text[b..].starts_with('的')
+                });
                 if !acted {
                     discount.push(Span::new(s, te));
                 }
@@ -2192,6 +2194,8 @@ mod tests {
             ("我们走进幸福社区，全面举办了科普讲座。", &["community_service", "training"], Some(D)),
             // A place holding an action is work: `在…开展…中`.
             ("在社区开展志愿服务中涌现出一批先进个人。", &["community_service", "competition_award"], Some(D)),
+            // An action that only describes the setting (`…举办的…中`) is not.
+            ("在县里举办的科普活动中获得表彰。", &["competition_award"], Some(D)),
             // A numbered item whose first sentence runs long is a paragraph:
             // only its first clause is a title that supports weak cues.
             ("3、举办科普讲座五讲，时间为三月至十二月，并邀请一些退休老党员参加听讲，使讲座常办常新。", &["training"], Some(D)),
