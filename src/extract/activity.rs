@@ -2183,6 +2183,8 @@ mod tests {
             ("组织农业、环保等部门干部开展科普宣传。", &["science_popularization"], Some(D)),
             ("县环保局工作人员到场讲解。", &[], None),
             ("科普讲座在县城举办三场。", &["training"], Some(D)),
+            // `居民代表`: representatives of residents are people taking part.
+            ("组织居民代表参观水厂两次。", &[], None),
             // A cue that governs the person is work done.
             ("县科协培训基层干部五百人次。", &["training"], Some(D)),
             // A school's safety work is safety.
