@@ -513,6 +513,11 @@ enum Pat {
     /// A handed-out material noun (`资料`): cues right before it in its
     /// clause name the material's topic.
     Material,
+    /// A noun of a person (`专家`, `大户`): cues right before it in its
+    /// clause name the person's field, not work.
+    Participant,
+    /// The head of a `head…tail` place (`在…内`); index into `span_tails`.
+    PlaceHead(usize),
 }
 
 impl Pat {
@@ -532,6 +537,8 @@ impl Pat {
             Pat::SpanHead(_) => 1 << 9,
             Pat::Thanks => 1 << 10,
             Pat::Material => 1 << 11,
+            Pat::Participant => 1 << 12,
+            Pat::PlaceHead(_) => 1 << 13,
         }
     }
 }
@@ -623,6 +630,10 @@ pub struct ActivityExtractor {
     lists: ListMatcher,
 }
 
+/// A heading's first sentence longer than this (in chars) is a paragraph
+/// of work: only its first clause is a title.
+const HEADING_TITLE_MAX_CHARS: usize = 24;
+
 const TYPES_FILE: &str = "activity_types.tsv";
 const PLAN_FILE: &str = "plan_cues.txt";
 
@@ -664,7 +675,7 @@ impl ActivityExtractor {
                     section_none.extend(split_list(cols[3]).map(str::to_string));
                     continue;
                 }
-                if lex == "span" {
+                if lex == "span" || lex == "place" {
                     for w in split_list(cols[3]) {
                         let Some((h, t)) = w
                             .split_once('…')
@@ -676,7 +687,12 @@ impl ActivityExtractor {
                                 format!("span {w:?} needs head…tail"),
                             ));
                         };
-                        add(&mut trie, &mut pats, h, Pat::SpanHead(span_tails.len()));
+                        let head = if lex == "span" {
+                            Pat::SpanHead(span_tails.len())
+                        } else {
+                            Pat::PlaceHead(span_tails.len())
+                        };
+                        add(&mut trie, &mut pats, h, head);
                         add(&mut trie, &mut pats, t, Pat::Tail);
                         span_tails.push(t.to_string());
                     }
@@ -691,6 +707,7 @@ impl ActivityExtractor {
                     "slogan_before" => Pat::SloganBefore,
                     "thanks" => Pat::Thanks,
                     "material" => Pat::Material,
+                    "participant" => Pat::Participant,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -1029,6 +1046,22 @@ fn is_word_start(ctx: &ExtractContext<'_>, pos: usize) -> bool {
 
 fn is_word_end(ctx: &ExtractContext<'_>, pos: usize) -> bool {
     ctx.words.binary_search_by_key(&pos, |w| w.end).is_ok()
+}
+
+/// Does `start..end` end a word that begins two or more characters before
+/// it (`局` of `环保局`, not `办` of `举办`)?
+fn ends_long_word(ctx: &ExtractContext<'_>, start: usize, end: usize) -> bool {
+    if !is_word_end(ctx, end) {
+        return false;
+    }
+    let k = ctx.words.partition_point(|w| w.end <= start);
+    ctx.words.get(k).is_some_and(|w| {
+        w.start < start
+            && ctx
+                .text
+                .get(w.start..start)
+                .is_some_and(|head| !at_most_chars(head, 1))
+    })
 }
 
 /// True for a token with no letters (punctuation, digits, numbering).
@@ -1370,6 +1403,18 @@ impl ActivityExtractor {
         } else {
             span.start
         };
+        // Where a heading's title supports its weak cues: a numbered item
+        // whose first sentence runs long (`1、在…社区内全面开展…，并吸纳…`)
+        // is a paragraph of work, so only its first clause is a title.
+        let title_end = if is_heading
+            && !at_most_chars(&text[span.start..heading_end], HEADING_TITLE_MAX_CHARS)
+        {
+            ptext[..heading_end - span.start]
+                .find(is_clause_end)
+                .map_or(heading_end, |i| span.start + i)
+        } else {
+            heading_end
+        };
         let matches: &[(usize, usize, Pat)] = matches;
         clauses.clear();
         sents.clear();
@@ -1495,8 +1540,8 @@ impl ActivityExtractor {
         if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit();
-        for &(s, _, p) in of_kind(thanks_or_material) {
+        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit();
+        for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
@@ -1515,7 +1560,69 @@ impl ActivityExtractor {
                         .map_or(c.start, |(i, _)| c.start + i);
                     discount.push(Span::new(back, s));
                 }
+                // `聘请畜牧养殖、水产养殖专家`, `环保、卫生等机关`: a cue right
+                // before the noun, or ending a list that the noun closes
+                // (up to ten characters back in the same clause), names the
+                // field of a person or a body. A cue followed by other words
+                // governs the noun instead (`培训基层干部`). The noun starts a
+                // word, or ends one of three or more characters (`环保局`):
+                // `办` of `举办` is no office.
+                Pat::Participant if is_word_start(ctx, s) || ends_long_word(ctx, s, e) => {
+                    // Cues chain back from the noun: `畜牧养殖、水产养殖专家`
+                    // links 养殖 to 专家, 水产 to 养殖, and so on.
+                    let c = clause_of(s);
+                    let mut reach = s;
+                    loop {
+                        let mut next = reach;
+                        for &(cs, ce, cp) in matches {
+                            if !matches!(cp, Pat::Cue(_))
+                                || cs < c.start
+                                || cs >= reach
+                                || ce > reach
+                                || s - ce > 10 * 3
+                            {
+                                continue;
+                            }
+                            let gap = &text[ce..reach];
+                            if gap.is_empty() || gap.starts_with(['、', '等', '和', '及']) {
+                                discount.push(Span::new(cs, s));
+                                next = next.min(cs);
+                            }
+                        }
+                        if next == reach {
+                            break;
+                        }
+                        reach = next;
+                    }
+                }
                 _ => {}
+            }
+        }
+        // `在心悦社区内`: a place where work is done, not the work. The head
+        // is a word of its own, the tail closes it within twelve characters
+        // of its clause, with no action verb in between (`在社区开展…中`
+        // holds work).
+        for &(s, e, p) in of_kind(Pat::PlaceHead(0).bit()) {
+            let Pat::PlaceHead(k) = p else { continue };
+            let Some(tail) = self.span_tails.get(k) else {
+                continue;
+            };
+            if !(is_word_start(ctx, s) && is_word_end(ctx, e)) {
+                continue;
+            }
+            let limit = (e + 12 * 3).min(clause_of(s).end);
+            let close = matches.iter().find(|&&(ts, te, tp)| {
+                tp == Pat::Tail && ts >= e && te <= limit && Span::new(ts, te).slice(text) == tail
+            });
+            if let Some(&(ts, te, _)) = close {
+                // An action verb before `的` only describes the setting
+                // (`在…举办的科普活动中获奖`): the work reported comes after.
+                let acted = matches.iter().any(|&(a, b, ap)| {
+                    ap == Pat::Action && a >= e && b <= ts && !text[b..].starts_with('的')
+                });
+                if !acted {
+                    discount.push(Span::new(s, te));
+                }
             }
         }
         // `发挥…作用`, `学习…经验`: a vehicle or a lesson, within one sentence.
@@ -1585,14 +1692,7 @@ impl ActivityExtractor {
             }
         }
         self.decide(
-            ctx,
-            matches,
-            hits,
-            clauses,
-            is_heading,
-            heading_end,
-            live,
-            types,
+            ctx, matches, hits, clauses, is_heading, title_end, live, types,
         );
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
@@ -1600,20 +1700,13 @@ impl ActivityExtractor {
             discounted.retain(|h| h.span.start < heading_end);
             hits.extend_from_slice(discounted);
             self.decide(
-                ctx,
-                matches,
-                hits,
-                clauses,
-                is_heading,
-                heading_end,
-                live,
-                types,
+                ctx, matches, hits, clauses, is_heading, title_end, live, types,
             );
         }
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
-    /// support.
+    /// support (a heading's title, up to `title_end`, supports its own).
     /// The types go to `types` (cleared first); `live` is a buffer.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -1624,7 +1717,7 @@ impl ActivityExtractor {
         hits: &[Hit],
         clauses: &[Span],
         is_heading: bool,
-        heading_end: usize,
+        title_end: usize,
         live: &mut Vec<Hit>,
         types: &mut Vec<usize>,
     ) {
@@ -1643,7 +1736,7 @@ impl ActivityExtractor {
             }
             let clause = piece_at(clauses, h.span.start).unwrap_or(h.span);
             let ok = !cue.weak
-                || (is_heading && h.span.start < heading_end)
+                || (is_heading && h.span.start < title_end)
                 || {
                     let strong = strong.get_or_insert_with(|| {
                         let mut per_type = Vec::new();
@@ -2156,6 +2249,38 @@ mod tests {
             ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
             // The topic of handed-out materials is no type of its own.
             ("编印下发种养殖加工等技术资料五千份。", &["science_popularization"], Some(D)),
+            // So is the topic of a course.
+            ("举办蔬菜种植、生猪养殖等技术培训班三期。", &["training"], Some(D)),
+            // The field of an expert or a household names people, not work;
+            // the same cue as work done counts.
+            ("聘请果树种植、生猪养殖专家为农民授课三次。", &["training"], Some(D)),
+            ("3、聘请畜牧养殖、水产养殖专家等进行授课，每月一次，全年不少于十二次。", &["training"], Some(D)),
+            ("邀请养殖大户上台讲课。", &["training"], Some(D)),
+            ("帮助农户发展生猪养殖。", &["industry_development"], Some(D)),
+            // Likewise the field of a body (`…等部门`, `…局`), but `办` inside
+            // `举办` is no office.
+            ("组织农业、环保等部门干部开展科普宣传。", &["science_popularization"], Some(D)),
+            ("县环保局工作人员到场讲解。", &[], None),
+            ("科普讲座在县城举办三场。", &["training"], Some(D)),
+            // `居民代表`: representatives of residents are people taking part.
+            ("组织居民代表参观水厂两次。", &[], None),
+            // A cue that governs the person is work done.
+            ("县科协培训基层干部五百人次。", &["training"], Some(D)),
+            // A school's safety work is safety.
+            ("检查校舍隐患，抓好学校安全工作。", &["safety_stability"], Some(D)),
+            // A place where work is done (`在…内`) is no work of its own;
+            // going there is.
+            ("我们在幸福社区内全面举办了科普讲座。", &["training"], Some(D)),
+            ("我们在幸福社区里举办了科普讲座。", &["training"], Some(D)),
+            ("我们走进幸福社区，全面举办了科普讲座。", &["community_service", "training"], Some(D)),
+            // A place holding an action is work: `在…开展…中`.
+            ("在社区开展志愿服务中涌现出一批先进个人。", &["community_service", "competition_award"], Some(D)),
+            // An action that only describes the setting (`…举办的…中`) is not.
+            ("在县里举办的科普活动中获得表彰。", &["competition_award"], Some(D)),
+            // A numbered item whose first sentence runs long is a paragraph:
+            // only its first clause is a title that supports weak cues.
+            ("3、举办科普讲座五讲，时间为三月至十二月，并邀请一些退休老党员参加听讲，使讲座常办常新。", &["training"], Some(D)),
+            ("3、联系老党员，举办座谈会。", &["party_conduct"], Some(D)),
             // Robots as an industry are no youth science; a robot contest is.
             ("全市工业机器人、人形机器人产量分别增长20%和35%。", &[], None),
             ("县科协举办机器人竞赛。", &["competition_award", "youth_science"], Some(D)),
