@@ -740,18 +740,16 @@ pub fn run_files(
         });
         // The receivers go to the writer, so they are dropped when it
         // returns, however it returns: that unblocks the producer.
-        let written = write_chunks(
-            done_rx,
-            permit_rx,
+        let mut writer = Writer {
             files,
-            sink,
-            &bar,
-            &mut seen,
-            &mut totals,
-            &mut rejected,
-            &mut write_time,
-            &mut task_panic,
-        );
+            sink: &mut *sink,
+            bar: &bar,
+            seen: &mut seen,
+            totals: &mut totals,
+            rejected: &mut rejected,
+            write_time: &mut write_time,
+        };
+        let written = writer.write_in_order(done_rx, permit_rx, &mut task_panic);
         if let Err(panic) = producer.join() {
             std::panic::resume_unwind(panic);
         }
@@ -767,8 +765,6 @@ pub fn run_files(
     Ok((totals, rejected, write_time))
 }
 
-/// The writing half of `run_files`: takes finished tasks, writes them in
-/// input order, rejects duplicate files and hands documents to the sink.
 /// The files read so far: the first 16 bytes of the SHA-256 of their bytes
 /// → their index in the run's file list (20 bytes a file, not two strings;
 /// two different files share 128 bits of SHA-256 with odds of ~2^-64 even
@@ -810,55 +806,60 @@ fn sha_key(hex: &str) -> [u8; 32] {
     Sha256::digest(hex.as_bytes()).into()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_chunks(
-    done: std::sync::mpsc::Receiver<TaskDone>,
-    permits: std::sync::mpsc::Receiver<()>,
-    files: &FileList,
-    sink: &mut dyn Sink,
-    bar: &indicatif::ProgressBar,
-    seen: &mut SeenFiles,
-    totals: &mut RunTotals,
-    rejected: &mut Vec<Rejected>,
-    write_time: &mut Duration,
-    task_panic: &mut Option<Box<dyn std::any::Any + Send>>,
-) -> anyhow::Result<()> {
-    // Tasks finished ahead of the next one to write, by task number.
-    let mut ahead: std::collections::BTreeMap<usize, Vec<FileResult>> = Default::default();
-    let mut next = 0;
-    for (t, results) in done.iter() {
-        match results {
-            Ok(results) => ahead.insert(t, results),
-            Err(panic) => {
-                *task_panic = Some(panic);
-                return Ok(());
-            }
-        };
-        while let Some(results) = ahead.remove(&next) {
-            next += 1;
-            write_task(
-                results, files, sink, bar, seen, totals, rejected, write_time,
-            )?;
-            // Its token went in before it started, so this never waits.
-            let _ = permits.recv();
-        }
-    }
-    Ok(())
+/// The writing half of [`run_files`]: where it hands documents and what it
+/// counts.
+struct Writer<'a> {
+    files: &'a FileList,
+    sink: &'a mut dyn Sink,
+    bar: &'a indicatif::ProgressBar,
+    seen: &'a mut SeenFiles,
+    totals: &'a mut RunTotals,
+    rejected: &'a mut Vec<Rejected>,
+    write_time: &'a mut Duration,
 }
 
-/// Hands one task's documents to the sink (see [`write_chunks`]).
-#[allow(clippy::too_many_arguments)]
-fn write_task(
-    results: Vec<FileResult>,
-    files: &FileList,
-    sink: &mut dyn Sink,
-    bar: &indicatif::ProgressBar,
-    seen: &mut SeenFiles,
-    totals: &mut RunTotals,
-    rejected: &mut Vec<Rejected>,
-    write_time: &mut Duration,
-) -> anyhow::Result<()> {
-    {
+impl Writer<'_> {
+    /// Takes finished tasks and writes them in input order. The receivers
+    /// are dropped when it returns, however it returns: that unblocks the
+    /// producer. A task's panic is handed back in `task_panic`.
+    fn write_in_order(
+        &mut self,
+        done: std::sync::mpsc::Receiver<TaskDone>,
+        permits: std::sync::mpsc::Receiver<()>,
+        task_panic: &mut Option<Box<dyn std::any::Any + Send>>,
+    ) -> anyhow::Result<()> {
+        // Tasks finished ahead of the next one to write, by task number.
+        let mut ahead: std::collections::BTreeMap<usize, Vec<FileResult>> = Default::default();
+        let mut next = 0;
+        for (t, results) in done.iter() {
+            match results {
+                Ok(results) => ahead.insert(t, results),
+                Err(panic) => {
+                    *task_panic = Some(panic);
+                    return Ok(());
+                }
+            };
+            while let Some(results) = ahead.remove(&next) {
+                next += 1;
+                self.write_task(results)?;
+                // Its token went in before it started, so this never waits.
+                let _ = permits.recv();
+            }
+        }
+        Ok(())
+    }
+
+    /// Rejects duplicate files and hands one task's documents to the sink.
+    fn write_task(&mut self, results: Vec<FileResult>) -> anyhow::Result<()> {
+        let Writer {
+            files,
+            sink,
+            bar,
+            seen,
+            totals,
+            rejected,
+            write_time,
+        } = self;
         let t = Instant::now();
         for mut r in results {
             if let Some(first) = r.documents.first() {
@@ -867,13 +868,13 @@ fn write_task(
                     Some(&original) => {
                         let original = files.display(original as usize);
                         r.rejected = Some(Rejected {
-                            path: files.display(r.index),
-                            stage: "ingest",
-                            code: "duplicate".into(),
-                            reason: format!(
-                                "same bytes as {original}, already read: its documents are recorded once"
-                            ),
-                        });
+                        path: files.display(r.index),
+                        stage: "ingest",
+                        code: "duplicate".into(),
+                        reason: format!(
+                            "same bytes as {original}, already read: its documents are recorded once"
+                        ),
+                    });
                         r.documents.clear();
                         r.prepared.clear();
                     }
@@ -906,9 +907,9 @@ fn write_task(
             }
             bar.inc(1);
         }
-        *write_time += t.elapsed();
+        **write_time += t.elapsed();
+        Ok(())
     }
-    Ok(())
 }
 
 /// Writes documents.jsonl, facts.jsonl and findings.jsonl under `records/`,
