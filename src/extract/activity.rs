@@ -1048,6 +1048,15 @@ fn is_word_end(ctx: &ExtractContext<'_>, pos: usize) -> bool {
     ctx.words.binary_search_by_key(&pos, |w| w.end).is_ok()
 }
 
+/// The matches of a paragraph (which come by start) that start in
+/// `from..to`: the rules that look for a match near a cue read these
+/// instead of every match of the paragraph.
+fn starting_in(matches: &[(usize, usize, Pat)], from: usize, to: usize) -> &[(usize, usize, Pat)] {
+    let a = matches.partition_point(|m| m.0 < from);
+    let b = matches.partition_point(|m| m.0 < to);
+    &matches[a..b.max(a)]
+}
+
 /// Does `start..end` end a word that begins two or more characters before
 /// it (`局` of `环保局`, not `办` of `举办`)?
 fn ends_long_word(ctx: &ExtractContext<'_>, start: usize, end: usize) -> bool {
@@ -1574,7 +1583,7 @@ impl ActivityExtractor {
                     let mut reach = s;
                     loop {
                         let mut next = reach;
-                        for &(cs, ce, cp) in matches {
+                        for &(cs, ce, cp) in starting_in(matches, c.start, reach) {
                             if !matches!(cp, Pat::Cue(_))
                                 || cs < c.start
                                 || cs >= reach
@@ -1611,13 +1620,18 @@ impl ActivityExtractor {
                 continue;
             }
             let limit = (e + 12 * 3).min(clause_of(s).end);
-            let close = matches.iter().find(|&&(ts, te, tp)| {
-                tp == Pat::Tail && ts >= e && te <= limit && Span::new(ts, te).slice(text) == tail
-            });
+            let close = starting_in(matches, e, limit)
+                .iter()
+                .find(|&&(ts, te, tp)| {
+                    tp == Pat::Tail
+                        && ts >= e
+                        && te <= limit
+                        && Span::new(ts, te).slice(text) == tail
+                });
             if let Some(&(ts, te, _)) = close {
                 // An action verb before `的` only describes the setting
                 // (`在…举办的科普活动中获奖`): the work reported comes after.
-                let acted = matches.iter().any(|&(a, b, ap)| {
+                let acted = starting_in(matches, e, ts).iter().any(|&(a, b, ap)| {
                     ap == Pat::Action && a >= e && b <= ts && !text[b..].starts_with('的')
                 });
                 if !acted {
@@ -1775,22 +1789,20 @@ impl ActivityExtractor {
         at: Span,
         clause: Span,
     ) -> bool {
-        // Matches come by start: only those starting in the clause before
-        // the cue are looked at.
-        let from = matches.partition_point(|m| m.0 < clause.start);
-        let to = matches.partition_point(|m| m.0 < at.start);
-        matches[from..to.max(from)].iter().any(|&(s, e, p)| {
-            p == Pat::Action
-                && s >= clause.start
-                && e <= at.start
-                && at.start - e <= 6
-                && is_word_start(ctx, s)
-                && !ctx
-                    .text
-                    .get(e..at.start)
-                    .unwrap_or("、")
-                    .contains(['、', '，'])
-        })
+        starting_in(matches, clause.start, at.start)
+            .iter()
+            .any(|&(s, e, p)| {
+                p == Pat::Action
+                    && s >= clause.start
+                    && e <= at.start
+                    && at.start - e <= 6
+                    && is_word_start(ctx, s)
+                    && !ctx
+                        .text
+                        .get(e..at.start)
+                        .unwrap_or("、")
+                        .contains(['、', '，'])
+            })
     }
 
     /// Quotations that are slogans or themes: chains of `“…”` joined by
