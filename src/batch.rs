@@ -663,16 +663,6 @@ pub fn run_files(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut totals = RunTotals {
-        files_seen: files.len(),
-        ..Default::default()
-    };
-    let mut rejected = Vec::new();
-    // Document ids come from the file's bytes, so a second copy of a file
-    // (the same report filed in two folders) would repeat every id: it is
-    // rejected, naming the copy that was read (the first in walk order).
-    let mut seen: SeenFiles = std::collections::HashMap::new();
-    let mut write_time = Duration::ZERO;
     let threads = rayon::current_num_threads();
     // Tasks of FILES_PER_TASK files go to the rayon pool one at a time, in
     // input order, and this thread writes their results in input order as
@@ -694,6 +684,18 @@ pub fn run_files(
     sink.plan(&mut plan);
     let plan = &plan;
     let mut task_panic = None;
+    let mut writer = Writer {
+        files,
+        sink: &mut *sink,
+        bar: &bar,
+        seen: std::collections::HashMap::new(),
+        totals: RunTotals {
+            files_seen: files.len(),
+            ..Default::default()
+        },
+        rejected: Vec::new(),
+        write_time: Duration::ZERO,
+    };
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let producer = scope.spawn(move || {
             let mut pre = pre.into_iter().peekable();
@@ -740,15 +742,6 @@ pub fn run_files(
         });
         // The receivers go to the writer, so they are dropped when it
         // returns, however it returns: that unblocks the producer.
-        let mut writer = Writer {
-            files,
-            sink: &mut *sink,
-            bar: &bar,
-            seen: &mut seen,
-            totals: &mut totals,
-            rejected: &mut rejected,
-            write_time: &mut write_time,
-        };
         let written = writer.write_in_order(done_rx, permit_rx, &mut task_panic);
         if let Err(panic) = producer.join() {
             std::panic::resume_unwind(panic);
@@ -758,6 +751,12 @@ pub fn run_files(
     if let Some(panic) = task_panic {
         std::panic::resume_unwind(panic);
     }
+    let Writer {
+        totals,
+        rejected,
+        mut write_time,
+        ..
+    } = writer;
     bar.finish_and_clear();
     let t = Instant::now();
     sink.finish()?;
@@ -812,10 +811,13 @@ struct Writer<'a> {
     files: &'a FileList,
     sink: &'a mut dyn Sink,
     bar: &'a indicatif::ProgressBar,
-    seen: &'a mut SeenFiles,
-    totals: &'a mut RunTotals,
-    rejected: &'a mut Vec<Rejected>,
-    write_time: &'a mut Duration,
+    /// Document ids come from the file's bytes, so a second copy of a file
+    /// (the same report filed in two folders) would repeat every id: it is
+    /// rejected, naming the copy that was read (the first in walk order).
+    seen: SeenFiles,
+    totals: RunTotals,
+    rejected: Vec<Rejected>,
+    write_time: Duration,
 }
 
 impl Writer<'_> {
@@ -907,7 +909,7 @@ impl Writer<'_> {
             }
             bar.inc(1);
         }
-        **write_time += t.elapsed();
+        *write_time += t.elapsed();
         Ok(())
     }
 }
