@@ -1224,15 +1224,12 @@ fn labelled_compact_date(c: &Chars, i: usize, end: usize) -> Option<Expr> {
     {
         return None;
     }
+    // The fields parsed, so the run is ASCII digits: the EDTF is its bytes.
+    let digits = run.as_bytes();
     let point = Point {
-        y: Some([
-            ascii_digit(y / 1000),
-            ascii_digit(y / 100),
-            ascii_digit(y / 10),
-            ascii_digit(y),
-        ]),
-        m: Some(two_digits(m)),
-        d: Some(two_digits(d)),
+        y: Some(digits.get(0..4)?.try_into().ok()?),
+        m: Some(digits.get(4..6)?.try_into().ok()?),
+        d: Some(digits.get(6..8)?.try_into().ok()?),
         ph: false,
     };
     Some(Expr {
