@@ -1046,19 +1046,22 @@ fn magnitude_lead_in(text: &str, at: usize) -> bool {
     let Some(before) = text.get(..at) else {
         return false;
     };
-    MAGNITUDE_LEAD_INS.iter().any(|q| {
-        if !before.ends_with(q) {
-            return false;
+    MAGNITUDE_LEAD_INS
+        .iter()
+        .any(|q| before.ends_with(q) && !ends_word_with_qualifier(text, at - q.len(), q))
+}
+
+/// Whether the qualifier `q` at byte `qs` is the end of another word
+/// (附近, 最近, 赶超, 高超) rather than "nearly" or "over".
+fn ends_word_with_qualifier(text: &str, qs: usize, q: &str) -> bool {
+    let p = prev_char(text, qs);
+    match q {
+        "近" => {
+            p.is_some_and(|p| matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴'))
         }
-        let p = prev_char(text, at - q.len());
-        match *q {
-            "近" => !p.is_some_and(|p| {
-                matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
-            }),
-            "超" => !p.is_some_and(|p| matches!(p, '赶' | '高')),
-            _ => true,
-        }
-    })
+        "超" => p.is_some_and(|p| matches!(p, '赶' | '高')),
+        _ => false,
+    }
 }
 
 /// Whether a veto phrase at byte `at` that starts with `c` is the end of a
@@ -1703,15 +1706,7 @@ impl CountExtractor {
             }
             if text[..start].ends_with(q) {
                 let qs = start - q.len();
-                // 附近, 最近: not "nearly".
-                if *q == "近"
-                    && prev_char(text, qs).is_some_and(|p| {
-                        matches!(p, '附' | '最' | '邻' | '临' | '就' | '靠' | '亲' | '贴')
-                    })
-                {
-                    break;
-                }
-                if *q == "超" && prev_char(text, qs).is_some_and(|p| matches!(p, '赶' | '高')) {
+                if ends_word_with_qualifier(text, qs, q) {
                     break;
                 }
                 pre = *a;
