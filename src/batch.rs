@@ -571,7 +571,10 @@ pub trait Sink {
     fn plan(&self, _plan: &mut PreparePlan) {}
     /// Findings that involve several documents (found once all documents are
     /// seen), as `findings.jsonl` records; called once, before `finish`.
-    fn cross_findings(&mut self, _records: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn cross_findings(
+        &mut self,
+        _records: &[crate::audit::cross::CrossFinding],
+    ) -> anyhow::Result<()> {
         Ok(())
     }
     /// Called once after the last document.
@@ -599,7 +602,10 @@ impl Sink for Sinks {
             s.plan(plan);
         }
     }
-    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn cross_findings(
+        &mut self,
+        records: &[crate::audit::cross::CrossFinding],
+    ) -> anyhow::Result<()> {
         self.0
             .iter_mut()
             .try_for_each(|s| s.cross_findings(records))
@@ -956,7 +962,10 @@ impl Sink for JsonlSink {
     fn plan(&self, plan: &mut PreparePlan) {
         plan.records = true;
     }
-    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn cross_findings(
+        &mut self,
+        records: &[crate::audit::cross::CrossFinding],
+    ) -> anyhow::Result<()> {
         use anyhow::Context;
         for r in records {
             self.findings

@@ -44,7 +44,9 @@ fn check_seed(pipeline: &Pipeline, seed: u64) {
     }
     let clean_cross = clean_index.findings();
     assert!(
-        clean_cross.iter().all(|r| r["severity"] != "error"),
+        clean_cross
+            .iter()
+            .all(|r| r.severity != zongjie::model::Severity::Error),
         "{clean_cross:#?}"
     );
 
@@ -66,13 +68,11 @@ fn check_seed(pipeline: &Pipeline, seed: u64) {
             let (a, b) = (idx.char_of(p.start), idx.char_of(p.end));
             let other_id = &docs[other].doc_id;
             cross.iter().any(|r| {
-                r["rule"] == p.rule
-                    && r["doc_id"] == doc.doc_id.as_str()
-                    && r["start"].as_u64().unwrap_or(0) < b as u64
-                    && (a as u64) < r["end"].as_u64().unwrap_or(0)
-                    && r["others"]
-                        .as_array()
-                        .is_some_and(|o| o.iter().any(|x| x["doc_id"] == other_id.as_str()))
+                r.rule == p.rule
+                    && r.doc_id == doc.doc_id
+                    && (r.start as usize) < b
+                    && a < r.end as usize
+                    && r.others.iter().any(|x| &x.doc_id == other_id)
             })
         } else {
             let span = zongjie::model::Span::new(p.start, p.end);

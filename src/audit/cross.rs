@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::spill::{put_str, put_u32, put_u64, Merged, Reader, Sorter, Store};
 use super::{rule_name, scan};
@@ -36,6 +36,106 @@ const MIN_SHARED: usize = 5;
 const MIN_SHARE_OF_ALL: f64 = 0.2;
 /// Excerpt kept per paragraph for the report, in chars.
 const EXCERPT: usize = 60;
+
+/// A cross-document finding as `findings.jsonl` holds it: the fields in
+/// the order written, the same as a document's own findings (`related` and
+/// `facts` are always empty here; `others` names the other documents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossFinding {
+    pub finding_id: String,
+    pub doc_id: String,
+    pub rule: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Char offsets in the document.
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+    pub related: Vec<u32>,
+    pub facts: Vec<u32>,
+    pub others: Vec<OtherPlace>,
+}
+
+impl CrossFinding {
+    /// The record in the index's record sorter (the `put_` layout): the
+    /// findings are written there in any order and read back sorted.
+    fn encode(&self, b: &mut Vec<u8>) {
+        b.clear();
+        for s in [
+            &self.finding_id,
+            &self.doc_id,
+            &self.rule,
+            &self.rule_name,
+            &self.message,
+            &self.text,
+        ] {
+            put_str(b, s);
+        }
+        b.push(self.severity as u8);
+        put_u32(b, self.start);
+        put_u32(b, self.end);
+        put_u32(b, self.others.len() as u32);
+        for o in &self.others {
+            put_str(b, &o.doc_id);
+            put_u32(b, o.start);
+            put_u32(b, o.end);
+            match &o.text {
+                Some(t) => {
+                    b.push(1);
+                    put_str(b, t);
+                }
+                None => b.push(0),
+            }
+        }
+    }
+
+    fn decode(b: &[u8]) -> CrossFinding {
+        let mut r = Reader::new(b);
+        let mut s = || r.str().to_string();
+        let (finding_id, doc_id, rule, rule_name, message, text) = (s(), s(), s(), s(), s(), s());
+        let severity = match r.u8() {
+            2 => Severity::Error,
+            1 => Severity::Warning,
+            _ => Severity::Info,
+        };
+        let (start, end) = (r.u32(), r.u32());
+        let n = r.u32() as usize;
+        let others = (0..n)
+            .map(|_| OtherPlace {
+                doc_id: r.str().to_string(),
+                start: r.u32(),
+                end: r.u32(),
+                text: (r.u8() == 1).then(|| r.str().to_string()),
+            })
+            .collect();
+        CrossFinding {
+            finding_id,
+            doc_id,
+            rule,
+            rule_name,
+            severity,
+            message,
+            start,
+            end,
+            text,
+            related: Vec::new(),
+            facts: Vec::new(),
+            others,
+        }
+    }
+}
+
+/// Where the same text or figure stands in another document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherPlace {
+    pub doc_id: String,
+    pub start: u32,
+    pub end: u32,
+    /// The other paragraph's excerpt (copied paragraphs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
 
 /// What the findings need of each document: in a [`Store`] while
 /// documents come in (fixed size, so document `d` is at
@@ -687,7 +787,7 @@ impl CrossIndex {
     /// document involved, in a deterministic order. Convenience for small
     /// indexes (tests, tools): a run hands them on by chunks with
     /// [`Self::findings_each`], and an I/O error here gives no findings.
-    pub fn findings(&mut self) -> Vec<Value> {
+    pub fn findings(&mut self) -> Vec<CrossFinding> {
         let mut out = Vec::new();
         let r = self.findings_each(|chunk| {
             out.extend_from_slice(chunk);
@@ -704,7 +804,7 @@ impl CrossIndex {
     /// at most [`CHUNK`] at a time. The index is emptied.
     pub fn findings_each(
         &mut self,
-        mut f: impl FnMut(&[Value]) -> anyhow::Result<()>,
+        mut f: impl FnMut(&[CrossFinding]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         if let Some(e) = self.err.take() {
             return Err(e.into());
@@ -743,7 +843,7 @@ impl CrossIndex {
         // One record per (document, paragraph), naming every other document.
         // The lines of copied paragraphs, (document, line), sorted.
         let mut copied_paras: Vec<(u32, u32)> = Vec::new();
-        let mut json = Vec::new();
+        let mut encoded = Vec::new();
         let mut merged = by_para.into_merged()?;
         let mut payload = Vec::new();
         let mut others: Vec<(u32, f64)> = Vec::new();
@@ -755,7 +855,7 @@ impl CrossIndex {
                 if let Some(p) = cur {
                     let ps = self.para(p)?;
                     copied_paras.extend((ps.index..=ps.last).map(|line| (ps.doc, line)));
-                    self.copied_record(p, &mut others, &mut records, &mut json)?;
+                    self.copied_record(p, &mut others, &mut records, &mut encoded)?;
                 }
                 others.clear();
                 cur = key;
@@ -785,7 +885,7 @@ impl CrossIndex {
             let next = merged.next_into(&mut payload)?;
             let key = next.map(|k| (k[0], k[1]));
             if key != cur {
-                self.repeated(&group, &copied_paras, &mut records, &mut json)?;
+                self.repeated(&group, &copied_paras, &mut records, &mut encoded)?;
                 group.clear();
                 cur = key;
             }
@@ -803,9 +903,9 @@ impl CrossIndex {
         drop(merged);
 
         let mut merged = records.into_merged()?;
-        let mut chunk: Vec<Value> = Vec::with_capacity(CHUNK);
+        let mut chunk: Vec<CrossFinding> = Vec::with_capacity(CHUNK);
         while merged.next_into(&mut payload)?.is_some() {
-            chunk.push(serde_json::from_slice(&payload)?);
+            chunk.push(CrossFinding::decode(&payload));
             if chunk.len() >= CHUNK {
                 f(&chunk)?;
                 chunk.clear();
@@ -826,21 +926,24 @@ impl CrossIndex {
         p: u32,
         others: &mut [(u32, f64)],
         records: &mut Sorter<2>,
-        json: &mut Vec<u8>,
+        encoded: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
         let ps = self.para(p)?;
         let d = self.names(ps.doc)?;
         others.sort_by_key(|a| a.0);
         let best = others.iter().map(|o| o.1).fold(0.0, f64::max);
         let mut names: Vec<String> = Vec::with_capacity(others.len());
-        let mut refs: Vec<Value> = Vec::with_capacity(others.len());
+        let mut refs: Vec<OtherPlace> = Vec::with_capacity(others.len());
         for (q, _) in others.iter() {
             let qs = self.para(*q)?;
             let od = self.names(qs.doc)?;
             names.push(format!("《{}》", od.title));
-            refs.push(
-                json!({"doc_id": od.doc_id, "start": qs.start, "end": qs.end, "text": qs.excerpt}),
-            );
+            refs.push(OtherPlace {
+                doc_id: od.doc_id,
+                start: qs.start,
+                end: qs.end,
+                text: Some(qs.excerpt),
+            });
         }
         names.dedup();
         let message = format!(
@@ -858,9 +961,8 @@ impl CrossIndex {
             &ps.excerpt,
             refs,
         );
-        json.clear();
-        serde_json::to_writer(&mut *json, &rec)?;
-        records.push([ps.doc, ps.start], json)?;
+        rec.encode(encoded);
+        records.push([ps.doc, ps.start], encoded)?;
         Ok(())
     }
 
@@ -871,7 +973,7 @@ impl CrossIndex {
         occs: &[FigOcc],
         copied_paras: &[(u32, u32)],
         records: &mut Sorter<2>,
-        json: &mut Vec<u8>,
+        encoded: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
         let docs: HashSet<u32> = occs.iter().map(|o| o.doc).collect();
         // Two or three reports: shared by many it is a quoted statistic.
@@ -898,7 +1000,7 @@ impl CrossIndex {
                 continue;
             }
             let mut names: Vec<String> = Vec::with_capacity(others.len());
-            let mut refs: Vec<Value> = Vec::with_capacity(others.len());
+            let mut refs: Vec<OtherPlace> = Vec::with_capacity(others.len());
             for x in &others {
                 let od = self.docs[x.doc as usize];
                 let on = self.names(x.doc)?;
@@ -906,7 +1008,12 @@ impl CrossIndex {
                     Some(y) => format!("《{}》（{}年）", on.title, y),
                     None => format!("《{}》", on.title),
                 });
-                refs.push(json!({"doc_id": on.doc_id, "start": x.start, "end": x.end}));
+                refs.push(OtherPlace {
+                    doc_id: on.doc_id,
+                    start: x.start,
+                    end: x.end,
+                    text: None,
+                });
             }
             let message = format!(
                 "数字“{text}”与{}中的同项数字完全相同，不同单位或年份的报告数字一致，需核实是否照抄",
@@ -923,9 +1030,8 @@ impl CrossIndex {
                 text,
                 refs,
             );
-            json.clear();
-            serde_json::to_writer(&mut *json, &rec)?;
-            records.push([o.doc, o.start], json)?;
+            rec.encode(encoded);
+            records.push([o.doc, o.start], encoded)?;
         }
         Ok(())
     }
@@ -978,22 +1084,22 @@ fn record(
     start: u32,
     end: u32,
     text: &str,
-    others: Vec<Value>,
-) -> Value {
-    json!({
-        "finding_id": format!("{}:{}:{}-{}", d.doc_id, rule, start, end),
-        "doc_id": d.doc_id,
-        "rule": rule,
-        "rule_name": rule_name(rule),
-        "severity": severity,
-        "message": message,
-        "start": start,
-        "end": end,
-        "text": text,
-        "related": [],
-        "facts": [],
-        "others": others,
-    })
+    others: Vec<OtherPlace>,
+) -> CrossFinding {
+    CrossFinding {
+        finding_id: format!("{}:{}:{}-{}", d.doc_id, rule, start, end),
+        doc_id: d.doc_id.clone(),
+        rule: rule.to_string(),
+        rule_name: rule_name(rule).to_string(),
+        severity,
+        message,
+        start,
+        end,
+        text: text.to_string(),
+        related: Vec::new(),
+        facts: Vec::new(),
+        others,
+    }
 }
 
 /// The paragraph pairs that share at least three shingles, in order, read
@@ -1094,16 +1200,43 @@ mod tests {
             idx.observe(&doc);
         }
         let f = idx.findings();
-        let copied: Vec<&Value> = f
-            .iter()
-            .filter(|r| r["rule"] == "copied_paragraph")
-            .collect();
-        let ids: Vec<&str> = copied
-            .iter()
-            .map(|r| r["doc_id"].as_str().unwrap_or(""))
-            .collect();
+        let copied: Vec<&CrossFinding> =
+            f.iter().filter(|r| r.rule == "copied_paragraph").collect();
+        let ids: Vec<&str> = copied.iter().map(|r| r.doc_id.as_str()).collect();
         assert_eq!(ids, vec!["d2", "d7"], "{f:#?}");
-        assert_eq!(copied[0]["others"][0]["doc_id"], "d7");
+        assert_eq!(copied[0].others[0].doc_id, "d7");
+    }
+
+    #[test]
+    fn a_finding_reads_back_from_the_record_sorter_as_written() {
+        let other = |text: Option<&str>| OtherPlace {
+            doc_id: "乙".into(),
+            start: 7,
+            end: 70_000,
+            text: text.map(str::to_string),
+        };
+        let f = CrossFinding {
+            finding_id: "甲:copied_paragraph:3-9".into(),
+            doc_id: "甲".into(),
+            rule: "copied_paragraph".into(),
+            rule_name: rule_name("copied_paragraph").into(),
+            severity: Severity::Warning,
+            message: "本段与《乙》中的段落雷同".into(),
+            start: 3,
+            end: 9,
+            text: "全县共举办培训班12期".into(),
+            related: Vec::new(),
+            facts: Vec::new(),
+            others: vec![other(Some("摘录")), other(None), other(Some(""))],
+        };
+        let mut b = Vec::new();
+        f.encode(&mut b);
+        assert_eq!(CrossFinding::decode(&b), f);
+        // And as findings.jsonl has it: the fields in the documented order.
+        let line = serde_json::to_string(&f).unwrap();
+        assert!(line
+            .starts_with("{\"finding_id\":\"甲:copied_paragraph:3-9\",\"doc_id\":\"甲\",\"rule\""));
+        assert!(line.contains("\"related\":[],\"facts\":[],\"others\":[{\"doc_id\":\"乙\",\"start\":7,\"end\":70000,\"text\":\"摘录\"},{\"doc_id\":\"乙\",\"start\":7,\"end\":70000},"));
     }
 
     /// The same findings when every sorter and store spills to disk after
@@ -1125,8 +1258,8 @@ mod tests {
             disk.observe(&doc);
         }
         let want = mem.findings();
-        assert!(want.iter().any(|r| r["rule"] == "copied_paragraph"));
-        assert!(want.iter().any(|r| r["rule"] == "repeated_figure"));
+        assert!(want.iter().any(|r| r.rule == "copied_paragraph"));
+        assert!(want.iter().any(|r| r.rule == "repeated_figure"));
         let mut got = Vec::new();
         let mut chunks = 0;
         disk.findings_each(|c| {
@@ -1146,11 +1279,8 @@ mod tests {
         idx.observe(&doc_from_text("b", "今年共培训农民2356人次。", Some(2021)));
         idx.observe(&doc_from_text("c", "今年共培训农民2000人次。", Some(2021)));
         let f = idx.findings();
-        let ids: Vec<&str> = f
-            .iter()
-            .map(|r| r["doc_id"].as_str().unwrap_or(""))
-            .collect();
+        let ids: Vec<&str> = f.iter().map(|r| r.doc_id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b"]);
-        assert_eq!(f[0]["rule"], "repeated_figure");
+        assert_eq!(f[0].rule, "repeated_figure");
     }
 }

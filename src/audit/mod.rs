@@ -437,7 +437,10 @@ impl<S: Sink> Sink for AuditSink<S> {
         plan.cross = true;
         self.inner.plan(plan);
     }
-    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn cross_findings(
+        &mut self,
+        records: &[crate::audit::cross::CrossFinding],
+    ) -> anyhow::Result<()> {
         self.inner.cross_findings(records)
     }
     fn finish(&mut self) -> anyhow::Result<()> {

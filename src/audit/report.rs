@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use super::cross::CrossFinding;
 
 use super::spill::{put_str, put_u32, put_u64, Reader, Sorter};
 use super::{rule_name, Ctx, RULES};
@@ -48,19 +48,14 @@ pub struct DocEntry {
 const SPILL_BUDGET: usize = 2 << 20;
 
 /// What the report gathers during a run: every document's heading and the
-/// findings of documents that have some, in a [`Sorter`] keyed by the
-/// document's place (the order its id was first seen), so memory holds a
-/// bounded buffer and a few bytes per document whatever the corpus. The
-/// counts the report opens with are kept as items arrive.
+/// findings of documents that have some, per file of the report (HTML,
+/// Markdown) in a [`Part`], so memory holds bounded buffers and a few bytes
+/// per document whatever the corpus, and the two files are written at once
+/// on two threads. The counts the report opens with are kept as items
+/// arrive.
 pub struct Report {
-    /// Payloads: a heading ([`TAG_DOC`]) when an id is first seen, then
-    /// that document's items, rendered ([`TAG_RENDERED`]) or not
-    /// ([`TAG_ITEM`]), cross-document ones last.
-    items: Sorter<1>,
-    /// The items rendered for the by-rule sections, keyed (format, rule):
-    /// a document's own items are pushed as it is observed, the
-    /// cross-document ones when the report is written.
-    by_rule: Sorter<2>,
+    /// HTML, then Markdown (indexed by [`Format`]).
+    parts: [Part; 2],
     /// Hash of a document id → its place.
     ids: HashMap<u64, u32>,
     entries: u32,
@@ -74,6 +69,49 @@ pub struct Report {
     err: Option<std::io::Error>,
     buf: Vec<u8>,
     snippet: String,
+}
+
+/// One file of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html = 0,
+    Markdown = 1,
+}
+
+const FORMATS: [Format; 2] = [Format::Html, Format::Markdown];
+
+/// What one file of the report needs, in sorters keyed by the document's
+/// place (the order its id was first seen) and by rule.
+struct Part {
+    /// Payloads: a heading ([`TAG_DOC`]) when an id is first seen, then
+    /// that document's items, rendered in this format ([`TAG_RENDERED`])
+    /// or not ([`TAG_ITEM`]), cross-document ones last.
+    items: Sorter<1>,
+    /// The entries of the by-rule sections, keyed by the rule's place in
+    /// [`RULES`]: a document's own items are pushed as it is observed, the
+    /// cross-document ones when the report is written.
+    by_rule: Sorter<1>,
+}
+
+impl Part {
+    fn new(dir: &Path, format: Format, budget: usize) -> Self {
+        let (items, by_rule) = match format {
+            Format::Html => (".audit-items-html.tmp", ".audit-by-rule-html.tmp"),
+            Format::Markdown => (".audit-items-md.tmp", ".audit-by-rule-md.tmp"),
+        };
+        Part {
+            items: Sorter::new(dir, items, budget),
+            by_rule: Sorter::new(dir, by_rule, budget),
+        }
+    }
+}
+
+/// The counts the report opens with.
+struct Totals {
+    documents_seen: usize,
+    with_items: usize,
+    per_rule: BTreeMap<&'static str, usize>,
+    sev: [usize; 3],
 }
 
 const TAG_DOC: u8 = 0;
@@ -150,26 +188,24 @@ fn encode_item(b: &mut Vec<u8>, it: &Item) {
     }
 }
 
-fn encode_rendered(b: &mut Vec<u8>, html: &str, md: &str) {
+fn encode_rendered(b: &mut Vec<u8>, text: &str) {
     b.clear();
     b.push(TAG_RENDERED);
-    put_str(b, html);
-    put_str(b, md);
+    put_str(b, text);
 }
 
 enum Decoded {
     Doc(DocEntry),
     Item(Item),
-    Rendered(String, String),
+    /// This format's text, as stored (valid UTF-8: it was a `str`).
+    Rendered(Vec<u8>),
 }
 
 fn decode(b: &[u8]) -> Decoded {
     let mut r = Reader::new(b);
     let tag = r.u8();
     if tag == TAG_RENDERED {
-        let html = r.str().to_string();
-        let md = r.str().to_string();
-        return Decoded::Rendered(html, md);
+        return Decoded::Rendered(r.bytes().to_vec());
     }
     if tag == TAG_DOC {
         let doc_id = r.str().to_string();
@@ -226,8 +262,7 @@ impl Report {
     /// `budget`: memory of each sorter before it spills.
     fn with_budget(dir: &Path, budget: usize) -> Self {
         Report {
-            items: Sorter::new(dir, ".audit-items.tmp", budget),
-            by_rule: Sorter::new(dir, ".audit-by-rule.tmp", budget),
+            parts: FORMATS.map(|f| Part::new(dir, f, budget)),
             ids: HashMap::new(),
             entries: 0,
             with_items: Vec::new(),
@@ -264,9 +299,8 @@ impl Report {
         self.ids.insert(h, i);
         let mut b = std::mem::take(&mut self.buf);
         encode_doc(&mut b, &head());
-        let r = self.items.push([i], &b);
+        self.push_to_both(i, &b);
         self.buf = b;
-        self.keep(r);
         (i, true)
     }
 
@@ -285,13 +319,20 @@ impl Report {
         self.with_items[w] |= 1 << (i % 64);
     }
 
+    /// Push one payload to both parts' items at place `i`.
+    fn push_to_both(&mut self, i: u32, payload: &[u8]) {
+        for f in FORMATS {
+            let r = self.parts[f as usize].items.push([i], payload);
+            self.keep(r);
+        }
+    }
+
     fn push_item(&mut self, i: u32, it: &Item) {
         self.count_item(i, it);
         let mut b = std::mem::take(&mut self.buf);
         encode_item(&mut b, it);
-        let r = self.items.push([i], &b);
+        self.push_to_both(i, &b);
         self.buf = b;
-        self.keep(r);
     }
 
     /// Push an item of the document with heading `head`, rendered now as
@@ -302,17 +343,18 @@ impl Report {
     fn push_rendered(&mut self, i: u32, it: &Item, head: &DocEntry) {
         self.count_item(i, it);
         let mut snippet = std::mem::take(&mut self.snippet);
-        let r = push_by_rule(&mut self.by_rule, &mut snippet, it, head);
-        self.keep(r);
-        snippet.clear();
-        item_html(&mut snippet, it, None);
-        let html_end = snippet.len();
-        item_md(&mut snippet, it, None);
         let mut b = std::mem::take(&mut self.buf);
-        encode_rendered(&mut b, &snippet[..html_end], &snippet[html_end..]);
-        let r = self.items.push([i], &b);
+        for f in FORMATS {
+            let part = &mut self.parts[f as usize];
+            let r = push_by_rule(&mut part.by_rule, f, &mut snippet, it, head);
+            self.keep(r);
+            snippet.clear();
+            render_item(f, &mut snippet, it, None);
+            encode_rendered(&mut b, &snippet);
+            let r = self.parts[f as usize].items.push([i], &b);
+            self.keep(r);
+        }
         self.buf = b;
-        self.keep(r);
         self.snippet = snippet;
     }
 
@@ -374,234 +416,257 @@ impl Report {
     }
 
     /// Add cross-document records (their documents were observed before).
-    pub fn add_cross(&mut self, records: &[Value]) {
+    pub fn add_cross(&mut self, records: &[CrossFinding]) {
         for r in records {
-            let doc_id = r["doc_id"].as_str().unwrap_or("");
-            let i = self.entry(doc_id, || DocEntry {
-                doc_id: doc_id.to_string(),
+            let i = self.entry(&r.doc_id, || DocEntry {
+                doc_id: r.doc_id.clone(),
                 path: String::new(),
-                title: doc_id.to_string(),
+                title: r.doc_id.clone(),
                 year: None,
             });
-            let severity = match r["severity"].as_str() {
-                Some("error") => Severity::Error,
-                Some("warning") => Severity::Warning,
-                _ => Severity::Info,
-            };
-            let others = r["others"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|o| o["doc_id"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
             let it = Item {
-                rule: r["rule"].as_str().unwrap_or("").to_string(),
-                severity,
-                message: r["message"].as_str().unwrap_or("").to_string(),
-                start: r["start"].as_u64().unwrap_or(0) as usize,
-                end: r["end"].as_u64().unwrap_or(0) as usize,
+                rule: r.rule.clone(),
+                severity: r.severity,
+                message: r.message.clone(),
+                start: r.start as usize,
+                end: r.end as usize,
                 before: String::new(),
-                marked: r["text"].as_str().unwrap_or("").to_string(),
+                marked: r.text.clone(),
                 after: String::new(),
-                others,
+                others: r.others.iter().map(|o| o.doc_id.clone()).collect(),
             };
             self.push_item(i, &it);
         }
     }
 
-    /// Write the HTML report into `h` and the same content in Markdown into
-    /// `m`, in one pass over the stored items: the by-document sections as
-    /// they come, the by-rule sections from a second sort of the rendered
-    /// items. Consumes what the report gathered.
-    pub fn write_to<H: std::fmt::Write, M: std::fmt::Write>(
-        &mut self,
-        h: &mut H,
-        m: &mut M,
-    ) -> std::io::Result<()> {
+    /// The counts the report opens with; the parts are left to write.
+    fn totals(&mut self) -> Totals {
+        Totals {
+            documents_seen: self.documents_seen,
+            with_items: self
+                .with_items
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum(),
+            per_rule: std::mem::take(&mut self.per_rule),
+            sev: self.sev,
+        }
+    }
+
+    /// Take what the report gathered: the counts and the two parts.
+    fn take(&mut self) -> std::io::Result<(Totals, [Part; 2])> {
         if let Some(e) = self.err.take() {
             return Err(e);
         }
-        let items = std::mem::replace(&mut self.items, Sorter::new(&self.dir, "", 0));
-        let per_rule = std::mem::take(&mut self.per_rule);
-        let sev = self.sev;
-        let with_items: usize = self
-            .with_items
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum();
-        let total = sev.iter().sum::<usize>();
-
-        let _ = h.write_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n");
-        let _ = h.write_str(CSS);
-        let _ = h.write_str("</style></head><body>\n<h1>数字审计报告</h1>\n");
-        let _ = writeln!(
-            h,
-            "<p class=\"summary\">共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。</p>",
-            self.documents_seen, with_items, total, sev[2], sev[1], sev[0]
-        );
-        let _ = h.write_str("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n");
-        for s in [Severity::Error, Severity::Warning, Severity::Info] {
-            let _ = writeln!(
-                h,
-                "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"badge {0}\">{1}</span></label>",
-                sev_str(s),
-                sev_cn(s)
-            );
-        }
-        let _ = h.write_str("</form>\n<h2>规则一览</h2>\n<table><tr><th>规则</th><th>编号</th><th>严重程度</th><th>条数</th></tr>\n");
-        for (id, s, name) in RULES {
-            let _ = writeln!(
-                h,
-                "<tr><td><a href=\"#rule-{id}\">{name}</a></td><td><code>{id}</code></td><td><span class=\"badge {}\">{}</span></td><td>{}</td></tr>",
-                sev_str(*s),
-                sev_cn(*s),
-                per_rule.get(id).copied().unwrap_or(0)
-            );
-        }
-        let _ = h.write_str("</table>\n<h2>按文档</h2>\n");
-
-        let _ = m.write_str("# 数字审计报告\n\n");
-        let _ = writeln!(
-            m,
-            "共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。\n",
-            self.documents_seen, with_items, total, sev[2], sev[1], sev[0]
-        );
-        let _ = m.write_str(
-            "## 规则一览\n\n| 规则 | 编号 | 严重程度 | 条数 |\n| --- | --- | --- | --- |\n",
-        );
-        for (id, s, name) in RULES {
-            let _ = writeln!(
-                m,
-                "| {name} | `{id}` | {} | {} |",
-                sev_cn(*s),
-                per_rule.get(id).copied().unwrap_or(0)
-            );
-        }
-        let _ = m.write_str("\n## 按文档\n\n");
-
-        // By document, as the items come; each item's by-rule rendering
-        // goes to a second sorter keyed (format, rule).
-        let mut by_rule = std::mem::replace(&mut self.by_rule, Sorter::new(&self.dir, "", 0));
-        let mut merged = items.into_merged()?;
-        let mut payload = Vec::new();
-        let mut cur: Option<u32> = None;
-        let mut head = DocEntry::default();
-        let mut list: Vec<Decoded> = Vec::new();
-        let mut snippet = String::new();
-        loop {
-            let next = merged.next_into(&mut payload)?;
-            let place = next.map(|k| k[0]);
-            if place != cur {
-                if !list.is_empty() {
-                    let _ = write!(
-                        h,
-                        "<details open class=\"doc\" id=\"doc-{}\"><summary><strong>{}</strong> <span class=\"meta\">{}{} · {} 条</span></summary>\n<ul>\n",
-                        esc(&head.doc_id),
-                        esc(&head.title),
-                        esc(&head.path),
-                        head.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
-                        list.len()
-                    );
-                    let _ = writeln!(
-                        m,
-                        "### {}\n\n`{}`{} · {} 条\n",
-                        md(&head.title),
-                        md_code(&head.path),
-                        head.year.map(|y| format!(" · {y}年")).unwrap_or_default(),
-                        list.len()
-                    );
-                    for listed in &list {
-                        let it = match listed {
-                            Decoded::Rendered(html, md) => {
-                                let _ = h.write_str(html);
-                                let _ = m.write_str(md);
-                                continue;
-                            }
-                            Decoded::Item(it) => it,
-                            Decoded::Doc(_) => continue,
-                        };
-                        item_html(h, it, None);
-                        item_md(m, it, None);
-                        push_by_rule(&mut by_rule, &mut snippet, it, &head)?;
-                    }
-                    let _ = h.write_str("</ul></details>\n");
-                    let _ = m.write_char('\n');
-                }
-                list.clear();
-                head = DocEntry::default();
-                cur = place;
-            }
-            if next.is_none() {
-                break;
-            }
-            match decode(&payload) {
-                Decoded::Doc(d) => head = d,
-                listed => list.push(listed),
-            }
-        }
-        drop(merged);
-
-        let _ = h.write_str("<h2>按规则</h2>\n");
-        let _ = m.write_str("## 按规则\n\n");
-        let mut merged = by_rule.into_merged()?;
-        let mut open: Option<[u32; 2]> = None;
-        let close = |open: Option<[u32; 2]>, h: &mut H, m: &mut M| match open {
-            Some([0, _]) => {
-                let _ = h.write_str("</ul></details>\n");
-            }
-            Some(_) => {
-                let _ = m.write_char('\n');
-            }
-            None => {}
-        };
-        while let Some(k) = merged.next_into(&mut payload)? {
-            if open != Some(k) {
-                close(open, h, m);
-                let (id, _, name) = RULES[k[1] as usize];
-                let n = per_rule.get(id).copied().unwrap_or(0);
-                if k[0] == 0 {
-                    let _ = write!(
-                        h,
-                        "<details class=\"rule\" id=\"rule-{id}\"><summary><strong>{name}</strong> <code>{id}</code> · {n} 条</summary>\n<ul>\n"
-                    );
-                } else {
-                    let _ = writeln!(m, "### {name}（`{id}`）· {n} 条\n");
-                }
-                open = Some(k);
-            }
-            let s = std::str::from_utf8(&payload).unwrap_or("");
-            if k[0] == 0 {
-                let _ = h.write_str(s);
-            } else {
-                let _ = m.write_str(s);
-            }
-        }
-        close(open, h, m);
-        let _ = h.write_str("<script>\n");
-        let _ = h.write_str(JS);
-        let _ = h.write_str("</script>\n</body></html>\n");
-        Ok(())
+        let parts = std::mem::replace(&mut self.parts, FORMATS.map(|f| Part::new(&self.dir, f, 0)));
+        Ok((self.totals(), parts))
     }
 
     /// The HTML and Markdown reports as strings (for tests and tools).
+    /// Consumes what the report gathered.
     pub fn render(&mut self) -> std::io::Result<(String, String)> {
-        let (mut h, mut m) = (String::new(), String::new());
-        self.write_to(&mut h, &mut m)?;
-        Ok((h, m))
+        let (totals, [html, markdown]) = self.take()?;
+        let (mut h, mut m) = (Vec::new(), Vec::new());
+        write_part(Format::Html, html, &totals, &mut h)?;
+        write_part(Format::Markdown, markdown, &totals, &mut m)?;
+        let text = |b: Vec<u8>| String::from_utf8(b).map_err(std::io::Error::other);
+        Ok((text(h)?, text(m)?))
     }
 
     /// Write `dir/index.html` and `dir/audit.md`, each under its name +
     /// `.tmp` until complete, then fsync and rename (as
-    /// [`crate::batch::write_atomic`], without holding the text).
+    /// [`crate::batch::write_atomic`], without holding the text). The two
+    /// are written at once, on this thread and one more: this is serial
+    /// work after the last document, and one file alone left a core idle.
     pub fn write(&mut self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        let mut html = Streamed::create(&dir.join("index.html"))?;
-        let mut markdown = Streamed::create(&dir.join("audit.md"))?;
-        self.write_to(&mut html.w, &mut markdown.w)?;
-        html.finish()?;
-        markdown.finish()
+        let (totals, [html, markdown]) = self.take()?;
+        let write_file = |format: Format, part: Part, name: &str| {
+            let mut file = Streamed::create(&dir.join(name))?;
+            write_part(format, part, &totals, &mut file.w)?;
+            file.finish()
+        };
+        std::thread::scope(|scope| {
+            let md = scope.spawn(|| write_file(Format::Markdown, markdown, "audit.md"));
+            let html = write_file(Format::Html, html, "index.html");
+            let md = md
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            html.and(md)
+        })
+    }
+}
+
+/// Write one file of the report from its part, in one pass over the stored
+/// items: the by-document section as they come, the by-rule section from a
+/// second sort of the rendered items.
+fn write_part<W: std::io::Write>(
+    format: Format,
+    part: Part,
+    totals: &Totals,
+    w: &mut W,
+) -> std::io::Result<()> {
+    let Part { items, mut by_rule } = part;
+    preamble(format, totals, w)?;
+    // What ends a document's block or a rule's.
+    let close = match format {
+        Format::Html => "</ul></details>\n",
+        Format::Markdown => "\n",
+    };
+
+    // By document, as the items come; each item not yet rendered has its
+    // by-rule entry rendered too, to the by-rule sorter.
+    let mut merged = items.into_merged()?;
+    let mut payload = Vec::new();
+    let mut cur: Option<u32> = None;
+    let mut head = DocEntry::default();
+    let mut list: Vec<Decoded> = Vec::new();
+    let mut snippet = String::new();
+    loop {
+        let next = merged.next_into(&mut payload)?;
+        let place = next.map(|k| k[0]);
+        if place != cur {
+            if !list.is_empty() {
+                doc_open(format, w, &head, list.len())?;
+                for listed in &list {
+                    match listed {
+                        Decoded::Rendered(text) => {
+                            w.write_all(text)?;
+                        }
+                        Decoded::Item(it) => {
+                            snippet.clear();
+                            render_item(format, &mut snippet, it, None);
+                            w.write_all(snippet.as_bytes())?;
+                            push_by_rule(&mut by_rule, format, &mut snippet, it, &head)?;
+                        }
+                        Decoded::Doc(_) => {}
+                    }
+                }
+                w.write_all(close.as_bytes())?;
+            }
+            list.clear();
+            head = DocEntry::default();
+            cur = place;
+        }
+        if next.is_none() {
+            break;
+        }
+        match decode(&payload) {
+            Decoded::Doc(d) => head = d,
+            listed => list.push(listed),
+        }
+    }
+    drop(merged);
+
+    w.write_all(
+        match format {
+            Format::Html => "<h2>按规则</h2>\n",
+            Format::Markdown => "## 按规则\n\n",
+        }
+        .as_bytes(),
+    )?;
+    let mut merged = by_rule.into_merged()?;
+    let mut open: Option<u32> = None;
+    while let Some([ri]) = merged.next_into(&mut payload)? {
+        if open != Some(ri) {
+            if open.is_some() {
+                w.write_all(close.as_bytes())?;
+            }
+            let (id, _, name) = RULES[ri as usize];
+            let n = totals.per_rule.get(id).copied().unwrap_or(0);
+            match format {
+                Format::Html => write!(
+                    w,
+                    "<details class=\"rule\" id=\"rule-{id}\"><summary><strong>{name}</strong> <code>{id}</code> · {n} 条</summary>\n<ul>\n"
+                ),
+                Format::Markdown => writeln!(w, "### {name}（`{id}`）· {n} 条\n"),
+            }?;
+            open = Some(ri);
+        }
+        // Entries were rendered as str and are copied as they were stored.
+        w.write_all(&payload)?;
+    }
+    if open.is_some() {
+        w.write_all(close.as_bytes())?;
+    }
+    if format == Format::Html {
+        w.write_all("<script>\n".as_bytes())?;
+        w.write_all(JS.as_bytes())?;
+        w.write_all("</script>\n</body></html>\n".as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The report's opening: title, counts, the rules table, and the heading
+/// of the by-document section.
+fn preamble<W: std::io::Write>(format: Format, t: &Totals, w: &mut W) -> std::io::Result<()> {
+    let sev = t.sev;
+    let total = sev.iter().sum::<usize>();
+    let summary = format!(
+        "共审查文档 {} 篇，其中 {} 篇有问题；发现问题 {} 条：错误 {} 条，警告 {} 条，提示 {} 条。",
+        t.documents_seen, t.with_items, total, sev[2], sev[1], sev[0]
+    );
+    let count = |id: &str| t.per_rule.get(id).copied().unwrap_or(0);
+    if format == Format::Markdown {
+        w.write_all("# 数字审计报告\n\n".as_bytes())?;
+        writeln!(w, "{summary}\n")?;
+        w.write_all(
+            "## 规则一览\n\n| 规则 | 编号 | 严重程度 | 条数 |\n| --- | --- | --- | --- |\n"
+                .as_bytes(),
+        )?;
+        for (id, s, name) in RULES {
+            writeln!(w, "| {name} | `{id}` | {} | {} |", sev_cn(*s), count(id))?;
+        }
+        return w.write_all("\n## 按文档\n\n".as_bytes());
+    }
+    w.write_all("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>数字审计报告</title>\n<style>\n".as_bytes())?;
+    w.write_all(CSS.as_bytes())?;
+    w.write_all("</style></head><body>\n<h1>数字审计报告</h1>\n".as_bytes())?;
+    writeln!(w, "<p class=\"summary\">{summary}</p>")?;
+    w.write_all("<form id=\"filter\"><strong>按严重程度筛选：</strong>\n".as_bytes())?;
+    for s in [Severity::Error, Severity::Warning, Severity::Info] {
+        writeln!(
+            w,
+            "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"badge {0}\">{1}</span></label>",
+            sev_str(s),
+            sev_cn(s)
+        )?;
+    }
+    w.write_all("</form>\n<h2>规则一览</h2>\n<table><tr><th>规则</th><th>编号</th><th>严重程度</th><th>条数</th></tr>\n".as_bytes())?;
+    for (id, s, name) in RULES {
+        writeln!(
+            w,
+            "<tr><td><a href=\"#rule-{id}\">{name}</a></td><td><code>{id}</code></td><td><span class=\"badge {}\">{}</span></td><td>{}</td></tr>",
+            sev_str(*s),
+            sev_cn(*s),
+            count(id)
+        )?;
+    }
+    w.write_all("</table>\n<h2>按文档</h2>\n".as_bytes())
+}
+
+/// The heading of a document's block in the by-document section.
+fn doc_open<W: std::io::Write>(
+    format: Format,
+    w: &mut W,
+    head: &DocEntry,
+    n: usize,
+) -> std::io::Result<()> {
+    let year = head.year.map(|y| format!(" · {y}年")).unwrap_or_default();
+    match format {
+        Format::Html => write!(
+            w,
+            "<details open class=\"doc\" id=\"doc-{}\"><summary><strong>{}</strong> <span class=\"meta\">{}{year} · {n} 条</span></summary>\n<ul>\n",
+            esc(&head.doc_id),
+            esc(&head.title),
+            esc(&head.path),
+        ),
+        Format::Markdown => writeln!(
+            w,
+            "### {}\n\n`{}`{year} · {n} 条\n",
+            md(&head.title),
+            md_code(&head.path),
+        ),
     }
 }
 
@@ -609,7 +674,7 @@ impl Report {
 struct Streamed {
     path: PathBuf,
     tmp: PathBuf,
-    w: IoFmt,
+    w: std::io::BufWriter<std::fs::File>,
 }
 
 impl Streamed {
@@ -621,62 +686,42 @@ impl Streamed {
         Ok(Streamed {
             path: path.to_path_buf(),
             tmp,
-            w: IoFmt {
-                out: std::io::BufWriter::with_capacity(256 * 1024, file),
-                err: None,
-            },
+            w: std::io::BufWriter::with_capacity(256 * 1024, file),
         })
     }
 
     fn finish(self) -> std::io::Result<()> {
-        if let Some(e) = self.w.err {
-            return Err(e);
-        }
-        let file = self.w.out.into_inner().map_err(|e| e.into_error())?;
+        let file = self.w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&self.tmp, &self.path)
     }
 }
 
-/// `fmt::Write` onto a file, keeping the first I/O error (formatting only
-/// reports that something failed).
-struct IoFmt {
-    out: std::io::BufWriter<std::fs::File>,
-    err: Option<std::io::Error>,
-}
-
-impl std::fmt::Write for IoFmt {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        use std::io::Write;
-        if self.err.is_some() {
-            return Err(std::fmt::Error);
-        }
-        self.out.write_all(s.as_bytes()).map_err(|e| {
-            self.err = Some(e);
-            std::fmt::Error
-        })
-    }
-}
-
-/// An item's entries in the by-rule sections (HTML, then Markdown, each
-/// naming its document), pushed keyed (format, rule); an item of a rule
-/// that is not listed has none.
+/// An item's entry in the by-rule section of one format (naming its
+/// document), pushed keyed by its rule; an item of a rule that is not
+/// listed has none.
 fn push_by_rule(
-    by_rule: &mut Sorter<2>,
+    by_rule: &mut Sorter<1>,
+    format: Format,
     snippet: &mut String,
     it: &Item,
     head: &DocEntry,
 ) -> std::io::Result<()> {
     if let Some(ri) = RULES.iter().position(|r| r.0 == it.rule) {
         snippet.clear();
-        item_html(snippet, it, Some(head));
-        by_rule.push([0, ri as u32], snippet.as_bytes())?;
-        snippet.clear();
-        item_md(snippet, it, Some(head));
-        by_rule.push([1, ri as u32], snippet.as_bytes())?;
+        render_item(format, snippet, it, Some(head));
+        by_rule.push([ri as u32], snippet.as_bytes())?;
     }
     Ok(())
+}
+
+/// An item as a list entry of `format`, naming its document if given.
+fn render_item<W: std::fmt::Write>(format: Format, w: &mut W, it: &Item, doc: Option<&DocEntry>) {
+    match format {
+        Format::Html => item_html(w, it, doc),
+        Format::Markdown => item_md(w, it, doc),
+    }
 }
 
 fn item_html<W: std::fmt::Write>(h: &mut W, it: &Item, doc: Option<&DocEntry>) {
@@ -917,6 +962,29 @@ mod tests {
         o
     }
 
+    /// A repeated-figure finding naming another document whose id is markup.
+    fn evil_cross_finding() -> CrossFinding {
+        CrossFinding {
+            finding_id: "zz:repeated_figure:1-2".into(),
+            doc_id: "zz".into(),
+            rule: "repeated_figure".into(),
+            rule_name: rule_name("repeated_figure").into(),
+            severity: Severity::Info,
+            message: "m".into(),
+            start: 1,
+            end: 2,
+            text: "t".into(),
+            related: Vec::new(),
+            facts: Vec::new(),
+            others: vec![super::super::cross::OtherPlace {
+                doc_id: "evil".into(),
+                start: 0,
+                end: 0,
+                text: None,
+            }],
+        }
+    }
+
     #[test]
     fn escapers_equal_their_char_at_a_time_definitions() {
         // Every char, alone and between CJK text, then mixed texts.
@@ -962,7 +1030,7 @@ mod tests {
             "全镇共有会员350人，其中女会员420人。",
             None,
         ));
-        small.add_cross(&[serde_json::json!({"doc_id": "zz", "rule": "repeated_figure", "severity": "info", "message": "m", "start": 1, "end": 2, "text": "t", "others": [{"doc_id": "evil"}]})]);
+        small.add_cross(&[evil_cross_finding()]);
         let mut big = Report::new();
         big.observe(&doc);
         big.observe(&doc_from_text(
@@ -970,7 +1038,7 @@ mod tests {
             "全镇共有会员350人，其中女会员420人。",
             None,
         ));
-        big.add_cross(&[serde_json::json!({"doc_id": "zz", "rule": "repeated_figure", "severity": "info", "message": "m", "start": 1, "end": 2, "text": "t", "others": [{"doc_id": "evil"}]})]);
+        big.add_cross(&[evil_cross_finding()]);
         assert_eq!(small.render().unwrap(), big.render().unwrap());
         // The only scripts are the report's own.
         assert_eq!(h.matches("<script>").count(), 1);

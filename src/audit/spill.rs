@@ -548,8 +548,12 @@ impl<'a> Reader<'a> {
         u64::from_le_bytes(a)
     }
     pub fn str(&mut self) -> &'a str {
+        std::str::from_utf8(self.bytes()).unwrap_or("")
+    }
+    /// What [`put_str`] wrote, not checked to be UTF-8.
+    pub fn bytes(&mut self) -> &'a [u8] {
         let n = self.u32() as usize;
-        std::str::from_utf8(self.take(n)).unwrap_or("")
+        self.take(n)
     }
 }
 

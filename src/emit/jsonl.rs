@@ -58,7 +58,7 @@ impl JsonlWriter {
         })
     }
 
-    pub fn write(&mut self, value: &serde_json::Value) -> std::io::Result<()> {
+    pub fn write<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> std::io::Result<()> {
         let out = self.out.as_mut().ok_or_else(closed)?;
         serde_json::to_writer(&mut *out, value)?;
         out.write_all(b"\n")?;

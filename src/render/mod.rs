@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use crate::audit::spill::{BufferedTempFile, TempFile};
 use crate::batch::Sink;
 use crate::data::{DataDir, DataError};
-use crate::model::{Document, Severity};
+use crate::model::Document;
 use digest::{Details, DocHead, GroupRow};
 use manifest::{Manifest, ManifestError};
 use model::{BuildContext, FindingView, Placement, ReportModel, UnitClasses};
@@ -859,30 +859,22 @@ impl Sink for RenderSink {
         plan.render = Some(self.preparer());
     }
 
-    fn cross_findings(&mut self, records: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn cross_findings(
+        &mut self,
+        records: &[crate::audit::cross::CrossFinding],
+    ) -> anyhow::Result<()> {
         for rec in records {
-            let s = |k: &str| {
-                rec.get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let doc_id = s("doc_id");
-            let severity = match s("severity").as_str() {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                _ => Severity::Info,
-            };
             let finding = FindingView {
-                severity,
-                severity_name: model::severity_zh(severity),
-                rule_name: crate::audit::rule_name(&s("rule")),
-                rule: s("rule"),
-                message: s("message"),
-                text: s("text").chars().take(60).collect(),
-                start: rec.get("start").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+                severity: rec.severity,
+                severity_name: model::severity_zh(rec.severity),
+                rule_name: crate::audit::rule_name(&rec.rule),
+                rule: rec.rule.clone(),
+                message: rec.message.clone(),
+                text: rec.text.chars().take(60).collect(),
+                start: rec.start as usize,
                 section: None,
             };
+            let doc_id = rec.doc_id.clone();
             self.cross.push(doc_id, finding)?;
         }
         Ok(())
@@ -929,6 +921,7 @@ pub fn open_sink(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
 
     fn view(message: &str) -> FindingView {
         FindingView {

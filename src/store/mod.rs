@@ -107,6 +107,7 @@ pub fn open_sink(opts: &RunOptions) -> Result<Option<Box<dyn Sink>>, RunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::cross::CrossFinding;
     use crate::model::*;
     use rusqlite::params;
 
@@ -209,7 +210,7 @@ mod tests {
         }
     }
 
-    fn import(db: &Path, docs: &[Document], cross: &[serde_json::Value]) -> ImportCounts {
+    fn import(db: &Path, docs: &[Document], cross: &[CrossFinding]) -> ImportCounts {
         let mut sink = StoreSink::open(db, &["in".into()], "out", 2).unwrap();
         for d in docs {
             sink.document(d).unwrap();
@@ -369,13 +370,15 @@ mod tests {
         let db = dir.path().join("z.db");
         let a = doc("a.txt", "甲", 1);
         let b = doc("b.txt", "乙", 1);
-        let cross = vec![serde_json::json!({
+        let cross: Vec<CrossFinding> = vec![serde_json::from_value(serde_json::json!({
             "finding_id": format!("{}:copied_paragraph:0-5", a.doc_id),
-            "doc_id": a.doc_id, "rule": "copied_paragraph", "severity": "info",
+            "doc_id": a.doc_id, "rule": "copied_paragraph", "rule_name": "与其他报告段落雷同",
+            "severity": "info",
             "message": "段落与其他报告相同", "start": 0, "end": 5, "text": "一、科普工",
             "related": [], "facts": [],
             "others": [{"doc_id": b.doc_id, "start": 0, "end": 5}],
-        })];
+        }))
+        .unwrap()];
         let conn_count = |db: &Path| {
             let conn = open(db).unwrap();
             conn.query_row(

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::audit::cross::CrossFinding;
 use crate::batch::{PreparePlan, Prepared, Sink};
 use crate::emit::{DocRecords, RecordLine};
 use crate::model::Document;
@@ -667,7 +668,7 @@ impl Importer {
         Ok(())
     }
 
-    fn import_cross(&mut self, records: &[Value]) -> anyhow::Result<()> {
+    fn import_cross(&mut self, records: &[CrossFinding]) -> anyhow::Result<()> {
         // Replacing a finding looks it up by finding_id: that index first,
         // after the documents so far are committed. The other deferred
         // indexes wait for `close`, which the run does not wait for until
@@ -677,7 +678,9 @@ impl Importer {
         self.commit()?;
         self.build_index("findings_finding_id")?;
         self.begin()?;
-        for v in records {
+        for rec in records {
+            // The store keeps the record as findings.jsonl has it.
+            let v = &serde_json::to_value(rec)?;
             let (Some(finding_id), Some(doc_id)) =
                 (str_field(v, "finding_id"), str_field(v, "doc_id"))
             else {
@@ -735,7 +738,7 @@ fn format_name(doc: &Document) -> &'static str {
 enum Msg {
     /// Documents with their records.
     Docs(Vec<(DocRow, Arc<DocRecords>)>),
-    Cross(Vec<Value>),
+    Cross(Vec<CrossFinding>),
     Finish,
 }
 
@@ -909,7 +912,7 @@ impl Sink for StoreSink {
         plan.records = true;
     }
 
-    fn cross_findings(&mut self, records: &[Value]) -> anyhow::Result<()> {
+    fn cross_findings(&mut self, records: &[CrossFinding]) -> anyhow::Result<()> {
         self.flush()?;
         self.send(Msg::Cross(records.to_vec()))
     }
