@@ -512,6 +512,8 @@ fn ingest_inner(opts: &RunOptions, file: &InputFile) -> Result<(Vec<Document>, u
 pub struct PreparePlan {
     /// JSON Lines records ([`DocRecords`]).
     pub records: bool,
+    /// With each fact's typed fields ([`DocRecords::fact_fields`]).
+    pub fact_fields: bool,
     /// What the cross-document index takes from a document.
     pub cross: bool,
     /// The render sink's per-document lines.
@@ -525,7 +527,7 @@ impl PreparePlan {
         Prepared {
             records: self
                 .records
-                .then(|| DocRecords::build(doc).ok().map(Arc::new))
+                .then(|| DocRecords::build(doc, self.fact_fields).ok().map(Arc::new))
                 .flatten(),
             cross: self
                 .cross
@@ -546,13 +548,13 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The document's records, built now if they were not (once for all
-    /// the sinks that write them).
+    /// The document's records, built now (with the facts' typed fields)
+    /// if they were not (once for all the sinks that write them).
     pub fn records(&mut self, doc: &Document) -> anyhow::Result<Arc<DocRecords>> {
         if let Some(r) = &self.records {
             return Ok(Arc::clone(r));
         }
-        let r = Arc::new(DocRecords::build(doc)?);
+        let r = Arc::new(DocRecords::build(doc, true)?);
         self.records = Some(Arc::clone(&r));
         Ok(r)
     }

@@ -482,6 +482,12 @@ impl Importer {
     }
 
     fn import(&mut self, row: &DocRow, recs: &DocRecords) -> anyhow::Result<()> {
+        // The facts' rows are their typed fields, which the plan asks for.
+        anyhow::ensure!(
+            recs.fact_fields.len() == recs.facts.len(),
+            "store: records of {} prepared without the facts' fields",
+            row.path
+        );
         self.begin()?;
         self.counts.seen += 1;
         self.map_file(row)?;
@@ -910,6 +916,7 @@ impl Sink for StoreSink {
 
     fn plan(&self, plan: &mut PreparePlan) {
         plan.records = true;
+        plan.fact_fields = true;
     }
 
     fn cross_findings(&mut self, records: &[CrossFinding]) -> anyhow::Result<()> {
