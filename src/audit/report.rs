@@ -1039,7 +1039,33 @@ mod tests {
             None,
         ));
         big.add_cross(&[evil_cross_finding()]);
-        assert_eq!(small.render().unwrap(), big.render().unwrap());
+        let rendered = big.render().unwrap();
+        assert_eq!(small.render().unwrap(), rendered);
+        // Written as files (both at once, spilled or not): the same text,
+        // and no temporary file left.
+        for budget in [64, SPILL_BUDGET] {
+            let out = tempfile::tempdir().unwrap();
+            let mut r = Report::with_budget(out.path(), budget);
+            r.observe(&doc);
+            r.observe(&doc_from_text(
+                "other",
+                "全镇共有会员350人，其中女会员420人。",
+                None,
+            ));
+            r.add_cross(&[evil_cross_finding()]);
+            let dir = out.path().join("audit");
+            r.write(&dir).unwrap();
+            let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+            assert_eq!((read("index.html"), read("audit.md")), rendered);
+            drop(r);
+            let left: Vec<_> = std::fs::read_dir(out.path())
+                .unwrap()
+                .chain(std::fs::read_dir(&dir).unwrap())
+                .map(|e| e.unwrap().file_name())
+                .filter(|n| n.to_string_lossy().contains("tmp"))
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
         // The only scripts are the report's own.
         assert_eq!(h.matches("<script>").count(), 1);
         assert!(!h.contains("http://") && !h.contains("https://"));
