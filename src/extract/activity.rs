@@ -1990,7 +1990,10 @@ impl Extractor for ActivityExtractor {
             // `一、指导思想`: goals and guidelines, no work of their own.
             let own_none = at_most_chars(&s.title, 20) && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
-            if s.level == 1 && mask & L_REVIEW != 0 {
+            // A review heading, or a plan heading, at the top level: the
+            // report has turned to its plans after it, so a later
+            // `2026年主要工作` is a plan too (a report never goes back).
+            if s.level == 1 && (mask & L_REVIEW != 0 || own_plan[i]) {
                 review_before = true;
             }
             stack.push(i);
@@ -2005,6 +2008,11 @@ impl Extractor for ActivityExtractor {
         let mut cached: Vec<(usize, usize)> = Vec::new();
         let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
         let mut intro_plan = false;
+        // The open plan part began above every top-level heading (an
+        // unnumbered `“十五五”时期主要目标和2026年重点工作` before `一、…`):
+        // it runs on through the numbered sections below it.
+        let mut intro_above = false;
+        let mut seen_top = false;
         let mut cursor = WordCursor { at: 0 };
         for (k, lp) in lps.iter().enumerate() {
             let Some(p) = ctx.paragraphs.get(lp.first) else {
@@ -2015,13 +2023,25 @@ impl Extractor for ActivityExtractor {
             if let Some(si) = heading_sec {
                 // A top-level heading ends a plan part opened by an intro line
                 // unless it is itself a plan heading.
-                if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
-                    intro_plan = own_plan.get(si).copied().unwrap_or(false);
+                // A plan part opened above every top-level heading goes on
+                // through them, up to a review or block heading.
+                if let Some(s) = ctx.sections.get(si).filter(|s| s.level == 1) {
+                    let runs_on = intro_plan
+                        && intro_above
+                        && self.lists.mask(&s.title) & (L_TITLE_BLOCK | L_REVIEW) == 0;
+                    if !runs_on {
+                        intro_plan = own_plan.get(si).copied().unwrap_or(false);
+                        intro_above = false;
+                    }
+                    seen_top = true;
                 }
             } else if at_most_chars(ltext, 30) && {
                 let m = self.lists.mask(ltext);
                 m & L_TITLE != 0 && m & (L_TITLE_BLOCK | L_REVIEW) == 0
             } {
+                if !intro_plan {
+                    intro_above = !seen_top;
+                }
                 intro_plan = true;
             }
             let heading_plan =
@@ -2345,6 +2365,44 @@ mod tests {
                 (&["training"], Some(D)),
                 (&[], None),
                 (&["anti_drug"], Some(P)),
+            ],
+        );
+        // After a top-level plan heading, a weak `2026年主要工作` is a plan
+        // heading too (a report never turns back to its review).
+        check(
+            "一、“十五五”时期主要目标任务\n开展科普日活动。\n二、2026年主要工作\n开展禁毒宣传。",
+            &[
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // An intro line above every numbered heading opens a plan part
+        // that runs on through them, up to a review heading.
+        check(
+            "县科协开展了禁毒宣传活动。\n今后工作打算\n一、加强青少年科技教育\n开展科普日活动。\n二、组织培训\n举办培训班。\n三、2023年工作回顾\n举办了培训班。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["youth_science"], Some(P)),
+                (&["science_popularization"], Some(P)),
+                (&["training"], Some(P)),
+                (&["training"], Some(P)),
+                (&[], None),
+                (&["training"], Some(D)),
+            ],
+        );
+        // An intro line inside a numbered section ends at the next one.
+        check(
+            "一、工作开展情况\n开展了禁毒宣传。\n下一步打算：\n加强科普宣传。\n二、队伍建设\n举办了培训班。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&[], None),
+                (&["training"], Some(D)),
             ],
         );
         // Goals and guidelines sections get no type.
