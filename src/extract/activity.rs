@@ -1192,6 +1192,24 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) 
     out
 }
 
+/// `text` with its line breaks (`\n`, `\r`) taken out into `joined`;
+/// `cuts` gets, for every break, its offset in `joined` and the bytes taken
+/// out up to and including it.
+fn join_lines(text: &str, joined: &mut String, cuts: &mut Vec<(usize, usize)>) {
+    joined.clear();
+    cuts.clear();
+    let mut removed = 0;
+    for piece in text.split_inclusive('\n') {
+        let line = piece.trim_end_matches(['\n', '\r']);
+        joined.push_str(line);
+        let gone = piece.len() - line.len();
+        if gone > 0 {
+            removed += gone;
+            cuts.push((joined.len(), removed));
+        }
+    }
+}
+
 /// One sentence of a logical paragraph with its status.
 #[derive(Clone, Copy)]
 struct SentStatus {
@@ -1254,6 +1272,10 @@ struct Scratch {
     /// The paragraph's sentences: spans from `classify` (only for a
     /// paragraph with a cue), status flags filled in only when it has types.
     sents: Vec<SentStatus>,
+    /// A hard-wrapped paragraph with its line breaks taken out, and where
+    /// they were: `(offset in the joined text, bytes taken out up to there)`.
+    joined: String,
+    cuts: Vec<(usize, usize)>,
 }
 
 impl ActivityExtractor {
@@ -1391,16 +1413,42 @@ impl ActivityExtractor {
             quotes,
             types,
             sents,
+            joined,
+            cuts,
         } = sc;
         matches.clear();
         // The kinds of pattern found (`Pat::bit`).
         let mut kinds = 0u16;
-        self.trie.scan_with(ptext, span.start, |s, e, id| {
-            if let Some(&p) = self.pats.get(id as usize) {
-                kinds |= p.bit();
-                matches.push((s, e, p));
-            }
-        });
+        if lp.first == lp.last {
+            self.trie.scan_with(ptext, span.start, |s, e, id| {
+                if let Some(&p) = self.pats.get(id as usize) {
+                    kinds |= p.bit();
+                    matches.push((s, e, p));
+                }
+            });
+        } else {
+            // Lines joined by a hard wrap: a cue broken by the wrap
+            // (`技术资\n料`) is still one cue, so the lines are scanned
+            // joined and the matches mapped back to the text.
+            join_lines(ptext, joined, cuts);
+            let cuts: &[(usize, usize)] = cuts;
+            // Bytes taken out before joined offset `at` (`end`: a match
+            // ending where a break was taken out ends before the break).
+            let shift = |at: usize, end: bool| {
+                let k = cuts.partition_point(|&(c, _)| if end { c < at } else { c <= at });
+                k.checked_sub(1).map_or(0, |k| cuts[k].1)
+            };
+            self.trie.scan_with(joined, 0, |s, e, id| {
+                if let Some(&p) = self.pats.get(id as usize) {
+                    kinds |= p.bit();
+                    matches.push((
+                        span.start + s + shift(s, false),
+                        span.start + e + shift(e, true),
+                        p,
+                    ));
+                }
+            });
+        }
         // Types come from cues alone: a paragraph without one (a good share
         // of them) needs no clauses, sentences or discounts.
         if kinds & Pat::Cue(0).bit() == 0 {
@@ -2279,8 +2327,21 @@ mod tests {
             ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
             // Thank-you lists name addressees, not work.
             ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
+            // A school's principal is no pupil.
+            ("举办中学校长岗位培训班。", &["training"], Some(D)),
             // The topic of handed-out materials is no type of its own.
             ("编印下发种养殖加工等技术资料五千份。", &["science_popularization"], Some(D)),
+            // 理论学习 alone is study of any theory; with an action or a
+            // party word it is political study.
+            ("经过一年的理论学习，校长们提高了管理水平。", &[], None),
+            ("机关定期开展理论学习。", &["party_conduct"], Some(D)),
+            ("加强党的创新理论学习和宣传教育。", &["party_conduct"], Some(D)),
+            // Wordings of government task lists.
+            ("（五）加快乡村全面振兴，促进城乡融合发展", &["poverty_alleviation"], Some(D)),
+            ("持续优化营商环境，清理拖欠企业账款。", &["enterprise_innovation"], Some(D)),
+            ("开展农村人居环境整治。", &["environment"], Some(D)),
+            ("科学开展大规模国土绿化。", &["environment"], Some(D)),
+            ("（六）切实增进百姓福祉，保持社会大局稳定", &["safety_stability"], Some(D)),
             // So is the topic of a course.
             ("举办蔬菜种植、生猪养殖等技术培训班三期。", &["training"], Some(D)),
             // The field of an expert or a household names people, not work;
@@ -2450,6 +2511,39 @@ mod tests {
         assert!(got[1].0.contains(&"training".to_string()));
         assert_eq!(got[2].0, vec!["anti_drug".to_string()]);
         assert_eq!(got[2].1, Some(D), "下一步 mid-sentence is no plan");
+    }
+
+    #[test]
+    fn words_broken_by_a_hard_wrap_are_whole() {
+        // `技术资⏎料` is the material whose topic 种植/养殖 names, and
+        // `禁⏎毒` is the cue 禁毒: the joined lines are scanned as one.
+        let a = "县农技协组织专家深入各村开展技术服务，编印下发蔬菜种植、畜禽养殖等技术资";
+        let b = "料五千余份，受到农民群众的普遍欢迎。";
+        let c = "街道组织辖区青年志愿者和居民群众参加了以珍爱生命远离伤害为主题的禁";
+        let d = "毒知识竞赛，发放宣传材料两千余份。";
+        let text = format!("    {a}\n{b}\n    {c}\n{d}");
+        let got = lines(&text);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[0], got[1], "{got:?}");
+        assert!(
+            got[0].0.contains(&"science_popularization".to_string()),
+            "{got:?}"
+        );
+        assert!(
+            !got[0].0.contains(&"industry_development".to_string()),
+            "{got:?}"
+        );
+        assert_eq!(got[2], got[3], "{got:?}");
+        assert!(got[2].0.contains(&"anti_drug".to_string()), "{got:?}");
+    }
+
+    #[test]
+    fn join_lines_maps_back_to_the_text() {
+        let text = "技术资\n料五千\r\n份";
+        let (mut joined, mut cuts) = (String::new(), Vec::new());
+        join_lines(text, &mut joined, &mut cuts);
+        assert_eq!(joined, "技术资料五千份");
+        assert_eq!(cuts, vec![(9, 1), (18, 3)]);
     }
 
     #[test]
