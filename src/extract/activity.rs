@@ -518,6 +518,9 @@ enum Pat {
     Participant,
     /// The head of a `head…tail` place (`在…内`); index into `span_tails`.
     PlaceHead(usize),
+    /// A problem statement's opener (`我们也清醒认识到`): in a paragraph's
+    /// first sentence, the paragraph lists shortcomings, not work.
+    Problem,
 }
 
 impl Pat {
@@ -539,6 +542,7 @@ impl Pat {
             Pat::Material => 1 << 11,
             Pat::Participant => 1 << 12,
             Pat::PlaceHead(_) => 1 << 13,
+            Pat::Problem => 1 << 14,
         }
     }
 }
@@ -708,6 +712,7 @@ impl ActivityExtractor {
                     "thanks" => Pat::Thanks,
                     "material" => Pat::Material,
                     "participant" => Pat::Participant,
+                    "problem" => Pat::Problem,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -1597,13 +1602,24 @@ impl ActivityExtractor {
         if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit();
+        let thanks_or_material =
+            Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit() | Pat::Problem.bit();
         for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
                 Pat::Thanks => {
                     if let Some(x) = sentence_of(s) {
                         discount.push(x);
+                    }
+                }
+                // `同时，我们也清醒认识到，…还存在不少问题和不足`: opened so,
+                // the paragraph lists shortcomings, not work.
+                Pat::Problem => {
+                    if sents
+                        .first()
+                        .is_some_and(|x| x.span.contains(&Span::new(s, e)))
+                    {
+                        discount.push(span);
                     }
                 }
                 // `编印种养殖加工等技术资料`: the topic of the material, up to
@@ -2327,6 +2343,10 @@ mod tests {
             ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
             // Thank-you lists name addressees, not work.
             ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
+            // A paragraph opened as a problem statement lists shortcomings.
+            ("同时，我们也清醒认识到，科普经费投入不足，基层科协组织建设还有短板。", &[], None),
+            ("在肯定成绩的同时，我们也看到，一些企业创新能力不强，禁毒宣传覆盖面不广。", &[], None),
+            ("县科协举办了禁毒宣传活动。工作中存在的问题不容忽视。", &["anti_drug"], Some(D)),
             // A school's principal is no pupil.
             ("举办中学校长岗位培训班。", &["training"], Some(D)),
             // The topic of handed-out materials is no type of its own.
