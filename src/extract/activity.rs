@@ -2347,6 +2347,12 @@ mod tests {
             ("同时，我们也清醒认识到，科普经费投入不足，基层科协组织建设还有短板。", &[], None),
             ("在肯定成绩的同时，我们也看到，一些企业创新能力不强，禁毒宣传覆盖面不广。", &[], None),
             ("县科协举办了禁毒宣传活动。工作中存在的问题不容忽视。", &["anti_drug"], Some(D)),
+            // `培训后的` is the state after a training, not the training.
+            ("我们将培训后的后备干部派往基层任职。", &[], None),
+            // Industry chains and clusters are industry development;
+            // afforestation is environment, not an industry.
+            ("实施重点产业链高质量发展行动，推动产业集群发展。", &["industry_development"], Some(D)),
+            ("完成营造林六百万亩。", &["environment"], Some(D)),
             // A school's principal is no pupil.
             ("举办中学校长岗位培训班。", &["training"], Some(D)),
             // The topic of handed-out materials is no type of its own.
