@@ -1614,13 +1614,12 @@ impl ActivityExtractor {
                 }
                 // `同时，我们也清醒认识到，…还存在不少问题和不足`: opened so,
                 // the paragraph lists shortcomings, not work.
-                Pat::Problem => {
+                Pat::Problem
                     if sents
                         .first()
-                        .is_some_and(|x| x.span.contains(&Span::new(s, e)))
-                    {
-                        discount.push(span);
-                    }
+                        .is_some_and(|x| x.span.contains(&Span::new(s, e))) =>
+                {
+                    discount.push(span);
                 }
                 // `编印种养殖加工等技术资料`: the topic of the material, up to
                 // twelve characters back in the same clause.
