@@ -2352,6 +2352,10 @@ mod tests {
             // afforestation is environment, not an industry.
             ("实施重点产业链高质量发展行动，推动产业集群发展。", &["industry_development"], Some(D)),
             ("完成营造林六百万亩。", &["environment"], Some(D)),
+            // Wordings of the same kinds: 防止返贫, 培育/壮大…产业, 惠民演出.
+            ("健全防止返贫致贫帮扶政策体系。", &["poverty_alleviation"], Some(D)),
+            ("培育壮大海洋产业。", &["industry_development"], Some(D)),
+            ("开展文化进基层惠民演出。", &["community_service"], Some(D)),
             // A school's principal is no pupil.
             ("举办中学校长岗位培训班。", &["training"], Some(D)),
             // The topic of handed-out materials is no type of its own.
