@@ -518,6 +518,9 @@ enum Pat {
     Participant,
     /// The head of a `head…tail` place (`在…内`); index into `span_tails`.
     PlaceHead(usize),
+    /// A problem statement's opener (`我们也清醒认识到`): in a paragraph's
+    /// first sentence, the paragraph lists shortcomings, not work.
+    Problem,
 }
 
 impl Pat {
@@ -539,6 +542,7 @@ impl Pat {
             Pat::Material => 1 << 11,
             Pat::Participant => 1 << 12,
             Pat::PlaceHead(_) => 1 << 13,
+            Pat::Problem => 1 << 14,
         }
     }
 }
@@ -708,6 +712,7 @@ impl ActivityExtractor {
                     "thanks" => Pat::Thanks,
                     "material" => Pat::Material,
                     "participant" => Pat::Participant,
+                    "problem" => Pat::Problem,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -1192,6 +1197,24 @@ fn logical_paragraphs(ctx: &ExtractContext<'_>, lines: &mut Vec<(Span, usize)>) 
     out
 }
 
+/// `text` with its line breaks (`\n`, `\r`) taken out into `joined`;
+/// `cuts` gets, for every break, its offset in `joined` and the bytes taken
+/// out up to and including it.
+fn join_lines(text: &str, joined: &mut String, cuts: &mut Vec<(usize, usize)>) {
+    joined.clear();
+    cuts.clear();
+    let mut removed = 0;
+    for piece in text.split_inclusive('\n') {
+        let line = piece.trim_end_matches(['\n', '\r']);
+        joined.push_str(line);
+        let gone = piece.len() - line.len();
+        if gone > 0 {
+            removed += gone;
+            cuts.push((joined.len(), removed));
+        }
+    }
+}
+
 /// One sentence of a logical paragraph with its status.
 #[derive(Clone, Copy)]
 struct SentStatus {
@@ -1254,6 +1277,10 @@ struct Scratch {
     /// The paragraph's sentences: spans from `classify` (only for a
     /// paragraph with a cue), status flags filled in only when it has types.
     sents: Vec<SentStatus>,
+    /// A hard-wrapped paragraph with its line breaks taken out, and where
+    /// they were: `(offset in the joined text, bytes taken out up to there)`.
+    joined: String,
+    cuts: Vec<(usize, usize)>,
 }
 
 impl ActivityExtractor {
@@ -1391,16 +1418,42 @@ impl ActivityExtractor {
             quotes,
             types,
             sents,
+            joined,
+            cuts,
         } = sc;
         matches.clear();
         // The kinds of pattern found (`Pat::bit`).
         let mut kinds = 0u16;
-        self.trie.scan_with(ptext, span.start, |s, e, id| {
-            if let Some(&p) = self.pats.get(id as usize) {
-                kinds |= p.bit();
-                matches.push((s, e, p));
-            }
-        });
+        if lp.first == lp.last {
+            self.trie.scan_with(ptext, span.start, |s, e, id| {
+                if let Some(&p) = self.pats.get(id as usize) {
+                    kinds |= p.bit();
+                    matches.push((s, e, p));
+                }
+            });
+        } else {
+            // Lines joined by a hard wrap: a cue broken by the wrap
+            // (`技术资\n料`) is still one cue, so the lines are scanned
+            // joined and the matches mapped back to the text.
+            join_lines(ptext, joined, cuts);
+            let cuts: &[(usize, usize)] = cuts;
+            // Bytes taken out before joined offset `at` (`end`: a match
+            // ending where a break was taken out ends before the break).
+            let shift = |at: usize, end: bool| {
+                let k = cuts.partition_point(|&(c, _)| if end { c < at } else { c <= at });
+                k.checked_sub(1).map_or(0, |k| cuts[k].1)
+            };
+            self.trie.scan_with(joined, 0, |s, e, id| {
+                if let Some(&p) = self.pats.get(id as usize) {
+                    kinds |= p.bit();
+                    matches.push((
+                        span.start + s + shift(s, false),
+                        span.start + e + shift(e, true),
+                        p,
+                    ));
+                }
+            });
+        }
         // Types come from cues alone: a paragraph without one (a good share
         // of them) needs no clauses, sentences or discounts.
         if kinds & Pat::Cue(0).bit() == 0 {
@@ -1549,7 +1602,8 @@ impl ActivityExtractor {
         if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        let thanks_or_material = Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit();
+        let thanks_or_material =
+            Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit() | Pat::Problem.bit();
         for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
                 // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
@@ -1557,6 +1611,15 @@ impl ActivityExtractor {
                     if let Some(x) = sentence_of(s) {
                         discount.push(x);
                     }
+                }
+                // `同时，我们也清醒认识到，…还存在不少问题和不足`: opened so,
+                // the paragraph lists shortcomings, not work.
+                Pat::Problem
+                    if sents
+                        .first()
+                        .is_some_and(|x| x.span.contains(&Span::new(s, e))) =>
+                {
+                    discount.push(span);
                 }
                 // `编印种养殖加工等技术资料`: the topic of the material, up to
                 // twelve characters back in the same clause.
@@ -1990,7 +2053,10 @@ impl Extractor for ActivityExtractor {
             // `一、指导思想`: goals and guidelines, no work of their own.
             let own_none = at_most_chars(&s.title, 20) && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
-            if s.level == 1 && mask & L_REVIEW != 0 {
+            // A review heading, or a plan heading, at the top level: the
+            // report has turned to its plans after it, so a later
+            // `2026年主要工作` is a plan too (a report never goes back).
+            if s.level == 1 && (mask & L_REVIEW != 0 || own_plan[i]) {
                 review_before = true;
             }
             stack.push(i);
@@ -2005,6 +2071,11 @@ impl Extractor for ActivityExtractor {
         let mut cached: Vec<(usize, usize)> = Vec::new();
         let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
         let mut intro_plan = false;
+        // The open plan part began above every top-level heading (an
+        // unnumbered `“十五五”时期主要目标和2026年重点工作` before `一、…`):
+        // it runs on through the numbered sections below it.
+        let mut intro_above = false;
+        let mut seen_top = false;
         let mut cursor = WordCursor { at: 0 };
         for (k, lp) in lps.iter().enumerate() {
             let Some(p) = ctx.paragraphs.get(lp.first) else {
@@ -2015,13 +2086,25 @@ impl Extractor for ActivityExtractor {
             if let Some(si) = heading_sec {
                 // A top-level heading ends a plan part opened by an intro line
                 // unless it is itself a plan heading.
-                if ctx.sections.get(si).is_some_and(|s| s.level == 1) {
-                    intro_plan = own_plan.get(si).copied().unwrap_or(false);
+                // A plan part opened above every top-level heading goes on
+                // through them, up to a review or block heading.
+                if let Some(s) = ctx.sections.get(si).filter(|s| s.level == 1) {
+                    let runs_on = intro_plan
+                        && intro_above
+                        && self.lists.mask(&s.title) & (L_TITLE_BLOCK | L_REVIEW) == 0;
+                    if !runs_on {
+                        intro_plan = own_plan.get(si).copied().unwrap_or(false);
+                        intro_above = false;
+                    }
+                    seen_top = true;
                 }
             } else if at_most_chars(ltext, 30) && {
                 let m = self.lists.mask(ltext);
                 m & L_TITLE != 0 && m & (L_TITLE_BLOCK | L_REVIEW) == 0
             } {
+                if !intro_plan {
+                    intro_above = !seen_top;
+                }
                 intro_plan = true;
             }
             let heading_plan =
@@ -2259,8 +2342,35 @@ mod tests {
             ("2、让更多的人走进社区科普大学。", &["community_service", "training"], Some(D)),
             // Thank-you lists name addressees, not work.
             ("向解放军驻地部队、公安干警和消防救援队伍指战员，表示崇高敬意和衷心感谢！", &[], None),
+            // A paragraph opened as a problem statement lists shortcomings.
+            ("同时，我们也清醒认识到，科普经费投入不足，基层科协组织建设还有短板。", &[], None),
+            ("在肯定成绩的同时，我们也看到，一些企业创新能力不强，禁毒宣传覆盖面不广。", &[], None),
+            ("县科协举办了禁毒宣传活动。工作中存在的问题不容忽视。", &["anti_drug"], Some(D)),
+            // `培训后的` is the state after a training, not the training.
+            ("我们将培训后的后备干部派往基层任职。", &[], None),
+            // Industry chains and clusters are industry development;
+            // afforestation is environment, not an industry.
+            ("实施重点产业链高质量发展行动，推动产业集群发展。", &["industry_development"], Some(D)),
+            ("完成营造林六百万亩。", &["environment"], Some(D)),
+            // Wordings of the same kinds: 防止返贫, 培育/壮大…产业, 惠民演出.
+            ("健全防止返贫致贫帮扶政策体系。", &["poverty_alleviation"], Some(D)),
+            ("培育壮大海洋产业。", &["industry_development"], Some(D)),
+            ("开展文化进基层惠民演出。", &["community_service"], Some(D)),
+            // A school's principal is no pupil.
+            ("举办中学校长岗位培训班。", &["training"], Some(D)),
             // The topic of handed-out materials is no type of its own.
             ("编印下发种养殖加工等技术资料五千份。", &["science_popularization"], Some(D)),
+            // 理论学习 alone is study of any theory; with an action or a
+            // party word it is political study.
+            ("经过一年的理论学习，校长们提高了管理水平。", &[], None),
+            ("机关定期开展理论学习。", &["party_conduct"], Some(D)),
+            ("加强党的创新理论学习和宣传教育。", &["party_conduct"], Some(D)),
+            // Wordings of government task lists.
+            ("（五）加快乡村全面振兴，促进城乡融合发展", &["poverty_alleviation"], Some(D)),
+            ("持续优化营商环境，清理拖欠企业账款。", &["enterprise_innovation"], Some(D)),
+            ("开展农村人居环境整治。", &["environment"], Some(D)),
+            ("科学开展大规模国土绿化。", &["environment"], Some(D)),
+            ("（六）切实增进百姓福祉，保持社会大局稳定", &["safety_stability"], Some(D)),
             // So is the topic of a course.
             ("举办蔬菜种植、生猪养殖等技术培训班三期。", &["training"], Some(D)),
             // The field of an expert or a household names people, not work;
@@ -2347,6 +2457,44 @@ mod tests {
                 (&["anti_drug"], Some(P)),
             ],
         );
+        // After a top-level plan heading, a weak `2026年主要工作` is a plan
+        // heading too (a report never turns back to its review).
+        check(
+            "一、“十五五”时期主要目标任务\n开展科普日活动。\n二、2026年主要工作\n开展禁毒宣传。",
+            &[
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+            ],
+        );
+        // An intro line above every numbered heading opens a plan part
+        // that runs on through them, up to a review heading.
+        check(
+            "县科协开展了禁毒宣传活动。\n今后工作打算\n一、加强青少年科技教育\n开展科普日活动。\n二、组织培训\n举办培训班。\n三、2023年工作回顾\n举办了培训班。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["youth_science"], Some(P)),
+                (&["science_popularization"], Some(P)),
+                (&["training"], Some(P)),
+                (&["training"], Some(P)),
+                (&[], None),
+                (&["training"], Some(D)),
+            ],
+        );
+        // An intro line inside a numbered section ends at the next one.
+        check(
+            "一、工作开展情况\n开展了禁毒宣传。\n下一步打算：\n加强科普宣传。\n二、队伍建设\n举办了培训班。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&[], None),
+                (&["science_popularization"], Some(P)),
+                (&[], None),
+                (&["training"], Some(D)),
+            ],
+        );
         // Goals and guidelines sections get no type.
         check(
             "一、指导思想\n在全街广泛开展科普活动。",
@@ -2392,6 +2540,39 @@ mod tests {
         assert!(got[1].0.contains(&"training".to_string()));
         assert_eq!(got[2].0, vec!["anti_drug".to_string()]);
         assert_eq!(got[2].1, Some(D), "下一步 mid-sentence is no plan");
+    }
+
+    #[test]
+    fn words_broken_by_a_hard_wrap_are_whole() {
+        // `技术资⏎料` is the material whose topic 种植/养殖 names, and
+        // `禁⏎毒` is the cue 禁毒: the joined lines are scanned as one.
+        let a = "县农技协组织专家深入各村开展技术服务，编印下发蔬菜种植、畜禽养殖等技术资";
+        let b = "料五千余份，受到农民群众的普遍欢迎。";
+        let c = "街道组织辖区青年志愿者和居民群众参加了以珍爱生命远离伤害为主题的禁";
+        let d = "毒知识竞赛，发放宣传材料两千余份。";
+        let text = format!("    {a}\n{b}\n    {c}\n{d}");
+        let got = lines(&text);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[0], got[1], "{got:?}");
+        assert!(
+            got[0].0.contains(&"science_popularization".to_string()),
+            "{got:?}"
+        );
+        assert!(
+            !got[0].0.contains(&"industry_development".to_string()),
+            "{got:?}"
+        );
+        assert_eq!(got[2], got[3], "{got:?}");
+        assert!(got[2].0.contains(&"anti_drug".to_string()), "{got:?}");
+    }
+
+    #[test]
+    fn join_lines_maps_back_to_the_text() {
+        let text = "技术资\n料五千\r\n份";
+        let (mut joined, mut cuts) = (String::new(), Vec::new());
+        join_lines(text, &mut joined, &mut cuts);
+        assert_eq!(joined, "技术资料五千份");
+        assert_eq!(cuts, vec![(9, 1), (18, 3)]);
     }
 
     #[test]
