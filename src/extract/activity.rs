@@ -448,6 +448,7 @@ const L_TITLE_BLOCK: u8 = 4;
 const L_REVIEW: u8 = 8;
 const L_DOC: u8 = 16;
 const L_SECTION_NONE: u8 = 32;
+const L_TITLE_YEAR: u8 = 64;
 
 impl ListMatcher {
     fn new(lists: &[(&[String], u8)]) -> Self {
@@ -557,6 +558,7 @@ struct TypeDef {
 struct PlanCues {
     title: Vec<String>,
     title_weak: Vec<String>,
+    title_year: Vec<String>,
     title_block: Vec<String>,
     review: Vec<String>,
     doc: Vec<String>,
@@ -795,6 +797,7 @@ impl ActivityExtractor {
             match scope {
                 "title" => plan.title.push(c),
                 "title_weak" => plan.title_weak.push(c),
+                "title_year" => plan.title_year.push(c),
                 "title_block" => plan.title_block.push(c),
                 "review" => plan.review.push(c),
                 "doc" => plan.doc.push(c),
@@ -833,6 +836,7 @@ impl ActivityExtractor {
         let lists = ListMatcher::new(&[
             (&plan.title, L_TITLE),
             (&plan.title_weak, L_TITLE_WEAK),
+            (&plan.title_year, L_TITLE_YEAR),
             (&plan.title_block, L_TITLE_BLOCK),
             (&plan.review, L_REVIEW),
             (&plan.doc, L_DOC),
@@ -873,12 +877,15 @@ impl ActivityExtractor {
             return true;
         }
         // The mask first: it is a bit test, the char search is not.
-        if level == 1 && mask & L_TITLE_WEAK != 0 && title.contains('年') {
+        if level == 1 && mask & (L_TITLE_WEAK | L_TITLE_YEAR) != 0 && title.contains('年') {
             if review_before {
                 return true;
             }
             if let (Some(y), Some(t)) = (year, first_year(title)) {
-                return t > y;
+                // `2026年重点工作` in a report on 2026 is that year's tasks
+                // (a government report delivered as the year opens); a
+                // year's `主要工作` is as often what was done.
+                return t > y || (t == y && mask & L_TITLE_YEAR != 0);
             }
         }
         false
@@ -2456,6 +2463,25 @@ mod tests {
                 (&[], None),
                 (&["anti_drug"], Some(P)),
             ],
+        );
+        // `重点工作` of the report's own year (2024 here) is that year's
+        // tasks even with no review before; its `主要工作` may be what was
+        // done, and a report on how the key work went is a review.
+        check(
+            "三、2024年重点工作\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(P))],
+        );
+        check(
+            "三、2024年主要工作\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(D))],
+        );
+        check(
+            "一、2024年重点工作完成情况\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(D))],
+        );
+        check(
+            "一、2023年重点工作\n开展禁毒宣传。",
+            &[(&[], None), (&["anti_drug"], Some(D))],
         );
         // After a top-level plan heading, a weak `2026年主要工作` is a plan
         // heading too (a report never turns back to its review).
