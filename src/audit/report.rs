@@ -1022,30 +1022,8 @@ mod tests {
         assert!(h.contains("&lt;b&gt;女会员&lt;/b&gt;"));
         assert!(h.contains("<mark>420人</mark>"));
         // Spilled to disk after every few items: the same report.
-        let tmp = tempfile::tempdir().unwrap();
-        let mut small = Report::with_budget(tmp.path(), 64);
-        small.observe(&doc);
-        small.observe(&doc_from_text(
-            "other",
-            "全镇共有会员350人，其中女会员420人。",
-            None,
-        ));
-        small.add_cross(&[evil_cross_finding()]);
-        let mut big = Report::new();
-        big.observe(&doc);
-        big.observe(&doc_from_text(
-            "other",
-            "全镇共有会员350人，其中女会员420人。",
-            None,
-        ));
-        big.add_cross(&[evil_cross_finding()]);
-        let rendered = big.render().unwrap();
-        assert_eq!(small.render().unwrap(), rendered);
-        // Written as files (both at once, spilled or not): the same text,
-        // and no temporary file left.
-        for budget in [64, SPILL_BUDGET] {
-            let out = tempfile::tempdir().unwrap();
-            let mut r = Report::with_budget(out.path(), budget);
+        let filled = |dir: &Path, budget: usize| {
+            let mut r = Report::with_budget(dir, budget);
             r.observe(&doc);
             r.observe(&doc_from_text(
                 "other",
@@ -1053,6 +1031,16 @@ mod tests {
                 None,
             ));
             r.add_cross(&[evil_cross_finding()]);
+            r
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let rendered = filled(&std::env::temp_dir(), SPILL_BUDGET).render().unwrap();
+        assert_eq!(filled(tmp.path(), 64).render().unwrap(), rendered);
+        // Written as files (both at once, spilled or not): the same text,
+        // and no temporary file left.
+        for budget in [64, SPILL_BUDGET] {
+            let out = tempfile::tempdir().unwrap();
+            let mut r = filled(out.path(), budget);
             let dir = out.path().join("audit");
             r.write(&dir).unwrap();
             let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
