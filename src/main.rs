@@ -304,7 +304,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             for f in &doc.facts {
-                serde_json::to_writer(&mut out, &FactRecord::new(&doc.doc_id, &doc.text, &idx, f))?;
+                // The line `run` writes to facts.jsonl.
+                let line = FactRecord::new(&doc.doc_id, &doc.text, &idx, f).line()?;
+                out.write_all(line.line.as_bytes())?;
                 out.write_all(b"\n")?;
             }
             out.flush()?;
