@@ -1034,7 +1034,9 @@ mod tests {
             r
         };
         let tmp = tempfile::tempdir().unwrap();
-        let rendered = filled(&std::env::temp_dir(), SPILL_BUDGET).render().unwrap();
+        let rendered = filled(&std::env::temp_dir(), SPILL_BUDGET)
+            .render()
+            .unwrap();
         assert_eq!(filled(tmp.path(), 64).render().unwrap(), rendered);
         // Written as files (both at once, spilled or not): the same text,
         // and no temporary file left.
