@@ -298,6 +298,18 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The severity whose `as u8` is `b` (as the audit's temporary files
+    /// store it); an unknown byte reads as `Info`.
+    pub fn from_u8(b: u8) -> Severity {
+        match b {
+            2 => Severity::Error,
+            1 => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+}
+
 /// An audit finding on one document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {

@@ -94,11 +94,7 @@ impl CrossFinding {
         let mut r = Reader::new(b);
         let mut s = || r.str().to_string();
         let (finding_id, doc_id, rule, rule_name, message, text) = (s(), s(), s(), s(), s(), s());
-        let severity = match r.u8() {
-            2 => Severity::Error,
-            1 => Severity::Warning,
-            _ => Severity::Info,
-        };
+        let severity = Severity::from_u8(r.u8());
         let (start, end) = (r.u32(), r.u32());
         let n = r.u32() as usize;
         let others = (0..n)
@@ -1230,8 +1226,14 @@ mod tests {
             others: vec![other(Some("摘录")), other(None), other(Some(""))],
         };
         let mut b = Vec::new();
-        f.encode(&mut b);
-        assert_eq!(CrossFinding::decode(&b), f);
+        for severity in [Severity::Info, Severity::Warning, Severity::Error] {
+            let g = CrossFinding {
+                severity,
+                ..f.clone()
+            };
+            g.encode(&mut b);
+            assert_eq!(CrossFinding::decode(&b), g);
+        }
         // And as findings.jsonl has it: the fields in the documented order.
         let line = serde_json::to_string(&f).unwrap();
         assert!(line

@@ -116,7 +116,7 @@ struct Totals {
 
 const TAG_DOC: u8 = 0;
 const TAG_ITEM: u8 = 1;
-/// An item already rendered for the by-document sections (HTML, Markdown).
+/// An item already rendered for the by-document section, in its part's format.
 const TAG_RENDERED: u8 = 2;
 
 impl Default for Report {
@@ -221,11 +221,7 @@ fn decode(b: &[u8]) -> Decoded {
         });
     }
     let rule = r.str().to_string();
-    let severity = match r.u8() {
-        2 => Severity::Error,
-        1 => Severity::Warning,
-        _ => Severity::Info,
-    };
+    let severity = Severity::from_u8(r.u8());
     let message = r.str().to_string();
     let start = r.u64() as usize;
     let end = r.u64() as usize;
