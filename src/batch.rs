@@ -408,9 +408,29 @@ const FILES_PER_TASK: usize = 8;
 /// queued while the writer catches up; each holds its documents alive.
 const TASKS_IN_FLIGHT_PER_THREAD: usize = 4;
 
-/// A finished task: its number (in input order) and its files' results, or
-/// the panic that stopped it.
-type TaskDone = (usize, std::thread::Result<Vec<FileResult>>);
+/// Input bytes that end a task early and that one permit of the window
+/// covers: a task of large files takes a permit per `TASK_BYTES` (all of
+/// them at most, so it then runs alone). Memory is several times a file's
+/// text, and three 60 MB files in one task peaked at 2.2 GB; report-sized
+/// files never come near it.
+const TASK_BYTES: u64 = 4 << 20;
+
+/// The next task of a run, out of `left` files: how many files it takes
+/// (FILES_PER_TASK, or fewer once they come to TASK_BYTES; at least one)
+/// and how many of the `window`'s permits it holds (one per TASK_BYTES
+/// begun, between 1 and `window`). `size(i)`: the i-th file's bytes.
+fn next_task(left: usize, window: usize, mut size: impl FnMut(usize) -> u64) -> (usize, usize) {
+    let (mut n, mut bytes) = (0, 0u64);
+    while n < left && n < FILES_PER_TASK && bytes < TASK_BYTES {
+        bytes += size(n);
+        n += 1;
+    }
+    (n, (bytes.div_ceil(TASK_BYTES) as usize).clamp(1, window))
+}
+
+/// A finished task: its number (in input order), the window's permits it
+/// holds, and its files' results, or the panic that stopped it.
+type TaskDone = (usize, usize, std::thread::Result<Vec<FileResult>>);
 
 /// Read, ingest and analyze a run of files, their documents analyzed
 /// together. Never panics outward: if the joint analysis panics, each
@@ -708,17 +728,26 @@ pub fn run_files(
         let producer = scope.spawn(move || {
             let mut pre = pre.into_iter().peekable();
             rayon::in_place_scope(|s| {
-                for (t, first) in (0..files.len()).step_by(FILES_PER_TASK).enumerate() {
-                    // The writer stopped (an output error): start no more.
-                    if permit_tx.send(()).is_err() {
+                let mut first = 0;
+                for t in 0.. {
+                    if first >= files.len() {
                         break;
                     }
                     // The task's files with their paths made again (the
-                    // list keeps only their bytes), and those of them that
-                    // were ingested while the pipeline was built.
-                    let task: Vec<InputFile> = (first..files.len().min(first + FILES_PER_TASK))
-                        .map(|i| files.get(i))
-                        .collect();
+                    // list keeps only their bytes): FILES_PER_TASK, or
+                    // fewer when they come to TASK_BYTES. A size that
+                    // cannot be read counts for nothing; reading will say.
+                    let (task_len, permits) = next_task(files.len() - first, window, |i| {
+                        std::fs::metadata(files.path(first + i)).map_or(0, |m| m.len())
+                    });
+                    let task: Vec<InputFile> =
+                        (first..first + task_len).map(|i| files.get(i)).collect();
+                    // The writer stopped (an output error): start no more.
+                    if (0..permits).any(|_| permit_tx.send(()).is_err()) {
+                        break;
+                    }
+                    // Those of the files that were ingested while the
+                    // pipeline was built.
                     let mut ready = Vec::new();
                     while let Some(r) = pre.next_if(|r| r.index < first + task.len()) {
                         ready.push(r);
@@ -743,8 +772,9 @@ pub fn run_files(
                                 results
                             }));
                         // The writer stopped: nobody wants the results.
-                        let _ = done_tx.send((t, results));
+                        let _ = done_tx.send((t, permits, results));
                     });
+                    first += task_len;
                 }
             });
         });
@@ -839,21 +869,24 @@ impl Writer<'_> {
         task_panic: &mut Option<Box<dyn std::any::Any + Send>>,
     ) -> anyhow::Result<()> {
         // Tasks finished ahead of the next one to write, by task number.
-        let mut ahead: std::collections::BTreeMap<usize, Vec<FileResult>> = Default::default();
+        let mut ahead: std::collections::BTreeMap<usize, (usize, Vec<FileResult>)> =
+            Default::default();
         let mut next = 0;
-        for (t, results) in done.iter() {
+        for (t, permits_held, results) in done.iter() {
             match results {
-                Ok(results) => ahead.insert(t, results),
+                Ok(results) => ahead.insert(t, (permits_held, results)),
                 Err(panic) => {
                     *task_panic = Some(panic);
                     return Ok(());
                 }
             };
-            while let Some(results) = ahead.remove(&next) {
+            while let Some((permits_held, results)) = ahead.remove(&next) {
                 next += 1;
                 self.write_task(results)?;
-                // Its token went in before it started, so this never waits.
-                let _ = permits.recv();
+                // Its tokens went in before it started, so this never waits.
+                for _ in 0..permits_held {
+                    let _ = permits.recv();
+                }
             }
         }
         Ok(())
@@ -1299,6 +1332,22 @@ mod tests {
     /// A panic while a task's documents are analyzed together rejects only
     /// the file that caused it, as `internal_error`; the other files of the
     /// task are analyzed alone and keep their documents and facts.
+    #[test]
+    fn large_files_make_short_tasks_holding_more_of_the_window() {
+        const MB: u64 = 1 << 20;
+        let task = |sizes: &[u64]| next_task(sizes.len(), 8, |i| sizes[i]);
+        // Report-sized files: FILES_PER_TASK of them, one permit.
+        assert_eq!(task(&[10_000; 20]), (FILES_PER_TASK, 1));
+        assert_eq!(task(&[10_000; 3]), (3, 1));
+        // A large file ends its task; it holds a permit per TASK_BYTES.
+        assert_eq!(task(&[1000, 9 * MB, 1000]), (2, 3));
+        assert_eq!(task(&[60 * MB, 1000]), (1, 8));
+        assert_eq!(task(&[4 * MB, 1000]), (1, 1));
+        // Unknown sizes (0) and empty inputs still make progress.
+        assert_eq!(task(&[0; 9]), (FILES_PER_TASK, 1));
+        assert_eq!(next_task(1, 2, |_| u64::MAX), (1, 2));
+    }
+
     #[test]
     fn a_panic_in_joint_analysis_rejects_only_its_file() {
         let dir = tempfile::tempdir().unwrap();
