@@ -331,9 +331,9 @@ impl Report {
         self.buf = b;
     }
 
-    /// Push an item of the document with heading `head`, rendered now as
-    /// [`Report::write_to`] would render it: the by-document entry to the
-    /// items, the by-rule ones to their sorter. Rendering is most of the
+    /// Push an item of the document with heading `head`, rendered now in
+    /// each format as [`write_part`] would render it: the by-document
+    /// entry to the part's items, the by-rule one to its sorter. Rendering is most of the
     /// report's work, and done here it runs while the run goes on, not in
     /// the serial tail after the last document.
     fn push_rendered(&mut self, i: u32, it: &Item, head: &DocEntry) {
