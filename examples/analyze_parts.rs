@@ -12,6 +12,11 @@
 //!
 //! cargo run --release --example analyze_parts -- DIR
 
+// The allocator the `zongjie` binary runs with (src/main.rs), so the
+// figures are the binary's: under glibc's malloc the extractors ran slower.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use zongjie::data::DataDir;
 use zongjie::extract::{date, ExtractContext, Extractor};
 use zongjie::ingest::{ingest_bytes, IngestOptions};

@@ -2,6 +2,11 @@
 //!
 //! cargo run --release --example profile_analyze -- DIR [ROUNDS]
 
+// The allocator the `zongjie` binary runs with (src/main.rs), so the
+// profile is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use zongjie::data::DataDir;
 use zongjie::ingest::{ingest_bytes, IngestOptions};
 use zongjie::pipeline::{AnalyzeOptions, Pipeline};

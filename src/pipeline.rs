@@ -58,18 +58,13 @@ impl Pipeline {
     /// in many small documents, and a batch's working state (words alone
     /// take ~6 bytes per byte of text) must stay small when they are large.
     pub fn analyze_in_batches(&self, docs: &mut [&mut Document], opts: &AnalyzeOptions) {
-        let mut rest = docs;
-        while !rest.is_empty() {
-            let mut n = 1;
-            let mut bytes = rest[0].text.len();
-            while n < rest.len() && bytes + rest[n].text.len() <= BATCH_TEXT_BYTES {
-                bytes += rest[n].text.len();
-                n += 1;
-            }
-            let (batch, tail) = rest.split_at_mut(n);
-            self.analyze_many(batch, opts);
-            rest = tail;
-        }
+        for_batches(docs, |batch| self.analyze_many(batch, opts));
+    }
+
+    /// [`Pipeline::extract_many`] over the batches [`Pipeline::analyze_in_batches`]
+    /// makes: the run's segmentation and extraction without the audit.
+    pub fn extract_in_batches(&self, docs: &mut [&mut Document], opts: &AnalyzeOptions) {
+        for_batches(docs, |batch| self.extract_many(batch, opts));
     }
 
     /// [`Pipeline::analyze`] for several documents, each stage run over all
@@ -86,6 +81,18 @@ impl Pipeline {
         if docs.iter().any(|d| d.text.contains(TEST_PANIC_MARK)) {
             panic!("analysis panicked (test)");
         }
+        self.extract_many(docs, opts);
+        for doc in docs.iter_mut() {
+            let (findings, figures) = self.auditor.audit_scanned(doc);
+            doc.findings = findings;
+            doc.scanned_figures = Some(figures);
+        }
+    }
+
+    /// The segmentation and extraction of [`Pipeline::analyze_many`], without
+    /// the audit: fills paragraphs, sentences, year, region and facts (the
+    /// extract issue's measure, which the throughput bench times alone).
+    pub fn extract_many(&self, docs: &mut [&mut Document], opts: &AnalyzeOptions) {
         for doc in docs.iter_mut() {
             doc.paragraphs = segment::paragraphs(&doc.text, &doc.sections);
             doc.sentences = segment::sentences(&doc.text, &doc.paragraphs);
@@ -155,11 +162,23 @@ impl Pipeline {
             doc.facts = facts;
             doc.region = region;
         }
-        for doc in docs.iter_mut() {
-            let (findings, figures) = self.auditor.audit_scanned(doc);
-            doc.findings = findings;
-            doc.scanned_figures = Some(figures);
+    }
+}
+
+/// Calls `f` on consecutive batches of `docs` of at most
+/// [`BATCH_TEXT_BYTES`] of text (a larger document alone).
+fn for_batches(docs: &mut [&mut Document], mut f: impl FnMut(&mut [&mut Document])) {
+    let mut rest = docs;
+    while !rest.is_empty() {
+        let mut n = 1;
+        let mut bytes = rest[0].text.len();
+        while n < rest.len() && bytes + rest[n].text.len() <= BATCH_TEXT_BYTES {
+            bytes += rest[n].text.len();
+            n += 1;
         }
+        let (batch, tail) = rest.split_at_mut(n);
+        f(batch);
+        rest = tail;
     }
 }
 
