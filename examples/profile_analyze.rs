@@ -1,6 +1,6 @@
 //! Run segmentation + extraction over a corpus folder N times (for profilers).
 //!
-//! cargo run --release --example profile_analyze -- DIR [ROUNDS]
+//! cargo run --release --example profile_analyze -- DIR [ROUNDS] [extract]
 
 // The allocator the `zongjie` binary runs with (src/main.rs), so the
 // profile is the binary's.
@@ -15,6 +15,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: profile_analyze DIR [ROUNDS]");
     let rounds: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
+    // `extract` as a third argument: segmentation and extraction only, the
+    // extract issue's measure (no audit).
+    let extract_only = args.next().as_deref() == Some("extract");
     // The run's own walk: the files `zongjie run DIR` would read, sorted.
     let files: Vec<std::path::PathBuf> = zongjie::batch::walk(&[dir.clone().into()])
         .0
@@ -34,7 +37,11 @@ fn main() {
     for _ in 0..rounds {
         for d in &docs {
             let mut d = d.clone();
-            pipeline.analyze(&mut d, &AnalyzeOptions::default());
+            if extract_only {
+                pipeline.extract_many(&mut [&mut d], &AnalyzeOptions::default());
+            } else {
+                pipeline.analyze(&mut d, &AnalyzeOptions::default());
+            }
             facts += d.facts.len();
         }
     }

@@ -165,8 +165,13 @@ pub fn find_sections(text: &str, hints: &[(usize, u8)]) -> Vec<Section> {
     out
 }
 
-/// A document's title: the piece header's name when there is one, else a
-/// short first line that is not a heading and does not read as a sentence.
+/// A document's title: the piece header's name when there is one; else a
+/// bibliographic title field (`【 标  题 】…`, `标题：…`) near the top; else
+/// the first short line naming a kind of report (总结, 报告, 计划, …)
+/// before the body starts; else the first short line when the text opens
+/// with one. Lines of web-page chrome (`下载`, `打印`, `【字号：`, `来源：…`,
+/// `您的位置:`, a bare date) and other `【…】` fields are passed over: pages
+/// scraped from portals open with a dozen of them.
 pub fn find_title(text: &str, piece_header: Option<&str>) -> Option<String> {
     if let Some(h) = piece_header {
         let name = h
@@ -179,18 +184,167 @@ pub fn find_title(text: &str, piece_header: Option<&str>) -> Option<String> {
             return Some(name.to_string());
         }
     }
-    let first = text
+    let mut first_short: Option<&str> = None;
+    let lines = text
         .lines()
         .map(|l| l.trim_matches(|c: char| is_debris(c) || c == '\r'))
-        .find(|l| !l.is_empty())?;
-    let n = first.chars().count();
-    let sentence_like =
-        first.ends_with(['。', '，', '；', '：', ':', '！']) || first.contains('，');
-    if n <= 40 && !sentence_like && heading_level(first).is_none() {
-        Some(first.to_string())
-    } else {
-        None
+        .filter(|l| !l.is_empty())
+        .take(TITLE_SCAN_LINES);
+    for line in lines {
+        if let Some(value) = title_field(line) {
+            return Some(value.to_string());
+        }
+        if is_page_chrome(line) || is_field_line(line) {
+            continue;
+        }
+        let n = line.chars().count();
+        let sentence_like =
+            line.ends_with(['。', '，', '；', '：', ':', '！']) || line.contains(['，', '。']);
+        // The body has begun: no title comes after it.
+        if sentence_like || n > 60 || heading_level(line).is_some() {
+            break;
+        }
+        // A subtitle (`——2024年1月在…会议上`) is no title.
+        if n > TITLE_MAX_CHARS || line.starts_with(['—', '-', '─']) {
+            continue;
+        }
+        if TITLE_WORDS.iter().any(|w| line.contains(w)) {
+            return Some(line.to_string());
+        }
+        if first_short.is_none() && only_chrome_before(text, line) {
+            first_short = Some(line);
+        }
     }
+    first_short.map(str::to_string)
+}
+
+/// Lines looked at for a title: portal pages put up to ~25 lines of chrome
+/// and fields before it.
+const TITLE_SCAN_LINES: usize = 40;
+
+/// The longest title taken.
+const TITLE_MAX_CHARS: usize = 40;
+
+/// Words that name a kind of document: a short line holding one near the
+/// top is the title.
+const TITLE_WORDS: &[&str] = &[
+    "总结", "报告", "计划", "规划", "要点", "打算", "汇报", "方案", "意见", "纪要", "讲话", "通知",
+];
+
+/// Is every non-empty line of `text` before `line` (a subslice of it) page
+/// chrome or a field, so that `line` is where the document's own text opens?
+fn only_chrome_before(text: &str, line: &str) -> bool {
+    let at = (line.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    text.get(..at).is_some_and(|head| {
+        head.lines()
+            .map(|l| l.trim_matches(|c: char| is_debris(c) || c == '\r'))
+            .filter(|l| !l.is_empty())
+            .all(|l| is_page_chrome(l) || is_field_line(l))
+    })
+}
+
+/// The value of a title field: `【 标  题 】…`, `【标题】…`, `标题：…`.
+fn title_field(line: &str) -> Option<&str> {
+    let rest = if let Some(r) = line.strip_prefix('【') {
+        let (name, value) = r.split_once('】')?;
+        (name
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            == "标题")
+            .then_some(value)?
+    } else {
+        let r = line
+            .strip_prefix("标题")
+            .or_else(|| line.strip_prefix("题目"))?;
+        r.trim_start().strip_prefix(['：', ':'])?
+    };
+    let value = rest.trim_matches(|c: char| is_debris(c) || c.is_whitespace());
+    (!value.is_empty()).then_some(value)
+}
+
+/// A bibliographic field line of an archive export (`【原文出处】人民日报`,
+/// `【 作  者 】…`): a short bracketed name, then its value.
+fn is_field_line(line: &str) -> bool {
+    line.strip_prefix('【')
+        .and_then(|r| r.split_once('】'))
+        .is_some_and(|(name, _)| name.chars().count() <= 8)
+}
+
+/// A line of a web page's chrome rather than the document: navigation and
+/// tool words, source/date/author lines, a bare date or time, stray marks.
+fn is_page_chrome(line: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "下载",
+        "打印",
+        "全屏",
+        "收藏",
+        "分享",
+        "首页",
+        "返回",
+        "关闭",
+        "加大",
+        "还原",
+        "减小",
+        "大",
+        "中",
+        "小",
+        "默认",
+        "】",
+        "【",
+        "|",
+        "｜",
+        "<",
+        ">",
+        "＞",
+        "扫一扫",
+        "二维码",
+        "打印本页",
+        "关闭窗口",
+        "字号",
+        "字体",
+    ];
+    const LEADS: &[&str] = &[
+        "来源",
+        "时间",
+        "日期",
+        "发布",
+        "作者",
+        "编辑",
+        "责任编辑",
+        "浏览",
+        "点击",
+        "阅读",
+        "字号",
+        "字体",
+        "【字号",
+        "【字体",
+        "您的位置",
+        "您当前的位置",
+        "当前位置",
+        "所在位置",
+        "分享",
+        "索引号",
+        "文号",
+        "信息来源",
+        "访问量",
+    ];
+    let line = line.trim();
+    if WORDS.contains(&line) {
+        return true;
+    }
+    if LEADS.iter().any(|w| {
+        line.strip_prefix(w)
+            .is_some_and(|r| r.trim_start().starts_with(['：', ':']) || r.trim().is_empty())
+    }) {
+        return true;
+    }
+    // A bare date or time stamp (`2026-02-03 09:02:33`, `2026年2月3日`).
+    line.chars().all(|c| {
+        c.is_ascii_digit()
+            || ('０'..='９').contains(&c)
+            || matches!(c, '-' | '/' | ':' | '.' | ' ' | '年' | '月' | '日' | '：')
+    })
 }
 
 #[cfg(test)]
@@ -261,5 +415,38 @@ mod tests {
             find_title("　　县科协在县委的领导下，做了工作。", None),
             None
         );
+    }
+
+    #[test]
+    fn title_past_page_chrome_and_archive_fields() {
+        let cases: &[(&str, Option<&str>)] = &[
+            // A portal page: tool words, font-size widget, then the title.
+            (
+                "下载\n打印\n全屏\n收藏\n【字号：\n加大\n还原\n减小\n】\n某某区2025年政府工作报告\n——2025年1月9日在区人民代表大会上\n来源：某某日报\n时间：2025-01-12\n各位代表：\n现在，我代表区人民政府作报告。",
+                Some("某某区2025年政府工作报告"),
+            ),
+            // Breadcrumbs and a channel name before the title.
+            (
+                "您的位置:\n首页\n>\n乡镇动态\n乡镇动态\n青山镇科协2024年工作总结\n2025-01-03 10:12:40\n一年来，镇科协做了以下工作。",
+                Some("青山镇科协2024年工作总结"),
+            ),
+            // An archive export's fields, the title among them.
+            (
+                "【 文献号 】2-118\n【原文出处】某某报\n【 作  者 】县科协\n【 标  题 】抓好科普 服务农民──县科协工作回顾\n【 正  文 】\n    一年来，县科协……",
+                Some("抓好科普 服务农民──县科协工作回顾"),
+            ),
+            ("标题：白河乡2023年科普工作计划\n正文。", Some("白河乡2023年科普工作计划")),
+            // A unit's name, then the kind of report on the next line.
+            ("红星街道办事处\n2024年上半年工作汇报\n今年以来，街道……", Some("2024年上半年工作汇报")),
+            // Chrome only, then the body: no title.
+            ("分享:\n首页\n各位代表：\n现在，我代表县人民政府作报告。", None),
+            // A short first line without a report word is still taken.
+            ("青石镇科协\n一、主要工作\n正文。", Some("青石镇科协")),
+            // A line after the body has begun is never the title.
+            ("县科协在县委的领导下，做了工作。\n工作计划\n", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(find_title(text, None).as_deref(), want, "{text:?}");
+        }
     }
 }
