@@ -340,20 +340,49 @@ fn recompute(facts: &[&Value]) -> Totals {
             let has = |a: &str| approx.contains(a);
             let lower = has("more_than") || has("at_least");
             let upper = has("at_most") || has("less_than");
-            let n_s = fmt_num(v);
             let u = &k.1;
-            let shown = if has("about") || (lower && upper) {
-                format!("约{n_s}{u}")
+            // The qualifier: 约 when any part is about or parts bound both ways.
+            let mut q = if has("about") || (lower && upper) {
+                "about"
             } else if has("more_than") {
-                format!("{n_s}余{u}")
+                "more_than"
             } else if has("at_least") {
-                format!("不少于{n_s}{u}")
+                "at_least"
             } else if has("less_than") {
-                format!("不到{n_s}{u}")
+                "less_than"
             } else if has("at_most") {
-                format!("不超过{n_s}{u}")
+                "at_most"
             } else {
-                format!("{n_s}{u}")
+                "exact"
+            };
+            // From a million up, in 万/亿/万亿 with two decimals, rounded
+            // toward what the qualifier allows; an exact total rounding
+            // changes is 约.
+            let n_s = match [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")]
+                .into_iter()
+                .find(|&(scale, _)| v >= 1e6 && v >= scale && u != "%")
+            {
+                Some((scale, word)) => {
+                    let x = v / scale * 100.0;
+                    let r = match q {
+                        "more_than" | "at_least" => x.floor(),
+                        "less_than" | "at_most" => x.ceil(),
+                        _ => x.round(),
+                    };
+                    if q == "exact" && r != x {
+                        q = "about";
+                    }
+                    format!("{}{word}", fmt_num(r / 100.0))
+                }
+                None => fmt_num(v),
+            };
+            let shown = match q {
+                "about" => format!("约{n_s}{u}"),
+                "more_than" => format!("{n_s}余{u}"),
+                "at_least" => format!("不少于{n_s}{u}"),
+                "less_than" => format!("不到{n_s}{u}"),
+                "at_most" => format!("不超过{n_s}{u}"),
+                _ => format!("{n_s}{u}"),
             };
             (k, (shown, n))
         })

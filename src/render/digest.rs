@@ -9,9 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{
-    fmt_amount, Figure, FindingView, KeyClass, ReportModel, TimelineEvent, Total, TotalRow,
-};
+use super::model::{Figure, FindingView, KeyClass, ReportModel, TimelineEvent, Total, TotalRow};
 use super::svg;
 use crate::model::Approx;
 
@@ -868,7 +866,7 @@ impl WorkbookBuilder {
             ws.write_string(r, 1, &t.unit)?;
             ws.write_number(r, 2, t.value)?;
             ws.write_string(r, 3, t.approx)?;
-            ws.write_string(r, 4, fmt_amount(t.value, approx_of(t.approx), &t.unit))?;
+            ws.write_string(r, 4, &t.display)?;
             ws.write_number(r, 5, t.parts as f64)?;
         }
         ws.autofilter(0, 0, r.max(1), TOTAL_COLS.len() as u16 - 1)?;

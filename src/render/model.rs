@@ -174,7 +174,39 @@ pub fn fmt_num(v: f64) -> String {
 /// A figure with its qualification in Chinese: `3500余人次`, `约200份`,
 /// `不少于5期`, `40%以上`.
 pub fn fmt_amount(value: f64, approx: Approx, unit: &str) -> String {
-    let n = fmt_num(value);
+    fmt_amount_text(&fmt_num(value), approx, unit)
+}
+
+/// A total as a digest shows it: from a million up in 万, 亿 or 万亿 with at
+/// most two decimals (`约1.66亿人`, `317.98万余套`), as official documents write
+/// large figures; smaller ones as [`fmt_amount`] does. Rounding never
+/// overstates a lower bound or understates an upper one (余 and 不少于 round
+/// down, 不超过 and 不到 up), and an exact total that rounding changes is
+/// shown as 约. Percentages are never scaled. The workbook shows the same
+/// text beside the exact sum, in a number column.
+pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
+    const SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
+    let scaled = !matches!(unit, "%" | "‰" | "百分点") && value.is_finite() && value.abs() >= 1e6;
+    let Some(&(scale, word)) = SCALES.iter().find(|(s, _)| scaled && value.abs() >= *s) else {
+        return fmt_amount(value, approx, unit);
+    };
+    let q = value / scale * 100.0;
+    let cents = match approx {
+        Approx::MoreThan | Approx::AtLeast => q.floor(),
+        Approx::AtMost | Approx::LessThan => q.ceil(),
+        Approx::Exact | Approx::About => q.round(),
+    };
+    let approx = if approx == Approx::Exact && (cents - q).abs() > 1e-6 {
+        Approx::About
+    } else {
+        approx
+    };
+    let n = format!("{}{word}", fmt_num(cents / 100.0));
+    fmt_amount_text(&n, approx, unit)
+}
+
+/// [`fmt_amount`] of a number already written out (with its 万 or 亿).
+fn fmt_amount_text(n: &str, approx: Approx, unit: &str) -> String {
     let suffix_units = matches!(unit, "%" | "‰" | "百分点");
     match approx {
         Approx::Exact => format!("{n}{unit}"),
@@ -455,7 +487,7 @@ pub fn total_rows(totals: &HashMap<(KeyClass, String), Total>) -> Vec<TotalRow> 
                 unit: k.1.clone(),
                 value: t.value,
                 approx: t.approx().as_str(),
-                display: fmt_amount(t.value, t.approx(), &k.1),
+                display: fmt_total(t.value, t.approx(), &k.1),
                 parts: t.parts,
             }
         })
@@ -918,6 +950,23 @@ mod tests {
         assert_eq!(fmt_num(2.5), "2.5");
         assert_eq!(fmt_num(1.0 / 3.0), "0.33");
         assert_eq!(fmt_amount(40.0, Approx::MoreThan, "%"), "40%以上");
+        let totals = [
+            (999_999.0, Approx::Exact, "人", "999999人"),
+            (3_000_000.0, Approx::Exact, "元", "300万元"),
+            (3_179_857.0, Approx::MoreThan, "套", "317.98万余套"),
+            (3_179_857.0, Approx::AtMost, "套", "不超过317.99万套"),
+            (3_179_857.0, Approx::Exact, "套", "约317.99万套"),
+            (166_244_349.6, Approx::About, "人", "约1.66亿人"),
+            (250_000_000.0, Approx::Exact, "元", "2.5亿元"),
+            (201_547_591_392_269.0, Approx::About, "元", "约201.55万亿元"),
+            (12_000_000.0, Approx::AtLeast, "", "不少于1200万"),
+            (2_500_000.0, Approx::MoreThan, "", "250万以上"),
+            (1_500_000.0, Approx::Exact, "%", "1500000%"),
+            (f64::NAN, Approx::Exact, "人", "—人"),
+        ];
+        for (v, a, unit, shown) in totals {
+            assert_eq!(fmt_total(v, a, unit), shown, "{v} {a:?} {unit}");
+        }
         assert_eq!(edtf_zh("2022-09-17"), "2022年9月17日");
         assert_eq!(edtf_zh("2022-09"), "2022年9月");
         assert_eq!(edtf_zh("2024"), "2024年");
