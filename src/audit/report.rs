@@ -825,12 +825,7 @@ pub fn esc(s: &str) -> String {
 
 /// [`esc`] appended to `o`.
 fn esc_into(s: &str, o: &mut String) {
-    escape_runs(
-        s,
-        o,
-        |b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''),
-        esc_char,
-    );
+    escape_runs(s, o, &HTML_SPECIAL, esc_char);
 }
 
 /// One char of [`esc`], escaped onto `o`.
@@ -847,17 +842,42 @@ fn esc_char(c: char, o: &mut String) {
     }
 }
 
+/// Bytes that start a char [`esc`] looks at (see [`escape_runs`]).
+const HTML_SPECIAL: [bool; 256] = special_bytes(b"&<>\"'");
+
+/// Bytes that start a char [`md`] looks at (see [`escape_runs`]).
+const MD_SPECIAL: [bool; 256] = special_bytes(b"\\`*_{}[]()#+!|~>-<&");
+
+/// A byte table for [`escape_runs`]: `marks`, the C0 bytes, DEL and 0xC2
+/// (the lead byte of the C1 controls).
+const fn special_bytes(marks: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[0x7F] = true;
+    t[0xC2] = true;
+    let mut k = 0;
+    while k < marks.len() {
+        t[marks[k] as usize] = true;
+        k += 1;
+    }
+    t
+}
+
 /// `s` onto `o`, runs of ordinary chars copied as they are and each other
-/// char handed to `special`. A char is ordinary when its first byte is
-/// none of `marks` and it is not a control char: the C0 bytes, DEL and the
-/// C1 chars (lead byte 0xC2) are handed on, so `special` decides about
-/// them; so are a few other chars led by 0xC2, which it pushes as they are.
-/// Most text is CJK, which this copies a run at a time instead of a char
-/// at a time (the escapers were a third of the audit report's writing).
+/// char handed to `special`. A char is ordinary when its first byte is not
+/// marked in `bytes` (one load a byte): the C0 bytes, DEL and the C1 chars
+/// (lead byte 0xC2) are always marked, so `special` decides about them; so
+/// are a few other chars led by 0xC2, which it pushes as they are. Most
+/// text is CJK, which this copies a run at a time instead of a char at a
+/// time (the escapers were a third of the audit report's writing).
 fn escape_runs(
     s: &str,
     o: &mut String,
-    marks: fn(u8) -> bool,
+    bytes: &[bool; 256],
     mut special: impl FnMut(char, &mut String),
 ) {
     let b = s.as_bytes();
@@ -865,7 +885,7 @@ fn escape_runs(
     let mut i = 0;
     while i < b.len() {
         let x = b[i];
-        if x < 0x20 || x == 0x7F || x == 0xC2 || marks(x) {
+        if bytes[usize::from(x)] {
             o.push_str(&s[run..i]);
             let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
             special(c, o);
@@ -887,31 +907,7 @@ pub fn md(s: &str) -> String {
 
 /// [`md`] appended to `o`.
 fn md_into(s: &str, o: &mut String) {
-    let marks = |b: u8| {
-        matches!(
-            b,
-            b'\\'
-                | b'`'
-                | b'*'
-                | b'_'
-                | b'{'
-                | b'}'
-                | b'['
-                | b']'
-                | b'('
-                | b')'
-                | b'#'
-                | b'+'
-                | b'!'
-                | b'|'
-                | b'~'
-                | b'>'
-                | b'-'
-                | b'<'
-                | b'&'
-        )
-    };
-    escape_runs(s, o, marks, md_char);
+    escape_runs(s, o, &MD_SPECIAL, md_char);
 }
 
 /// One char of [`md`], escaped onto `o`.
