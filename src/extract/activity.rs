@@ -2469,6 +2469,13 @@ mod tests {
             // Campus safety is safety; `讲学习` is no lecture.
             ("开展校园安全隐患排查整治。", &["safety_stability"], Some(D)),
             ("开展“讲学习、讲政治、讲正气”党性党风教育。", &["party_conduct"], Some(D)),
+            // Defusing risks, as in a guideline, is safety work only with
+            // support (a title, another safety cue); staff are no work.
+            ("今年工作的总体要求是：更好统筹发展和安全，防范化解各类风险。", &[], None),
+            ("防范化解金融风险。稳妥处置不良资产。", &["safety_stability"], Some(D)),
+            ("组织机关工作人员开展义务植树。", &["environment"], Some(D)),
+            // Medicine as an industry is no health work.
+            ("壮大中医药产业集群。", &["industry_development"], Some(D)),
             // 统筹发展和安全 names safety work in a heading only.
             ("（八）更好统筹发展和安全", &["safety_stability"], Some(D)),
             ("我们要更好统筹发展和安全。", &[], None),
