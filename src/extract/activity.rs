@@ -566,6 +566,8 @@ struct PlanCues {
     jiang_next: FxSet<String>,
     lead: Vec<String>,
     done: FxSet<String>,
+    /// First words of a run-in title that names a task (`加强…。`).
+    title_verb: Vec<String>,
     /// First characters of the `word` and `done` cues (chars below U+10000,
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
@@ -811,6 +813,7 @@ impl ActivityExtractor {
                 "done" => {
                     plan.done.insert(c);
                 }
+                "title_verb" => plan.title_verb.push(c),
                 _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
             }
         }
@@ -2232,7 +2235,22 @@ impl Extractor for ActivityExtractor {
                 }
                 score += i32::from(p && !d) - i32::from(d && !p);
             }
-            let own = own || score > 0;
+            // A run-in title naming a task (`加强廉政建设。落实…`) over
+            // nothing reported in the past tense: a task list of a plan.
+            let own = own
+                || score > 0
+                || (!context_plan
+                    && !p.is_heading
+                    && lp.first == lp.last
+                    && !ss.iter().any(|s| s.done)
+                    && run_in_title_end(ltext).is_some_and(|e| {
+                        let title = ltext[..e].trim_start_matches(is_space);
+                        self.plan
+                            .title_verb
+                            .iter()
+                            .any(|v| title.starts_with(v.as_str()))
+                            && !self.plan.done.iter().any(|d| title.contains(d.as_str()))
+                    }));
             let status = if context_plan || own {
                 Status::Planned
             } else {
@@ -2472,7 +2490,7 @@ mod tests {
             // Defusing risks, as in a guideline, is safety work only with
             // support (a title, another safety cue); staff are no work.
             ("今年工作的总体要求是：更好统筹发展和安全，防范化解各类风险。", &[], None),
-            ("防范化解金融风险。稳妥处置不良资产。", &["safety_stability"], Some(D)),
+            ("防范化解金融风险。稳妥处置不良资产。", &["safety_stability"], Some(P)),
             ("组织机关工作人员开展义务植树。", &["environment"], Some(D)),
             // Medicine as an industry is no health work.
             ("壮大中医药产业集群。", &["industry_development"], Some(D)),
@@ -2484,7 +2502,7 @@ mod tests {
             // A run-in title (a short first sentence) titles its paragraph:
             // its weak cues count, even as a purpose; a long first sentence
             // is no title.
-            ("提升群众健康水平。新建村级活动室五处。", &["health"], Some(D)),
+            ("提升群众健康水平。新建了村级活动室五处。", &["health"], Some(D)),
             ("群众更健康了。新建村级活动室五处。", &[], None),
             ("全县群众的健康意识明显提高，各村普遍建起了活动室。", &[], None),
             // A slogan that names the theme of a campaign right after it is
@@ -2588,6 +2606,25 @@ mod tests {
                 (&[], None),
                 (&["training"], Some(D)),
             ],
+        );
+        // A run-in title naming a task over nothing reported in the past
+        // tense is a plan's task; with work reported (in the title too), or
+        // a title naming a result, the paragraph is done.
+        check(
+            "加强廉政建设。落实主体责任，整治不正之风。",
+            &[(&["party_conduct"], Some(P))],
+        );
+        check(
+            "加强廉政建设。全年整治了不正之风。",
+            &[(&["party_conduct"], Some(D))],
+        );
+        check(
+            "全面完成廉政建设任务。整治不正之风。",
+            &[(&["party_conduct"], Some(D))],
+        );
+        check(
+            "廉政建设持续加强。整治不正之风。",
+            &[(&["party_conduct"], Some(D))],
         );
         // After a review, `2026年重点工作` is a plan heading.
         check(
