@@ -566,6 +566,8 @@ struct PlanCues {
     jiang_next: FxSet<String>,
     lead: Vec<String>,
     done: FxSet<String>,
+    /// First words of a run-in title that names a task (`加强…。`).
+    title_verb: Vec<String>,
     /// First characters of the `word` and `done` cues (chars below U+10000,
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
@@ -811,6 +813,7 @@ impl ActivityExtractor {
                 "done" => {
                     plan.done.insert(c);
                 }
+                "title_verb" => plan.title_verb.push(c),
                 _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
             }
         }
@@ -893,6 +896,58 @@ impl ActivityExtractor {
 }
 
 /// First 4-digit year (ASCII or full-width digits) in a string.
+/// Whether the slogan word at `start..end` is `主题` (`为主题`, `的主题`)
+/// of a campaign named right after it (`“远离毒品”主题宣传活动`,
+/// `以“珍爱生命”为主题开展宣传`): the quotation then names the campaign's
+/// topic, and its cues count.
+fn names_campaign(text: &str, start: usize, end: usize) -> bool {
+    if !text.get(start..end).is_some_and(|w| w.ends_with("主题")) {
+        return false;
+    }
+    let rest = text.get(end..).unwrap_or_default();
+    let mut near = String::new();
+    for c in rest.chars().take(CAMPAIGN_AFTER_THEME_CHARS) {
+        if is_clause_end(c) || c == '“' {
+            break;
+        }
+        near.push(c);
+    }
+    ["宣传", "活动", "教育", "讲座", "宣讲", "培训"]
+        .iter()
+        .any(|w| near.contains(w))
+}
+
+/// How far after `主题` a campaign noun may stand (`主题宣传教育活动`).
+const CAMPAIGN_AFTER_THEME_CHARS: usize = 8;
+
+/// Where the run-in title of a paragraph ends, as a byte offset into `p`:
+/// a first sentence of a few characters with no clause break
+/// (`提升服务水平。增强服务意识…`) titles the work after it as a heading
+/// would. A short sentence alone on its line (`灌溉面积扩大。`) is none.
+fn run_in_title_end(p: &str) -> Option<usize> {
+    let lead = p.len() - p.trim_start_matches(is_space).len();
+    let t = &p[lead..];
+    let i = t.find('。')?;
+    let title = &t[..i];
+    let n = title.chars().count();
+    // A title is a phrase naming work, not a report of it (`了`, figures),
+    // and work follows it in the same paragraph.
+    let end = i + '。'.len_utf8();
+    if !(RUN_IN_TITLE_MIN_CHARS..=RUN_IN_TITLE_MAX_CHARS).contains(&n)
+        || title
+            .chars()
+            .any(|c| is_clause_end(c) || is_space(c) || c == '了' || c.is_numeric())
+        || t[end..].trim_matches(is_space).is_empty()
+    {
+        return None;
+    }
+    Some(lead + end)
+}
+
+/// The length bounds of a run-in title in characters.
+const RUN_IN_TITLE_MIN_CHARS: usize = 4;
+const RUN_IN_TITLE_MAX_CHARS: usize = 14;
+
 fn first_year(s: &str) -> Option<i32> {
     let mut digits = String::new();
     for c in s.chars() {
@@ -1475,7 +1530,15 @@ impl ActivityExtractor {
         // Where a heading's title supports its weak cues: a numbered item
         // whose first sentence runs long (`1、在…社区内全面开展…，并吸纳…`)
         // is a paragraph of work, so only its first clause is a title.
-        let title_end = if is_heading
+        // A run-in title of a one-line paragraph (`提升服务水平。…`).
+        let run_in_end = if is_heading || lp.first != lp.last {
+            None
+        } else {
+            run_in_title_end(ptext).map(|i| span.start + i)
+        };
+        let title_end = if let Some(e) = run_in_end {
+            e
+        } else if is_heading
             && !at_most_chars(&text[span.start..heading_end], HEADING_TITLE_MAX_CHARS)
         {
             ptext[..heading_end - span.start]
@@ -1775,9 +1838,13 @@ impl ActivityExtractor {
                 hits.push(Hit { cue: ci, span: sp });
             }
         }
-        self.decide(
-            ctx, matches, hits, clauses, is_heading, title_end, live, types,
-        );
+        // A run-in title names its topic even as a purpose
+        // (`提升全民健康保障水平。`), as a heading does.
+        if run_in_end.is_some() {
+            hits.extend(discounted.iter().filter(|h| h.span.end <= title_end));
+        }
+        let titled = is_heading || run_in_end.is_some();
+        self.decide(ctx, matches, hits, clauses, titled, title_end, live, types);
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
@@ -1919,7 +1986,7 @@ impl ActivityExtractor {
                 after += '等'.len_utf8();
             }
             let slogan = matches.iter().any(|&(ms, me, p)| {
-                (p == Pat::SloganAfter && ms == after)
+                (p == Pat::SloganAfter && ms == after && !names_campaign(text, ms, me))
                     || (p == Pat::SloganBefore && me == quotes[k].start)
             });
             if slogan {
@@ -2047,6 +2114,8 @@ impl Extractor for ActivityExtractor {
         let mut own_plan = vec![false; ctx.sections.len()];
         let mut stack: Vec<usize> = Vec::new();
         let mut review_before = false;
+        // Whether the last top-level section was a plan section.
+        let mut top_plan = false;
         for (i, s) in ctx.sections.iter().enumerate() {
             while stack
                 .last()
@@ -2056,7 +2125,15 @@ impl Extractor for ActivityExtractor {
             }
             let mask = self.lists.mask(&s.title);
             own_plan[i] = self.plan_title(&s.title, mask, s.level, review_before, ctx.year);
-            sec_plan[i] = own_plan[i] || stack.last().is_some_and(|&t| sec_plan[t]);
+            // A top-level section after a plan section goes on with the plan
+            // (`三、2026年重点工作` then `四、全面加强政府自身建设`), unless its
+            // title turns back to a review or to a block of results. Its
+            // title is no plan title: it still names its types.
+            let goes_on = s.level == 1 && top_plan && mask & (L_REVIEW | L_TITLE_BLOCK) == 0;
+            if s.level == 1 {
+                top_plan = own_plan[i] || goes_on;
+            }
+            sec_plan[i] = own_plan[i] || goes_on || stack.last().is_some_and(|&t| sec_plan[t]);
             // `一、指导思想`: goals and guidelines, no work of their own.
             let own_none = at_most_chars(&s.title, 20) && mask & L_SECTION_NONE != 0;
             sec_none[i] = own_none || stack.last().is_some_and(|&t| sec_none[t]);
@@ -2158,7 +2235,22 @@ impl Extractor for ActivityExtractor {
                 }
                 score += i32::from(p && !d) - i32::from(d && !p);
             }
-            let own = own || score > 0;
+            // A run-in title naming a task (`加强廉政建设。落实…`) over
+            // nothing reported in the past tense: a task list of a plan.
+            let own = own
+                || score > 0
+                || (!context_plan
+                    && !p.is_heading
+                    && lp.first == lp.last
+                    && !ss.iter().any(|s| s.done)
+                    && run_in_title_end(ltext).is_some_and(|e| {
+                        let title = ltext[..e].trim_start_matches(is_space);
+                        self.plan
+                            .title_verb
+                            .iter()
+                            .any(|v| title.starts_with(v.as_str()))
+                            && !self.plan.done.iter().any(|d| title.contains(d.as_str()))
+                    }));
             let status = if context_plan || own {
                 Status::Planned
             } else {
@@ -2378,6 +2470,45 @@ mod tests {
             ("开展农村人居环境整治。", &["environment"], Some(D)),
             ("科学开展大规模国土绿化。", &["environment"], Some(D)),
             ("（六）切实增进百姓福祉，保持社会大局稳定", &["safety_stability"], Some(D)),
+            // Political study, government self-building, public health,
+            // school education, disaster prevention and culture and sports
+            // in the wordings of government reports.
+            ("组织机关干部集中学习邓小平理论。", &["party_conduct"], Some(D)),
+            ("严肃整治群众身边不正之风和腐败问题。", &["party_conduct"], Some(D)),
+            ("全面推进依法行政，优化政务服务流程。", &["institutional_efficiency"], Some(D)),
+            ("加强机关制度建设，修订工作规则三项。", &["institutional_efficiency"], Some(D)),
+            ("加强公共卫生体系建设，推进县域医共体改革。", &["health"], Some(D)),
+            ("推动义务教育优质均衡发展，扩大学前教育资源。", &["youth_science"], Some(D)),
+            ("健全地质灾害监测预警体系，加固防洪堤坝。", &["safety_stability"], Some(D)),
+            ("举办全县全民健身运动会。", &["community_service", "competition_award"], Some(D)),
+            ("新建高标准农田两万亩，稳定粮食生产。", &["industry_development"], Some(D)),
+            ("深入打好污染防治攻坚战，稳妥推进碳达峰。", &["environment"], Some(D)),
+            ("开办机关干部大讲堂四期。", &["training"], Some(D)),
+            // Campus safety is safety; `讲学习` is no lecture.
+            ("开展校园安全隐患排查整治。", &["safety_stability"], Some(D)),
+            ("开展“讲学习、讲政治、讲正气”党性党风教育。", &["party_conduct"], Some(D)),
+            // Defusing risks, as in a guideline, is safety work only with
+            // support (a title, another safety cue); staff are no work.
+            ("今年工作的总体要求是：更好统筹发展和安全，防范化解各类风险。", &[], None),
+            ("防范化解金融风险。稳妥处置不良资产。", &["safety_stability"], Some(P)),
+            ("组织机关工作人员开展义务植树。", &["environment"], Some(D)),
+            // Medicine as an industry is no health work.
+            ("壮大中医药产业集群。", &["industry_development"], Some(D)),
+            // 统筹发展和安全 names safety work in a heading only.
+            ("（八）更好统筹发展和安全", &["safety_stability"], Some(D)),
+            ("我们要更好统筹发展和安全。", &[], None),
+            // 课堂 alone (`思政小课堂`) is no course without support.
+            ("把思政小课堂同社会大课堂结合起来。", &[], None),
+            // A run-in title (a short first sentence) titles its paragraph:
+            // its weak cues count, even as a purpose; a long first sentence
+            // is no title.
+            ("提升群众健康水平。新建了村级活动室五处。", &["health"], Some(D)),
+            ("群众更健康了。新建村级活动室五处。", &[], None),
+            ("全县群众的健康意识明显提高，各村普遍建起了活动室。", &[], None),
+            // A slogan that names the theme of a campaign right after it is
+            // the campaign's topic; a theme framing other work is not.
+            ("开展“珍爱生命、远离毒品”主题宣传活动。", &["anti_drug"], Some(D)),
+            ("紧扣“远离毒品”主题，做好各项工作。", &[], None),
             // So is the topic of a course.
             ("举办蔬菜种植、生猪养殖等技术培训班三期。", &["training"], Some(D)),
             // The field of an expert or a household names people, not work;
@@ -2453,6 +2584,47 @@ mod tests {
                 (&[], None),
                 (&["youth_science"], Some(P)),
             ],
+        );
+        // A top-level section after a plan section goes on with the plan;
+        // a review heading after it does not.
+        check(
+            "一、2025年工作回顾\n举办了培训班。\n二、2026年重点工作\n开展禁毒宣传。\n三、加强机关自身建设\n坚持依法行政。",
+            &[
+                (&[], None),
+                (&["training"], Some(D)),
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&["institutional_efficiency"], Some(P)),
+                (&["institutional_efficiency"], Some(P)),
+            ],
+        );
+        check(
+            "一、2026年工作计划\n开展禁毒宣传。\n二、2025年工作回顾\n举办了培训班。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&[], None),
+                (&["training"], Some(D)),
+            ],
+        );
+        // A run-in title naming a task over nothing reported in the past
+        // tense is a plan's task; with work reported (in the title too), or
+        // a title naming a result, the paragraph is done.
+        check(
+            "加强廉政建设。落实主体责任，整治不正之风。",
+            &[(&["party_conduct"], Some(P))],
+        );
+        check(
+            "加强廉政建设。全年整治了不正之风。",
+            &[(&["party_conduct"], Some(D))],
+        );
+        check(
+            "全面完成廉政建设任务。整治不正之风。",
+            &[(&["party_conduct"], Some(D))],
+        );
+        check(
+            "廉政建设持续加强。整治不正之风。",
+            &[(&["party_conduct"], Some(D))],
         );
         // After a review, `2026年重点工作` is a plan heading.
         check(
