@@ -927,7 +927,13 @@ const CAMPAIGN_AFTER_THEME_CHARS: usize = 8;
 fn run_in_title_end(p: &str) -> Option<usize> {
     let lead = p.len() - p.trim_start_matches(is_space).len();
     let t = &p[lead..];
-    let i = t.find('。')?;
+    // The 。 ending a title stands within its first MAX + 1 chars: look no
+    // further (this runs for every paragraph, most of them long).
+    let i = t
+        .char_indices()
+        .take(RUN_IN_TITLE_MAX_CHARS + 1)
+        .find(|&(_, c)| c == '。')?
+        .0;
     let title = &t[..i];
     let n = title.chars().count();
     // A title is a phrase naming work, not a report of it (`了`, figures),
