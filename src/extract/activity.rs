@@ -895,7 +895,6 @@ impl ActivityExtractor {
     }
 }
 
-/// First 4-digit year (ASCII or full-width digits) in a string.
 /// Whether the slogan word at `start..end` is `主题` (`为主题`, `的主题`)
 /// of a campaign named right after it (`“远离毒品”主题宣传活动`,
 /// `以“珍爱生命”为主题开展宣传`): the quotation then names the campaign's
@@ -954,6 +953,7 @@ fn run_in_title_end(p: &str) -> Option<usize> {
 const RUN_IN_TITLE_MIN_CHARS: usize = 4;
 const RUN_IN_TITLE_MAX_CHARS: usize = 14;
 
+/// First 4-digit year (ASCII or full-width digits) in a string.
 fn first_year(s: &str) -> Option<i32> {
     let mut digits = String::new();
     for c in s.chars() {
@@ -2122,6 +2122,20 @@ impl Extractor for ActivityExtractor {
         let mut review_before = false;
         // Whether the last top-level section was a plan section.
         let mut top_plan = false;
+        // A document that reviews work (its first line or a heading names
+        // a review: `…工作总结`, `一年来工作回顾`) reports its task-titled
+        // paragraphs (`加强组织建设。举办培训班3期…`) as done work.
+        let first_line = ctx
+            .text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let review_doc = (at_most_chars(first_line, 40)
+            && self.lists.mask(first_line) & L_REVIEW != 0)
+            || ctx
+                .sections
+                .iter()
+                .any(|s| self.lists.mask(&s.title) & L_REVIEW != 0);
         for (i, s) in ctx.sections.iter().enumerate() {
             while stack
                 .last()
@@ -2246,6 +2260,7 @@ impl Extractor for ActivityExtractor {
             let own = own
                 || score > 0
                 || (!context_plan
+                    && !review_doc
                     && !p.is_heading
                     && lp.first == lp.last
                     && !ss.iter().any(|s| s.done)
@@ -2631,6 +2646,16 @@ mod tests {
         check(
             "廉政建设持续加强。整治不正之风。",
             &[(&["party_conduct"], Some(D))],
+        );
+        // In a document that reviews work, a task-titled paragraph reports
+        // what was done, whatever its tense.
+        check(
+            "青山镇科协2024年工作总结\n加强廉政建设。落实主体责任，整治不正之风。",
+            &[(&[], None), (&["party_conduct"], Some(D))],
+        );
+        check(
+            "一、主要工作回顾\n加强廉政建设。落实主体责任，整治不正之风。",
+            &[(&[], None), (&["party_conduct"], Some(D))],
         );
         // After a review, `2026年重点工作` is a plan heading.
         check(
