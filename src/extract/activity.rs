@@ -2130,12 +2130,8 @@ impl Extractor for ActivityExtractor {
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
-        let review_doc = (at_most_chars(first_line, 40)
-            && self.lists.mask(first_line) & L_REVIEW != 0)
-            || ctx
-                .sections
-                .iter()
-                .any(|s| self.lists.mask(&s.title) & L_REVIEW != 0);
+        let mut review_doc =
+            at_most_chars(first_line, 40) && self.lists.mask(first_line) & L_REVIEW != 0;
         for (i, s) in ctx.sections.iter().enumerate() {
             while stack
                 .last()
@@ -2144,6 +2140,7 @@ impl Extractor for ActivityExtractor {
                 stack.pop();
             }
             let mask = self.lists.mask(&s.title);
+            review_doc |= mask & L_REVIEW != 0;
             own_plan[i] = self.plan_title(&s.title, mask, s.level, review_before, ctx.year);
             // A top-level section after a plan section goes on with the plan
             // (`三、2026年重点工作` then `四、全面加强政府自身建设`), unless its
