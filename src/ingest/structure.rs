@@ -185,6 +185,9 @@ pub fn find_title(text: &str, piece_header: Option<&str>) -> Option<String> {
         }
     }
     let mut first_short: Option<&str> = None;
+    // Whether a line of the document's own (not chrome, not a field) came
+    // before: only the line the text opens with may stand as a bare title.
+    let mut opened = false;
     let lines = text
         .lines()
         .map(|l| l.trim_matches(|c: char| is_debris(c) || c == '\r'))
@@ -197,6 +200,8 @@ pub fn find_title(text: &str, piece_header: Option<&str>) -> Option<String> {
         if is_page_chrome(line) || is_field_line(line) {
             continue;
         }
+        let first_own = !opened;
+        opened = true;
         let n = line.chars().count();
         let sentence_like =
             line.ends_with(['。', '，', '；', '：', ':', '！']) || line.contains(['，', '。']);
@@ -211,7 +216,7 @@ pub fn find_title(text: &str, piece_header: Option<&str>) -> Option<String> {
         if TITLE_WORDS.iter().any(|w| line.contains(w)) {
             return Some(line.to_string());
         }
-        if first_short.is_none() && only_chrome_before(text, line) {
+        if first_own {
             first_short = Some(line);
         }
     }
@@ -230,18 +235,6 @@ const TITLE_MAX_CHARS: usize = 40;
 const TITLE_WORDS: &[&str] = &[
     "总结", "报告", "计划", "规划", "要点", "打算", "汇报", "方案", "意见", "纪要", "讲话", "通知",
 ];
-
-/// Is every non-empty line of `text` before `line` (a subslice of it) page
-/// chrome or a field, so that `line` is where the document's own text opens?
-fn only_chrome_before(text: &str, line: &str) -> bool {
-    let at = (line.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-    text.get(..at).is_some_and(|head| {
-        head.lines()
-            .map(|l| l.trim_matches(|c: char| is_debris(c) || c == '\r'))
-            .filter(|l| !l.is_empty())
-            .all(|l| is_page_chrome(l) || is_field_line(l))
-    })
-}
 
 /// The value of a title field: `【 标  题 】…`, `【标题】…`, `标题：…`.
 fn title_field(line: &str) -> Option<&str> {
@@ -279,7 +272,6 @@ fn is_page_chrome(line: &str) -> bool {
         "打印",
         "全屏",
         "收藏",
-        "分享",
         "首页",
         "返回",
         "关闭",
@@ -301,8 +293,6 @@ fn is_page_chrome(line: &str) -> bool {
         "二维码",
         "打印本页",
         "关闭窗口",
-        "字号",
-        "字体",
     ];
     const LEADS: &[&str] = &[
         "来源",
@@ -330,6 +320,7 @@ fn is_page_chrome(line: &str) -> bool {
         "访问量",
     ];
     let line = line.trim();
+    // (A lead alone, `分享` or `字号`, is chrome too: see LEADS below.)
     if WORDS.contains(&line) {
         return true;
     }
