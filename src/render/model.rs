@@ -186,7 +186,7 @@ pub fn fmt_amount(value: f64, approx: Approx, unit: &str) -> String {
 /// text beside the exact sum, in a number column.
 pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
     const SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
-    let scaled = !matches!(unit, "%" | "‰" | "百分点") && value.is_finite() && value.abs() >= 1e6;
+    let scaled = !is_ratio_unit(unit) && value.is_finite() && value.abs() >= 1e6;
     let Some(&(scale, word)) = SCALES.iter().find(|(s, _)| scaled && value.abs() >= *s) else {
         return fmt_amount(value, approx, unit);
     };
@@ -205,9 +205,15 @@ pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
     fmt_amount_text(&n, approx, unit)
 }
 
+/// A unit of a ratio: its qualifier follows it (`40%以上`), and its totals
+/// are never written in 万 or 亿.
+fn is_ratio_unit(unit: &str) -> bool {
+    matches!(unit, "%" | "‰" | "百分点")
+}
+
 /// [`fmt_amount`] of a number already written out (with its 万 or 亿).
 fn fmt_amount_text(n: &str, approx: Approx, unit: &str) -> String {
-    let suffix_units = matches!(unit, "%" | "‰" | "百分点");
+    let suffix_units = is_ratio_unit(unit);
     match approx {
         Approx::Exact => format!("{n}{unit}"),
         Approx::MoreThan if suffix_units || unit.is_empty() => format!("{n}{unit}以上"),
