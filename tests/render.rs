@@ -861,3 +861,90 @@ fn long_document_lists_are_cut_in_readable_digests_but_not_in_the_workbook() {
         assert_eq!(rows, docs + 1, "header + every document");
     }
 }
+
+/// A report lists at most 1,000 figures, 50 figures with one activity
+/// mention and 200 mentions of one type, and states each cut; the records
+/// keep every fact, and the report stays small (its document.xml deflated).
+#[test]
+fn reports_of_huge_documents_cut_their_lists_and_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    // One line of 700 lecture figure pairs (1,400 figures in one mention),
+    // then 260 dated lecture lines each with its own figure.
+    let mut text = String::from("青石镇科协2024年工作总结\n一、主要工作\n");
+    for _ in 0..700 {
+        text.push_str("开展科普讲座12次，参加群众3000余人次，");
+    }
+    text.push_str("成效明显。\n");
+    for i in 0..260 {
+        text.push_str(&format!("3月{}日开展科普讲座{}次。\n", i % 28 + 1, i + 1));
+    }
+    std::fs::write(corpus.join("huge.txt"), &text).unwrap();
+    let out = tmp.path().join("out");
+    let st = bin()
+        .args(["run", "-q", "--no-db", "--no-digests", "--out"])
+        .arg(&out)
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let counts = jsonl(&out.join("records/facts.jsonl"))
+        .iter()
+        .filter(|f| f["kind"] == "count")
+        .count();
+    assert_eq!(counts, 1400 + 260, "the records keep every figure");
+    let mut mds = Vec::new();
+    files_under(&out.join("reports"), "md", &mut mds);
+    assert_eq!(mds.len(), 1);
+    let md = std::fs::read_to_string(&mds[0]).unwrap();
+    assert!(
+        md.contains(&format!("另有{}条数据未列入本表", counts - 1000)),
+        "the table's cut is stated"
+    );
+    let rows = md
+        .lines()
+        .skip_while(|l| !l.starts_with("## 二、数据一览"))
+        .filter(|l| {
+            l.split('|')
+                .nth(1)
+                .is_some_and(|c| c.trim().parse::<usize>().is_ok())
+        })
+        .count();
+    assert_eq!(rows, 1000);
+    // The line is one mention (as far as a paragraph reaches: 16 KiB).
+    let listed_with = md
+        .split("等")
+        .skip(1)
+        .filter_map(|s| {
+            s.split_once("项数据")
+                .and_then(|(n, _)| n.parse::<usize>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(listed_with > 500, "the long mention's figures are counted");
+    let first_item = md.lines().find(|l| l.starts_with("1. ")).unwrap();
+    let figures_part = first_item
+        .split_once("涉及")
+        .and_then(|(_, r)| r.split_once("等"))
+        .map(|(l, _)| l)
+        .unwrap();
+    assert_eq!(figures_part.split('、').count(), 50, "{first_item}");
+    assert!(
+        md.contains("处提及，其中") && md.contains("处未逐条列出"),
+        "the mentions past 200 are counted"
+    );
+    let items = md
+        .lines()
+        .skip_while(|l| !l.starts_with("## 一、主要工作"))
+        .take_while(|l| !l.starts_with("## 二"))
+        .filter(|l| {
+            l.split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<usize>().is_ok())
+        })
+        .count();
+    assert_eq!(items, 200);
+    let docx = mds[0].with_extension("docx");
+    let size = std::fs::metadata(&docx).unwrap().len();
+    assert!(size < 200_000, "{size} bytes");
+}

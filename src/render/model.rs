@@ -205,6 +205,31 @@ pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
     fmt_amount_text(&n, approx, unit)
 }
 
+/// One figure as a report lists it: as [`fmt_amount`], but from a million
+/// up in 万, 亿 or 万亿 when that is exact in at most four decimals
+/// (`3万亿元`, `1.1万亿余元`, `123.4567万人`), as the report itself would
+/// have written it; a figure not exact so stays in digits, never rounded.
+pub fn fmt_figure(value: f64, approx: Approx, unit: &str) -> String {
+    const SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
+    if is_ratio_unit(unit) || !value.is_finite() || value.abs() < 1e6 || value.abs() >= 1e20 {
+        return fmt_amount(value, approx, unit);
+    }
+    for (scale, word) in SCALES {
+        if value.abs() < scale {
+            continue;
+        }
+        let q = value / scale;
+        let tenths_of_thousandths = (q * 1e4).round();
+        if (tenths_of_thousandths / 1e4 * scale - value).abs() <= value.abs() * 1e-12 {
+            let n = format!("{:.4}", tenths_of_thousandths / 1e4);
+            let n = n.trim_end_matches('0').trim_end_matches('.');
+            return fmt_amount_text(&format!("{n}{word}"), approx, unit);
+        }
+        break;
+    }
+    fmt_amount(value, approx, unit)
+}
+
 /// A unit of a ratio: its qualifier follows it (`40%以上`), and its totals
 /// are never written in 万 or 亿.
 fn is_ratio_unit(unit: &str) -> bool {
@@ -383,10 +408,30 @@ pub struct Figure {
 pub struct ActivityItem {
     pub start: usize,
     pub section: Option<String>,
+    /// At most [`ITEM_LIST_MAX`] each; the figures past that are counted
+    /// in `more_figures`.
     pub dates: Vec<String>,
     pub places: Vec<String>,
     pub figures: Vec<String>,
+    pub more_figures: usize,
 }
+
+/// Most dates, places or figures listed with one activity mention (or one
+/// dated event): a sentence with more is a table or a dump flattened into
+/// one line, and listing each would make a report line (and the report's
+/// memory) as large as the document.
+pub const ITEM_LIST_MAX: usize = 50;
+
+/// Most detailed mentions listed under one activity type of a report; the
+/// rest are counted in `ActivityGroup::more_items`.
+pub const GROUP_ITEMS_MAX: usize = 200;
+
+/// Most rows of a report's figure table and most findings a report lists
+/// (template globals `figure_rows_max`, `findings_listed_max`): a reader
+/// gets the first ones and a count of the rest, which stay in the records
+/// (`facts.jsonl`, `findings.jsonl`) and the audit report.
+pub const FIGURE_ROWS_MAX: usize = 1000;
+pub const FINDINGS_LISTED_MAX: usize = 500;
 
 /// The activities of one type in a document.
 #[derive(Debug, Clone, Serialize)]
@@ -395,8 +440,11 @@ pub struct ActivityGroup {
     pub name: String,
     /// How many stretches of text report it.
     pub mentions: usize,
-    /// The mentions that carry dates, places or figures.
+    /// The mentions that carry dates, places or figures (the first
+    /// [`GROUP_ITEMS_MAX`]).
     pub items: Vec<ActivityItem>,
+    /// Such mentions past the first [`GROUP_ITEMS_MAX`].
+    pub more_items: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -456,8 +504,13 @@ pub struct ReportModel {
     pub chars: usize,
     pub activities: Vec<ActivityGroup>,
     pub plans: Vec<ActivityGroup>,
+    /// Every figure (digests total them); the report templates list the
+    /// first [`FIGURE_ROWS_MAX`] (`figure_rows_max`).
     pub figures: Vec<Figure>,
     pub totals: Vec<TotalRow>,
+    /// Every finding, cross-document ones added when the run ends; the
+    /// report templates list the first [`FINDINGS_LISTED_MAX`]
+    /// (`findings_listed_max`).
     pub findings: Vec<FindingView>,
     pub timeline: Vec<TimelineEvent>,
     pub places: Vec<String>,
@@ -477,6 +530,13 @@ pub struct BuildContext<'a> {
 fn push_unique(v: &mut Vec<String>, s: String) {
     if !v.contains(&s) {
         v.push(s);
+    }
+}
+
+/// [`push_unique`] into a list of at most [`ITEM_LIST_MAX`].
+fn push_unique_capped(v: &mut Vec<String>, s: &str) {
+    if v.len() < ITEM_LIST_MAX && !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
     }
 }
 
@@ -598,10 +658,6 @@ fn sentence_context(doc: &Document, span: Span) -> Span {
     out
 }
 
-fn in_span(outer: Span, inner: Span) -> bool {
-    outer.start <= inner.start && inner.end <= outer.end
-}
-
 /// Build the report of one analyzed document.
 pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) -> ReportModel {
     let idx = CharIndex::new(&doc.text);
@@ -609,7 +665,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
     // Facts sorted by start, to find those inside an activity quickly.
     let mut order: Vec<usize> = (0..doc.facts.len()).collect();
     order.sort_by_key(|&i| (doc.facts[i].span.start, doc.facts[i].span.end));
-    let planned_spans: Vec<Span> = doc
+    let mut planned_spans: Vec<Span> = doc
         .facts
         .iter()
         .filter_map(|f| match &f.data {
@@ -617,6 +673,21 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             _ => None,
         })
         .collect();
+    // Whether a span lies inside a planned activity: by start, with the
+    // furthest end of the spans starting at or before each (one search a
+    // figure, not a walk over every planned span).
+    planned_spans.sort_by_key(|s| s.start);
+    let planned_reach: Vec<usize> = planned_spans
+        .iter()
+        .scan(0, |reach, s| {
+            *reach = (*reach).max(s.end);
+            Some(*reach)
+        })
+        .collect();
+    let in_planned = |span: Span| {
+        let k = planned_spans.partition_point(|s| s.start <= span.start);
+        k > 0 && planned_reach[k - 1] >= span.end
+    };
 
     // Figures.
     let mut figures = Vec::new();
@@ -629,7 +700,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
         };
         let text = surface(f.span);
         let unit = c.unit.clone();
-        let planned = planned_spans.iter().any(|s| in_span(*s, f.span));
+        let planned = in_planned(f.span);
         let class = match (c.value, unit.as_deref()) {
             (Some(v), Some(u)) if !c.placeholder => ctx.units.classify(u, v),
             _ => None,
@@ -642,7 +713,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
                 .add(v, c.approx);
         }
         let display = match c.value {
-            Some(v) if !c.placeholder => fmt_amount(v, c.approx, unit.as_deref().unwrap_or("")),
+            Some(v) if !c.placeholder => fmt_figure(v, c.approx, unit.as_deref().unwrap_or("")),
             _ => text.clone(),
         };
         let (start, end) = idx.span(f.span);
@@ -671,8 +742,10 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
     // Activities, grouped by type in order of first mention.
     let mut done: Vec<ActivityGroup> = Vec::new();
     let mut plans: Vec<ActivityGroup> = Vec::new();
-    // Dated events: date fact index -> (types, figures, places).
+    // Dated events: date fact index -> (types, figures, places), and where
+    // each date fact's event is in `dated`.
     let mut dated: Vec<Dated> = Vec::new();
+    let mut dated_at: HashMap<usize, usize> = HashMap::new();
     let mut places_all = Vec::new();
     let mut orgs_all = Vec::new();
     for &i in &order {
@@ -696,6 +769,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             dates: Vec::new(),
             places: Vec::new(),
             figures: Vec::new(),
+            more_figures: 0,
         };
         let mut date_facts = Vec::new();
         // What is said with an activity: facts in the sentences it touches.
@@ -712,8 +786,9 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             match &g.data {
                 FactData::Date(d) if !d.relative && !d.placeholder => {
                     // A bare year equal to the document's says nothing new.
-                    if edtf_has_month(&d.value)
-                        || Some(d.value.as_str()) != doc.year.map(|y| y.to_string()).as_deref()
+                    if (edtf_has_month(&d.value)
+                        || Some(d.value.as_str()) != doc.year.map(|y| y.to_string()).as_deref())
+                        && item.dates.len() < ITEM_LIST_MAX
                     {
                         push_unique(&mut item.dates, edtf_zh(&d.value));
                     }
@@ -721,10 +796,14 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
                         date_facts.push(j);
                     }
                 }
-                FactData::Place(p) => push_unique(&mut item.places, p.name.clone()),
+                FactData::Place(p) => push_unique_capped(&mut item.places, &p.name),
                 FactData::Count(_) => {
                     if let Some(&k) = figure_of_fact.get(&j) {
-                        item.figures.push(figures[k].display.clone());
+                        if item.figures.len() < ITEM_LIST_MAX {
+                            item.figures.push(figures[k].display.clone());
+                        } else {
+                            item.more_figures += 1;
+                        }
                     }
                 }
                 _ => {}
@@ -743,6 +822,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
                     name: name.clone(),
                     mentions: 0,
                     items: Vec::new(),
+                    more_items: 0,
                 });
                 groups.len() - 1
             }
@@ -750,22 +830,26 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
         groups[gi].mentions += 1;
         if a.status == Status::Done {
             for j in date_facts {
-                match dated.iter_mut().find(|d| d.0 == j) {
-                    Some(d) => {
+                match dated_at.get(&j) {
+                    Some(&at) => {
+                        let d = &mut dated[at];
                         push_unique(&mut d.1, name.clone());
                         for x in &item.figures {
-                            push_unique(&mut d.2, x.clone());
+                            push_unique_capped(&mut d.2, x);
                         }
                         for x in &item.places {
-                            push_unique(&mut d.3, x.clone());
+                            push_unique_capped(&mut d.3, x);
                         }
                     }
-                    None => dated.push((
-                        j,
-                        vec![name.clone()],
-                        item.figures.clone(),
-                        item.places.clone(),
-                    )),
+                    None => {
+                        dated_at.insert(j, dated.len());
+                        dated.push((
+                            j,
+                            vec![name.clone()],
+                            item.figures.clone(),
+                            item.places.clone(),
+                        ));
+                    }
                 }
             }
         }
@@ -777,7 +861,11 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             it.dates == item.dates && it.places == item.places && it.figures == item.figures
         });
         if has_detail && !dup {
-            groups[gi].items.push(item);
+            if groups[gi].items.len() < GROUP_ITEMS_MAX {
+                groups[gi].items.push(item);
+            } else {
+                groups[gi].more_items += 1;
+            }
         }
     }
 
@@ -797,7 +885,7 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
         })
         .collect();
 
-    let findings = doc
+    let findings: Vec<FindingView> = doc
         .findings
         .iter()
         .map(|f| FindingView {
@@ -956,6 +1044,37 @@ mod tests {
         assert_eq!(fmt_num(2.5), "2.5");
         assert_eq!(fmt_num(1.0 / 3.0), "0.33");
         assert_eq!(fmt_amount(40.0, Approx::MoreThan, "%"), "40%以上");
+    }
+
+    #[test]
+    fn figures_from_a_million_in_wan_or_yi_only_when_exact() {
+        for (v, a, unit, shown) in [
+            (3e12, Approx::Exact, "元", "3万亿元"),
+            (1.1e12, Approx::MoreThan, "元", "1.1万亿余元"),
+            (1_234_567.0, Approx::Exact, "人", "123.4567万人"),
+            (2.5e8, Approx::About, "元", "约2.5亿元"),
+            (123_456_789.0, Approx::Exact, "元", "123456789元"),
+            (999_999.0, Approx::Exact, "元", "999999元"),
+            (5e6, Approx::Exact, "%", "5000000%"),
+            (1_000_000.5, Approx::Exact, "元", "1000000.5元"),
+        ] {
+            assert_eq!(fmt_figure(v, a, unit), shown, "{v}");
+        }
+        // Never a value other than the figure's own.
+        for v in [1e6, 1_000_001.0, 1.5e9, 7.77e13, 123_456_700.0, 9.9999e15] {
+            let s = fmt_figure(v, Approx::Exact, "元");
+            let n = s.trim_end_matches('元');
+            let back = if let Some(x) = n.strip_suffix("万亿") {
+                x.parse::<f64>().unwrap() * 1e12
+            } else if let Some(x) = n.strip_suffix("亿") {
+                x.parse::<f64>().unwrap() * 1e8
+            } else if let Some(x) = n.strip_suffix("万") {
+                x.parse::<f64>().unwrap() * 1e4
+            } else {
+                n.parse::<f64>().unwrap()
+            };
+            assert!((back - v).abs() <= v * 1e-12, "{v} shown as {s}");
+        }
         let totals = [
             (999_999.0, Approx::Exact, "人", "999999人"),
             (3_000_000.0, Approx::Exact, "元", "300万元"),

@@ -118,6 +118,9 @@ impl Templates {
         env.add_filter("cell", cell);
         env.add_filter("zh_num", zh_num_filter);
         env.add_filter("num", num_filter);
+        // Caps on what a report lists (what it leaves out it counts).
+        env.add_global("figure_rows_max", super::model::FIGURE_ROWS_MAX);
+        env.add_global("findings_listed_max", super::model::FINDINGS_LISTED_MAX);
         for (name, default) in DEFAULTS {
             let source = match dir.map(|d| d.join(name)) {
                 Some(p) if p.is_file() => {
