@@ -91,11 +91,24 @@ pub fn walk(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<Rejected>) {
 
 /// [`walk`] into a [`FileList`], as a run keeps it.
 pub fn walk_list(inputs: &[PathBuf]) -> (FileList, Vec<Rejected>) {
+    walk_list_except(inputs, None)
+}
+
+/// [`walk_list`] that does not enter the folder `out` (the run's output
+/// folder): a run whose output lies inside its input would read its own
+/// reports back as documents on the next run.
+pub fn walk_list_except(inputs: &[PathBuf], out: Option<&Path>) -> (FileList, Vec<Rejected>) {
     let mut files = FileList::default();
     let mut skipped = Vec::new();
+    // Compared as canonical paths; an output folder that does not exist
+    // yet holds nothing to skip.
+    let out = out.and_then(|o| std::fs::canonicalize(o).ok());
+    let walk = Walk {
+        out: out.as_deref(),
+    };
     for input in inputs {
         match std::fs::metadata(input) {
-            Ok(m) if m.is_dir() => walk_dir(input, &mut files, &mut skipped, 0),
+            Ok(m) if m.is_dir() => walk.dir(input, &mut files, &mut skipped, 0),
             Ok(m) if m.is_file() => consider_file(input, &mut files, &mut skipped),
             // A FIFO or a device named on the command line (`x.txt` linked
             // to /dev/zero) would block or never end when read.
@@ -279,71 +292,91 @@ fn consider_file(path: &Path, files: &mut FileList, skipped: &mut Vec<Rejected>)
     }
 }
 
-fn walk_dir(dir: &Path, files: &mut FileList, skipped: &mut Vec<Rejected>, depth: usize) {
-    if depth > 64 {
-        skipped.push(rejected(
-            dir,
-            "walk",
-            "too_deep",
-            "folder nesting deeper than 64: not walked".into(),
-        ));
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
+/// What a folder walk leaves out.
+struct Walk<'a> {
+    /// The run's output folder, canonical.
+    out: Option<&'a Path>,
+}
+
+impl Walk<'_> {
+    fn dir(&self, dir: &Path, files: &mut FileList, skipped: &mut Vec<Rejected>, depth: usize) {
+        if self
+            .out
+            .is_some_and(|out| std::fs::canonicalize(dir).is_ok_and(|d| d == out))
+        {
             skipped.push(rejected(
                 dir,
                 "walk",
-                "unreadable",
-                format!("cannot read folder: {e}"),
+                "output_folder",
+                "the run's own output folder: not read".into(),
             ));
             return;
         }
-    };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(e) => paths.push(e.path()),
-            Err(e) => skipped.push(rejected(
+        if depth > 64 {
+            skipped.push(rejected(
                 dir,
                 "walk",
-                "unreadable",
-                format!("cannot list folder: {e}"),
-            )),
+                "too_deep",
+                "folder nesting deeper than 64: not walked".into(),
+            ));
+            return;
         }
-    }
-    paths.sort();
-    for p in paths {
-        let link = std::fs::symlink_metadata(&p)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => {
-                if link {
-                    skipped.push(rejected(
-                        &p,
-                        "walk",
-                        "symlinked_folder",
-                        "symbolic link to a folder: not followed".into(),
-                    ));
-                } else {
-                    walk_dir(&p, files, skipped, depth + 1);
-                }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                skipped.push(rejected(
+                    dir,
+                    "walk",
+                    "unreadable",
+                    format!("cannot read folder: {e}"),
+                ));
+                return;
             }
-            Ok(m) if m.is_file() => consider_file(&p, files, skipped),
-            Ok(_) => skipped.push(rejected(
-                &p,
-                "walk",
-                "not_a_file",
-                "not a regular file: skipped".into(),
-            )),
-            Err(e) => skipped.push(rejected(
-                &p,
-                "walk",
-                "unreadable",
-                format!("cannot access: {e}"),
-            )),
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => skipped.push(rejected(
+                    dir,
+                    "walk",
+                    "unreadable",
+                    format!("cannot list folder: {e}"),
+                )),
+            }
+        }
+        paths.sort();
+        for p in paths {
+            let link = std::fs::symlink_metadata(&p)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_dir() => {
+                    if link {
+                        skipped.push(rejected(
+                            &p,
+                            "walk",
+                            "symlinked_folder",
+                            "symbolic link to a folder: not followed".into(),
+                        ));
+                    } else {
+                        self.dir(&p, files, skipped, depth + 1);
+                    }
+                }
+                Ok(m) if m.is_file() => consider_file(&p, files, skipped),
+                Ok(_) => skipped.push(rejected(
+                    &p,
+                    "walk",
+                    "not_a_file",
+                    "not a regular file: skipped".into(),
+                )),
+                Err(e) => skipped.push(rejected(
+                    &p,
+                    "walk",
+                    "unreadable",
+                    format!("cannot access: {e}"),
+                )),
+            }
         }
     }
 }
@@ -1166,7 +1199,7 @@ pub fn run(opts: &RunOptions, data: &crate::data::DataDir) -> Result<RunSummary,
             (pipeline, t0.elapsed())
         });
         let t = Instant::now();
-        let (mut files, skipped) = walk_list(&opts.inputs);
+        let (mut files, skipped) = walk_list_except(&opts.inputs, Some(&opts.out_dir));
         let walk_time = t.elapsed();
         // A shard that draws no file is not an error (few files, many
         // shards): a scheduler would fail the whole array job for it.

@@ -228,3 +228,42 @@ fn extract_reads_stdin_and_a_file() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("reading /nonexistent/file.txt"));
 }
+
+/// An output folder inside the input folder is not read back: the second
+/// run sees the same files and documents as the first, and says why it
+/// left the folder out.
+#[test]
+fn the_output_folder_inside_the_input_is_not_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(
+        fixtures().join("txt/seed-utf8.txt"),
+        input.join("seed-utf8.txt"),
+    )
+    .unwrap();
+    let out = input.join("out");
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let st = bin()
+            .args(["run", "-q", "--out"])
+            .arg(&out)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let run = run_json(&out);
+        assert!(
+            run["skipped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["code"] == "output_folder"
+                    && s["path"].as_str().unwrap().ends_with("out")),
+            "{run}"
+        );
+        seen.push((run["files_seen"].clone(), run["documents"].clone()));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1].1, 6, "the seed's six pieces, no report read back");
+}
