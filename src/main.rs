@@ -37,11 +37,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Process files and folders into records: DIR/records/{documents,facts,findings}.jsonl and DIR/run.json.
+    /// Process files and folders into records, store, audit, reports and digests under DIR (--out).
     ///
     /// Folders are walked recursively. .txt (UTF-8, UTF-16 with BOM, GB18030/GBK)
     /// and .docx are read; the format is decided from the bytes. Files that
     /// cannot be read are listed in run.json with the reason; the run goes on.
+    ///
+    /// Writes DIR/records/{documents,facts,findings}.jsonl, DIR/zongjie.db
+    /// (SQLite; --db elsewhere, --no-db none), DIR/audit/ (index.html,
+    /// audit.md), DIR/reports/<doc_id>.{md,docx} (--no-reports none),
+    /// DIR/digest/<county>/<year>/ and DIR/digest/overall/ (digest .md, .html,
+    /// .docx, .xlsx; --no-digests none) and DIR/run.json (inputs, counts,
+    /// rejected files with their reason, timings, peak memory). Rerunning on
+    /// the same DIR replaces the records; the store only adds what is new.
     Run {
         /// Files and folders to read.
         #[arg(required = true, value_name = "INPUT")]

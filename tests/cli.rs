@@ -251,7 +251,11 @@ fn the_output_folder_inside_the_input_is_not_read_back() {
             .arg(&input)
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         let run = run_json(&out);
         assert!(
             run["skipped"]
