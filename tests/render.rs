@@ -948,3 +948,47 @@ fn reports_of_huge_documents_cut_their_lists_and_say_so() {
     let size = std::fs::metadata(&docx).unwrap().len();
     assert!(size < 200_000, "{size} bytes");
 }
+
+/// A report that names only its province (a provincial work report) is
+/// digested under the province's code, not with texts naming no place; a
+/// manifest county still comes first.
+#[test]
+fn provincial_reports_are_digested_under_their_province() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let text = "内蒙古自治区科协2024年工作总结\n一、主要工作\n全区开展科普讲座120次，培训基层科普人员3000余人次。\n";
+    std::fs::write(corpus.join("a.txt"), text).unwrap();
+    std::fs::write(corpus.join("b.txt"), text.replace("120次", "130次")).unwrap();
+    let manifest = tmp.path().join("m.csv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "path,county,year,unit\n{},150102,,\n",
+            corpus.join("b.txt").display()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let st = bin()
+        .args(["run", "-q", "--no-db", "--no-reports", "--manifest"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let md = std::fs::read_to_string(out.join("digest/150000/2024/digest.md")).unwrap();
+    assert!(md.starts_with("# 内蒙古自治区2024年度工作汇总"), "{md}");
+    assert!(
+        md.contains("| 范围 | 内蒙古自治区（150000），2024年度 |"),
+        "{md}"
+    );
+    assert!(md.contains("| 文档数 | 1 |"), "{md}");
+    assert!(
+        out.join("digest/150102/2024/digest.md").is_file(),
+        "manifest county"
+    );
+    assert!(!out.join("digest/unknown").exists());
+}

@@ -209,6 +209,24 @@ impl Renderer {
                 p.year_from = Some("manifest");
             }
         }
+        // A provincial or prefectural report (a province's government work
+        // report) is grouped under its province or prefecture, not with
+        // the texts that name no place at all: where neither its text nor
+        // the manifest names a county.
+        if p.county.is_none() {
+            if let Some(r) = &doc.region {
+                let name = r.prefecture.as_ref().or(r.province.as_ref());
+                let code = r
+                    .code
+                    .as_deref()
+                    .filter(|c| c.len() >= 6 && c.is_char_boundary(6));
+                if let (Some(name), Some(code)) = (name, code) {
+                    p.county = Some(name.clone());
+                    p.county_code = Some(code[..6].to_string());
+                    p.county_from = Some("text");
+                }
+            }
+        }
         p
     }
 
@@ -329,11 +347,8 @@ impl Renderer {
     ) -> Result<(), RenderError> {
         let year_dir =
             |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
-        let county_name = |g: &heads::Group| {
-            g.county
-                .clone()
-                .unwrap_or_else(|| "县（市、区）未注明".into())
-        };
+        let county_name =
+            |g: &heads::Group| g.county.clone().unwrap_or_else(|| "地区未注明".into());
         let rows: Vec<GroupRow> = groups
             .iter()
             .map(|g| GroupRow {
@@ -349,7 +364,7 @@ impl Renderer {
             dir: dir.join("overall"),
             heads: std::borrow::Cow::Owned(all),
             title: "工作总体汇总".into(),
-            scope: format!("全部文档（{}个县（市、区）、年度分组）", rows.len()),
+            scope: format!("全部文档（{}个地区、年度分组）", rows.len()),
             groups: rows,
         }];
         for g in groups {
