@@ -388,7 +388,7 @@ fn outside_year(ctx: &Ctx, out: &mut Vec<Finding>) {
                 "date_outside_year",
                 Severity::Warning,
                 format!(
-                    "日期“{}”在{}年以外，而本文报告的是{}年的工作",
+                    "日期“{}”在{}年，而本文报告的是{}年的工作",
                     ctx.slice(t.span),
                     y,
                     year
@@ -466,5 +466,16 @@ mod tests {
             vec![("date_outside_year", "2023年5月12日".to_string())]
         );
         assert!(rules(body, None).is_empty());
+        // The message names the date's year and the report's.
+        let doc = doc_from_text("t", body, Some(2024));
+        let messages: Vec<String> = Auditor::new()
+            .audit(&doc)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(
+            messages,
+            ["日期“2023年5月12日”在2023年，而本文报告的是2024年的工作"]
+        );
     }
 }

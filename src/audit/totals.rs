@@ -280,7 +280,24 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     for t in figs.iter().filter(|t| t.total) {
-        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) || t.topic(ctx).is_empty() {
+        if t.f.approx != Approx::Exact || !is_total_unit(&t.f.unit) {
+            continue;
+        }
+        if t.topic(ctx).is_empty() {
+            // A total whose noun is left out (`讲座5场、培训4场，共计9场`)
+            // sums the figures of its unit listed before it in its sentence.
+            let sentence = ctx.sentence_of(t.f.span.start);
+            let parts: Vec<&Fig> = figs
+                .iter()
+                .filter(|p| {
+                    p.pi == t.pi
+                        && p.f.span.start >= sentence.start
+                        && p.f.span.end <= t.f.span.start
+                        && p.f.unit == t.f.unit
+                        && p.part_ok()
+                })
+                .collect();
+            check_sum(ctx, t, &parts, out);
             continue;
         }
         let t_topic = t.topic(ctx);
@@ -323,39 +340,45 @@ fn sums(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .filter(same)
                 .collect();
         }
-        if parts.len() < 2 || parts.iter().any(|p| p.f.approx != Approx::Exact) {
-            continue;
-        }
-        let sum: f64 = parts.iter().map(|p| p.f.value).sum();
-        if (sum - t.f.value).abs() < 1e-6 {
-            continue;
-        }
-        let listed = parts
-            .iter()
-            .map(|p| ctx.slice(p.f.span))
-            .collect::<Vec<_>>()
-            .join("、");
-        let sev = if sum > t.f.value {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
-        out.push(finding(
-            "sum_mismatch",
-            sev,
-            format!(
-                "合计“{}”与分项之和不符：分项{}相加为{}{}，而合计为{}{}",
-                ctx.slice(t.f.span),
-                listed,
-                num(sum),
-                t.f.unit,
-                num(t.f.value),
-                t.f.unit
-            ),
-            t.f.span,
-            parts.iter().map(|p| p.f.span).collect(),
-        ));
+        check_sum(ctx, t, &parts, out);
     }
+}
+
+/// `sum_mismatch` when at least two exact `parts` do not add up to the
+/// total `t`.
+fn check_sum(ctx: &Ctx, t: &Fig, parts: &[&Fig], out: &mut Vec<Finding>) {
+    if parts.len() < 2 || parts.iter().any(|p| p.f.approx != Approx::Exact) {
+        return;
+    }
+    let sum: f64 = parts.iter().map(|p| p.f.value).sum();
+    if (sum - t.f.value).abs() < 1e-6 {
+        return;
+    }
+    let listed = parts
+        .iter()
+        .map(|p| ctx.slice(p.f.span))
+        .collect::<Vec<_>>()
+        .join("、");
+    let sev = if sum > t.f.value {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    out.push(finding(
+        "sum_mismatch",
+        sev,
+        format!(
+            "合计“{}”与分项之和不符：分项{}相加为{}{}，而合计为{}{}",
+            ctx.slice(t.f.span),
+            listed,
+            num(sum),
+            t.f.unit,
+            num(t.f.value),
+            t.f.unit
+        ),
+        t.f.span,
+        parts.iter().map(|p| p.f.span).collect(),
+    ));
 }
 
 fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -394,7 +417,10 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
             // end of the sentence after `其中：`.
             let rest = &pt[i + "其中".len()..];
             let breakdown = rest.starts_with(['：', ':']);
-            let mut sums: Vec<(&Figure, f64, Vec<Span>)> = Vec::new();
+            // (total, sum of its exact parts, their spans, whether every
+            // part named the total's own thing: `讲座12场次，其中农业技术讲座5场次、
+            // 卫生健康讲座4场次` are kinds of it).
+            let mut sums: Vec<(&Figure, f64, Vec<Span>, bool)> = Vec::new();
             let end = if breakdown {
                 sent.end
             } else {
@@ -421,11 +447,12 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 let po = obj(ctx, pi, part);
                 let same_unit: Vec<&&Figure> =
                     totals.iter().filter(|t| t.unit == part.unit).collect();
-                let Some(total) = same_unit
+                let by_topic = same_unit
                     .iter()
                     .rev()
-                    .find(|t| shares(&obj(ctx, pi, t), &po))
-                    .or(if same_unit.len() == 1 && (po.is_empty() || breakdown) {
+                    .find(|t| shares(&obj(ctx, pi, t), &po));
+                let Some(total) =
+                    by_topic.or(if same_unit.len() == 1 && (po.is_empty() || breakdown) {
                         same_unit.first()
                     } else {
                         None
@@ -434,12 +461,16 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     continue;
                 };
                 if part.approx == Approx::Exact {
-                    match sums.iter_mut().find(|(t, _, _)| std::ptr::eq(*t, **total)) {
+                    match sums
+                        .iter_mut()
+                        .find(|(t, _, _, _)| std::ptr::eq(*t, **total))
+                    {
                         Some(e) => {
                             e.1 += part.value;
                             e.2.push(part.span);
+                            e.3 &= by_topic.is_some();
                         }
-                        None => sums.push((total, part.value, vec![part.span])),
+                        None => sums.push((total, part.value, vec![part.span], by_topic.is_some())),
                     }
                 }
                 let limit = match total.approx {
@@ -466,33 +497,42 @@ fn parts(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ));
                 }
             }
-            // `其中：` lists a breakdown: its parts together may not pass the total.
-            if breakdown {
-                for (total, sum, spans) in sums {
-                    if spans.len() < 2 || total.approx != Approx::Exact || sum <= total.value {
-                        continue;
-                    }
-                    if out
-                        .iter()
-                        .any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span))
-                    {
-                        continue;
-                    }
-                    out.push(finding(
-                        "part_exceeds_total",
-                        Severity::Error,
-                        format!(
-                            "“其中”所列各部分之和{}{}大于总数“{}”（{}{}）",
-                            num(sum),
-                            total.unit,
-                            ctx.slice(total.span),
-                            num(total.value),
-                            total.unit
-                        ),
-                        Span::new(spans[0].start, spans[spans.len() - 1].end),
-                        std::iter::once(total.span).chain(spans).collect(),
-                    ));
+            // `其中：` lists a breakdown: its parts together may not pass the
+            // total. So may kinds of the total's own thing listed without
+            // the colon, unless they overlap (`其中女会员500人、少数民族会员
+            // 300人` may): a warning, not an error.
+            for (total, sum, spans, kinds) in sums {
+                if !(breakdown || kinds) {
+                    continue;
                 }
+                if spans.len() < 2 || total.approx != Approx::Exact || sum <= total.value {
+                    continue;
+                }
+                if out
+                    .iter()
+                    .any(|f| f.rule == "part_exceeds_total" && spans.contains(&f.span))
+                {
+                    continue;
+                }
+                let (severity, unless) = if breakdown {
+                    (Severity::Error, "")
+                } else {
+                    (Severity::Warning, "（各部分如不重叠，则数字有误）")
+                };
+                out.push(finding(
+                    "part_exceeds_total",
+                    severity,
+                    format!(
+                        "“其中”所列各部分之和{}{}大于总数“{}”（{}{}）{unless}",
+                        num(sum),
+                        total.unit,
+                        ctx.slice(total.span),
+                        num(total.value),
+                        total.unit
+                    ),
+                    Span::new(spans[0].start, spans[spans.len() - 1].end),
+                    std::iter::once(total.span).chain(spans).collect(),
+                ));
             }
         }
     }
@@ -940,6 +980,25 @@ mod tests {
             ),
             ("开展“科技之春”宣传活动3次、科普讲座5次，合计开展活动9次。", &[("sum_mismatch", "9次")]),
             ("共培训1200人次，其中农民800人。", &[]),
+            // Kinds of the total's own thing, listed without a colon.
+            (
+                "全年共开展科普讲座12场次，其中农业技术讲座5场次、卫生健康讲座4场次、防灾减灾讲座4场次。",
+                &[("part_exceeds_total", "5场次、卫生健康讲座4场次、防灾减灾讲座4场次")],
+            ),
+            (
+                "全年共开展科普讲座12场次，其中农业技术讲座5场次、卫生健康讲座4场次、防灾减灾讲座3场次。",
+                &[],
+            ),
+            // Parts of other things may overlap: not summed.
+            ("共有会员1200人，其中女会员500人、少数民族职工800人。", &[]),
+            // A total with its noun left out sums what its sentence listed.
+            (
+                "举办农业技术讲座5场、卫生健康讲座4场、防灾减灾讲座2场，共计12场。",
+                &[("sum_mismatch", "12场")],
+            ),
+            ("发放宣传册300份、挂图100份，共计400份。", &[]),
+            ("上半年开展活动5次，下半年开展活动4次，全年共计9次。", &[]),
+            ("培训农民200人、党员50人，共计260人，发放资料300份。", &[("sum_mismatch", "260人")]),
             (
                 "活动共分四个阶段：宣传发动、组织实施、检查验收、总结提高、表彰奖励。",
                 &[("enumeration_mismatch", "四个阶段")],
