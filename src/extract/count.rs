@@ -1435,7 +1435,7 @@ impl CountExtractor {
             return self.try_percent_words(text, pos);
         }
         if c == '_' || c == '＿' {
-            return None;
+            return self.try_blank(text, pos);
         }
         let num = match scan_number(text, pos) {
             Some(num) => num,
@@ -1830,6 +1830,45 @@ impl CountExtractor {
             ..dummy_match(pos)
         };
         let mut cand = self.finish(text, num, unit, None, Approx::Exact, pos);
+        cand.placeholder = true;
+        cand.value = None;
+        Some(cand)
+    }
+
+    /// A figure left blank in a template: `__份`, `＿＿人次` (a placeholder
+    /// count, value null, like `XX人`). Blanks before 年/月/日 are dates,
+    /// before 届/大 congresses and sessions (`党的__大`), after 第 ordinals,
+    /// and a blank without a measure word after it is a hidden name or a
+    /// form field.
+    fn try_blank<'s>(&'s self, text: &str, pos: usize) -> Option<Candidate<'s>> {
+        let run = text[pos..]
+            .chars()
+            .take_while(|&c| c == '_' || c == '＿')
+            .take(32)
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let end = pos + run;
+        let skip = || {
+            Some(Candidate::skip(NumberMatch {
+                end,
+                ..dummy_match(pos)
+            }))
+        };
+        if matches!(
+            next_char(text, end),
+            Some('年' | '月' | '日' | '号' | '届' | '大' | '级' | '.' | '．')
+        ) || prev_char(text, pos) == Some('第')
+        {
+            return skip();
+        }
+        let Some(unit) = self.unit_at(text, end).filter(|u| !u.entry.is_noun()) else {
+            return skip();
+        };
+        let num = NumberMatch {
+            end,
+            ..dummy_match(pos)
+        };
+        let mut cand = self.finish(text, num, Some(unit), None, Approx::Exact, pos);
         cand.placeholder = true;
         cand.value = None;
         Some(cand)
@@ -3077,6 +3116,16 @@ mod tests {
             ("第xx期简报", &[]),
             ("争取经费xx万元", &[("xx万元", None, Some("元"), Exact)]),
             ("拍X光片", &[]),
+            (
+                "发放资料__份，培训＿＿＿人次",
+                &[
+                    ("__份", None, Some("份"), Exact),
+                    ("＿＿＿人次", None, Some("人次"), Exact),
+                ],
+            ),
+            ("贯彻党的__大、__届X中全会精神，__年3月，第__次会议", &[]),
+            ("举办讲座__次", &[("__次", None, Some("次"), Exact)]),
+            ("负责人：____，电话：____", &[]),
         ];
         for (text, want) in cases {
             let got = counts(text);
