@@ -63,8 +63,8 @@ enum Command {
         /// Force this encoding for .txt files (UTF-8, GB18030, GBK, UTF-16LE, UTF-16BE, Big5).
         #[arg(long, value_name = "LABEL")]
         encoding: Option<String>,
-        /// The year every document reports on, instead of inferring it per document.
-        #[arg(long)]
+        /// The year every document reports on, instead of inferring it per document (1000–2999).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1000..=2999))]
         year: Option<i32>,
         /// Reject files larger than this many MiB without reading them.
         #[arg(long, default_value_t = 64, value_name = "MIB")]
@@ -139,8 +139,8 @@ enum Command {
     /// Print the facts of ONE plain UTF-8 text as JSON Lines (no piece splitting).
     Extract {
         /// The year the text reports on (completes dates such as 3月23日);
-        /// inferred from the text when absent.
-        #[arg(long)]
+        /// inferred from the text when absent (1000–2999).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1000..=2999))]
         year: Option<i32>,
         /// The text file; `-` or nothing reads standard input.
         file: Option<PathBuf>,

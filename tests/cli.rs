@@ -271,3 +271,21 @@ fn the_output_folder_inside_the_input_is_not_read_back() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[1].1, 6, "the seed's six pieces, no report read back");
 }
+
+/// A year that cannot be one a report covers is refused before anything
+/// is read, with the range in the message.
+#[test]
+fn an_impossible_year_is_refused() {
+    let seed = fixtures().join("txt/seed-utf8.txt");
+    for args in [
+        vec!["extract", "--year", "99999"],
+        vec!["extract", "--year", "24"],
+        vec!["run", "--year", "0"],
+    ] {
+        let out = bin().args(&args).arg(&seed).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("1000..=2999"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
