@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// A malformed line in a data file.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {reason}")]
+#[error("{file}{}: {reason}", if *line > 0 { format!(":{line}") } else { String::new() })]
 pub struct DataError {
     pub file: String,
     pub line: usize,
@@ -93,6 +93,35 @@ impl DataDir {
         DataDir {
             user_dir: dir.map(Path::to_path_buf),
         }
+    }
+
+    /// Check the user's folder before anything is loaded from it: it must
+    /// be a folder; returns the names of the files in it that extend no
+    /// data file (a misspelt `user_dicts.txt` would otherwise be ignored
+    /// without a word).
+    pub fn check_user_dir(&self) -> Result<Vec<String>, DataError> {
+        let Some(dir) = &self.user_dir else {
+            return Ok(Vec::new());
+        };
+        let shown = dir.display().to_string();
+        if !dir.is_dir() {
+            return Err(DataError::new(&shown, 0, "--dict-dir is not a folder"));
+        }
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| DataError::new(&shown, 0, format!("cannot read the folder: {e}")))?;
+        let mut unknown: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !EMBEDDED.iter().any(|(known, _)| known == n))
+            .collect();
+        unknown.sort();
+        Ok(unknown)
+    }
+
+    /// The names of the data files a user folder may extend.
+    pub fn known_names() -> impl Iterator<Item = &'static str> {
+        EMBEDDED.iter().map(|(n, _)| *n)
     }
 
     /// Fetch a data file; an unreadable user file is an error, a missing one is not.

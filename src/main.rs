@@ -57,9 +57,10 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "out", value_name = "DIR")]
         out: PathBuf,
-        /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-        #[arg(long, short = 'j', value_name = "N")]
-        jobs: Option<usize>,
+        /// Worker threads, 1–1024 (default: all cores, or RAYON_NUM_THREADS).
+        #[arg(long, short = 'j', value_name = "N",
+              value_parser = clap::value_parser!(u16).range(1..=1024))]
+        jobs: Option<u16>,
         /// Force this encoding for .txt files (UTF-8, GB18030, GBK, UTF-16LE, UTF-16BE, Big5).
         #[arg(long, value_name = "LABEL")]
         encoding: Option<String>,
@@ -153,10 +154,25 @@ fn main() -> ExitCode {
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("zongjie: error: {e:#}");
+            eprintln!("zongjie: error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors
+/// already name their cause in their own message (`writing {path}:
+/// {source}`), and anyhow's `{:#}` would repeat it.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let m = cause.to_string();
+        if !out.contains(&m) {
+            out.push_str(": ");
+            out.push_str(&m);
+        }
+    }
+    out
 }
 
 /// Opt this process out of transparent huge pages. mimalloc asks for them
@@ -200,6 +216,15 @@ const WORKER_NICENESS: i32 = 5;
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     let data = DataDir::with_user_dir(cli.dict_dir.as_deref());
+    let unknown = data.check_user_dir()?;
+    if !unknown.is_empty() {
+        let known: Vec<&str> = DataDir::known_names().collect();
+        eprintln!(
+            "zongjie: warning: --dict-dir: not read (no data file of that name): {}; the names read there: {}",
+            unknown.join(", "),
+            known.join(", ")
+        );
+    }
     match cli.command {
         Command::Run {
             inputs,
@@ -221,10 +246,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Some(l) => Some(zongjie::ingest::txt::encoding_for_label(&l)?),
                 None => None,
             };
+            let jobs = jobs.map(usize::from);
             let mut pool =
                 rayon::ThreadPoolBuilder::new().start_handler(|_| lower_thread_priority());
             if let Some(n) = jobs {
-                pool = pool.num_threads(n.max(1));
+                pool = pool.num_threads(n);
             }
             pool.build_global().context("starting worker threads")?;
             let opts = RunOptions {

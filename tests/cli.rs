@@ -288,4 +288,45 @@ fn an_impossible_year_is_refused() {
         assert!(err.contains("1000..=2999"), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // So is a thread count that is none or would take minutes to start.
+    for n in ["0", "100000"] {
+        let out = bin()
+            .args(["run", "--jobs", n])
+            .arg(&seed)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--jobs {n}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("1..=1024"));
+    }
+}
+
+/// `--dict-dir` must be a folder; a file in it that extends no data file
+/// (a misspelt name) is named in a warning, and the run goes on.
+#[test]
+fn dict_dir_is_checked() {
+    let seed = fixtures().join("txt/seed-utf8.txt");
+    let out = bin()
+        .args(["extract", "--dict-dir", "/nonexistent/zongjie-dict"])
+        .arg(&seed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--dict-dir is not a folder"), "{err}");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("user_dicts.txt"), "科普e站\n").unwrap();
+    let out = bin()
+        .arg("extract")
+        .arg("--dict-dir")
+        .arg(tmp.path())
+        .arg(&seed)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning") && err.contains("user_dicts.txt") && err.contains("user_dict.txt"),
+        "{err}"
+    );
+    assert!(!out.stdout.is_empty());
 }

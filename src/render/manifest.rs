@@ -19,7 +19,7 @@ pub struct Manifest {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("manifest {file} line {line}: {reason}")]
+#[error("manifest {file}{}: {reason}", if *line > 0 { format!(" line {line}") } else { String::new() })]
 pub struct ManifestError {
     pub file: String,
     pub line: usize,
