@@ -1403,9 +1403,12 @@ impl ActivityExtractor {
                 continue;
             }
             // A word right after a hard line wrap may be a word's tail
-            // (`重\n要作用`): jieba saw the halves apart.
+            // (`重\n要作用`): jieba saw the halves apart. A line break before
+            // the sentence began is no wrap: the word opens its paragraph
+            // (`要培育壮大新兴产业。`).
             let mut after_wrap = false;
-            for c in text.get(..w.start).unwrap_or_default().chars().rev() {
+            let before = text.get(sent.start..w.start).unwrap_or_default();
+            for c in before.chars().rev() {
                 if c == '\n' {
                     after_wrap = true;
                 }
@@ -2025,39 +2028,52 @@ impl ActivityExtractor {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
+        let fmask = self.lists.mask(ftext);
         // Sentence status is costly and most documents fail the first test,
         // so sentences are looked at only here, not for every paragraph.
-        let plan_first = self.lists.mask(ftext) & L_DOC != 0 || {
+        let plan_first = fmask & L_DOC != 0 || {
             let words = WordCursor { at: 0 }.words(ctx.words, first.span);
             self.sentences_into(ctx, first.span, words, cache);
             let plan = cache.iter().any(|s| s.plan);
             cache.clear();
             plan
         };
-        if !plan_first {
+        // A text opening on a heading of work (`三、全力抓好七项重点工作`,
+        // no review or results in it) is a plan when most of its
+        // paragraphs plan (`一要…二要…`) and hardly any reports: a plan
+        // part read without the heading above it.
+        let work_heading = !plan_first
+            && ctx
+                .paragraphs
+                .get(first.first)
+                .is_some_and(|p| p.is_heading)
+            && at_most_chars(ftext, 30)
+            && fmask & (L_TITLE_WEAK | L_TITLE_YEAR) != 0
+            && fmask & (L_REVIEW | L_TITLE_BLOCK) == 0;
+        if !plan_first && !work_heading {
             return false;
         }
         let limit = (lps.len() / 10).max(1);
         let mut done = 0;
+        let mut planned = 0;
         let mut cursor = WordCursor { at: 0 };
         for lp in lps {
             let words = cursor.words(ctx.words, lp.span);
             let from = cache.len();
             self.sentences_into(ctx, lp.span, words, cache);
             ranges.push((from, cache.len()));
-            if cache
-                .get(from..)
-                .unwrap_or_default()
-                .iter()
-                .any(|s| s.done && !s.plan)
-            {
+            let sents = cache.get(from..).unwrap_or_default();
+            if sents.iter().any(|s| s.done && !s.plan) {
                 done += 1;
                 if done > limit {
                     return false;
                 }
             }
+            if sents.iter().any(|s| s.plan && !s.done) {
+                planned += 1;
+            }
         }
-        true
+        plan_first || planned * 2 >= lps.len()
     }
 
     /// Append the sentences of the paragraph at `span` with their status to
@@ -2746,6 +2762,57 @@ mod tests {
                 (&["training"], Some(D)),
                 (&["anti_drug"], Some(D)),
                 (&["organization_building"], Some(D)),
+            ],
+        );
+    }
+
+    #[test]
+    fn plan_words_opening_a_paragraph() {
+        // `要` opening a paragraph after another line plans its sentence
+        // (the line break is no hard wrap inside a word).
+        check(
+            "县科协开展了禁毒宣传活动。\n要大力开展科普讲座。",
+            &[(&["anti_drug"], Some(D)), (&["training"], Some(P))],
+        );
+        // `一要…二要…` enumerate the tasks of a plan.
+        check(
+            "（一）抓好各项工作。\n一要开展禁毒宣传。\n二要举办科普讲座。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // A text opening on a heading of work with paragraphs that plan and
+        // none that report is a plan, its headings too.
+        check(
+            "三、全力抓好重点工作\n（一）加强禁毒宣传。\n一要开展禁毒宣传。\n二要举办科普讲座。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&["anti_drug"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // The same heading over reported work stays a report.
+        check(
+            "一、主要工作\n（一）加强禁毒宣传。\n开展禁毒宣传活动3次。\n举办科普讲座5场。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&["anti_drug", "science_popularization"], Some(D)),
+                (&["training"], Some(D)),
+            ],
+        );
+        // A township summary keeps its sections done.
+        check(
+            "青石镇科协2024年工作总结\n一、主要工作\n加强组织建设。建立健全各项制度，举办培训班3期。\n二、下一步工作打算\n要继续开展科普讲座。",
+            &[
+                (&[], None),
+                (&[], None),
+                (&["organization_building", "training"], Some(D)),
+                (&[], None),
+                (&["training"], Some(P)),
             ],
         );
     }
