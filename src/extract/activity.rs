@@ -522,6 +522,9 @@ enum Pat {
     /// A problem statement's opener (`我们也清醒认识到`): in a paragraph's
     /// first sentence, the paragraph lists shortcomings, not work.
     Problem,
+    /// A phrase of the general requirement (`总体要求是：`, `做好政府工作，
+    /// 要以…`): its sentence is the guideline of a plan, not work.
+    Guideline,
 }
 
 impl Pat {
@@ -544,6 +547,7 @@ impl Pat {
             Pat::Participant => 1 << 12,
             Pat::PlaceHead(_) => 1 << 13,
             Pat::Problem => 1 << 14,
+            Pat::Guideline => 1 << 15,
         }
     }
 }
@@ -717,6 +721,7 @@ impl ActivityExtractor {
                     "material" => Pat::Material,
                     "participant" => Pat::Participant,
                     "problem" => Pat::Problem,
+                    "guideline" => Pat::Guideline,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -1681,12 +1686,16 @@ impl ActivityExtractor {
         if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        let thanks_or_material =
-            Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit() | Pat::Problem.bit();
+        let thanks_or_material = Pat::Thanks.bit()
+            | Pat::Material.bit()
+            | Pat::Participant.bit()
+            | Pat::Problem.bit()
+            | Pat::Guideline.bit();
         for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
-                // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
-                Pat::Thanks => {
+                // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees;
+                // `政府工作的总体要求是：以…为指导，…`: the plan's guideline.
+                Pat::Thanks | Pat::Guideline => {
                     if let Some(x) = sentence_of(s) {
                         discount.push(x);
                     }
@@ -2763,6 +2772,21 @@ mod tests {
                 (&["anti_drug"], Some(D)),
                 (&["organization_building"], Some(D)),
             ],
+        );
+    }
+
+    #[test]
+    fn guideline_sentence_adds_no_type() {
+        // The general requirement of a plan lists its guideline, not work;
+        // the next sentence is work again.
+        check(
+            "政府工作的总体要求是：以习近平新时代中国特色社会主义思想为指导，加快建设绿色低碳先行区，着力稳企业。\n做好政府工作，要坚持以习近平新时代中国特色社会主义思想为指导，深入开展禁毒宣传。开展科普讲座。",
+            &[(&[], None), (&["training"], Some(P))],
+        );
+        // `以…为指导` without a plan's requirement leaves the work in it.
+        check(
+            "2024年，县科协以习近平新时代中国特色社会主义思想为指导，狠抓本单位的党风廉政建设。",
+            &[(&["party_conduct"], Some(D))],
         );
     }
 
