@@ -1354,6 +1354,9 @@ struct Scratch {
     /// they were: `(offset in the joined text, bytes taken out up to there)`.
     joined: String,
     cuts: Vec<(usize, usize)>,
+    /// The types named by the headings over the paragraph (its section's
+    /// and the sections' above it): they support its weak cues.
+    heading_types: Vec<usize>,
 }
 
 impl ActivityExtractor {
@@ -1496,6 +1499,7 @@ impl ActivityExtractor {
             sents,
             joined,
             cuts,
+            heading_types,
         } = sc;
         matches.clear();
         // The kinds of pattern found (`Pat::bit`).
@@ -1862,20 +1866,40 @@ impl ActivityExtractor {
             hits.extend(discounted.iter().filter(|h| h.span.end <= title_end));
         }
         let titled = is_heading || run_in_end.is_some();
-        self.decide(ctx, matches, hits, clauses, titled, title_end, live, types);
+        self.decide(
+            ctx,
+            matches,
+            hits,
+            clauses,
+            titled,
+            title_end,
+            heading_types,
+            live,
+            types,
+        );
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
             discounted.retain(|h| h.span.start < heading_end);
             hits.extend_from_slice(discounted);
             self.decide(
-                ctx, matches, hits, clauses, is_heading, title_end, live, types,
+                ctx,
+                matches,
+                hits,
+                clauses,
+                is_heading,
+                title_end,
+                heading_types,
+                live,
+                types,
             );
         }
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
-    /// support (a heading's title, up to `title_end`, supports its own).
+    /// support (a heading's title, up to `title_end`, supports its own; the
+    /// headings above the paragraph support the types they name:
+    /// `heading_types`).
     /// The types go to `types` (cleared first); `live` is a buffer.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -1887,6 +1911,7 @@ impl ActivityExtractor {
         clauses: &[Span],
         is_heading: bool,
         title_end: usize,
+        heading_types: &[usize],
         live: &mut Vec<Hit>,
         types: &mut Vec<usize>,
     ) {
@@ -1906,6 +1931,7 @@ impl ActivityExtractor {
             let clause = piece_at(clauses, h.span.start).unwrap_or(h.span);
             let ok = !cue.weak
                 || (is_heading && h.span.start < title_end)
+                || heading_types.contains(&cue.ty)
                 || {
                     let strong = strong.get_or_insert_with(|| {
                         let mut per_type = Vec::new();
@@ -2142,6 +2168,9 @@ impl Extractor for ActivityExtractor {
         // Which sections are plan sections (own title or an ancestor's).
         let mut sec_plan = vec![false; ctx.sections.len()];
         let mut sec_none = vec![false; ctx.sections.len()];
+        // Each section's parent, and the types its heading line names.
+        let mut parent: Vec<Option<usize>> = vec![None; ctx.sections.len()];
+        let mut sec_types: Vec<Vec<usize>> = vec![Vec::new(); ctx.sections.len()];
         let mut own_plan = vec![false; ctx.sections.len()];
         let mut stack: Vec<usize> = Vec::new();
         let mut review_before = false;
@@ -2185,6 +2214,7 @@ impl Extractor for ActivityExtractor {
             if s.level == 1 && (mask & L_REVIEW != 0 || own_plan[i]) {
                 review_before = true;
             }
+            parent[i] = stack.last().copied();
             stack.push(i);
         }
 
@@ -2244,7 +2274,26 @@ impl Extractor for ActivityExtractor {
                 continue;
             }
             let words = cursor.words(ctx.words, lp.span);
+            // The headings above the paragraph (a heading's own title
+            // supports itself already). A line with no clause or sentence
+            // mark (`表1 主要科普工作指标`, `咨询电话：…`) is a caption or a
+            // label, not work: it gets no support.
+            sc.heading_types.clear();
+            let mut up = match heading_sec {
+                Some(si) => parent.get(si).copied().flatten(),
+                None => p.section,
+            }
+            .filter(|_| ltext.contains(['，', '。', '；', ',', ';']));
+            while let Some(si) = up {
+                if let Some(t) = sec_types.get(si) {
+                    sc.heading_types.extend_from_slice(t);
+                }
+                up = parent.get(si).copied().flatten();
+            }
             self.classify(ctx, lp, heading_plan, words, &mut sc);
+            if let Some(t) = heading_sec.and_then(|si| sec_types.get_mut(si)) {
+                t.clone_from(&sc.types);
+            }
             let types: &[usize] = &sc.types;
             if types.is_empty() {
                 continue;
@@ -2771,6 +2820,20 @@ mod tests {
                 (&["training"], Some(D)),
                 (&["anti_drug"], Some(D)),
                 (&["organization_building"], Some(D)),
+            ],
+        );
+    }
+
+    #[test]
+    fn headings_support_the_weak_cues_below_them() {
+        // `蔬菜` alone is weak; under a heading on industry it is that work.
+        check("全镇蔬菜面积扩大到3000亩，带动农户增收。", &[(&[], None)]);
+        check(
+            "（一）特色产业发展\n全镇蔬菜面积扩大到3000亩，带动农户增收。\n表1 蔬菜面积统计",
+            &[
+                (&["industry_development"], Some(D)),
+                (&["industry_development"], Some(D)),
+                (&[], None),
             ],
         );
     }
