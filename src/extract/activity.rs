@@ -1406,7 +1406,7 @@ impl ActivityExtractor {
             }
             // Only these words can make the sentence planned; the other
             // checks below are skipped for every other word.
-            let special = matches!(ws, "将" | "计划" | "要");
+            let special = matches!(ws, "将" | "计划" | "要" | "争取");
             if plan || !(special || (cue_like && self.plan.word.contains(ws))) {
                 continue;
             }
@@ -1442,6 +1442,18 @@ impl ActivityExtractor {
                 }
             } else if ws == "要" {
                 if !next.is_empty() && !next.chars().all(is_clause_end) {
+                    plan = true;
+                }
+            } else if ws == "争取" {
+                // `争取中央资金超900亿元`, `争取…建设任务162项`: funds and
+                // tasks secured, a result; `争取更好结果`, `争取再纳规3个…`,
+                // `争取进入国家规划` aim.
+                let rest = text.get(w.end..sent.end).unwrap_or_default();
+                let clause = rest.split(is_clause_end).next().unwrap_or_default();
+                let figure = clause
+                    .chars()
+                    .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '亿');
+                if !figure || clause.contains(['更', '再']) {
                     plan = true;
                 }
             } else {
@@ -2860,6 +2872,15 @@ mod tests {
         check(
             "县科协开展了禁毒宣传活动。\n要大力开展科普讲座。",
             &[(&["anti_drug"], Some(D)), (&["training"], Some(P))],
+        );
+        // `争取` with a figure in its clause reports what was secured.
+        check(
+            "县科协开展了禁毒宣传活动。\n争取上级资金50万元，举办科普讲座5场。\n争取举办科普讲座。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&["training"], Some(D)),
+                (&["training"], Some(P)),
+            ],
         );
         // `一要…二要…` enumerate the tasks of a plan.
         check(
