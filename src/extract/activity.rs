@@ -2062,6 +2062,7 @@ impl ActivityExtractor {
     fn document_is_plan(
         &self,
         ctx: &ExtractContext<'_>,
+        quiet: bool,
         lps: &[Logical],
         cache: &mut Vec<SentStatus>,
         ranges: &mut Vec<(usize, usize)>,
@@ -2097,7 +2098,27 @@ impl ActivityExtractor {
             && at_most_chars(ftext, 30)
             && fmask & (L_TITLE_WEAK | L_TITLE_YEAR) != 0
             && fmask & (L_REVIEW | L_TITLE_BLOCK) == 0;
-        if !plan_first && !work_heading {
+        // A text that names no review and has no plan heading, of several
+        // paragraphs with few figures (under 1.2 a hundred chars: a review
+        // reports results in figures, 2 to 4 a hundred chars in government
+        // reports, a plan names tasks) and hardly any reported in the past
+        // tense, is a plan part read without its heading
+        // (`（六）聚焦…民生力度。…` from the middle of `三、2026年工作安排`).
+        let light = !plan_first && !work_heading && quiet && lps.len() >= 4 && {
+            let mut chars = 0usize;
+            let mut figures = 0usize;
+            let mut in_figure = false;
+            for c in ctx.text.chars() {
+                chars += 1;
+                let d = c.is_ascii_digit() || ('０'..='９').contains(&c);
+                if d && !in_figure {
+                    figures += 1;
+                }
+                in_figure = d || (in_figure && matches!(c, '.' | '．'));
+            }
+            chars >= 300 && figures * 1000 < chars * 12
+        };
+        if !plan_first && !work_heading && !light {
             return false;
         }
         let limit = (lps.len() / 10).max(1);
@@ -2120,7 +2141,7 @@ impl ActivityExtractor {
                 planned += 1;
             }
         }
-        plan_first || planned * 2 >= lps.len()
+        plan_first || light || planned * 2 >= lps.len()
     }
 
     /// Append the sentences of the paragraph at `span` with their status to
@@ -2237,7 +2258,10 @@ impl Extractor for ActivityExtractor {
         // out for the plan test: they are kept for the paragraphs below.
         let mut cache: Vec<SentStatus> = Vec::new();
         let mut cached: Vec<(usize, usize)> = Vec::new();
-        let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
+        // Neither a review nor a plan heading or first line: the text's own
+        // wording must tell.
+        let quiet = !review_doc && !own_plan.iter().any(|&p| p);
+        let doc_plan = self.document_is_plan(ctx, quiet, &lps, &mut cache, &mut cached);
         let mut intro_plan = false;
         // The open plan part began above every top-level heading (an
         // unnumbered `“十五五”时期主要目标和2026年重点工作` before `一、…`):
@@ -2902,6 +2926,18 @@ mod tests {
                 (&["training"], Some(P)),
             ],
         );
+        // A plan part read from its middle: tasks with few figures and
+        // nothing reported, no review or plan heading.
+        let text = "推动投资稳定增长。发挥重大项目战略牵引作用，加强要素保障，优化投资结构，提升投资效益。\n深化污染防治攻坚。统筹推进蓝天、碧水、净土保卫战，加强生态保护和修复，推进固体废物综合治理。\n健全社会保障体系。推动社会保险扩面提质，完善养老服务体系，健全分层分类社会救助体系。\n繁荣发展社会事业。加强中小学科学教育，办好全民健身运动会，完善公共文化服务体系。\n提升科技创新效能。开展有组织的科研，强化企业创新主体地位，完善科技成果转化机制，促进产学研深度融合。\n推进城市更新行动。改造城镇老旧小区，完善城市基础设施，加强地下管网建设，提升城市治理水平。\n稳步扩大对外开放。深度融入共建一带一路，优化外贸结构，稳住外资基本盘，提升开放平台能级，打造内陆开放高地。\n加强食品药品安全监管。完善全链条监管机制，强化风险监测预警，严厉打击违法违规行为，守护群众舌尖上的安全。";
+        assert!(text.chars().count() >= 300);
+        let got = lines(text);
+        assert!(got.iter().any(|(_, s)| *s == Some(P)), "{got:?}");
+        assert!(got.iter().all(|(_, s)| *s != Some(D)), "{got:?}");
+        // The same figures-light tasks with work reported in the past tense
+        // stay a report.
+        let reported = text.replace("。\n", "，取得了明显成效。\n");
+        let got = lines(&reported);
+        assert!(got.iter().all(|(_, s)| *s != Some(P)), "{got:?}");
         // The same heading over reported work stays a report.
         check(
             "一、主要工作\n（一）加强禁毒宣传。\n开展禁毒宣传活动3次。\n举办科普讲座5场。",
