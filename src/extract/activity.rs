@@ -522,6 +522,9 @@ enum Pat {
     /// A problem statement's opener (`我们也清醒认识到`): in a paragraph's
     /// first sentence, the paragraph lists shortcomings, not work.
     Problem,
+    /// A phrase of the general requirement (`总体要求是：`, `做好政府工作，
+    /// 要以…`): its sentence is the guideline of a plan, not work.
+    Guideline,
 }
 
 impl Pat {
@@ -544,6 +547,7 @@ impl Pat {
             Pat::Participant => 1 << 12,
             Pat::PlaceHead(_) => 1 << 13,
             Pat::Problem => 1 << 14,
+            Pat::Guideline => 1 << 15,
         }
     }
 }
@@ -717,6 +721,7 @@ impl ActivityExtractor {
                     "material" => Pat::Material,
                     "participant" => Pat::Participant,
                     "problem" => Pat::Problem,
+                    "guideline" => Pat::Guideline,
                     _ => return Err(DataError::new(f, n, format!("unknown rule lexicon {id:?}"))),
                 };
                 for w in split_list(cols[3]) {
@@ -1349,6 +1354,9 @@ struct Scratch {
     /// they were: `(offset in the joined text, bytes taken out up to there)`.
     joined: String,
     cuts: Vec<(usize, usize)>,
+    /// The types named by the headings over the paragraph (its section's
+    /// and the sections' above it): they support its weak cues.
+    heading_types: Vec<usize>,
 }
 
 impl ActivityExtractor {
@@ -1398,14 +1406,17 @@ impl ActivityExtractor {
             }
             // Only these words can make the sentence planned; the other
             // checks below are skipped for every other word.
-            let special = matches!(ws, "将" | "计划" | "要");
+            let special = matches!(ws, "将" | "计划" | "要" | "争取");
             if plan || !(special || (cue_like && self.plan.word.contains(ws))) {
                 continue;
             }
             // A word right after a hard line wrap may be a word's tail
-            // (`重\n要作用`): jieba saw the halves apart.
+            // (`重\n要作用`): jieba saw the halves apart. A line break before
+            // the sentence began is no wrap: the word opens its paragraph
+            // (`要培育壮大新兴产业。`).
             let mut after_wrap = false;
-            for c in text.get(..w.start).unwrap_or_default().chars().rev() {
+            let before = text.get(sent.start..w.start).unwrap_or_default();
+            for c in before.chars().rev() {
                 if c == '\n' {
                     after_wrap = true;
                 }
@@ -1431,6 +1442,18 @@ impl ActivityExtractor {
                 }
             } else if ws == "要" {
                 if !next.is_empty() && !next.chars().all(is_clause_end) {
+                    plan = true;
+                }
+            } else if ws == "争取" {
+                // `争取中央资金超900亿元`, `争取…建设任务162项`: funds and
+                // tasks secured, a result; `争取更好结果`, `争取再纳规3个…`,
+                // `争取进入国家规划` aim.
+                let rest = text.get(w.end..sent.end).unwrap_or_default();
+                let clause = rest.split(is_clause_end).next().unwrap_or_default();
+                let figure = clause
+                    .chars()
+                    .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '亿');
+                if !figure || clause.contains(['更', '再']) {
                     plan = true;
                 }
             } else {
@@ -1488,6 +1511,7 @@ impl ActivityExtractor {
             sents,
             joined,
             cuts,
+            heading_types,
         } = sc;
         matches.clear();
         // The kinds of pattern found (`Pat::bit`).
@@ -1678,12 +1702,16 @@ impl ActivityExtractor {
         if has(Pat::SloganAfter.bit() | Pat::SloganBefore.bit()) {
             self.slogans(text, span, matches, discount, quotes);
         }
-        let thanks_or_material =
-            Pat::Thanks.bit() | Pat::Material.bit() | Pat::Participant.bit() | Pat::Problem.bit();
+        let thanks_or_material = Pat::Thanks.bit()
+            | Pat::Material.bit()
+            | Pat::Participant.bit()
+            | Pat::Problem.bit()
+            | Pat::Guideline.bit();
         for &(s, e, p) in of_kind(thanks_or_material) {
             match p {
-                // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees.
-                Pat::Thanks => {
+                // `向…公安干警和消防救援队伍…表示崇高敬意`: a list of addressees;
+                // `政府工作的总体要求是：以…为指导，…`: the plan's guideline.
+                Pat::Thanks | Pat::Guideline => {
                     if let Some(x) = sentence_of(s) {
                         discount.push(x);
                     }
@@ -1850,20 +1878,40 @@ impl ActivityExtractor {
             hits.extend(discounted.iter().filter(|h| h.span.end <= title_end));
         }
         let titled = is_heading || run_in_end.is_some();
-        self.decide(ctx, matches, hits, clauses, titled, title_end, live, types);
+        self.decide(
+            ctx,
+            matches,
+            hits,
+            clauses,
+            titled,
+            title_end,
+            heading_types,
+            live,
+            types,
+        );
         // A heading that names only a purpose (`5、…促进了社区精神文明建设`)
         // still names its topic.
         if types.is_empty() && is_heading {
             discounted.retain(|h| h.span.start < heading_end);
             hits.extend_from_slice(discounted);
             self.decide(
-                ctx, matches, hits, clauses, is_heading, title_end, live, types,
+                ctx,
+                matches,
+                hits,
+                clauses,
+                is_heading,
+                title_end,
+                heading_types,
+                live,
+                types,
             );
         }
     }
 
     /// Which types the hits make: longest match wins, a weak cue needs
-    /// support (a heading's title, up to `title_end`, supports its own).
+    /// support (a heading's title, up to `title_end`, supports its own; the
+    /// headings above the paragraph support the types they name:
+    /// `heading_types`).
     /// The types go to `types` (cleared first); `live` is a buffer.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -1875,6 +1923,7 @@ impl ActivityExtractor {
         clauses: &[Span],
         is_heading: bool,
         title_end: usize,
+        heading_types: &[usize],
         live: &mut Vec<Hit>,
         types: &mut Vec<usize>,
     ) {
@@ -1894,6 +1943,7 @@ impl ActivityExtractor {
             let clause = piece_at(clauses, h.span.start).unwrap_or(h.span);
             let ok = !cue.weak
                 || (is_heading && h.span.start < title_end)
+                || heading_types.contains(&cue.ty)
                 || {
                     let strong = strong.get_or_insert_with(|| {
                         let mut per_type = Vec::new();
@@ -2012,6 +2062,7 @@ impl ActivityExtractor {
     fn document_is_plan(
         &self,
         ctx: &ExtractContext<'_>,
+        quiet: bool,
         lps: &[Logical],
         cache: &mut Vec<SentStatus>,
         ranges: &mut Vec<(usize, usize)>,
@@ -2025,39 +2076,72 @@ impl ActivityExtractor {
             return false;
         };
         let ftext = first.span.slice(ctx.text);
+        let fmask = self.lists.mask(ftext);
         // Sentence status is costly and most documents fail the first test,
         // so sentences are looked at only here, not for every paragraph.
-        let plan_first = self.lists.mask(ftext) & L_DOC != 0 || {
+        let plan_first = fmask & L_DOC != 0 || {
             let words = WordCursor { at: 0 }.words(ctx.words, first.span);
             self.sentences_into(ctx, first.span, words, cache);
             let plan = cache.iter().any(|s| s.plan);
             cache.clear();
             plan
         };
-        if !plan_first {
+        // A text opening on a heading of work (`三、全力抓好七项重点工作`,
+        // no review or results in it) is a plan when most of its
+        // paragraphs plan (`一要…二要…`) and hardly any reports: a plan
+        // part read without the heading above it.
+        let work_heading = !plan_first
+            && ctx
+                .paragraphs
+                .get(first.first)
+                .is_some_and(|p| p.is_heading)
+            && at_most_chars(ftext, 30)
+            && fmask & (L_TITLE_WEAK | L_TITLE_YEAR) != 0
+            && fmask & (L_REVIEW | L_TITLE_BLOCK) == 0;
+        // A text that names no review and has no plan heading, of several
+        // paragraphs with few figures (under 1.2 a hundred chars: a review
+        // reports results in figures, 2 to 4 a hundred chars in government
+        // reports, a plan names tasks) and hardly any reported in the past
+        // tense, is a plan part read without its heading
+        // (`（六）聚焦…民生力度。…` from the middle of `三、2026年工作安排`).
+        let light = !plan_first && !work_heading && quiet && lps.len() >= 4 && {
+            let mut chars = 0usize;
+            let mut figures = 0usize;
+            let mut in_figure = false;
+            for c in ctx.text.chars() {
+                chars += 1;
+                let d = c.is_ascii_digit() || ('０'..='９').contains(&c);
+                if d && !in_figure {
+                    figures += 1;
+                }
+                in_figure = d || (in_figure && matches!(c, '.' | '．'));
+            }
+            chars >= 300 && figures * 1000 < chars * 12
+        };
+        if !plan_first && !work_heading && !light {
             return false;
         }
         let limit = (lps.len() / 10).max(1);
         let mut done = 0;
+        let mut planned = 0;
         let mut cursor = WordCursor { at: 0 };
         for lp in lps {
             let words = cursor.words(ctx.words, lp.span);
             let from = cache.len();
             self.sentences_into(ctx, lp.span, words, cache);
             ranges.push((from, cache.len()));
-            if cache
-                .get(from..)
-                .unwrap_or_default()
-                .iter()
-                .any(|s| s.done && !s.plan)
-            {
+            let sents = cache.get(from..).unwrap_or_default();
+            if sents.iter().any(|s| s.done && !s.plan) {
                 done += 1;
                 if done > limit {
                     return false;
                 }
             }
+            if sents.iter().any(|s| s.plan && !s.done) {
+                planned += 1;
+            }
         }
-        true
+        plan_first || light || planned * 2 >= lps.len()
     }
 
     /// Append the sentences of the paragraph at `span` with their status to
@@ -2117,6 +2201,9 @@ impl Extractor for ActivityExtractor {
         // Which sections are plan sections (own title or an ancestor's).
         let mut sec_plan = vec![false; ctx.sections.len()];
         let mut sec_none = vec![false; ctx.sections.len()];
+        // Each section's parent, and the types its heading line names.
+        let mut parent: Vec<Option<usize>> = vec![None; ctx.sections.len()];
+        let mut sec_types: Vec<Vec<usize>> = vec![Vec::new(); ctx.sections.len()];
         let mut own_plan = vec![false; ctx.sections.len()];
         let mut stack: Vec<usize> = Vec::new();
         let mut review_before = false;
@@ -2160,6 +2247,7 @@ impl Extractor for ActivityExtractor {
             if s.level == 1 && (mask & L_REVIEW != 0 || own_plan[i]) {
                 review_before = true;
             }
+            parent[i] = stack.last().copied();
             stack.push(i);
         }
 
@@ -2170,7 +2258,10 @@ impl Extractor for ActivityExtractor {
         // out for the plan test: they are kept for the paragraphs below.
         let mut cache: Vec<SentStatus> = Vec::new();
         let mut cached: Vec<(usize, usize)> = Vec::new();
-        let doc_plan = self.document_is_plan(ctx, &lps, &mut cache, &mut cached);
+        // Neither a review nor a plan heading or first line: the text's own
+        // wording must tell.
+        let quiet = !review_doc && !own_plan.iter().any(|&p| p);
+        let doc_plan = self.document_is_plan(ctx, quiet, &lps, &mut cache, &mut cached);
         let mut intro_plan = false;
         // The open plan part began above every top-level heading (an
         // unnumbered `“十五五”时期主要目标和2026年重点工作` before `一、…`):
@@ -2219,7 +2310,26 @@ impl Extractor for ActivityExtractor {
                 continue;
             }
             let words = cursor.words(ctx.words, lp.span);
+            // The headings above the paragraph (a heading's own title
+            // supports itself already). A line with no clause or sentence
+            // mark (`表1 主要科普工作指标`, `咨询电话：…`) is a caption or a
+            // label, not work: it gets no support.
+            sc.heading_types.clear();
+            let mut up = match heading_sec {
+                Some(si) => parent.get(si).copied().flatten(),
+                None => p.section,
+            }
+            .filter(|_| ltext.contains(['，', '。', '；', ',', ';']));
+            while let Some(si) = up {
+                if let Some(t) = sec_types.get(si) {
+                    sc.heading_types.extend_from_slice(t);
+                }
+                up = parent.get(si).copied().flatten();
+            }
             self.classify(ctx, lp, heading_plan, words, &mut sc);
+            if let Some(t) = heading_sec.and_then(|si| sec_types.get_mut(si)) {
+                t.clone_from(&sc.types);
+            }
             let types: &[usize] = &sc.types;
             if types.is_empty() {
                 continue;
@@ -2746,6 +2856,107 @@ mod tests {
                 (&["training"], Some(D)),
                 (&["anti_drug"], Some(D)),
                 (&["organization_building"], Some(D)),
+            ],
+        );
+    }
+
+    #[test]
+    fn headings_support_the_weak_cues_below_them() {
+        // `蔬菜` alone is weak; under a heading on industry it is that work.
+        check("全镇蔬菜面积扩大到3000亩，带动农户增收。", &[(&[], None)]);
+        check(
+            "（一）特色产业发展\n全镇蔬菜面积扩大到3000亩，带动农户增收。\n表1 蔬菜面积统计",
+            &[
+                (&["industry_development"], Some(D)),
+                (&["industry_development"], Some(D)),
+                (&[], None),
+            ],
+        );
+    }
+
+    #[test]
+    fn guideline_sentence_adds_no_type() {
+        // The general requirement of a plan lists its guideline, not work;
+        // the next sentence is work again.
+        check(
+            "政府工作的总体要求是：以习近平新时代中国特色社会主义思想为指导，加快建设绿色低碳先行区，着力稳企业。\n做好政府工作，要坚持以习近平新时代中国特色社会主义思想为指导，深入开展禁毒宣传。开展科普讲座。",
+            &[(&[], None), (&["training"], Some(P))],
+        );
+        // `以…为指导` without a plan's requirement leaves the work in it.
+        check(
+            "2024年，县科协以习近平新时代中国特色社会主义思想为指导，狠抓本单位的党风廉政建设。",
+            &[(&["party_conduct"], Some(D))],
+        );
+    }
+
+    #[test]
+    fn plan_words_opening_a_paragraph() {
+        // `要` opening a paragraph after another line plans its sentence
+        // (the line break is no hard wrap inside a word).
+        check(
+            "县科协开展了禁毒宣传活动。\n要大力开展科普讲座。",
+            &[(&["anti_drug"], Some(D)), (&["training"], Some(P))],
+        );
+        // `争取` with a figure in its clause reports what was secured.
+        check(
+            "县科协开展了禁毒宣传活动。\n争取上级资金50万元，举办科普讲座5场。\n争取举办科普讲座。",
+            &[
+                (&["anti_drug"], Some(D)),
+                (&["training"], Some(D)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // `一要…二要…` enumerate the tasks of a plan.
+        check(
+            "（一）抓好各项工作。\n一要开展禁毒宣传。\n二要举办科普讲座。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // A text opening on a heading of work with paragraphs that plan and
+        // none that report is a plan, its headings too.
+        check(
+            "三、全力抓好重点工作\n（一）加强禁毒宣传。\n一要开展禁毒宣传。\n二要举办科普讲座。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(P)),
+                (&["anti_drug"], Some(P)),
+                (&["training"], Some(P)),
+            ],
+        );
+        // A plan part read from its middle: tasks with few figures and
+        // nothing reported, no review or plan heading.
+        let text = "推动投资稳定增长。发挥重大项目战略牵引作用，加强要素保障，优化投资结构，提升投资效益。\n深化污染防治攻坚。统筹推进蓝天、碧水、净土保卫战，加强生态保护和修复，推进固体废物综合治理。\n健全社会保障体系。推动社会保险扩面提质，完善养老服务体系，健全分层分类社会救助体系。\n繁荣发展社会事业。加强中小学科学教育，办好全民健身运动会，完善公共文化服务体系。\n提升科技创新效能。开展有组织的科研，强化企业创新主体地位，完善科技成果转化机制，促进产学研深度融合。\n推进城市更新行动。改造城镇老旧小区，完善城市基础设施，加强地下管网建设，提升城市治理水平。\n稳步扩大对外开放。深度融入共建一带一路，优化外贸结构，稳住外资基本盘，提升开放平台能级，打造内陆开放高地。\n加强食品药品安全监管。完善全链条监管机制，强化风险监测预警，严厉打击违法违规行为，守护群众舌尖上的安全。";
+        assert!(text.chars().count() >= 300);
+        let got = lines(text);
+        assert!(got.iter().any(|(_, s)| *s == Some(P)), "{got:?}");
+        assert!(got.iter().all(|(_, s)| *s != Some(D)), "{got:?}");
+        // The same figures-light tasks with work reported in the past tense
+        // stay a report.
+        let reported = text.replace("。\n", "，取得了明显成效。\n");
+        let got = lines(&reported);
+        assert!(got.iter().all(|(_, s)| *s != Some(P)), "{got:?}");
+        // The same heading over reported work stays a report.
+        check(
+            "一、主要工作\n（一）加强禁毒宣传。\n开展禁毒宣传活动3次。\n举办科普讲座5场。",
+            &[
+                (&[], None),
+                (&["anti_drug"], Some(D)),
+                (&["anti_drug", "science_popularization"], Some(D)),
+                (&["training"], Some(D)),
+            ],
+        );
+        // A township summary keeps its sections done.
+        check(
+            "青石镇科协2024年工作总结\n一、主要工作\n加强组织建设。建立健全各项制度，举办培训班3期。\n二、下一步工作打算\n要继续开展科普讲座。",
+            &[
+                (&[], None),
+                (&[], None),
+                (&["organization_building", "training"], Some(D)),
+                (&[], None),
+                (&["training"], Some(P)),
             ],
         );
     }

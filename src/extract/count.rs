@@ -10,7 +10,10 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::number::{is_numeral_char, scan_bare_magnitude, scan_number, NumberMatch, NumeralKind};
+use super::number::{
+    is_chinese_numeral_char, is_numeral_char, scan_bare_magnitude, scan_number, NumberMatch,
+    NumeralKind,
+};
 use super::{char_at, char_count, utf8_len, CharBits, ExtractContext, Extractor};
 use crate::data::{DataDir, DataError};
 use crate::model::{Approx, CountFact, Fact, FactData, Span};
@@ -522,6 +525,30 @@ fn blocks_start_after(p: char) -> bool {
             p,
             '.' | '．' | '_' | '＿' | '/' | '-' | '+' | '#' | '@' | '〔' | '['
         )
+}
+
+/// A financial numeral (`伍`, `陆`, `拾`) right before an Arabic digit or a
+/// vague prefix ends a word (`队伍100支`, `登陆3次`, `队伍上万支`): the two
+/// never make one numeral, so the count may start there.
+fn ends_word_not_numeral(p: char) -> bool {
+    matches!(
+        p,
+        '壹' | '贰'
+            | '貳'
+            | '叁'
+            | '叄'
+            | '參'
+            | '肆'
+            | '伍'
+            | '陆'
+            | '陸'
+            | '柒'
+            | '捌'
+            | '玖'
+            | '拾'
+            | '佰'
+            | '仟'
+    )
 }
 
 /// Fold full-width parentheses so `人（次）` and `人(次)` look up alike.
@@ -1276,7 +1303,9 @@ impl CountExtractor {
             // (each digit blocks the one after it), and of the rest only
             // the few digits a phrase starts with are looked at.
             if x.is_ascii_digit() {
-                if !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)) {
+                if !prev_char(text, i)
+                    .is_some_and(|p| self.blocks_start_at(p) && !ends_word_not_numeral(p))
+                {
                     sv.starts.push(i);
                 }
                 let mut d = x;
@@ -1336,7 +1365,12 @@ impl CountExtractor {
             };
             let Some(c) = char::from_u32(u) else { break };
             if bit(&self.start_bits, u)
-                && (c == '\n' || !prev_char(text, i).is_some_and(|p| self.blocks_start_at(p)))
+                && (c == '\n'
+                    || !prev_char(text, i).is_some_and(|p| {
+                        // A financial numeral blocks only a numeral char.
+                        self.blocks_start_at(p)
+                            && (!ends_word_not_numeral(p) || is_chinese_numeral_char(c))
+                    }))
             {
                 sv.starts.push(i);
             }
@@ -2577,6 +2611,13 @@ mod tests {
             ),
             ("有数十人参加", &[("数十人", None, Some("人"), About)]),
             ("上百场活动", &[("上百场", None, Some("场"), About)]),
+            // A financial numeral ending a word (`队伍`) is no part of the
+            // figure after it.
+            (
+                "组建队伍100支",
+                &[("100支", Some(100.0), Some("支"), Exact)],
+            ),
+            ("参赛队伍上万支", &[("上万支", None, Some("支"), About)]),
             ("十几万人", &[("十几万人", Some(1e5), Some("人"), MoreThan)]),
             (
                 "举办十余场",
