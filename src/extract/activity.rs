@@ -572,6 +572,9 @@ struct PlanCues {
     done: FxSet<String>,
     /// First words of a run-in title that names a task (`加强…。`).
     title_verb: Vec<String>,
+    /// Phrases that, opening a document's first line, make it a review
+    /// (`今年以来，…`).
+    review_open: Vec<String>,
     /// First characters of the `word` and `done` cues (chars below U+10000,
     /// one bit each): most words start with none of them and skip both
     /// hashed look-ups.
@@ -819,6 +822,7 @@ impl ActivityExtractor {
                     plan.done.insert(c);
                 }
                 "title_verb" => plan.title_verb.push(c),
+                "review_open" => plan.review_open.push(c),
                 _ => return Err(DataError::new(f, n, format!("unknown scope {scope:?}"))),
             }
         }
@@ -2210,15 +2214,22 @@ impl Extractor for ActivityExtractor {
         // Whether the last top-level section was a plan section.
         let mut top_plan = false;
         // A document that reviews work (its first line or a heading names
-        // a review: `…工作总结`, `一年来工作回顾`) reports its task-titled
+        // a review: `…工作总结`, `一年来工作回顾`; or its first line opens
+        // on the year gone by: `今年以来，…`) reports its task-titled
         // paragraphs (`加强组织建设。举办培训班3期…`) as done work.
         let first_line = ctx
             .text
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
-        let mut review_doc =
-            at_most_chars(first_line, 40) && self.lists.mask(first_line) & L_REVIEW != 0;
+        let opening = first_line.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+        let mut review_doc = at_most_chars(first_line, 40)
+            && self.lists.mask(first_line) & L_REVIEW != 0
+            || self
+                .plan
+                .review_open
+                .iter()
+                .any(|w| opening.starts_with(w.as_str()));
         for (i, s) in ctx.sections.iter().enumerate() {
             while stack
                 .last()
@@ -2959,6 +2970,17 @@ mod tests {
                 (&["training"], Some(P)),
             ],
         );
+        // A summary with no title or heading that opens on the year gone
+        // by (`今年以来，…`) reports its task-titled paragraphs as done.
+        let opening = "今年以来，镇科协在镇党委、政府的领导下，围绕全镇中心工作，积极开展科普宣传，为乡村振兴提供科技支撑。\n";
+        let tasks = "加强科普阵地建设。依托村级综合服务中心建设科普活动室，完善科普宣传栏。\n加强科协自身建设。坚持学习制度，提高科协干部业务能力。";
+        let got = lines(&format!("{opening}{tasks}"));
+        assert!(got.iter().all(|(_, s)| *s != Some(P)), "{got:?}");
+        // Without that opening the same tasks read as a plan's.
+        let got = lines(&format!(
+            "镇科协围绕全镇中心工作，积极开展科普宣传，为乡村振兴提供科技支撑。\n{tasks}"
+        ));
+        assert!(got.iter().any(|(_, s)| *s == Some(P)), "{got:?}");
     }
 
     #[test]
