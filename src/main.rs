@@ -247,6 +247,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 None => None,
             };
             let jobs = jobs.map(usize::from);
+            // RAYON_NUM_THREADS stands in for --jobs and is held to the same
+            // range (rayon would start 100,000 threads if told to).
+            if jobs.is_none() {
+                if let Ok(v) = std::env::var("RAYON_NUM_THREADS") {
+                    match v.trim().parse::<usize>() {
+                        Ok(n) if n > 1024 => anyhow::bail!(
+                            "RAYON_NUM_THREADS={n}: the number of worker threads must be 1–1024"
+                        ),
+                        _ => {}
+                    }
+                }
+            }
             let mut pool =
                 rayon::ThreadPoolBuilder::new().start_handler(|_| lower_thread_priority());
             if let Some(n) = jobs {

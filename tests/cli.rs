@@ -298,6 +298,16 @@ fn an_impossible_year_is_refused() {
         assert_eq!(out.status.code(), Some(2), "--jobs {n}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("1..=1024"));
     }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["run", "-q", "--no-db", "--out"])
+        .arg(tmp.path().join("out"))
+        .env("RAYON_NUM_THREADS", "100000")
+        .arg(&seed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RAYON_NUM_THREADS=100000"));
 }
 
 /// `--dict-dir` must be a folder; a file in it that extends no data file
