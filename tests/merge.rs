@@ -420,3 +420,40 @@ fn a_shard_that_draws_no_file_succeeds_and_merges() {
     );
     assert!(merged.join("digest/overall/digest.md").exists());
 }
+
+/// Figures with decimals (`3.14159%`, `1.00005万`, amounts in `万`/`亿`
+/// with decimals) are read back from the shards' records exactly, so the
+/// merge rebuilds every document: `12.96万公里` in a real report was
+/// written as 129600.00000000001, read back by serde_json's default float
+/// parser as 129600, and stopped the merge. (Both are mended: the value is
+/// 129600, and the records are parsed with `float_roundtrip`.)
+#[test]
+fn fractional_figures_merge_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let figures = [
+        "12.96万公里",
+        "4416.6亿元",
+        "1.00005万元",
+        "3.14159%",
+        "0.1%",
+        "2.675亿人次",
+        "98.76543%",
+        "1234.56789012万元",
+        "0.123456789万元",
+        "7.77777777亿元",
+    ];
+    for (i, chunk) in figures.chunks(2).enumerate() {
+        let body: String = chunk
+            .iter()
+            .map(|f| format!("全年完成{f}，其中一项为0.3%。\n"))
+            .collect();
+        std::fs::write(
+            input.join(format!("r{i}.txt")),
+            format!("青石镇科协2024年工作总结\n一、主要工作\n{body}"),
+        )
+        .unwrap();
+    }
+    whole_vs_merged(&input, tmp.path());
+}

@@ -44,6 +44,20 @@ pub struct NumberMatch {
     pub bare_magnitude: bool,
 }
 
+/// `v` times a magnitude, snapped to the whole number it is meant to be:
+/// `12.96万` is 129600, where the product of the binary fractions is
+/// 129600.00000000001 (which would be written to the records as such).
+/// Only an error of binary rounding is snapped (`1.23456万` stays 12345.6).
+fn scale(v: f64, magnitude: f64) -> f64 {
+    let x = v * magnitude;
+    let whole = x.round();
+    if (x - whole).abs() <= 1e-9 * x.abs().max(1.0) {
+        whole
+    } else {
+        x
+    }
+}
+
 /// Value of a Chinese digit character (common and financial forms).
 pub fn chinese_digit(c: char) -> Option<u32> {
     Some(match c {
@@ -282,7 +296,7 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
             }
             last_big = b;
             m.multiplier *= b;
-            m.value = m.value.map(|v| v * b);
+            m.value = m.value.map(|v| scale(v, b));
             i += c.len_utf8();
             continue;
         }
@@ -290,7 +304,7 @@ fn read_tail(s: &str, mut i: usize, m: &mut NumberMatch, allow_small: bool) -> u
             if let Some(u) = small_unit(c) {
                 if u >= 100 && !magnitude_starts_unit(rest) {
                     m.multiplier *= u as f64;
-                    m.value = m.value.map(|v| v * u as f64);
+                    m.value = m.value.map(|v| scale(v, u as f64));
                     i += c.len_utf8();
                     last_big = u as f64;
                     continue;
@@ -877,6 +891,10 @@ mod tests {
             ("十几万", Some(1e5)),
             ("三点五", Some(3.5)),
             ("三点五万", Some(35000.0)),
+            ("12.96万", Some(129600.0)),
+            ("4.35亿", Some(435000000.0)),
+            ("1.1万亿", Some(1.1e12)),
+            ("0.07万", Some(700.0)),
             ("数十", None),
             ("上百", None),
             ("几十", None),
@@ -886,6 +904,14 @@ mod tests {
         for (s, want) in cases {
             assert_eq!(parse_number(s), *want, "{s}");
         }
+        // Every two-decimal figure in 万 is a whole number, exactly.
+        for hundredths in 0..20_000u32 {
+            let s = format!("{}.{:02}万", hundredths / 100, hundredths % 100);
+            assert_eq!(parse_number(&s), Some(f64::from(hundredths) * 100.0), "{s}");
+        }
+        // A fraction left after the magnitude stays.
+        let v = parse_number("1.00005万").unwrap();
+        assert!((v - 10000.5).abs() < 1e-9, "{v}");
     }
 
     #[test]
