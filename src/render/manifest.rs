@@ -71,11 +71,22 @@ impl Manifest {
             line: 0,
             reason: format!("cannot read: {e}"),
         })?;
-        let text = String::from_utf8(bytes).map_err(|_| ManifestError {
-            file: file.clone(),
-            line: 0,
-            reason: "not UTF-8".into(),
-        })?;
+        // Excel on a Chinese Windows saves CSV in GBK: a manifest that is
+        // not UTF-8 is read as GB18030 when every byte decodes.
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let bytes = e.into_bytes();
+                encoding_rs::GB18030
+                    .decode_without_bom_handling_and_without_replacement(&bytes)
+                    .map(std::borrow::Cow::into_owned)
+                    .ok_or_else(|| ManifestError {
+                        file: file.clone(),
+                        line: 0,
+                        reason: "neither UTF-8 nor GB18030/GBK text".into(),
+                    })?
+            }
+        };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&text, &file, &base)
     }
@@ -151,6 +162,33 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A manifest saved by Excel on a Chinese Windows (GBK) reads as the
+    /// same UTF-8 one does; bytes that are neither are refused.
+    #[test]
+    fn gbk_manifest_reads_like_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let utf8 = "path,county,year,unit\na.txt,普安县,2022,白沙乡科协\n";
+        let (gbk, _, bad) = encoding_rs::GBK.encode(utf8);
+        assert!(!bad);
+        std::fs::write(dir.path().join("u.csv"), utf8).unwrap();
+        std::fs::write(dir.path().join("g.csv"), &gbk).unwrap();
+        let u = Manifest::load(&dir.path().join("u.csv")).unwrap();
+        let g = Manifest::load(&dir.path().join("g.csv")).unwrap();
+        let (eu, eg) = (u.get("a.txt").unwrap(), g.get("a.txt").unwrap());
+        assert_eq!(eg.county.as_deref(), Some("普安县"));
+        assert_eq!(eg.unit.as_deref(), Some("白沙乡科协"));
+        assert_eq!(
+            (eu.county.clone(), eu.year, eu.unit.clone()),
+            (eg.county.clone(), eg.year, eg.unit.clone())
+        );
+        std::fs::write(dir.path().join("b.csv"), [0x81u8, 0x20, 0xff, 0xfe, 0x00]).unwrap();
+        let err = Manifest::load(&dir.path().join("b.csv")).unwrap_err();
+        assert!(
+            err.to_string().contains("neither UTF-8 nor GB18030"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn parses_quotes_header_and_bad_years() {
