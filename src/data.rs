@@ -84,6 +84,21 @@ embedded_files!(
     "org_suffixes.txt",
 );
 
+/// A user's data file as text: UTF-8 (a BOM dropped), else GB18030/GBK, as
+/// Notepad or Excel on a Chinese Windows may save it.
+fn user_text(bytes: Vec<u8>) -> Result<String, String> {
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(match t.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => t,
+        }),
+        Err(e) => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(e.as_bytes())
+            .map(std::borrow::Cow::into_owned)
+            .ok_or_else(|| "neither UTF-8 nor GB18030/GBK text".to_string()),
+    }
+}
+
 impl DataDir {
     pub fn embedded_only() -> Self {
         DataDir { user_dir: None }
@@ -135,10 +150,13 @@ impl DataDir {
             Some(dir) => {
                 let p = dir.join(name);
                 if p.exists() {
-                    let t = std::fs::read_to_string(&p).map_err(|e| {
-                        DataError::new(&p.display().to_string(), 0, format!("cannot read: {e}"))
-                    })?;
-                    Some((p, t))
+                    let shown = p.display().to_string();
+                    let bytes = std::fs::read(&p)
+                        .map_err(|e| DataError::new(&shown, 0, format!("cannot read: {e}")))?;
+                    Some((
+                        p,
+                        user_text(bytes).map_err(|r| DataError::new(&shown, 0, r))?,
+                    ))
                 } else {
                     None
                 }
@@ -150,5 +168,41 @@ impl DataDir {
             embedded,
             user,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A user's data file saved in GBK (Notepad, Excel on a Chinese
+    /// Windows) or with a BOM reads as the UTF-8 one; other bytes are
+    /// refused with the file named.
+    #[test]
+    fn user_files_in_gbk_or_with_a_bom_read_as_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "科普e站 5 n\n青石镇科协\n";
+        let (gbk, _, bad) = encoding_rs::GBK.encode(text);
+        assert!(!bad);
+        let lines = |bytes: &[u8]| {
+            std::fs::write(dir.path().join("user_dict.txt"), bytes).unwrap();
+            let data = DataDir::with_user_dir(Some(dir.path()));
+            data.file("user_dict.txt").map(|f| {
+                f.lines()
+                    .filter(|(name, _, _)| name.ends_with("user_dict.txt") && name.contains('/'))
+                    .map(|(_, _, l)| l.to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let want = vec!["科普e站 5 n".to_string(), "青石镇科协".to_string()];
+        assert_eq!(lines(text.as_bytes()).unwrap(), want);
+        assert_eq!(lines(&gbk).unwrap(), want);
+        let bom: Vec<u8> = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+        assert_eq!(lines(&bom).unwrap(), want);
+        let err = lines(&[0x81, 0x20, 0xff, 0xfe]).unwrap_err();
+        assert!(
+            err.to_string().contains("neither UTF-8 nor GB18030"),
+            "{err}"
+        );
     }
 }
