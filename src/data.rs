@@ -84,21 +84,6 @@ embedded_files!(
     "org_suffixes.txt",
 );
 
-/// A user's data file as text: UTF-8 (a BOM dropped), else GB18030/GBK, as
-/// Notepad or Excel on a Chinese Windows may save it.
-fn user_text(bytes: Vec<u8>) -> Result<String, String> {
-    match String::from_utf8(bytes) {
-        Ok(t) => Ok(match t.strip_prefix('\u{feff}') {
-            Some(rest) => rest.to_string(),
-            None => t,
-        }),
-        Err(e) => encoding_rs::GB18030
-            .decode_without_bom_handling_and_without_replacement(e.as_bytes())
-            .map(std::borrow::Cow::into_owned)
-            .ok_or_else(|| "neither UTF-8 nor GB18030/GBK text".to_string()),
-    }
-}
-
 impl DataDir {
     pub fn embedded_only() -> Self {
         DataDir { user_dir: None }
@@ -155,7 +140,8 @@ impl DataDir {
                         .map_err(|e| DataError::new(&shown, 0, format!("cannot read: {e}")))?;
                     Some((
                         p,
-                        user_text(bytes).map_err(|r| DataError::new(&shown, 0, r))?,
+                        crate::ingest::txt::decode_user_text(bytes)
+                            .map_err(|r| DataError::new(&shown, 0, r))?,
                     ))
                 } else {
                     None

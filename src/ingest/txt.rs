@@ -44,6 +44,24 @@ pub fn encoding_for_label(label: &str) -> Result<&'static Encoding, DecodeError>
     enc.ok_or_else(|| DecodeError::UnknownEncoding(label.to_string()))
 }
 
+/// A user's own small text file (a `--manifest` CSV, a `--dict-dir` data
+/// file) as text: UTF-8 (a BOM dropped), else GB18030/GBK, as Excel or
+/// Notepad on a Chinese Windows saves it. Not [`decode`]'s statistical
+/// guess: such files are often a few lines, too short to tell GBK from
+/// Big5 by frequencies.
+pub fn decode_user_text(bytes: Vec<u8>) -> Result<String, &'static str> {
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(match t.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => t,
+        }),
+        Err(e) => GB18030
+            .decode_without_bom_handling_and_without_replacement(e.as_bytes())
+            .map(std::borrow::Cow::into_owned)
+            .ok_or("neither UTF-8 nor GB18030/GBK text"),
+    }
+}
+
 /// Decode text bytes. With `forced`, that encoding is used (a BOM that
 /// agrees with it is still stripped); otherwise the encoding is detected.
 pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded, DecodeError> {

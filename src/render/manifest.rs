@@ -71,22 +71,12 @@ impl Manifest {
             line: 0,
             reason: format!("cannot read: {e}"),
         })?;
-        // Excel on a Chinese Windows saves CSV in GBK: a manifest that is
-        // not UTF-8 is read as GB18030 when every byte decodes.
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let bytes = e.into_bytes();
-                encoding_rs::GB18030
-                    .decode_without_bom_handling_and_without_replacement(&bytes)
-                    .map(std::borrow::Cow::into_owned)
-                    .ok_or_else(|| ManifestError {
-                        file: file.clone(),
-                        line: 0,
-                        reason: "neither UTF-8 nor GB18030/GBK text".into(),
-                    })?
-            }
-        };
+        // Excel on a Chinese Windows saves CSV in GBK.
+        let text = crate::ingest::txt::decode_user_text(bytes).map_err(|reason| ManifestError {
+            file: file.clone(),
+            line: 0,
+            reason: reason.into(),
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&text, &file, &base)
     }
