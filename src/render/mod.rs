@@ -216,13 +216,9 @@ impl Renderer {
         if p.county.is_none() {
             if let Some(r) = &doc.region {
                 let name = r.prefecture.as_ref().or(r.province.as_ref());
-                let code = r
-                    .code
-                    .as_deref()
-                    .filter(|c| c.len() >= 6 && c.is_char_boundary(6));
-                if let (Some(name), Some(code)) = (name, code) {
+                if let (Some(name), Some(code)) = (name, model::code6(r)) {
                     p.county = Some(name.clone());
-                    p.county_code = Some(code[..6].to_string());
+                    p.county_code = Some(code);
                     p.county_from = Some("text");
                 }
             }

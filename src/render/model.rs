@@ -177,6 +177,9 @@ pub fn fmt_amount(value: f64, approx: Approx, unit: &str) -> String {
     fmt_amount_text(&fmt_num(value), approx, unit)
 }
 
+/// The scales large figures are written in, largest first.
+const WAN_SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
+
 /// A total as a digest shows it: from a million up in 万, 亿 or 万亿 with at
 /// most two decimals (`约1.66亿人`, `317.98万余套`), as official documents write
 /// large figures; smaller ones as [`fmt_amount`] does. Rounding never
@@ -185,9 +188,8 @@ pub fn fmt_amount(value: f64, approx: Approx, unit: &str) -> String {
 /// shown as 约. Percentages are never scaled. The workbook shows the same
 /// text beside the exact sum, in a number column.
 pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
-    const SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
     let scaled = !is_ratio_unit(unit) && value.is_finite() && value.abs() >= 1e6;
-    let Some(&(scale, word)) = SCALES.iter().find(|(s, _)| scaled && value.abs() >= *s) else {
+    let Some(&(scale, word)) = WAN_SCALES.iter().find(|(s, _)| scaled && value.abs() >= *s) else {
         return fmt_amount(value, approx, unit);
     };
     let q = value / scale * 100.0;
@@ -210,24 +212,18 @@ pub fn fmt_total(value: f64, approx: Approx, unit: &str) -> String {
 /// (`3万亿元`, `1.1万亿余元`, `123.4567万人`), as the report itself would
 /// have written it; a figure not exact so stays in digits, never rounded.
 pub fn fmt_figure(value: f64, approx: Approx, unit: &str) -> String {
-    const SCALES: [(f64, &str); 3] = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")];
-    if is_ratio_unit(unit) || !value.is_finite() || value.abs() < 1e6 || value.abs() >= 1e20 {
+    let scaled = !is_ratio_unit(unit) && value.is_finite() && (1e6..1e20).contains(&value.abs());
+    let Some(&(scale, word)) = WAN_SCALES.iter().find(|(s, _)| scaled && value.abs() >= *s) else {
+        return fmt_amount(value, approx, unit);
+    };
+    // The figure in ten-thousandths of the scale, if that is exact.
+    let q = (value / scale * 1e4).round();
+    if (q / 1e4 * scale - value).abs() > value.abs() * 1e-12 {
         return fmt_amount(value, approx, unit);
     }
-    for (scale, word) in SCALES {
-        if value.abs() < scale {
-            continue;
-        }
-        let q = value / scale;
-        let tenths_of_thousandths = (q * 1e4).round();
-        if (tenths_of_thousandths / 1e4 * scale - value).abs() <= value.abs() * 1e-12 {
-            let n = format!("{:.4}", tenths_of_thousandths / 1e4);
-            let n = n.trim_end_matches('0').trim_end_matches('.');
-            return fmt_amount_text(&format!("{n}{word}"), approx, unit);
-        }
-        break;
-    }
-    fmt_amount(value, approx, unit)
+    let n = format!("{:.4}", q / 1e4);
+    let n = n.trim_end_matches('0').trim_end_matches('.');
+    fmt_amount_text(&format!("{n}{word}"), approx, unit)
 }
 
 /// A unit of a ratio: its qualifier follows it (`40%以上`), and its totals
@@ -629,11 +625,7 @@ pub fn placement_from_text(doc: &Document) -> Placement {
         if let Some(c) = &r.county {
             p.county = Some(c.clone());
             p.county_from = Some("text");
-            p.county_code = r
-                .code
-                .as_deref()
-                .filter(|c| c.len() >= 6 && c.is_char_boundary(6))
-                .map(|c| c[..6].to_string());
+            p.county_code = code6(r);
         }
     }
     if let Some(y) = doc.year {
@@ -641,6 +633,15 @@ pub fn placement_from_text(doc: &Document) -> Placement {
         p.year_from = Some("text");
     }
     p
+}
+
+/// The first six digits of a region's GB/T 2260 code: the county's for a
+/// township's longer code, else the prefecture's or province's own.
+pub fn code6(r: &crate::model::Region) -> Option<String> {
+    r.code
+        .as_deref()
+        .filter(|c| c.len() >= 6 && c.is_char_boundary(6))
+        .map(|c| c[..6].to_string())
 }
 
 /// The span from the start of the first sentence touching `span` to the
@@ -786,11 +787,10 @@ pub fn build_report(doc: &Document, placement: Placement, ctx: &BuildContext) ->
             match &g.data {
                 FactData::Date(d) if !d.relative && !d.placeholder => {
                     // A bare year equal to the document's says nothing new.
-                    if (edtf_has_month(&d.value)
-                        || Some(d.value.as_str()) != doc.year.map(|y| y.to_string()).as_deref())
-                        && item.dates.len() < ITEM_LIST_MAX
+                    if edtf_has_month(&d.value)
+                        || Some(d.value.as_str()) != doc.year.map(|y| y.to_string()).as_deref()
                     {
-                        push_unique(&mut item.dates, edtf_zh(&d.value));
+                        push_unique_capped(&mut item.dates, &edtf_zh(&d.value));
                     }
                     if edtf_has_month(&d.value) {
                         date_facts.push(j);
